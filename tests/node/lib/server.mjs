@@ -1,0 +1,147 @@
+// Shared plumbing for the node suites: where the catalog server under test
+// is, how to start and stop Stagedoor when the suite owns it, and a small
+// HTTP server for fixtures that must be registered as `url` locations.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const HERE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const FIXTURE_DIR = path.join(HERE, 'fixtures', 'catalog');
+export const FIXTURE_ALL = path.join(FIXTURE_DIR, 'all.yaml');
+export const EXTRA_DIR = path.join(HERE, 'fixtures', 'extra');
+
+/** The Stagedoor binary: STAGEDOOR_BIN, else the workspace's debug build. */
+export function stagedoorBin() {
+  return path.resolve(HERE, process.env.STAGEDOOR_BIN ?? '../../target/debug/stagedoor');
+}
+
+export async function freePort() {
+  return await new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export const sleep = ms => new Promise(r => setTimeout(r, ms));
+
+/**
+ * Polls `fn` until it returns a truthy value or `timeoutMs` passes; returns
+ * the last value (so the caller's assertion shows what was seen last).
+ */
+export async function waitFor(fn, { timeoutMs = 60_000, intervalMs = 250 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) return last;
+    await sleep(intervalMs);
+  }
+}
+
+/**
+ * Resolves the server under test. With CATALOG_BASE_URL the server is
+ * somebody else's (e.g. the Backstage anchor) and is left alone; otherwise
+ * Stagedoor is started on a free port with an in-memory database and the
+ * fixture catalog, and `stop()` kills it.
+ */
+export async function startServer() {
+  if (process.env.CATALOG_BASE_URL) {
+    return {
+      base: process.env.CATALOG_BASE_URL.replace(/\/+$/, ''),
+      external: true,
+      stop: async () => {},
+    };
+  }
+  const bin = stagedoorBin();
+  if (!existsSync(bin)) {
+    throw new Error(
+      `Stagedoor binary not found at ${bin}: build it (cargo build -p stagedoor) ` +
+        'or set STAGEDOOR_BIN, or point CATALOG_BASE_URL at a running server',
+    );
+  }
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const child = spawn(
+    bin,
+    ['serve', '--db', 'sqlite::memory:', '--listen', `127.0.0.1:${port}`, '--location', FIXTURE_ALL],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  // Keep the server's output so a failure to become ready can show why.
+  let output = '';
+  const keep = d => {
+    output = (output + d.toString()).slice(-8000);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  let exited = null;
+  child.on('exit', (code, signal) => {
+    exited = { code, signal };
+  });
+  const ready = await waitFor(
+    async () => {
+      if (exited) return false;
+      const res = await fetch(`${base}/readyz`);
+      return res.status === 200;
+    },
+    { timeoutMs: 60_000, intervalMs: 100 },
+  );
+  if (ready !== true) {
+    child.kill('SIGKILL');
+    throw new Error(
+      `stagedoor did not answer 200 on /readyz within 60 s ` +
+        `(exit: ${JSON.stringify(exited)}); last output:\n${output}`,
+    );
+  }
+  return {
+    base,
+    external: false,
+    stop: async () => {
+      if (exited) return;
+      const gone = new Promise(r => child.once('exit', r));
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await gone;
+      clearTimeout(t);
+    },
+  };
+}
+
+/**
+ * Serves the files of `dir` on 127.0.0.1 (a free port). Backstage only lets
+ * clients register `url` locations, so a fixture added through addLocation
+ * must be reachable over HTTP.
+ */
+export async function serveDir(dir) {
+  const srv = createServer((req, res) => {
+    const rel = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    const file = path.join(dir, path.normalize(rel));
+    if (!file.startsWith(dir + path.sep) || !existsSync(file)) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/yaml' }).end(readFileSync(file));
+  });
+  await new Promise(r => srv.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${srv.address().port}`,
+    close: () =>
+      new Promise(r => {
+        // a catalog server may hold keep-alive sockets open
+        srv.close(r);
+        srv.closeAllConnections();
+      }),
+  };
+}
