@@ -467,3 +467,312 @@ fn short(v: &Value) -> String {
     }
     format!("{}…", &s[..end])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn q(params: &[&str]) -> Result<Option<Filter>, FilterError> {
+        parse_query(&params.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+    }
+
+    fn eq(key: &str, values: &[&str]) -> Filter {
+        Filter::Eq {
+            key: key.into(),
+            values: values.iter().map(|v| v.to_string()).collect(),
+        }
+    }
+
+    fn exists(key: &str) -> Filter {
+        Filter::Exists { key: key.into() }
+    }
+
+    #[test]
+    fn query_sets_are_ored_and_conditions_anded() {
+        assert_eq!(q(&[]).unwrap(), None);
+        assert_eq!(
+            q(&["kind=Component"]).unwrap(),
+            Some(eq("kind", &["component"]))
+        );
+        assert_eq!(
+            q(&[
+                " Kind = API , spec.type=OpenAPI",
+                "metadata.annotations.backstage.io/x"
+            ])
+            .unwrap(),
+            Some(Filter::Any(vec![
+                Filter::All(vec![eq("kind", &["api"]), eq("spec.type", &["openapi"])]),
+                exists("metadata.annotations.backstage.io/x"),
+            ]))
+        );
+    }
+
+    #[test]
+    fn repeated_keys_in_a_set_match_any_value() {
+        assert_eq!(
+            q(&["kind=api,spec.owner=a,kind=component"]).unwrap(),
+            Some(Filter::All(vec![
+                eq("kind", &["api", "component"]),
+                eq("spec.owner", &["a"])
+            ]))
+        );
+        // A bare key next to values of the same key adds nothing.
+        assert_eq!(q(&["kind,kind=api"]).unwrap(), Some(eq("kind", &["api"])));
+    }
+
+    #[test]
+    fn empty_values_and_empty_parameters() {
+        assert_eq!(q(&["spec.type="]).unwrap(), Some(eq("spec.type", &[""])));
+        assert_eq!(q(&["a=b=c"]).unwrap(), Some(eq("a", &["b=c"])));
+        assert_eq!(q(&["", " , ,"]).unwrap(), None);
+        assert_eq!(q(&["", "kind=x"]).unwrap(), Some(eq("kind", &["x"])));
+    }
+
+    #[test]
+    fn malformed_and_oversized_queries_are_errors() {
+        let e = q(&["kind=a,=b"]).unwrap_err();
+        assert!(e.0.contains("'=b' is not a valid statement"), "{e}");
+        let many: Vec<String> = (0..=MAX_SETS).map(|i| format!("k={i}")).collect();
+        assert!(parse_query(&many).unwrap_err().0.contains("at most 100"));
+        let wide = (0..=MAX_CONDITIONS)
+            .map(|i| format!("k{i}=v"))
+            .collect::<Vec<_>>()
+            .join(",");
+        assert!(q(&[&wide]).is_err());
+        assert!(q(&[&"x".repeat(MAX_STRING_BYTES + 1)]).is_err());
+    }
+
+    #[test]
+    fn predicates_map_onto_filters() {
+        let p = |v: Value| parse_predicate(&v);
+        assert_eq!(
+            p(json!({"kind": "Component"})).unwrap(),
+            eq("kind", &["component"])
+        );
+        assert_eq!(p(json!({})).unwrap(), Filter::All(vec![]));
+        assert_eq!(
+            p(json!({"Kind": "API", "spec.type": {"$in": ["OpenAPI", 3, true]}})).unwrap(),
+            Filter::All(vec![
+                eq("kind", &["api"]),
+                eq("spec.type", &["openapi", "3", "true"])
+            ])
+        );
+        assert_eq!(p(json!({"spec.x": 1.0})).unwrap(), eq("spec.x", &["1"]));
+        assert_eq!(p(json!({"spec.x": 1.5})).unwrap(), eq("spec.x", &["1.5"]));
+        assert_eq!(p(json!({"a": {"$exists": true}})).unwrap(), exists("a"));
+        assert_eq!(
+            p(json!({"a": {"$exists": false}})).unwrap(),
+            Filter::Not(Box::new(exists("a")))
+        );
+        assert_eq!(
+            p(json!({"metadata.name": {"$hasPrefix": "Web-"}})).unwrap(),
+            Filter::HasPrefix {
+                key: "metadata.name".into(),
+                prefix: "web-".into()
+            }
+        );
+        assert_eq!(
+            p(json!({"metadata.tags": {"$contains": "Java"}})).unwrap(),
+            eq("metadata.tags", &["java"])
+        );
+        assert_eq!(
+            p(json!({"$any": [{"kind": "a"}, {"$not": {"kind": "b"}}]})).unwrap(),
+            Filter::Any(vec![
+                eq("kind", &["a"]),
+                Filter::Not(Box::new(eq("kind", &["b"])))
+            ])
+        );
+        assert_eq!(
+            p(json!({"$all": [{"kind": "a"}]})).unwrap(),
+            Filter::All(vec![eq("kind", &["a"])])
+        );
+        assert_eq!(p(json!({"$any": []})).unwrap(), Filter::Any(vec![]));
+    }
+
+    #[test]
+    fn relation_contains() {
+        let p = |v: Value| parse_predicate(&v);
+        assert_eq!(
+            p(json!({"relations": {"$contains": {"type": "ownedBy", "targetRef": "group:default/Team"}}})).unwrap(),
+            eq("relations.ownedby", &["group:default/team"])
+        );
+        assert_eq!(
+            p(json!({"relations": {"$contains": {"Type": "partOf", "targetRef": {"$in": ["system:default/a", "system:default/b"]}}}})).unwrap(),
+            eq("relations.partof", &["system:default/a", "system:default/b"])
+        );
+        assert_eq!(
+            p(json!({"relations": {"$contains": {"type": "hasMember"}}})).unwrap(),
+            exists("relations.hasmember")
+        );
+        for bad in [
+            json!({"relations": {"$contains": {"targetRef": "x"}}}),
+            json!({"relations": {"$contains": {"type": "a", "other": 1}}}),
+            json!({"relations": {"$contains": {"type": "a", "targetRef": {"$in": []}}}}),
+            json!({"relations": {"$contains": {"type": "a", "targetRef": 3}}}),
+            json!({"spec": {"$contains": {"type": "a"}}}),
+        ] {
+            assert!(p(bad.clone()).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn invalid_predicates_are_errors() {
+        for bad in [
+            json!("kind"),
+            json!([{"kind": "a"}]),
+            json!(null),
+            json!({"$all": [{"kind": "a"}], "kind": "b"}),
+            json!({"$all": {"kind": "a"}}),
+            json!({"$all": ["component"]}),
+            json!({"$nope": 1}),
+            json!({"kind": null}),
+            json!({"kind": ["a"]}),
+            json!({"kind": {"$exists": "yes"}}),
+            json!({"kind": {"$in": "a"}}),
+            json!({"kind": {"$in": [{"a": 1}]}}),
+            json!({"kind": {"$hasPrefix": 1}}),
+            json!({"kind": {"$regex": "a"}}),
+            json!({"a\nb": "x"}),
+        ] {
+            let e = parse_predicate(&bad).unwrap_err();
+            assert!(e.0.starts_with("Invalid query"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn predicates_are_bounded() {
+        let mut deep = json!({"kind": "a"});
+        for _ in 0..=MAX_DEPTH {
+            deep = json!({"$not": deep});
+        }
+        assert!(parse_predicate(&deep).unwrap_err().0.contains("deep"));
+        let wide: Vec<Value> = (0..=MAX_CONDITIONS).map(|i| json!({"k": i})).collect();
+        assert!(parse_predicate(&json!({"$any": wide})).is_err());
+        let big_in: Vec<Value> = (0..=MAX_CONDITIONS).map(|i| json!(i)).collect();
+        assert!(parse_predicate(&json!({"k": {"$in": big_in}})).is_err());
+    }
+
+    #[test]
+    fn matching_uses_lowercased_search_values() {
+        let entity: Vec<(&str, &str)> = vec![
+            ("kind", "component"),
+            ("metadata.tags", "java"),
+            ("metadata.tags", "web"),
+            ("metadata.name", "web-shop"),
+        ];
+        let values = |k: &str| {
+            entity
+                .iter()
+                .filter(move |(key, _)| *key == k)
+                .map(|(_, v)| *v)
+                .collect::<Vec<_>>()
+        };
+        let m = |f: Filter| f.matches(&values);
+        assert!(m(q(&["kind=Component,metadata.tags=web"])
+            .unwrap()
+            .unwrap()));
+        assert!(!m(q(&["kind=api"]).unwrap().unwrap()));
+        assert!(m(q(&["kind=api", "metadata.tags"]).unwrap().unwrap()));
+        assert!(!m(q(&["spec.owner"]).unwrap().unwrap()));
+        assert!(m(parse_predicate(
+            &json!({"metadata.name": {"$hasPrefix": "WEB"}})
+        )
+        .unwrap()));
+        assert!(m(parse_predicate(
+            &json!({"spec.owner": {"$exists": false}})
+        )
+        .unwrap()));
+        assert!(m(Filter::All(vec![])));
+        assert!(!m(Filter::Any(vec![])));
+        assert!(!m(eq("kind", &[])));
+    }
+
+    fn token() -> impl Strategy<Value = String> {
+        "[a-zA-Z0-9_./ -]{1,12}".prop_filter("needs a key character", |s| !s.trim().is_empty())
+    }
+
+    proptest! {
+        #[test]
+        fn query_parser_never_panics(params in prop::collection::vec("\\PC{0,60}", 0..8)) {
+            let _ = parse_query(&params);
+        }
+
+        #[test]
+        fn predicate_parser_never_panics(text in "[\\[\\]{}:,\"$a-z0-9 ]{0,80}") {
+            if let Ok(v) = serde_json::from_str::<Value>(&text) {
+                let _ = parse_predicate(&v);
+            }
+        }
+
+        /// Each non-empty parameter becomes one ORed set, each distinct key one ANDed condition
+        /// holding that key's values in order.
+        #[test]
+        fn query_structure_follows_input(
+            sets in prop::collection::vec(prop::collection::vec((token(), prop::option::of(token())), 1..6), 1..6)
+        ) {
+            let params: Vec<String> = sets
+                .iter()
+                .map(|s| s.iter().map(|(k, v)| match v { Some(v) => format!("{k}={v}"), None => k.clone() }).collect::<Vec<_>>().join(","))
+                .collect();
+            let parsed = parse_query(&params).unwrap().unwrap();
+            let got_sets = match parsed { Filter::Any(s) if sets.len() > 1 => s, f => vec![f] };
+            prop_assert_eq!(got_sets.len(), sets.len());
+            for (set, got) in sets.iter().zip(got_sets) {
+                let mut want: Vec<(String, Option<Vec<String>>)> = Vec::new();
+                for (k, v) in set {
+                    let k = k.trim().to_lowercase();
+                    let i = match want.iter().position(|(w, _)| *w == k) {
+                        Some(i) => i,
+                        None => { want.push((k, None)); want.len() - 1 }
+                    };
+                    if let Some(v) = v {
+                        want[i].1.get_or_insert_with(Vec::new).push(v.trim().to_lowercase());
+                    }
+                }
+                let conds = match got { Filter::All(c) if want.len() > 1 => c, f => vec![f] };
+                prop_assert_eq!(conds.len(), want.len());
+                for (c, (k, vs)) in conds.iter().zip(&want) {
+                    match (c, vs) {
+                        (Filter::Eq { key, values }, Some(vs)) => { prop_assert_eq!(key, k); prop_assert_eq!(values, vs); }
+                        (Filter::Exists { key }, None) => prop_assert_eq!(key, k),
+                        other => prop_assert!(false, "unexpected {:?}", other),
+                    }
+                }
+            }
+        }
+
+        /// `$any`/`$all`/`$not` trees survive parsing node for node.
+        #[test]
+        fn predicate_structure_follows_input(shape in tree_shape()) {
+            let (value, expected) = shape;
+            prop_assert_eq!(parse_predicate(&value).unwrap(), expected);
+        }
+    }
+
+    fn tree_shape() -> impl Strategy<Value = (Value, Filter)> {
+        let leaf = ("[a-z]{1,5}", "[a-zA-Z]{0,5}").prop_map(|(k, v)| {
+            (
+                json!({ k.clone(): v.clone() }),
+                Filter::Eq {
+                    key: k,
+                    values: vec![v.to_lowercase()],
+                },
+            )
+        });
+        leaf.prop_recursive(5, 60, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(|items| {
+                    let (vs, fs): (Vec<_>, Vec<_>) = items.into_iter().unzip();
+                    (json!({"$any": vs}), Filter::Any(fs))
+                }),
+                prop::collection::vec(inner.clone(), 0..4).prop_map(|items| {
+                    let (vs, fs): (Vec<_>, Vec<_>) = items.into_iter().unzip();
+                    (json!({"$all": vs}), Filter::All(fs))
+                }),
+                inner.prop_map(|(v, f)| (json!({"$not": v}), Filter::Not(Box::new(f)))),
+            ]
+        })
+    }
+}
