@@ -16,7 +16,8 @@
 //       CATALOG_BASE_URL=http://127.0.0.1:7007 node --test catalog-client.test.mjs
 //
 //   - otherwise: Stagedoor (STAGEDOOR_BIN, default ../../target/debug/stagedoor)
-//     started with an in-memory database and fixtures/catalog/all.yaml.
+//     started with an in-memory database and fixtures/catalog/all.yaml, and a
+//     --config whose backend.reading.allow names the fixture HTTP server.
 //
 // Tests run in file order (node:test runs a file's tests one after another);
 // the read-only ones come first and the writing ones only touch entities of
@@ -31,6 +32,7 @@ import { CATALOG_FILTER_EXISTS, CatalogClient } from '@backstage/catalog-client'
 import { EXTRA_DIR, FIXTURE_ALL, FIXTURE_DIR, serveDir, startServer, waitFor } from './lib/server.mjs';
 
 let server;
+let fixtureHttp; // serves fixtures/extra for the addLocation tests
 let BASE; // e.g. http://127.0.0.1:7007 (no /api/catalog)
 let catalog;
 
@@ -98,7 +100,8 @@ function assertErrorEnvelope(res, { status, name, method, url }) {
 }
 
 before(async () => {
-  server = await startServer();
+  fixtureHttp = await serveDir(EXTRA_DIR);
+  server = await startServer({ allowHosts: [new URL(fixtureHttp.url).host] });
   BASE = server.base;
   catalog = new CatalogClient({
     discoveryApi: { getBaseUrl: async () => `${BASE}/api/catalog` },
@@ -119,6 +122,7 @@ before(async () => {
 
 after(async () => {
   await server?.stop();
+  await fixtureHttp?.close();
 });
 
 describe('getEntities', () => {
@@ -559,16 +563,11 @@ describe('refreshEntity', () => {
 
 // Writes from here on: only fixtures/extra, registered through the API.
 describe('locations (writes)', () => {
-  let http;
   let target;
   let added;
 
-  before(async () => {
-    http = await serveDir(EXTRA_DIR);
-    target = `${http.url}/catalog-info.yaml`;
-  });
-  after(async () => {
-    await http?.close();
+  before(() => {
+    target = `${fixtureHttp.url}/catalog-info.yaml`;
   });
 
   test('addLocation with dryRun lists the entities and adds nothing', async () => {

@@ -2,9 +2,10 @@
 // is, how to start and stop Stagedoor when the suite owns it, and a small
 // HTTP server for fixtures that must be registered as `url` locations.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -55,9 +56,11 @@ export async function waitFor(fn, { timeoutMs = 60_000, intervalMs = 250 } = {})
  * Resolves the server under test. With CATALOG_BASE_URL the server is
  * somebody else's (e.g. the Backstage anchor) and is left alone; otherwise
  * Stagedoor is started on a free port with an in-memory database and the
- * fixture catalog, and `stop()` kills it.
+ * fixture catalog, and `stop()` kills it. `allowHosts` ("host:port") go to
+ * backend.reading.allow of a Backstage-style app-config given with --config:
+ * like Backstage, Stagedoor reads URL locations only from allowed hosts.
  */
-export async function startServer() {
+export async function startServer({ allowHosts = [] } = {}) {
   if (process.env.CATALOG_BASE_URL) {
     return {
       base: process.env.CATALOG_BASE_URL.replace(/\/+$/, ''),
@@ -74,11 +77,16 @@ export async function startServer() {
   }
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const child = spawn(
-    bin,
-    ['serve', '--db', 'sqlite::memory:', '--listen', `127.0.0.1:${port}`, '--location', FIXTURE_ALL],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const args = ['serve', '--db', 'sqlite::memory:', '--listen', `127.0.0.1:${port}`, '--location', FIXTURE_ALL];
+  if (allowHosts.length) {
+    const config = path.join(mkdtempSync(path.join(os.tmpdir(), 'stagedoor-suite-')), 'app-config.yaml');
+    writeFileSync(
+      config,
+      `backend:\n  reading:\n    allow:\n${allowHosts.map(h => `      - host: '${h}'\n`).join('')}`,
+    );
+    args.push('--config', config);
+  }
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   // Keep the server's output so a failure to become ready can show why.
   let output = '';
   const keep = d => {
