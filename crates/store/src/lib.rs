@@ -1,1 +1,13 @@
-//! placeholder
+//! The database behind Stagedoor: one `Db` over SQLite or PostgreSQL, its migrations, and the
+//! tables the catalog keeps durable (registered locations and the stitched final entities).
+
+mod db;
+mod entities;
+mod error;
+mod locations;
+mod migrate;
+
+pub use db::Db;
+pub use entities::EntityRow;
+pub use error::StoreError;
+pub use locations::LocationRow;
