@@ -29,8 +29,7 @@ impl Problem {
 
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Most messages already open with their path; do not say it twice.
-        if self.path.is_empty() || self.message.starts_with(&self.path) {
+        if self.path.is_empty() {
             f.write_str(&self.message)
         } else {
             write!(f, "{}: {}", self.path, self.message)
@@ -51,7 +50,10 @@ pub fn validate(entity: &Entity) -> Vec<Problem> {
     let mut out = Out(Vec::new());
     for key in entity.keys() {
         if !ROOT_FIELDS.contains(&key.as_str()) {
-            out.push(key, format!("unknown root field {key:?}; an entity has only apiVersion, kind, metadata and spec"));
+            out.push(
+                key,
+                "unknown root field; an entity has only apiVersion, kind, metadata and spec",
+            );
         }
     }
 
@@ -69,16 +71,16 @@ pub fn validate(entity: &Entity) -> Vec<Problem> {
     }
 
     match entity.get("metadata") {
-        None => out.push("metadata", "metadata is required"),
+        None => out.push("metadata", "missing required field"),
         Some(Value::Object(m)) => metadata(m, &mut out),
-        Some(_) => out.push("metadata", "metadata must be an object"),
+        Some(_) => out.push("metadata", "must be an object"),
     }
 
     let spec = match entity.get("spec") {
         None => None,
         Some(Value::Object(s)) => Some(s),
         Some(_) => {
-            out.push("spec", "spec must be an object");
+            out.push("spec", "must be an object");
             None
         }
     };
@@ -110,7 +112,7 @@ pub fn validate(entity: &Entity) -> Vec<Problem> {
     }
     match spec {
         None if !entity.contains_key("spec") => {
-            out.push("spec", format!("spec is required for kind {builtin}"))
+            out.push("spec", format!("missing; kind {builtin} requires a spec"))
         }
         None => {}
         Some(spec) => kind_spec(builtin, spec, &mut out),
@@ -133,7 +135,7 @@ impl Out {
     ) -> Option<&'a str> {
         match obj.get(key) {
             None | Some(Value::Null) => {
-                self.push(path, format!("{path} is required"));
+                self.push(path, "missing required field".to_owned());
                 None
             }
             Some(v) => self.string(v, path, true),
@@ -153,14 +155,14 @@ impl Out {
     fn string<'a>(&mut self, v: &'a Value, path: &str, non_empty: bool) -> Option<&'a str> {
         match v {
             Value::String(s) if non_empty && s.is_empty() => {
-                self.push(path, format!("{path} must not be empty"));
+                self.push(path, "must not be empty".to_owned());
                 None
             }
             Value::String(s) => Some(s),
             other => {
                 self.push(
                     path,
-                    format!("{path} must be a string, found {}", type_name(other)),
+                    format!("must be a string, found {}", type_name(other)),
                 );
                 None
             }
@@ -178,7 +180,7 @@ impl Out {
             other => {
                 self.push(
                     path,
-                    format!("{path} must be an object, found {}", type_name(other)),
+                    format!("must be an object, found {}", type_name(other)),
                 );
                 None
             }
@@ -196,7 +198,7 @@ impl Out {
             other => {
                 self.push(
                     path,
-                    format!("{path} must be an array, found {}", type_name(other)),
+                    format!("must be an array, found {}", type_name(other)),
                 );
                 None
             }
@@ -228,7 +230,7 @@ fn metadata(m: &Map<String, Value>, out: &mut Out) {
     if let Some(name) = out.required_str(m, "name", "metadata.name")
         && !is_valid_object_name(name)
     {
-        out.push("metadata.name", format!("{name:?} is not a valid name; expected 1-63 characters of [a-zA-Z0-9] in runs separated by single [-_.]"));
+        out.push("metadata.name", format!("{name:?} is not a valid name; expected 1-63 characters of [a-zA-Z0-9-_.], starting and ending with a letter or digit"));
     }
     if let Some(ns) = out.optional_str(m, "namespace", "metadata.namespace", true)
         && !is_valid_dns_label(ns)
@@ -248,13 +250,13 @@ fn metadata(m: &Map<String, Value>, out: &mut Out) {
         for (k, v) in map {
             let p = format!("{path}.{k}");
             if !is_valid_prefixed_name(k) {
-                out.push(&p, format!("{k:?} is not a valid {} key; expected an optional DNS-subdomain prefix and a slash, then a name of 1-63 characters of [a-zA-Z0-9] separated by [-_.]", &field[..field.len() - 1]));
+                out.push(&p, format!("{k:?} is not a valid {} key; expected an optional DNS-subdomain prefix and a slash, then a name of 1-63 characters of [a-zA-Z0-9-_.] starting and ending with a letter or digit", &field[..field.len() - 1]));
             }
             if let Some(s) = out.string(v, &p, false)
                 && is_valid_value
                 && !(s.is_empty() || is_valid_object_name(s))
             {
-                out.push(&p, format!("{s:?} is not a valid label value; expected an empty string or 1-63 characters of [a-zA-Z0-9] separated by [-_.]"));
+                out.push(&p, format!("{s:?} is not a valid label value; expected an empty string or 1-63 characters of [a-zA-Z0-9-_.] starting and ending with a letter or digit"));
             }
         }
     }
@@ -274,10 +276,7 @@ fn metadata(m: &Map<String, Value>, out: &mut Out) {
         for (i, link) in links.iter().enumerate() {
             let p = format!("metadata.links.{i}");
             let Value::Object(link) = link else {
-                out.push(
-                    &p,
-                    format!("{p} must be an object, found {}", type_name(link)),
-                );
+                out.push(&p, format!("must be an object, found {}", type_name(link)));
                 continue;
             };
             if let Some(url) = out.required_str(link, "url", &format!("{p}.url"))
@@ -292,7 +291,7 @@ fn metadata(m: &Map<String, Value>, out: &mut Out) {
                 if let Some(s) = out.optional_str(link, f, &format!("{p}.{f}"), true)
                     && s.trim().is_empty()
                 {
-                    out.push(format!("{p}.{f}"), format!("{p}.{f} must not be blank"));
+                    out.push(format!("{p}.{f}"), "must not be blank");
                 }
             }
             out.optional_str(link, "type", &format!("{p}.type"), true);
@@ -351,7 +350,7 @@ fn kind_spec(kind: &str, spec: &Map<String, Value>, out: &mut Out) {
             if !spec.contains_key("children") {
                 out.push(
                     "spec.children",
-                    "spec.children is required (use [] for a group without child groups)",
+                    "missing required field (use [] for a group without child groups)",
                 );
             }
             arr(out, "children");
@@ -362,7 +361,7 @@ fn kind_spec(kind: &str, spec: &Map<String, Value>, out: &mut Out) {
             if !spec.contains_key("memberOf") {
                 out.push(
                     "spec.memberOf",
-                    "spec.memberOf is required (use [] for a user in no group)",
+                    "missing required field (use [] for a user in no group)",
                 );
             }
             arr(out, "memberOf");
@@ -377,7 +376,7 @@ fn kind_spec(kind: &str, spec: &Map<String, Value>, out: &mut Out) {
             {
                 out.push(
                     "spec.presence",
-                    format!("spec.presence must be \"required\" or \"optional\", found {p:?}"),
+                    format!("must be \"required\" or \"optional\", found {p:?}"),
                 );
             }
         }
@@ -405,10 +404,7 @@ fn template_spec(spec: &Map<String, Value>, out: &mut Out) {
                 if !item.is_object() {
                     out.push(
                         format!("spec.parameters.{i}"),
-                        format!(
-                            "spec.parameters.{i} must be an object, found {}",
-                            type_name(item)
-                        ),
+                        format!("must be an object, found {}", type_name(item)),
                     );
                 }
             }
@@ -416,7 +412,7 @@ fn template_spec(spec: &Map<String, Value>, out: &mut Out) {
         Some(other) => out.push(
             "spec.parameters",
             format!(
-                "spec.parameters must be an object or an array of objects, found {}",
+                "must be an object or an array of objects, found {}",
                 type_name(other)
             ),
         ),
@@ -424,20 +420,17 @@ fn template_spec(spec: &Map<String, Value>, out: &mut Out) {
     out.optional_object(spec, "secrets", "spec.secrets");
     out.optional_object(spec, "presentation", "spec.presentation");
     match spec.get("steps") {
-        None | Some(Value::Null) => out.push("spec.steps", "spec.steps is required"),
+        None | Some(Value::Null) => out.push("spec.steps", "missing required field"),
         Some(Value::Array(steps)) => {
             for (i, step) in steps.iter().enumerate() {
                 let p = format!("spec.steps.{i}");
                 let Value::Object(step) = step else {
-                    out.push(
-                        &p,
-                        format!("{p} must be an object, found {}", type_name(step)),
-                    );
+                    out.push(&p, format!("must be an object, found {}", type_name(step)));
                     continue;
                 };
                 match step.get("action") {
                     None | Some(Value::Null) => {
-                        out.push(format!("{p}.action"), format!("{p}.action is required"))
+                        out.push(format!("{p}.action"), "missing required field".to_owned())
                     }
                     Some(a) => {
                         out.string(a, &format!("{p}.action"), false);
@@ -451,7 +444,7 @@ fn template_spec(spec: &Map<String, Value>, out: &mut Out) {
         }
         Some(other) => out.push(
             "spec.steps",
-            format!("spec.steps must be an array, found {}", type_name(other)),
+            format!("must be an array, found {}", type_name(other)),
         ),
     }
     if let Some(output) = out.optional_object(spec, "output", "spec.output") {
@@ -467,10 +460,7 @@ fn template_spec(spec: &Map<String, Value>, out: &mut Out) {
             for (i, item) in items.iter().enumerate() {
                 let ip = format!("{p}.{i}");
                 let Value::Object(item) = item else {
-                    out.push(
-                        &ip,
-                        format!("{ip} must be an object, found {}", type_name(item)),
-                    );
+                    out.push(&ip, format!("must be an object, found {}", type_name(item)));
                     continue;
                 };
                 string_or_bool(item, &ip, out);
@@ -497,10 +487,7 @@ fn string_or_bool(obj: &Map<String, Value>, path: &str, out: &mut Out) {
     {
         out.push(
             format!("{path}.if"),
-            format!(
-                "{path}.if must be a string or a boolean, found {}",
-                type_name(cond)
-            ),
+            format!("must be a string or a boolean, found {}", type_name(cond)),
         );
     }
 }
@@ -981,7 +968,7 @@ mod tests {
             json!({"name": "a"}),
             json!({"type": 1, "lifecycle": "l", "owner": "o"}),
         ))[0];
-        assert_eq!(p.to_string(), "spec.type must be a string, found a number");
+        assert_eq!(p.to_string(), "spec.type: must be a string, found a number");
         let p = Problem::new("spec", "is odd");
         assert_eq!(p.to_string(), "spec: is odd");
     }

@@ -46,7 +46,7 @@ pub struct YamlOptions {
 }
 
 /// At most this many documents are read from one file; the rest become one error.
-pub const MAX_DOCUMENTS: usize = 10_000;
+pub const MAX_DOCUMENTS: usize = 200_000;
 
 /// Parses every document of a file. Bounded: deep nesting, huge scalars and alias bombs fail
 /// that document with an error instead of exhausting memory.
