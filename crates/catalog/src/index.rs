@@ -1,0 +1,1213 @@
+//! The in-memory read model: every stitched entity as compact JSON text plus an inverted
+//! index over its search rows, rebuilt as an immutable [`Snapshot`] after each change.
+//!
+//! Layout, chosen for memory first: entities sit in a `Vec` sorted by lower-cased ref, so an
+//! entity's position is its id and id order is ref order. Every string of the index (key
+//! names, lower-cased values, original spellings) lives in one arena `String`; every id list
+//! (the ids holding a value, the ids holding a key at all) lives in one `Vec<u32>` pool. A key
+//! owns a contiguous, value-sorted run of entries, so ordering by a field is a walk over that
+//! run and an equality filter is a binary search. No per-entity `serde_json::Value` is kept.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
+use std::sync::mpsc;
+
+use model::filter::Filter;
+use serde_json::Value;
+
+use crate::search::{self, RowSink};
+
+/// One entity as served: the final JSON text and the identifiers the API looks it up by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stitched {
+    /// Canonical `kind:namespace/name`.
+    pub entity_ref: String,
+    /// Lower-cased `entity_ref`; the index's sort key.
+    pub key: String,
+    pub uid: String,
+    pub etag: String,
+    /// The final entity JSON.
+    pub body: Box<str>,
+}
+
+/// A byte range in the arena.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Span {
+    off: u32,
+    len: u32,
+}
+
+/// A run in the id pool or the entry table.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Run {
+    start: u32,
+    len: u32,
+}
+
+impl Run {
+    fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..(self.start + self.len) as usize
+    }
+}
+
+#[derive(Debug)]
+struct KeyIndex {
+    name: Span,
+    /// This key's entries, sorted by lower-cased value (byte order, as SQLite compares).
+    entries: Run,
+    /// Every id with a row for this key, null-valued rows included.
+    present: Run,
+}
+
+#[derive(Debug)]
+struct Entry {
+    lower: Span,
+    /// The first spelling seen; equal to `lower` when lower-casing changed nothing.
+    orig: Span,
+    ids: Run,
+}
+
+/// An id whose spelling of an entry's value differs from the entry's first one; facets
+/// report spellings separately, as Backstage groups by the original value.
+#[derive(Debug)]
+struct Variant {
+    entry: u32,
+    id: u32,
+    orig: Span,
+}
+
+/// An index into the key table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct KeyId(u32);
+
+/// An immutable catalog view. Cheap to share behind an `Arc`; the engine swaps in a new one
+/// after every change, so readers never wait on writers.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    entities: Vec<Arc<Stitched>>,
+    /// Entity ids ordered by uid.
+    by_uid: Vec<u32>,
+    keys: Vec<KeyIndex>,
+    entries: Vec<Entry>,
+    pool: Vec<u32>,
+    variants: Vec<Variant>,
+    arena: String,
+}
+
+impl Snapshot {
+    pub fn empty() -> Self {
+        Self::default()
+    }
+
+    /// Builds the index. Each entity may come with its parsed JSON when the caller has it at
+    /// hand, which saves parsing `body` again. Two entities with the same key: the later wins.
+    pub fn build(entities: Vec<(Arc<Stitched>, Option<&Value>)>) -> Self {
+        let mut entities = entities;
+        // Stable, so "the later one wins" below is well defined.
+        entities.sort_by(|a, b| a.0.key.cmp(&b.0.key));
+        let mut deduped: Vec<(Arc<Stitched>, Option<&Value>)> = Vec::with_capacity(entities.len());
+        for e in entities {
+            match deduped.last_mut() {
+                Some(last) if last.0.key == e.0.key => *last = e,
+                _ => deduped.push(e),
+            }
+        }
+        let entities = deduped;
+        assert!(
+            entities.len() < u32::MAX as usize,
+            "too many entities for u32 ids"
+        );
+
+        let mut builder = Builder::default();
+        extract_parallel(&entities, |batch| builder.add(batch));
+        let (keys, entries, pool, variants, arena) = builder.finish();
+
+        let entities: Vec<Arc<Stitched>> = entities.into_iter().map(|(e, _)| e).collect();
+        let mut by_uid: Vec<u32> = (0..entities.len() as u32).collect();
+        by_uid.sort_unstable_by(|&a, &b| entities[a as usize].uid.cmp(&entities[b as usize].uid));
+        Snapshot {
+            entities,
+            by_uid,
+            keys,
+            entries,
+            pool,
+            variants,
+            arena,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entities.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entities.is_empty()
+    }
+
+    /// Looks an entity up by its ref, in any casing.
+    pub fn get(&self, key_or_ref: &str) -> Option<&Arc<Stitched>> {
+        let key = search::lower(key_or_ref);
+        self.entities
+            .binary_search_by(|e| e.key.as_str().cmp(&key))
+            .ok()
+            .map(|i| &self.entities[i])
+    }
+
+    pub fn get_by_uid(&self, uid: &str) -> Option<&Arc<Stitched>> {
+        self.by_uid
+            .binary_search_by(|&i| self.entities[i as usize].uid.as_str().cmp(uid))
+            .ok()
+            .map(|i| &self.entities[self.by_uid[i] as usize])
+    }
+
+    /// All entities, in lower-cased ref order.
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<Stitched>> {
+        self.entities.iter()
+    }
+
+    /// Approximate heap bytes held by the index itself, excluding the entities.
+    pub fn index_bytes(&self) -> usize {
+        self.by_uid.capacity() * 4
+            + self.keys.capacity() * std::mem::size_of::<KeyIndex>()
+            + self.entries.capacity() * std::mem::size_of::<Entry>()
+            + self.pool.capacity() * 4
+            + self.variants.capacity() * std::mem::size_of::<Variant>()
+            + self.arena.capacity()
+            + self.entities.capacity() * std::mem::size_of::<Arc<Stitched>>()
+    }
+
+    // ---- crate-internal access for the query layer ----
+
+    pub(crate) fn entity(&self, id: u32) -> &Arc<Stitched> {
+        &self.entities[id as usize]
+    }
+
+    fn text(&self, span: Span) -> &str {
+        &self.arena[span.off as usize..(span.off + span.len) as usize]
+    }
+
+    /// The key exactly as given; index keys are all lower-case.
+    pub(crate) fn key_id(&self, name: &str) -> Option<KeyId> {
+        self.keys
+            .binary_search_by(|k| self.text(k.name).cmp(name))
+            .ok()
+            .map(|i| KeyId(i as u32))
+    }
+
+    /// The global entry indices of a key, in ascending value order.
+    pub(crate) fn entry_range(&self, key: KeyId) -> std::ops::Range<u32> {
+        let run = self.keys[key.0 as usize].entries;
+        run.start..run.start + run.len
+    }
+
+    pub(crate) fn entry_value(&self, entry: u32) -> &str {
+        self.text(self.entries[entry as usize].lower)
+    }
+
+    pub(crate) fn entry_ids(&self, entry: u32) -> &[u32] {
+        &self.pool[self.entries[entry as usize].ids.range()]
+    }
+
+    /// The entry of `key` whose lower-cased value is `value`.
+    pub(crate) fn find_entry(&self, key: KeyId, value: &str) -> Option<u32> {
+        let range = self.entry_range(key);
+        let slice = &self.entries[range.start as usize..range.end as usize];
+        slice
+            .binary_search_by(|e| self.text(e.lower).cmp(value))
+            .ok()
+            .map(|i| range.start + i as u32)
+    }
+
+    /// The first entry of `key` whose value is not below `value`.
+    pub(crate) fn lower_bound(&self, key: KeyId, value: &str) -> u32 {
+        let range = self.entry_range(key);
+        let slice = &self.entries[range.start as usize..range.end as usize];
+        range.start + slice.partition_point(|e| self.text(e.lower) < value) as u32
+    }
+
+    /// (spelling, ids with that spelling) for an entry; the first spelling's ids are those of
+    /// the entry minus the variants listed after it.
+    pub(crate) fn entry_spellings(&self, entry: u32) -> (&str, impl Iterator<Item = (u32, &str)>) {
+        let e = &self.entries[entry as usize];
+        let from = self.variants.partition_point(|v| v.entry < entry);
+        let to = from + self.variants[from..].partition_point(|v| v.entry == entry);
+        (
+            self.text(e.orig),
+            self.variants[from..to]
+                .iter()
+                .map(|v| (v.id, self.text(v.orig))),
+        )
+    }
+
+    pub(crate) fn present_ids(&self, key: KeyId) -> &[u32] {
+        &self.pool[self.keys[key.0 as usize].present.range()]
+    }
+
+    /// Ids with at least one non-null value for `key`.
+    pub(crate) fn with_value(&self, key: KeyId) -> Bits {
+        let mut bits = Bits::empty(self.len());
+        for e in self.entry_range(key) {
+            bits.set_all(self.entry_ids(e));
+        }
+        bits
+    }
+
+    /// Number of entities whose key sorts at or below `key` (so ids from there on sort after it).
+    pub(crate) fn ids_up_to_key(&self, key: &str) -> u32 {
+        self.entities.partition_point(|e| e.key.as_str() <= key) as u32
+    }
+
+    /// Number of entities whose key sorts below `key`.
+    pub(crate) fn ids_below_key(&self, key: &str) -> u32 {
+        self.entities.partition_point(|e| e.key.as_str() < key) as u32
+    }
+
+    /// The set of entity ids that a filter accepts.
+    pub fn matching(&self, filter: Option<&Filter>) -> Bits {
+        match filter {
+            None => Bits::full(self.len()),
+            Some(f) => self.eval(f),
+        }
+    }
+
+    fn eval(&self, filter: &Filter) -> Bits {
+        let n = self.len();
+        match filter {
+            Filter::All(parts) => {
+                let mut acc = Bits::full(n);
+                for part in parts {
+                    acc.and_with(&self.eval(part));
+                }
+                acc
+            }
+            Filter::Any(parts) => {
+                let mut acc = Bits::empty(n);
+                for part in parts {
+                    acc.or_with(&self.eval(part));
+                }
+                acc
+            }
+            Filter::Not(inner) => {
+                let mut acc = self.eval(inner);
+                acc.invert();
+                acc
+            }
+            Filter::Eq { key, values } => {
+                let mut acc = Bits::empty(n);
+                if let Some(k) = self.key_id(&search::lower(key)) {
+                    for v in values {
+                        if let Some(e) = self.find_entry(k, &search::lower(v)) {
+                            acc.set_all(self.entry_ids(e));
+                        }
+                    }
+                }
+                acc
+            }
+            Filter::HasPrefix { key, prefix } => {
+                let mut acc = Bits::empty(n);
+                if let Some(k) = self.key_id(&search::lower(key)) {
+                    let prefix = search::lower(prefix);
+                    // Values are sorted, so those with the prefix form one run.
+                    let end = self.entry_range(k).end;
+                    let mut e = self.lower_bound(k, &prefix);
+                    while e < end && self.entry_value(e).starts_with(prefix.as_ref()) {
+                        acc.set_all(self.entry_ids(e));
+                        e += 1;
+                    }
+                }
+                acc
+            }
+            Filter::Exists { key } => {
+                let mut acc = Bits::empty(n);
+                if let Some(k) = self.key_id(&search::lower(key)) {
+                    acc.set_all(self.present_ids(k));
+                }
+                acc
+            }
+        }
+    }
+}
+
+/// A set of entity ids as a bitmap: a full catalog is a few thousand words, so every set
+/// operation is a tight loop over memory that fits in cache.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bits {
+    words: Vec<u64>,
+    n: usize,
+}
+
+impl Bits {
+    pub fn empty(n: usize) -> Self {
+        Bits {
+            words: vec![0; n.div_ceil(64)],
+            n,
+        }
+    }
+
+    pub fn full(n: usize) -> Self {
+        let mut b = Bits {
+            words: vec![u64::MAX; n.div_ceil(64)],
+            n,
+        };
+        b.clear_tail();
+        b
+    }
+
+    fn clear_tail(&mut self) {
+        let extra = self.words.len() * 64 - self.n;
+        if extra > 0
+            && let Some(last) = self.words.last_mut()
+        {
+            *last &= u64::MAX >> extra;
+        }
+    }
+
+    #[inline]
+    pub fn contains(&self, id: u32) -> bool {
+        let i = id as usize;
+        i < self.n && self.words[i / 64] & (1 << (i % 64)) != 0
+    }
+
+    #[inline]
+    pub fn insert(&mut self, id: u32) {
+        let i = id as usize;
+        self.words[i / 64] |= 1 << (i % 64);
+    }
+
+    pub fn set_all(&mut self, ids: &[u32]) {
+        for &id in ids {
+            self.insert(id);
+        }
+    }
+
+    pub fn and_with(&mut self, other: &Bits) {
+        for (a, b) in self.words.iter_mut().zip(&other.words) {
+            *a &= b;
+        }
+    }
+
+    pub fn and_not(&mut self, other: &Bits) {
+        for (a, b) in self.words.iter_mut().zip(&other.words) {
+            *a &= !b;
+        }
+    }
+
+    pub fn or_with(&mut self, other: &Bits) {
+        for (a, b) in self.words.iter_mut().zip(&other.words) {
+            *a |= b;
+        }
+    }
+
+    pub fn invert(&mut self) {
+        for w in &mut self.words {
+            *w = !*w;
+        }
+        self.clear_tail();
+    }
+
+    pub fn count(&self) -> usize {
+        self.words.iter().map(|w| w.count_ones() as usize).sum()
+    }
+
+    /// Ids in the set, ascending, starting at `from`.
+    pub fn iter_from(&self, from: u32) -> impl Iterator<Item = u32> + '_ {
+        let from = from as usize;
+        let first_word = from / 64;
+        self.words
+            .iter()
+            .enumerate()
+            .skip(first_word)
+            .flat_map(move |(wi, &w)| {
+                let w = if wi == first_word && !from.is_multiple_of(64) {
+                    w & (u64::MAX << (from % 64))
+                } else {
+                    w
+                };
+                BitIter {
+                    w,
+                    base: wi as u32 * 64,
+                }
+            })
+    }
+
+    /// Ids in the set below `below`, descending.
+    pub fn iter_rev_below(&self, below: u32) -> impl Iterator<Item = u32> + '_ {
+        let below = (below as usize).min(self.n);
+        let end_word = below.div_ceil(64);
+        self.words[..end_word]
+            .iter()
+            .enumerate()
+            .rev()
+            .flat_map(move |(wi, &w)| {
+                let w = if wi == end_word - 1 && !below.is_multiple_of(64) {
+                    w & (u64::MAX >> (64 - below % 64))
+                } else {
+                    w
+                };
+                BitIterRev {
+                    w,
+                    base: wi as u32 * 64,
+                }
+            })
+    }
+}
+
+struct BitIter {
+    w: u64,
+    base: u32,
+}
+
+impl Iterator for BitIter {
+    type Item = u32;
+    fn next(&mut self) -> Option<u32> {
+        if self.w == 0 {
+            return None;
+        }
+        let t = self.w.trailing_zeros();
+        self.w &= self.w - 1;
+        Some(self.base + t)
+    }
+}
+
+struct BitIterRev {
+    w: u64,
+    base: u32,
+}
+
+impl Iterator for BitIterRev {
+    type Item = u32;
+    fn next(&mut self) -> Option<u32> {
+        if self.w == 0 {
+            return None;
+        }
+        let t = 63 - self.w.leading_zeros();
+        self.w &= !(1u64 << t);
+        Some(self.base + t)
+    }
+}
+
+// ---- building ----
+
+/// FxHash: the build hashes millions of short strings, where SipHash's DoS resistance buys
+/// nothing (the input is our own catalog) and costs a good share of build time.
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let word = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+            self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ b as u64).wrapping_mul(K);
+        }
+    }
+    fn write_u8(&mut self, b: u8) {
+        self.0 = (self.0.rotate_left(5) ^ b as u64).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// Rows of a run of consecutive entities, produced on a worker thread.
+#[derive(Default)]
+struct Batch {
+    text: String,
+    /// (entity id, row) with spans into `text`.
+    rows: Vec<(u32, search::Row)>,
+}
+
+impl Batch {
+    fn str(&self, span: search::Span) -> &str {
+        &self.text[span.0 as usize..(span.0 + span.1) as usize]
+    }
+}
+
+const BATCH_ENTITIES: usize = 1024;
+
+/// Extracts search rows on worker threads (parsing JSON dominates) and hands the batches to
+/// `consume` in id order on the calling thread, which interns them meanwhile.
+fn extract_parallel(entities: &[(Arc<Stitched>, Option<&Value>)], mut consume: impl FnMut(Batch)) {
+    let chunks: Vec<&[(Arc<Stitched>, Option<&Value>)]> = entities.chunks(BATCH_ENTITIES).collect();
+    if chunks.is_empty() {
+        return;
+    }
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8)
+        .min(chunks.len());
+    if workers == 1 {
+        let mut sink = RowSink::default();
+        for (i, chunk) in chunks.iter().enumerate() {
+            consume(extract(chunk, (i * BATCH_ENTITIES) as u32, &mut sink));
+        }
+        return;
+    }
+    std::thread::scope(|scope| {
+        let mut receivers = Vec::with_capacity(workers);
+        for w in 0..workers {
+            // Bounded, so fast workers cannot pile up parsed batches in memory.
+            let (tx, rx) = mpsc::sync_channel::<Batch>(2);
+            receivers.push(rx);
+            let chunks = &chunks;
+            scope.spawn(move || {
+                let mut sink = RowSink::default();
+                for i in (w..chunks.len()).step_by(workers) {
+                    if tx
+                        .send(extract(chunks[i], (i * BATCH_ENTITIES) as u32, &mut sink))
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+        for i in 0..chunks.len() {
+            let batch = receivers[i % workers]
+                .recv()
+                .expect("index worker panicked");
+            consume(batch);
+        }
+    });
+}
+
+fn extract(chunk: &[(Arc<Stitched>, Option<&Value>)], first_id: u32, sink: &mut RowSink) -> Batch {
+    let mut batch = Batch::default();
+    for (i, (stitched, parsed)) in chunk.iter().enumerate() {
+        let owned;
+        let value = match parsed {
+            Some(v) => *v,
+            None => match serde_json::from_str::<Value>(&stitched.body) {
+                Ok(v) => {
+                    owned = v;
+                    &owned
+                }
+                // Still listed and fetchable, just not matched by any filter.
+                Err(_) => continue,
+            },
+        };
+        sink.collect(value);
+        let base = batch.text.len() as u32;
+        batch.text.push_str(&sink.text);
+        let shift = |s: search::Span| (s.0 + base, s.1);
+        batch.rows.extend(sink.rows.iter().map(|r| {
+            (
+                first_id + i as u32,
+                search::Row {
+                    key: shift(r.key),
+                    value: r.value.map(|(l, o)| (shift(l), shift(o))),
+                },
+            )
+        }));
+    }
+    batch
+}
+
+struct KeyBuilder {
+    name: Span,
+    values: FxMap<Box<str>, u32>,
+    present: Vec<u32>,
+}
+
+#[derive(Default)]
+struct Builder {
+    arena: String,
+    key_map: FxMap<Box<str>, u32>,
+    keys: Vec<KeyBuilder>,
+    /// (lower, orig) per entry, by creation order.
+    entries: Vec<(Span, Span)>,
+    /// (entry, id) in id order.
+    postings: Vec<(u32, u32)>,
+    variants: Vec<Variant>,
+}
+
+impl Builder {
+    fn push_text(&mut self, s: &str) -> Span {
+        let off = self.arena.len();
+        self.arena.push_str(s);
+        assert!(
+            self.arena.len() <= u32::MAX as usize,
+            "index arena over 4 GiB"
+        );
+        Span {
+            off: off as u32,
+            len: s.len() as u32,
+        }
+    }
+
+    fn text(&self, span: Span) -> &str {
+        &self.arena[span.off as usize..(span.off + span.len) as usize]
+    }
+
+    fn add(&mut self, batch: Batch) {
+        for &(id, row) in &batch.rows {
+            let key = batch.str(row.key);
+            let k = match self.key_map.get(key) {
+                Some(&k) => k,
+                None => {
+                    let name = self.push_text(key);
+                    let k = self.keys.len() as u32;
+                    self.keys.push(KeyBuilder {
+                        name,
+                        values: FxMap::default(),
+                        present: Vec::new(),
+                    });
+                    self.key_map.insert(key.into(), k);
+                    k
+                }
+            };
+            let kb = &mut self.keys[k as usize];
+            if kb.present.last() != Some(&id) {
+                kb.present.push(id);
+            }
+            let Some((lower_span, orig_span)) = row.value else {
+                continue;
+            };
+            let lower = batch.str(lower_span);
+            let orig = batch.str(orig_span);
+            let e = match self.keys[k as usize].values.get(lower) {
+                Some(&e) => {
+                    let entry_orig = self.entries[e as usize].1;
+                    if self.text(entry_orig) != orig {
+                        let orig = self.push_text(orig);
+                        self.variants.push(Variant { entry: e, id, orig });
+                    }
+                    e
+                }
+                None => {
+                    let l = self.push_text(lower);
+                    let o = if lower_span == orig_span {
+                        l
+                    } else {
+                        self.push_text(orig)
+                    };
+                    let e = self.entries.len() as u32;
+                    self.entries.push((l, o));
+                    self.keys[k as usize].values.insert(lower.into(), e);
+                    e
+                }
+            };
+            self.postings.push((e, id));
+        }
+    }
+
+    fn finish(self) -> (Vec<KeyIndex>, Vec<Entry>, Vec<u32>, Vec<Variant>, String) {
+        let Builder {
+            mut arena,
+            key_map,
+            keys,
+            entries: raw_entries,
+            postings,
+            mut variants,
+        } = self;
+        drop(key_map);
+        let span_str = |s: Span| &arena[s.off as usize..(s.off + s.len) as usize];
+
+        let mut key_order: Vec<u32> = (0..keys.len() as u32).collect();
+        key_order.sort_unstable_by(|&a, &b| {
+            span_str(keys[a as usize].name).cmp(span_str(keys[b as usize].name))
+        });
+
+        // Lay entries out key by key, each key's run sorted by value.
+        let mut remap = vec![0u32; raw_entries.len()];
+        let mut order: Vec<u32> = Vec::with_capacity(raw_entries.len());
+        let mut key_runs = Vec::with_capacity(keys.len());
+        for &k in &key_order {
+            let kb = &keys[k as usize];
+            let start = order.len();
+            order.extend(kb.values.values().copied());
+            order[start..].sort_unstable_by(|&a, &b| {
+                span_str(raw_entries[a as usize].0).cmp(span_str(raw_entries[b as usize].0))
+            });
+            key_runs.push(Run {
+                start: start as u32,
+                len: (order.len() - start) as u32,
+            });
+        }
+        for (pos, &e) in order.iter().enumerate() {
+            remap[e as usize] = pos as u32;
+        }
+
+        // Counting sort of postings by final entry; stable, so each id list stays ascending.
+        let mut counts = vec![0u32; order.len() + 1];
+        for &(e, _) in &postings {
+            counts[remap[e as usize] as usize + 1] += 1;
+        }
+        for i in 1..counts.len() {
+            counts[i] += counts[i - 1];
+        }
+        let present_total: usize = keys.iter().map(|k| k.present.len()).sum();
+        let mut pool = vec![0u32; postings.len() + present_total];
+        let mut cursor = counts.clone();
+        for &(e, id) in &postings {
+            let slot = &mut cursor[remap[e as usize] as usize];
+            pool[*slot as usize] = id;
+            *slot += 1;
+        }
+        drop(postings);
+        let entries: Vec<Entry> = order
+            .iter()
+            .enumerate()
+            .map(|(pos, &e)| {
+                let (lower, orig) = raw_entries[e as usize];
+                Entry {
+                    lower,
+                    orig,
+                    ids: Run {
+                        start: counts[pos],
+                        len: counts[pos + 1] - counts[pos],
+                    },
+                }
+            })
+            .collect();
+
+        let mut next = counts[order.len()] as usize;
+        let mut key_index = Vec::with_capacity(keys.len());
+        let mut keys = keys;
+        for (i, &k) in key_order.iter().enumerate() {
+            let kb = &mut keys[k as usize];
+            let present = std::mem::take(&mut kb.present);
+            pool[next..next + present.len()].copy_from_slice(&present);
+            key_index.push(KeyIndex {
+                name: kb.name,
+                entries: key_runs[i],
+                present: Run {
+                    start: next as u32,
+                    len: present.len() as u32,
+                },
+            });
+            next += present.len();
+        }
+
+        for v in &mut variants {
+            v.entry = remap[v.entry as usize];
+        }
+        variants.sort_unstable_by_key(|v| (v.entry, v.id));
+        variants.shrink_to_fit();
+        arena.shrink_to_fit();
+        (key_index, entries, pool, variants, arena)
+    }
+}
+
+/// Builds a [`Stitched`] from an entity JSON; for tests and benchmarks of this crate.
+#[cfg(test)]
+pub(crate) fn stitched_from(v: &Value) -> Arc<Stitched> {
+    let kind = v["kind"].as_str().unwrap_or_default();
+    let ns = v["metadata"]["namespace"].as_str().unwrap_or("default");
+    let name = v["metadata"]["name"].as_str().unwrap_or_default();
+    let entity_ref = format!("{}:{}/{}", kind.to_lowercase(), ns.to_lowercase(), name);
+    Arc::new(Stitched {
+        key: entity_ref.to_lowercase(),
+        entity_ref,
+        uid: v["metadata"]["uid"].as_str().unwrap_or_default().to_owned(),
+        etag: v["metadata"]["etag"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        body: v.to_string().into_boxed_str(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn snap(values: &[Value]) -> Snapshot {
+        Snapshot::build(values.iter().map(|v| (stitched_from(v), Some(v))).collect())
+    }
+
+    fn names(s: &Snapshot, bits: &Bits) -> Vec<String> {
+        bits.iter_from(0)
+            .map(|id| s.entity(id).entity_ref.clone())
+            .collect()
+    }
+
+    fn eq(key: &str, values: &[&str]) -> Filter {
+        Filter::Eq {
+            key: key.into(),
+            values: values.iter().map(|v| v.to_string()).collect(),
+        }
+    }
+
+    fn sample() -> Snapshot {
+        snap(&[
+            json!({"kind": "Component", "metadata": {"name": "b-svc", "uid": "u2", "tags": ["Java"]},
+                   "spec": {"type": "service", "owner": "team-a"},
+                   "relations": [{"type": "ownedBy", "targetRef": "group:default/team-a"}]}),
+            json!({"kind": "Component", "metadata": {"name": "A-Web", "uid": "u1"},
+                   "spec": {"type": "website", "none": null}}),
+            json!({"kind": "API", "metadata": {"name": "c-api", "namespace": "Prod", "uid": "u3"},
+                   "spec": {"type": "openapi"}}),
+            json!({"kind": "Group", "metadata": {"name": "team-a", "uid": "u0", "description": "d".repeat(300)}}),
+        ])
+    }
+
+    #[test]
+    fn entities_sorted_by_key_and_looked_up_case_insensitively() {
+        let s = sample();
+        let refs: Vec<&str> = s.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(
+            refs,
+            [
+                "api:prod/c-api",
+                "component:default/a-web",
+                "component:default/b-svc",
+                "group:default/team-a"
+            ]
+        );
+        assert_eq!(
+            s.get("Component:Default/A-WEB").unwrap().entity_ref,
+            "component:default/A-Web"
+        );
+        assert!(s.get("component:default/nope").is_none());
+        assert_eq!(s.get_by_uid("u3").unwrap().key, "api:prod/c-api");
+        assert!(s.get_by_uid("U3").is_none());
+        assert_eq!(s.len(), 4);
+        assert!(Snapshot::empty().is_empty());
+    }
+
+    #[test]
+    fn later_duplicate_wins() {
+        let a = json!({"kind": "Component", "metadata": {"name": "x", "uid": "1"}, "spec": {"type": "old"}});
+        let b = json!({"kind": "Component", "metadata": {"name": "X", "uid": "2"}, "spec": {"type": "new"}});
+        let s = snap(&[a, b]);
+        assert_eq!(s.len(), 1);
+        assert_eq!(s.get("component:default/x").unwrap().uid, "2");
+        assert_eq!(s.matching(Some(&eq("spec.type", &["old"]))).count(), 0);
+        assert_eq!(s.matching(Some(&eq("spec.type", &["new"]))).count(), 1);
+    }
+
+    #[test]
+    fn filter_forms() {
+        let s = sample();
+        let m = |f: Filter| names(&s, &s.matching(Some(&f)));
+        assert_eq!(
+            m(eq("kind", &["component"])),
+            ["component:default/A-Web", "component:default/b-svc"]
+        );
+        // Case-insensitive on key and value.
+        assert_eq!(m(eq("KIND", &["ComPonent"])).len(), 2);
+        // Several values for one key are ORed.
+        assert_eq!(
+            m(eq("spec.type", &["service", "openapi"])),
+            ["api:prod/c-api", "component:default/b-svc"]
+        );
+        assert_eq!(
+            m(Filter::All(vec![
+                eq("kind", &["component"]),
+                eq("spec.type", &["service"])
+            ])),
+            ["component:default/b-svc"]
+        );
+        assert_eq!(
+            m(Filter::Any(vec![
+                eq("kind", &["group"]),
+                eq("metadata.namespace", &["prod"])
+            ])),
+            ["api:prod/c-api", "group:default/team-a"]
+        );
+        assert_eq!(
+            m(Filter::Not(Box::new(eq("kind", &["component"])))),
+            ["api:prod/c-api", "group:default/team-a"]
+        );
+        // Existence counts null values and values too long to index.
+        assert_eq!(
+            m(Filter::Exists {
+                key: "spec.none".into()
+            }),
+            ["component:default/A-Web"]
+        );
+        assert_eq!(
+            m(Filter::Exists {
+                key: "metadata.description".into()
+            }),
+            ["group:default/team-a"]
+        );
+        assert!(m(eq("metadata.description", &[&"d".repeat(300)])).is_empty());
+        // Arrays: per element, and the `<path>.<element>` flag key.
+        assert_eq!(
+            m(eq("metadata.tags", &["java"])),
+            ["component:default/b-svc"]
+        );
+        assert_eq!(
+            m(Filter::Exists {
+                key: "metadata.tags.java".into()
+            }),
+            ["component:default/b-svc"]
+        );
+        assert_eq!(
+            m(eq("relations.ownedby", &["group:default/team-a"])),
+            ["component:default/b-svc"]
+        );
+        assert_eq!(
+            m(Filter::HasPrefix {
+                key: "metadata.name".into(),
+                prefix: "A-".into()
+            }),
+            ["component:default/A-Web"]
+        );
+        assert_eq!(
+            m(Filter::HasPrefix {
+                key: "spec.type".into(),
+                prefix: "".into()
+            })
+            .len(),
+            3
+        );
+        assert_eq!(m(Filter::All(vec![])).len(), 4);
+        assert!(m(Filter::Any(vec![])).is_empty());
+        assert!(m(eq("kind", &[])).is_empty());
+        assert!(m(eq("no.such.key", &["x"])).is_empty());
+        assert_eq!(
+            m(Filter::Not(Box::new(Filter::Exists {
+                key: "no.such".into()
+            })))
+            .len(),
+            4
+        );
+    }
+
+    #[test]
+    fn unparsed_bodies_index_the_same() {
+        let values = [
+            json!({"kind": "Component", "metadata": {"name": "a", "uid": "1", "title": "Hello"}}),
+            json!({"kind": "Component", "metadata": {"name": "b", "uid": "2"}}),
+        ];
+        let parsed = snap(&values);
+        let unparsed = Snapshot::build(values.iter().map(|v| (stitched_from(v), None)).collect());
+        for f in [
+            eq("metadata.title", &["hello"]),
+            eq("metadata.name", &["b"]),
+        ] {
+            assert_eq!(parsed.matching(Some(&f)), unparsed.matching(Some(&f)));
+            assert_eq!(parsed.matching(Some(&f)).count(), 1);
+        }
+    }
+
+    #[test]
+    fn many_batches_keep_ids_sorted() {
+        // More than one extraction batch, so the worker/merge path is exercised.
+        let values: Vec<Value> = (0..2500)
+            .map(|i| json!({"kind": "Component", "metadata": {"name": format!("n{i:05}"), "uid": format!("u{i}")},
+                            "spec": {"type": if i % 3 == 0 { "service" } else { "library" }}}))
+            .collect();
+        let s = snap(&values);
+        let k = s.key_id("spec.type").unwrap();
+        let e = s.find_entry(k, "service").unwrap();
+        let ids = s.entry_ids(e);
+        assert_eq!(ids.len(), 834);
+        assert!(ids.windows(2).all(|w| w[0] < w[1]));
+        assert!(
+            ids.iter()
+                .all(|&id| s.entity(id).body.contains("\"service\""))
+        );
+        assert_eq!(s.present_ids(k).len(), 2500);
+    }
+
+    #[test]
+    fn bit_iteration() {
+        let mut b = Bits::empty(130);
+        for i in [0u32, 5, 63, 64, 65, 127, 128, 129] {
+            b.insert(i);
+        }
+        assert_eq!(
+            b.iter_from(0).collect::<Vec<_>>(),
+            [0, 5, 63, 64, 65, 127, 128, 129]
+        );
+        assert_eq!(b.iter_from(64).collect::<Vec<_>>(), [64, 65, 127, 128, 129]);
+        assert_eq!(b.iter_from(66).collect::<Vec<_>>(), [127, 128, 129]);
+        assert_eq!(
+            b.iter_rev_below(130).collect::<Vec<_>>(),
+            [129, 128, 127, 65, 64, 63, 5, 0]
+        );
+        assert_eq!(b.iter_rev_below(64).collect::<Vec<_>>(), [63, 5, 0]);
+        assert_eq!(b.iter_rev_below(6).collect::<Vec<_>>(), [5, 0]);
+        assert_eq!(b.iter_rev_below(0).count(), 0);
+        let mut full = Bits::full(130);
+        assert_eq!(full.count(), 130);
+        full.invert();
+        assert_eq!(full.count(), 0);
+        b.invert();
+        assert_eq!(b.count(), 122);
+    }
+
+    // ---- benchmark ----
+
+    /// A synthetic catalog shaped like a real one: ~1.3 KB per entity, URLs in annotations,
+    /// relations, tags, a handful of kinds and types, 1 in 100 names (all components) about payments.
+    pub(crate) fn synthetic(n: usize) -> Vec<Value> {
+        let kinds = [
+            "Component",
+            "Component",
+            "Component",
+            "API",
+            "Resource",
+            "System",
+            "Group",
+            "User",
+            "User",
+            "Location",
+        ];
+        let types = [
+            "service", "website", "library", "openapi", "grpc", "database",
+        ];
+        let words = [
+            "billing", "search", "ledger", "auth", "profile", "catalog", "ingest", "report",
+            "notify",
+        ];
+        (0..n)
+            .map(|i| {
+                let kind = kinds[i % kinds.len()];
+                let word = if i % 100 == 10 { "payments" } else { words[i % words.len()] };
+                let name = format!("{word}-{}-{i}", words[(i / 7) % words.len()]);
+                let team = format!("team-{}", i % 300);
+                json!({
+                    "apiVersion": "backstage.io/v1alpha1",
+                    "kind": kind,
+                    "metadata": {
+                        "name": name,
+                        "namespace": "default",
+                        "uid": format!("{:08x}-1c2d-4e5f-8a9b-{:012x}", i.wrapping_mul(2654435761) % 0xffff_ffff, i),
+                        "etag": format!("{:040x}", i * 7919),
+                        "title": format!("The {} {} ({i})", word.to_uppercase(), kind),
+                        "description": format!("{word} handles {} for the {team} squad. Owned and run in production.", words[(i / 3) % words.len()]),
+                        "annotations": {
+                            "backstage.io/managed-by-location": format!("url:https://github.com/Acme/{name}/blob/main/catalog-info.yaml"),
+                            "backstage.io/managed-by-origin-location": format!("url:https://github.com/Acme/{name}/blob/main/catalog-info.yaml"),
+                            "backstage.io/source-location": format!("url:https://github.com/Acme/{name}/tree/main/"),
+                            "github.com/project-slug": format!("Acme/{name}"),
+                        },
+                        "tags": [word, if i % 2 == 0 { "java" } else { "go" }],
+                        "links": [{"url": format!("https://runbooks.acme.io/{name}"), "title": "Runbook"}],
+                    },
+                    "spec": {
+                        "type": types[i % types.len()],
+                        "lifecycle": if i % 5 == 0 { "experimental" } else { "production" },
+                        "owner": format!("group:{team}"),
+                        "system": format!("system-{}", i % 120),
+                        "dependsOn": [format!("resource:default/db-{}", i % 500)],
+                    },
+                    "relations": [
+                        {"type": "ownedBy", "targetRef": format!("group:default/{team}"), "target": {"kind": "group", "namespace": "default", "name": team}},
+                        {"type": "partOf", "targetRef": format!("system:default/system-{}", i % 120), "target": {"kind": "system", "namespace": "default", "name": format!("system-{}", i % 120)}},
+                        {"type": "dependsOn", "targetRef": format!("resource:default/db-{}", i % 500), "target": {"kind": "resource", "namespace": "default", "name": format!("db-{}", i % 500)}},
+                    ],
+                    "status": {"items": []},
+                })
+            })
+            .collect()
+    }
+
+    fn p50(mut f: impl FnMut()) -> std::time::Duration {
+        let mut times: Vec<std::time::Duration> = (0..101)
+            .map(|_| {
+                let t = std::time::Instant::now();
+                f();
+                t.elapsed()
+            })
+            .collect();
+        times.sort();
+        times[50]
+    }
+
+    #[test]
+    #[ignore = "benchmark; run in release with --ignored --nocapture"]
+    fn index_benchmark() {
+        use crate::query::{self, FullText, Order, QueryRequest};
+        for n in [23_000usize, 117_000] {
+            let values = synthetic(n);
+            let stitched: Vec<Arc<Stitched>> = values.iter().map(stitched_from).collect();
+            let body_bytes: usize = stitched.iter().map(|s| s.body.len()).sum();
+
+            let t = std::time::Instant::now();
+            let s = Snapshot::build(stitched.iter().map(|e| (e.clone(), None)).collect());
+            let build_unparsed = t.elapsed();
+            drop(s);
+            let t = std::time::Instant::now();
+            let s = Snapshot::build(
+                stitched
+                    .iter()
+                    .cloned()
+                    .zip(values.iter().map(Some))
+                    .collect(),
+            );
+            let build_parsed = t.elapsed();
+            drop(values);
+
+            let filter = Filter::All(vec![
+                eq("kind", &["component"]),
+                eq("spec.type", &["service"]),
+            ]);
+            let list = p50(|| {
+                let (page, _) = query::list(&s, Some(&filter), &[], 0, Some(50));
+                assert_eq!(page.len(), 50);
+            });
+            let comp = eq("kind", &["component"]);
+            let facets = p50(|| {
+                let f = query::facets(&s, &["spec.type".to_owned()], Some(&comp));
+                assert!(!f[0].1.is_empty());
+            });
+            let mut total = 0;
+            let full_text = p50(|| {
+                let page = query::query(
+                    &s,
+                    QueryRequest {
+                        filter: Some(comp.clone()),
+                        order: vec![Order {
+                            field: "metadata.name".into(),
+                            descending: false,
+                        }],
+                        full_text: Some(FullText {
+                            term: "payments".into(),
+                            fields: vec!["metadata.name".into(), "metadata.title".into()],
+                        }),
+                        limit: 20,
+                        ..QueryRequest::default()
+                    },
+                )
+                .unwrap();
+                total = page.total_items;
+                assert_eq!(page.items.len(), 20);
+            });
+            let ordered = p50(|| {
+                let (page, _) = query::list(
+                    &s,
+                    Some(&comp),
+                    &[Order {
+                        field: "metadata.name".into(),
+                        descending: true,
+                    }],
+                    0,
+                    Some(50),
+                );
+                assert_eq!(page.len(), 50);
+            });
+            let by_ref = p50(|| {
+                assert!(s.get("Component:default/payments-search-10").is_some());
+            });
+            println!(
+                "n={n}: bodies {:.1} MiB, index {:.1} MiB; build {:?} (parsing bodies) / {:?} (parsed given); \
+                 p50 list kind+type limit 50 {:?}; facets spec.type|kind {:?}; full text (total {total}) {:?}; \
+                 list order desc name limit 50 {:?}; get by ref {:?}",
+                body_bytes as f64 / 1048576.0,
+                s.index_bytes() as f64 / 1048576.0,
+                build_unparsed,
+                build_parsed,
+                list,
+                facets,
+                full_text,
+                ordered,
+                by_ref,
+            );
+        }
+    }
+}
