@@ -120,8 +120,26 @@ impl Snapshot {
         );
 
         let mut builder = Builder::default();
-        extract_parallel(&entities, |batch| builder.add(batch));
+        let t0 = std::time::Instant::now();
+        let mut tin = std::time::Duration::ZERO;
+        extract_parallel(&entities, |batch| {
+            let t = std::time::Instant::now();
+            builder.add(batch);
+            tin += t.elapsed();
+        });
+        eprintln!(
+            "TMP extract+intern {:?} intern {:?} rows {} entries {} keys {} variants {} arena {}",
+            t0.elapsed(),
+            tin,
+            builder.postings.len(),
+            builder.entries.len(),
+            builder.keys.len(),
+            builder.variants.len(),
+            builder.arena.len()
+        );
+        let t0 = std::time::Instant::now();
         let (keys, entries, pool, variants, arena) = builder.finish();
+        eprintln!("TMP finish {:?} pool {}", t0.elapsed(), pool.len());
 
         let entities: Vec<Arc<Stitched>> = entities.into_iter().map(|(e, _)| e).collect();
         let mut by_uid: Vec<u32> = (0..entities.len() as u32).collect();

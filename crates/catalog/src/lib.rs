@@ -1,1 +1,14 @@
-//! placeholder
+//! The catalog: reading locations, processing and stitching entities, and the in-memory read
+//! index every query is answered from.
+
+pub mod engine;
+pub mod index;
+pub mod process;
+pub mod query;
+pub mod search;
+pub mod settings;
+pub mod source;
+pub mod stitch;
+
+pub use engine::{Catalog, CatalogError};
+pub use settings::{CatalogSettings, LocationSpec};

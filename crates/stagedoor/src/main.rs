@@ -1,1 +1,135 @@
-fn main() {}
+//! `stagedoor`: a Backstage-compatible developer portal in one binary.
+
+mod config;
+mod demo;
+mod validate_cmd;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "stagedoor",
+    version,
+    about = "A Backstage-compatible internal developer portal in one binary"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the catalog API (and portal) from the configured locations.
+    Serve(ServeArgs),
+    /// Check catalog files and print every problem as `file:line:column: message`.
+    Validate(validate_cmd::ValidateArgs),
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Config file: Stagedoor's own or a Backstage app-config.yaml (catalog.locations, catalog.rules,
+    /// backend.reading.allow are read).
+    #[arg(long, env = "STAGEDOOR_CONFIG")]
+    config: Option<PathBuf>,
+    /// Database URL: `sqlite://FILE`, `sqlite::memory:` or `postgres://user:pass@host/db`.
+    #[arg(long, env = "STAGEDOOR_DB")]
+    db: Option<String>,
+    /// Address to listen on.
+    #[arg(long, env = "STAGEDOOR_LISTEN")]
+    listen: Option<String>,
+    /// A location to read, repeatable: a file, glob, directory (searched for catalog-info.yaml) or URL.
+    #[arg(long = "location", env = "STAGEDOOR_LOCATIONS", value_delimiter = ',')]
+    locations: Vec<String>,
+    /// Serve the built-in demo company (written to ./.stagedoor/demo, database ./.stagedoor/demo.db
+    /// unless --db is given).
+    #[arg(long)]
+    demo: bool,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Validate(args) => std::process::exit(validate_cmd::run(&args)?),
+        Command::Serve(args) => {
+            init_logs();
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(serve(args))
+        }
+    }
+}
+
+fn init_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("STAGEDOOR_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let json = std::env::var("STAGEDOOR_LOG_FORMAT").is_ok_and(|f| f == "json");
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init()
+    } else {
+        builder.init()
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let mut config = config::Config::load(args.config.as_deref())?;
+    if let Some(listen) = args.listen {
+        config.listen = listen;
+    }
+    if args.demo {
+        let dir = std::env::current_dir()?.join(".stagedoor/demo");
+        let root = demo::extract(&dir).context("writing the demo catalog")?;
+        config.catalog.locations.push((
+            config::location("file", &root.to_string_lossy(), &dir),
+            vec![],
+        ));
+        if args.db.is_none() {
+            config.db = format!("sqlite://{}", dir.with_file_name("demo.db").display());
+        }
+    }
+    if let Some(db) = args.db {
+        config.db = db;
+    }
+    for l in &args.locations {
+        config
+            .catalog
+            .locations
+            .push((config::location_arg(l), vec![]));
+    }
+    tracing::info!(config = ?config, "starting");
+    let db = store::Db::connect(&config.db)
+        .await
+        .with_context(|| format!("opening database {}", config::redact_url(&config.db)))?;
+    let catalog = catalog::Catalog::open(config.catalog.clone(), db).await?;
+    tokio::spawn(Arc::clone(&catalog).run());
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    tracing::info!("listening on http://{}", listener.local_addr()?);
+    web::serve(listener, web::AppState { catalog }, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

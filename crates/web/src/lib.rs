@@ -1,1 +1,91 @@
-//! placeholder
+//! The HTTP face of Stagedoor: every route in one table, the Backstage-compatible catalog API,
+//! and health endpoints.
+
+mod api_error;
+mod catalog_api;
+mod params;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+use catalog::Catalog;
+
+pub use api_error::ApiError;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub catalog: Arc<Catalog>,
+}
+
+/// Every route Stagedoor serves.
+pub fn router(state: AppState) -> Router {
+    use catalog_api as c;
+    let api = Router::new()
+        .route("/entities", get(c::list_entities))
+        .route(
+            "/entities/by-query",
+            get(c::query_entities_get).post(c::query_entities_post),
+        )
+        .route(
+            "/entities/by-name/{kind}/{namespace}/{name}",
+            get(c::entity_by_name),
+        )
+        .route(
+            "/entities/by-name/{kind}/{namespace}/{name}/ancestry",
+            get(c::entity_ancestry),
+        )
+        .route(
+            "/entities/by-uid/{uid}",
+            get(c::entity_by_uid).delete(c::delete_entity_by_uid),
+        )
+        .route("/entities/by-refs", post(c::entities_by_refs))
+        .route("/entity-facets", get(c::entity_facets))
+        .route("/locations", get(c::list_locations).post(c::add_location))
+        .route(
+            "/locations/{id}",
+            get(c::get_location).delete(c::delete_location),
+        )
+        .route(
+            "/locations/by-entity/{kind}/{namespace}/{name}",
+            get(c::location_by_entity),
+        )
+        .route("/refresh", post(c::refresh))
+        .route("/validate-entity", post(c::validate_entity))
+        .route("/analyze-location", post(c::analyze_location))
+        .fallback(c::not_found);
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .nest("/api/catalog", api)
+        .with_state(state)
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(
+    axum::extract::State(s): axum::extract::State<AppState>,
+) -> (axum::http::StatusCode, &'static str) {
+    if s.catalog.is_ready() {
+        (axum::http::StatusCode::OK, "ready")
+    } else {
+        (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "catalog not yet ingested",
+        )
+    }
+}
+
+/// Serves the router on `listener` until `shutdown` completes, letting in-flight requests finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,1034 @@
+//! The catalog engine: walks every location, re-reads only what changed, resolves conflicts and
+//! orphans, stitches, swaps in a new read index and persists the difference.
+//!
+//! One processing round runs at a time (under `state`); readers never wait for it, because they
+//! read an immutable [`Snapshot`] that the round replaces atomically when it is done.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use arc_swap::ArcSwap;
+use model::{Entity, relations};
+use serde_json::{Value, json};
+use sha1::{Digest, Sha1};
+use store::{Db, EntityRow, LocationRow};
+use tokio::sync::{Mutex, Notify};
+
+use crate::index::{Snapshot, Stitched};
+use crate::process::{
+    self, ANNOTATION_LOCATION, ANNOTATION_ORIGIN_LOCATION, Context, Emitted, ProcessingError,
+};
+use crate::settings::{CatalogSettings, LocationSpec, OrphanStrategy, Rule};
+use crate::source::{self, FileSig, ReadError, UrlReader};
+use crate::stitch;
+
+/// Errors the catalog API maps onto HTTP statuses.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Input(String),
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+}
+
+/// A location registered through the API, or (with `id: None`) from configuration.
+#[derive(Debug, Clone)]
+struct Root {
+    spec: LocationSpec,
+    rules: Vec<Rule>,
+}
+
+/// What the engine remembers about one file or URL between rounds (no entity bodies: those
+/// live in the snapshot, and are recovered from it when needed).
+#[derive(Default)]
+struct FileState {
+    sig: Option<FileSig>,
+    fetched_at: Option<Instant>,
+    entities: Vec<Emitted>,
+    failures: Vec<process::Failure>,
+}
+
+struct Current {
+    stitched: Arc<Stitched>,
+    input_hash: [u8; 20],
+    origin: String,
+}
+
+#[derive(Default)]
+struct State {
+    files: HashMap<String, FileState>,
+    current: HashMap<String, Current>,
+    /// Files or URLs to re-read on the next round whatever their signature says.
+    forced: HashSet<String>,
+    registered: Vec<LocationRow>,
+    rounds: u64,
+}
+
+/// Counts from the last round, for logs and the benchmark.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RoundStats {
+    pub files_read: usize,
+    pub entities: usize,
+    pub changed: usize,
+    pub deleted: usize,
+    pub elapsed: Duration,
+}
+
+pub struct Catalog {
+    settings: CatalogSettings,
+    db: Db,
+    urls: UrlReader,
+    snapshot: ArcSwap<Snapshot>,
+    state: Mutex<State>,
+    ready: AtomicBool,
+    wake: Notify,
+}
+
+/// One entity claimed in this round, with where it came from.
+struct Claim {
+    emitted: Emitted,
+    origin: String,
+    orphan: bool,
+}
+
+impl Catalog {
+    /// Opens the catalog over `db`, serving what the database already holds until the first round.
+    pub async fn open(settings: CatalogSettings, db: Db) -> Result<Arc<Self>, CatalogError> {
+        let rows = db.load_entities().await?;
+        let registered = db.list_locations().await?;
+        let mut current = HashMap::with_capacity(rows.len());
+        let mut items = Vec::with_capacity(rows.len());
+        for row in rows {
+            let origin = serde_json::from_str::<Value>(&row.body)
+                .ok()
+                .and_then(|v| {
+                    v.pointer(&format!(
+                        "/metadata/annotations/{}",
+                        ANNOTATION_ORIGIN_LOCATION.replace('/', "~1")
+                    ))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+                })
+                .unwrap_or_default();
+            let stitched = Arc::new(Stitched {
+                entity_ref: entity_ref_of(&row.body).unwrap_or_else(|| row.entity_ref.clone()),
+                key: row.entity_ref.clone(),
+                uid: row.uid,
+                etag: row.etag,
+                body: row.body.into_boxed_str(),
+            });
+            let input_hash = unhex(&row.hash);
+            items.push((stitched.clone(), None));
+            current.insert(
+                row.entity_ref,
+                Current {
+                    stitched,
+                    input_hash,
+                    origin,
+                },
+            );
+        }
+        let snapshot = Snapshot::build(items);
+        let catalog = Arc::new(Self {
+            urls: UrlReader::new(&settings),
+            settings,
+            db,
+            snapshot: ArcSwap::from_pointee(snapshot),
+            state: Mutex::new(State {
+                current,
+                registered,
+                ..Default::default()
+            }),
+            ready: AtomicBool::new(false),
+            wake: Notify::new(),
+        });
+        Ok(catalog)
+    }
+
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshot.load_full()
+    }
+
+    pub fn settings(&self) -> &CatalogSettings {
+        &self.settings
+    }
+
+    /// True once every location has been read and stitched at least once.
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+
+    /// Runs rounds forever: on start, when woken (API changes), and every watch interval, which
+    /// is how file edits are noticed (a round whose inputs did not change costs a few `stat`s).
+    pub async fn run(self: Arc<Self>) {
+        loop {
+            match self.round().await {
+                Ok(stats) if stats.changed + stats.deleted > 0 || stats.files_read > 0 => {
+                    tracing::info!(
+                        files_read = stats.files_read,
+                        entities = stats.entities,
+                        changed = stats.changed,
+                        deleted = stats.deleted,
+                        ms = stats.elapsed.as_millis() as u64,
+                        "catalog round"
+                    );
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "catalog round failed"),
+            }
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(self.settings.watch_interval) => {}
+            }
+        }
+    }
+
+    /// One processing round. Public so tests and the benchmark can drive it directly.
+    pub async fn round(&self) -> Result<RoundStats, CatalogError> {
+        let started = Instant::now();
+        let mut state = self.state.lock().await;
+        state.rounds += 1;
+        let roots = self.roots(&state);
+        let mut stats = RoundStats::default();
+
+        // 1. Walk every location, re-reading files whose signature changed.
+        let mut claims: Vec<Claim> = Vec::new();
+        let mut claimed: HashMap<String, String> = HashMap::new(); // key -> location key
+        let mut parent_errors: HashMap<String, Vec<ProcessingError>> = HashMap::new();
+        let mut visited_files: HashSet<String> = HashSet::new();
+        let mut dirty = state.rounds == 1;
+        for root in &roots {
+            let root_entity = root_location_entity(&root.spec);
+            let root_key = root_entity.key.clone();
+            let origin = root.spec.key();
+            let root_dir = root_dir(&root.spec);
+            let mut queue: VecDeque<(LocationSpec, String)> = VecDeque::new();
+            queue.push_back((root.spec.clone(), root_key.clone()));
+            claim(
+                &mut claims,
+                &mut claimed,
+                &mut parent_errors,
+                root_entity,
+                &origin,
+                &root.spec.key(),
+            );
+            let mut seen_specs: HashSet<String> = HashSet::new();
+            while let Some((spec, parent)) = queue.pop_front() {
+                if !seen_specs.insert(spec.key()) {
+                    parent_errors.entry(parent).or_default().push(ProcessingError::new(
+                        "InputError",
+                        format!("location {} is referenced more than once from {}; cycles are ignored", spec.key(), origin),
+                    ));
+                    continue;
+                }
+                let files = match self.expand(&spec) {
+                    Ok(files) => files,
+                    Err(e) => {
+                        parent_errors
+                            .entry(parent)
+                            .or_default()
+                            .push(ProcessingError::new(e.name(), e.to_string()));
+                        continue;
+                    }
+                };
+                for file in files {
+                    if !visited_files.insert(file.key()) {
+                        continue;
+                    }
+                    let ctx = Context {
+                        settings: &self.settings,
+                        urls: &self.urls,
+                        location: &file,
+                        origin: &origin,
+                        rules: &root.rules,
+                        root_dir: root_dir.as_deref(),
+                    };
+                    let (changed, read_error) = self.refresh_file(&mut state, &ctx).await;
+                    dirty |= changed;
+                    stats.files_read += changed as usize;
+                    let fs = state.files.get(&file.key()).expect("refresh_file inserts");
+                    if let Some(e) = read_error {
+                        parent_errors.entry(parent.clone()).or_default().push(e);
+                    }
+                    for f in &fs.failures {
+                        let attached = f
+                            .key
+                            .as_ref()
+                            .is_some_and(|k| fs.entities.iter().any(|e| &e.key == k))
+                            || (f.key.is_none()
+                                && fs.entities.iter().any(|e| {
+                                    e.doc_index == f.doc_index && e.errors.contains(&f.error)
+                                }));
+                        if !attached {
+                            parent_errors
+                                .entry(parent.clone())
+                                .or_default()
+                                .push(f.error.clone());
+                        }
+                    }
+                    for e in fs.entities.clone() {
+                        for child in &e.children {
+                            queue.push_back((child.clone(), e.key.clone()));
+                        }
+                        claim(
+                            &mut claims,
+                            &mut claimed,
+                            &mut parent_errors,
+                            e,
+                            &origin,
+                            &file.key(),
+                        );
+                    }
+                }
+            }
+        }
+        // Files no longer reached are forgotten.
+        let before = state.files.len();
+        state.files.retain(|k, _| visited_files.contains(k));
+        dirty |= state.files.len() != before;
+        dirty |= claimed.len() != state.current.len()
+            || claimed.keys().any(|k| !state.current.contains_key(k));
+        if !dirty && self.is_ready() {
+            stats.entities = state.current.len();
+            stats.elapsed = started.elapsed();
+            return Ok(stats);
+        }
+
+        // 2. Orphans: entities nobody emits any more, from a location that still exists.
+        let origins: HashSet<String> = roots.iter().map(|r| r.spec.key()).collect();
+        if self.settings.orphan_strategy == OrphanStrategy::Keep {
+            for (key, cur) in &state.current {
+                if !claimed.contains_key(key) && origins.contains(&cur.origin) {
+                    if let Some(body) = stitch::unstitch(&cur.stitched.body) {
+                        let me = process::loose_ref(&body);
+                        let (outgoing, _) = me
+                            .as_ref()
+                            .map(|me| relations::outgoing(&body, me))
+                            .unwrap_or_default();
+                        claims.push(Claim {
+                            emitted: Emitted {
+                                key: key.clone(),
+                                entity_ref: cur.stitched.entity_ref.clone(),
+                                doc_index: 0,
+                                line: 0,
+                                hash: process::hash_json(&body),
+                                body: Some(body),
+                                outgoing: outgoing
+                                    .into_iter()
+                                    .map(|(t, r)| (t, r.to_string()))
+                                    .collect(),
+                                errors: vec![],
+                                children: vec![],
+                            },
+                            origin: cur.origin.clone(),
+                            orphan: true,
+                        });
+                    }
+                }
+            }
+        }
+
+        // 3. Relations in both directions, sorted as Backstage sorts them.
+        let mut rels: HashMap<String, Vec<(&'static str, String)>> =
+            HashMap::with_capacity(claims.len());
+        for c in &claims {
+            for (t, target) in &c.emitted.outgoing {
+                rels.entry(c.emitted.key.clone())
+                    .or_default()
+                    .push((t, target.clone()));
+                if let Some(inv) = relations::inverse(t) {
+                    rels.entry(target.to_lowercase())
+                        .or_default()
+                        .push((inv, c.emitted.entity_ref.clone()));
+                }
+            }
+        }
+        for list in rels.values_mut() {
+            list.sort();
+            list.dedup();
+        }
+
+        // 4. Stitch what changed; keep what did not.
+        let mut next: HashMap<String, Current> = HashMap::with_capacity(claims.len());
+        let mut upserts: Vec<(Arc<Stitched>, Entity, [u8; 20])> = Vec::new();
+        for c in claims {
+            let key = c.emitted.key.clone();
+            let empty = Vec::new();
+            let relations = rels.get(&key).unwrap_or(&empty);
+            let mut errors = c.emitted.errors.clone();
+            if let Some(extra) = parent_errors.get(&key) {
+                errors.extend(extra.iter().cloned());
+            }
+            let input_hash = stitch::input_hash(&c.emitted.hash, relations, &errors, c.orphan);
+            if let Some(cur) = state.current.get(&key)
+                && cur.input_hash == input_hash
+            {
+                next.insert(
+                    key,
+                    Current {
+                        stitched: cur.stitched.clone(),
+                        input_hash,
+                        origin: c.origin,
+                    },
+                );
+                continue;
+            }
+            let body = match c.emitted.body {
+                Some(b) => b,
+                None => match state
+                    .current
+                    .get(&key)
+                    .and_then(|cur| stitch::unstitch(&cur.stitched.body))
+                {
+                    Some(b) => b,
+                    None => continue,
+                },
+            };
+            let uid = state
+                .current
+                .get(&key)
+                .map(|c| c.stitched.uid.clone())
+                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+            let (final_entity, etag) = stitch::stitch(body, relations, &errors, c.orphan, &uid);
+            let stitched = Arc::new(Stitched {
+                entity_ref: c.emitted.entity_ref.clone(),
+                key: key.clone(),
+                uid,
+                etag,
+                body: serde_json::to_string(&final_entity)
+                    .expect("JSON serialises")
+                    .into_boxed_str(),
+            });
+            upserts.push((stitched.clone(), final_entity, input_hash));
+            next.insert(
+                key,
+                Current {
+                    stitched,
+                    input_hash,
+                    origin: c.origin,
+                },
+            );
+        }
+        let deletes: Vec<String> = state
+            .current
+            .keys()
+            .filter(|k| !next.contains_key(*k))
+            .cloned()
+            .collect();
+        stats.changed = upserts.len();
+        stats.deleted = deletes.len();
+        stats.entities = next.len();
+
+        // 5. Publish, then persist.
+        if !upserts.is_empty() || !deletes.is_empty() || !self.is_ready() {
+            let fresh: HashMap<&str, &Value> = HashMap::new();
+            let _ = fresh;
+            let bodies: HashMap<String, Value> = upserts
+                .iter()
+                .map(|(s, e, _)| (s.key.clone(), Value::Object(e.clone())))
+                .collect();
+            let items: Vec<(Arc<Stitched>, Option<&Value>)> = next
+                .values()
+                .map(|c| (c.stitched.clone(), bodies.get(&c.stitched.key)))
+                .collect();
+            self.snapshot.store(Arc::new(Snapshot::build(items)));
+        }
+        state.current = next;
+        self.ready.store(true, Ordering::Release);
+        let now = now_ms();
+        let rows: Vec<EntityRow> = upserts
+            .iter()
+            .map(|(s, _, h)| EntityRow {
+                entity_ref: s.key.clone(),
+                uid: s.uid.clone(),
+                etag: s.etag.clone(),
+                hash: stitch::hex(h),
+                location_key: None,
+                body: s.body.to_string(),
+                updated_at: now,
+            })
+            .collect();
+        drop(upserts);
+        self.db.apply_entity_changes(&rows, &deletes).await?;
+        stats.elapsed = started.elapsed();
+        Ok(stats)
+    }
+
+    fn roots(&self, state: &State) -> Vec<Root> {
+        let mut roots: Vec<Root> = self
+            .settings
+            .locations
+            .iter()
+            .map(|(spec, rules)| Root {
+                spec: spec.clone(),
+                rules: rules.clone(),
+            })
+            .collect();
+        roots.extend(state.registered.iter().map(|l| Root {
+            spec: LocationSpec::new(&l.kind, &l.target),
+            rules: vec![],
+        }));
+        roots
+    }
+
+    /// The files a location names: for `file`, the expansion of its path; for `url`, itself.
+    fn expand(&self, spec: &LocationSpec) -> Result<Vec<LocationSpec>, ReadError> {
+        match spec.kind.as_str() {
+            "file" => Ok(source::expand_file_target(&spec.target)?
+                .into_iter()
+                .map(|p| LocationSpec::new("file", &p.to_string_lossy()))
+                .collect()),
+            "url" => Ok(vec![spec.clone()]),
+            other => Err(ReadError::Invalid(format!(
+                "unsupported location type {other:?}; use file or url"
+            ))),
+        }
+    }
+
+    /// Re-reads one file if it changed (or is due, for URLs). Returns whether its output changed
+    /// and the read error to report, if any. On errors other than "gone", the last good entities
+    /// stay, carrying the error.
+    async fn refresh_file(
+        &self,
+        state: &mut State,
+        ctx: &Context<'_>,
+    ) -> (bool, Option<ProcessingError>) {
+        let key = ctx.location.key();
+        let forced = state.forced.remove(&key);
+        let entry = state.files.entry(key.clone()).or_default();
+        let is_url = ctx.location.kind == "url";
+        let sig = if is_url {
+            None
+        } else {
+            source::file_sig(std::path::Path::new(&ctx.location.target))
+        };
+        let due = if is_url {
+            entry
+                .fetched_at
+                .is_none_or(|t| t.elapsed() >= self.settings.url_refresh_interval)
+        } else {
+            sig.is_none() || entry.sig != sig
+        };
+        if !forced && !due && (entry.sig.is_some() || entry.fetched_at.is_some()) {
+            return (false, None);
+        }
+        let text = if is_url {
+            self.urls.read(&ctx.location.target).await
+        } else {
+            source::read_file(
+                std::path::Path::new(&ctx.location.target),
+                self.settings.max_file_bytes,
+            )
+        };
+        let entry = state.files.get_mut(&key).expect("inserted above");
+        entry.sig = sig;
+        entry.fetched_at = Some(Instant::now());
+        let text = match text {
+            Ok(t) => t,
+            Err(e) => {
+                let err = ProcessingError::new(e.name(), e.to_string());
+                if matches!(e, ReadError::NotFound(_)) {
+                    let had = !entry.entities.is_empty();
+                    entry.entities.clear();
+                    entry.failures.clear();
+                    return (had, Some(err));
+                }
+                let err = err.at(&ctx.location.target, 1, 1);
+                for e in &mut entry.entities {
+                    e.errors = vec![err.clone()];
+                }
+                return (true, Some(err));
+            }
+        };
+        let output = process::process_file(ctx, &text).await;
+        let previous = std::mem::take(&mut entry.entities);
+        let mut entities = output.entities;
+        // A document that failed keeps its entity's last good version, with the error attached.
+        for f in &output.failures {
+            let keep = previous.iter().find(|p| match &f.key {
+                Some(k) => &p.key == k,
+                None => p.doc_index == f.doc_index,
+            });
+            if let Some(p) = keep
+                && !entities.iter().any(|e| e.key == p.key)
+            {
+                let mut kept = p.clone();
+                kept.body = None;
+                kept.errors = vec![f.error.clone()];
+                entities.push(kept);
+            }
+        }
+        entities.sort_by_key(|e| e.doc_index);
+        let fresh: Vec<Emitted> = entities.clone();
+        // Bodies are needed for this round only; the cache keeps the rest.
+        let entry = state.files.get_mut(&key).expect("inserted above");
+        entry.entities = fresh;
+        entry.failures = output.failures;
+        (true, None)
+    }
+
+    /// Wakes the engine for an immediate round.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Runs a round now and waits for it (API writes answer after their effect is visible).
+    pub async fn settle(&self) -> Result<(), CatalogError> {
+        self.round().await.map(|_| ())
+    }
+
+    // --- Locations -------------------------------------------------------------------------
+
+    pub async fn locations(&self) -> Vec<LocationRow> {
+        self.state.lock().await.registered.clone()
+    }
+
+    pub async fn location(&self, id: &str) -> Option<LocationRow> {
+        self.state
+            .lock()
+            .await
+            .registered
+            .iter()
+            .find(|l| l.id == id)
+            .cloned()
+    }
+
+    /// Registers a location (or, with `dry_run`, only reads it) and returns the entities it yields.
+    pub async fn add_location(
+        &self,
+        spec: LocationSpec,
+        dry_run: bool,
+    ) -> Result<(Option<LocationRow>, Vec<Value>, bool), CatalogError> {
+        if !matches!(spec.kind.as_str(), "url" | "file") {
+            return Err(CatalogError::Input(format!(
+                "unsupported location type {:?}; use url or file",
+                spec.kind
+            )));
+        }
+        if spec.target.trim().is_empty() {
+            return Err(CatalogError::Input(
+                "location target must be a non-empty string".into(),
+            ));
+        }
+        let existing = self
+            .state
+            .lock()
+            .await
+            .registered
+            .iter()
+            .find(|l| l.kind == spec.kind && l.target == spec.target)
+            .cloned();
+        if dry_run {
+            let entities = self.preview(&spec).await?;
+            return Ok((existing, entities, true));
+        }
+        if existing.is_some() {
+            return Err(CatalogError::Conflict(format!(
+                "Location {} already exists",
+                spec.key()
+            )));
+        }
+        let row = LocationRow {
+            id: uuid::Uuid::new_v4().to_string(),
+            kind: spec.kind.clone(),
+            target: spec.target.clone(),
+            created_at: now_ms(),
+        };
+        self.db.add_location(&row).await.map_err(|e| match e {
+            store::StoreError::Conflict(m) => CatalogError::Conflict(m),
+            other => CatalogError::Store(other),
+        })?;
+        self.state.lock().await.registered.push(row.clone());
+        self.settle().await?;
+        let origin = spec.key();
+        let snap = self.snapshot();
+        let entities = snap
+            .iter()
+            .filter_map(|s| serde_json::from_str::<Value>(&s.body).ok())
+            .filter(|v| {
+                v.pointer(&format!(
+                    "/metadata/annotations/{}",
+                    ANNOTATION_ORIGIN_LOCATION.replace('/', "~1")
+                ))
+                .and_then(Value::as_str)
+                    == Some(origin.as_str())
+            })
+            .collect();
+        Ok((Some(row), entities, false))
+    }
+
+    /// Reads a location without keeping anything: what registering it would produce.
+    async fn preview(&self, spec: &LocationSpec) -> Result<Vec<Value>, CatalogError> {
+        let origin = spec.key();
+        let mut out = vec![Value::Object(
+            root_location_entity(spec).body.expect("synthetic body"),
+        )];
+        let mut queue = VecDeque::from([spec.clone()]);
+        let mut seen = HashSet::new();
+        let root_dir = root_dir(spec);
+        while let Some(spec) = queue.pop_front() {
+            if !seen.insert(spec.key()) || seen.len() > 10_000 {
+                continue;
+            }
+            let files = self
+                .expand(&spec)
+                .map_err(|e| CatalogError::Input(e.to_string()))?;
+            for file in files {
+                let text = if file.kind == "url" {
+                    self.urls.read(&file.target).await
+                } else {
+                    source::read_file(
+                        std::path::Path::new(&file.target),
+                        self.settings.max_file_bytes,
+                    )
+                }
+                .map_err(|e| match e {
+                    ReadError::NotFound(m) => CatalogError::NotFound(m),
+                    other => CatalogError::Input(other.to_string()),
+                })?;
+                let ctx = Context {
+                    settings: &self.settings,
+                    urls: &self.urls,
+                    location: &file,
+                    origin: &origin,
+                    rules: &[],
+                    root_dir: root_dir.as_deref(),
+                };
+                let output = process::process_file(&ctx, &text).await;
+                if let Some(f) = output.failures.first() {
+                    return Err(CatalogError::Input(format!(
+                        "{}: {}",
+                        f.error.name, f.error.message
+                    )));
+                }
+                for e in output.entities {
+                    queue.extend(e.children.iter().cloned());
+                    out.extend(e.body.map(Value::Object));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn delete_location(&self, id: &str) -> Result<(), CatalogError> {
+        if !self.db.delete_location(id).await? {
+            return Err(CatalogError::NotFound(format!(
+                "Found no location with ID {id}"
+            )));
+        }
+        self.state.lock().await.registered.retain(|l| l.id != id);
+        self.settle().await
+    }
+
+    /// The registered location an entity came from (Backstage matches on its origin annotation).
+    pub async fn location_by_entity(&self, key: &str) -> Result<LocationRow, CatalogError> {
+        let snap = self.snapshot();
+        let s = snap
+            .get(key)
+            .ok_or_else(|| CatalogError::NotFound(format!("found no entity for ref {key}")))?;
+        let body: Value = serde_json::from_str(&s.body).unwrap_or_default();
+        let origin = body
+            .pointer(&format!(
+                "/metadata/annotations/{}",
+                ANNOTATION_ORIGIN_LOCATION.replace('/', "~1")
+            ))
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                CatalogError::NotFound(format!("found no origin annotation for ref {key}"))
+            })?;
+        let (kind, target) = origin.split_once(':').unwrap_or(("", origin));
+        self.state
+            .lock()
+            .await
+            .registered
+            .iter()
+            .find(|l| l.kind == kind && l.target == target)
+            .cloned()
+            .ok_or_else(|| {
+                CatalogError::NotFound(format!(
+                    "Found no location with type {kind} and target {target}"
+                ))
+            })
+    }
+
+    // --- Entities --------------------------------------------------------------------------
+
+    /// Re-reads the file an entity came from, now.
+    pub async fn refresh(&self, key: &str) -> Result<(), CatalogError> {
+        let snap = self.snapshot();
+        let s = snap
+            .get(key)
+            .ok_or_else(|| CatalogError::NotFound(format!("No entity with ref {key}")))?;
+        let body: Value = serde_json::from_str(&s.body).unwrap_or_default();
+        if let Some(loc) = body
+            .pointer(&format!(
+                "/metadata/annotations/{}",
+                ANNOTATION_LOCATION.replace('/', "~1")
+            ))
+            .and_then(Value::as_str)
+        {
+            self.state.lock().await.forced.insert(loc.to_owned());
+        }
+        self.settle().await
+    }
+
+    /// Deletes an entity. One still present in its file comes back when that file is next read,
+    /// as in Backstage; an orphan is gone for good.
+    pub async fn delete_by_uid(&self, uid: &str) -> Result<(), CatalogError> {
+        let snap = self.snapshot();
+        let s = snap
+            .get_by_uid(uid)
+            .ok_or_else(|| CatalogError::NotFound(format!("Entity with uid {uid} not found")))?
+            .clone();
+        let mut state = self.state.lock().await;
+        state.current.remove(&s.key);
+        let items: Vec<(Arc<Stitched>, Option<&Value>)> = state
+            .current
+            .values()
+            .map(|c| (c.stitched.clone(), None))
+            .collect();
+        self.snapshot.store(Arc::new(Snapshot::build(items)));
+        // Forget the file's signature so it is re-read, and the entity reappears if still there.
+        for fs in state.files.values_mut() {
+            if fs.entities.iter().any(|e| e.key == s.key) {
+                fs.entities.retain(|e| e.key != s.key);
+            }
+        }
+        drop(state);
+        self.db
+            .apply_entity_changes(&[], std::slice::from_ref(&s.key))
+            .await?;
+        Ok(())
+    }
+
+    /// The chain of entities that led to this one: its Location entities up to the root.
+    pub fn ancestry(&self, key: &str) -> Result<Vec<(Arc<Stitched>, Vec<String>)>, CatalogError> {
+        let snap = self.snapshot();
+        let mut out = Vec::new();
+        let mut next = Some(key.to_lowercase());
+        let mut seen = HashSet::new();
+        while let Some(k) = next.take() {
+            if !seen.insert(k.clone()) {
+                break;
+            }
+            let s = snap
+                .get(&k)
+                .ok_or_else(|| CatalogError::NotFound(format!("No such entity {k}")))?
+                .clone();
+            let body: Value = serde_json::from_str(&s.body).unwrap_or_default();
+            let loc = body
+                .pointer(&format!(
+                    "/metadata/annotations/{}",
+                    ANNOTATION_LOCATION.replace('/', "~1")
+                ))
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            // The parent is the Location entity whose targets produced this entity's file.
+            let parent = snap
+                .iter()
+                .filter(|p| p.key.starts_with("location:") && p.key != s.key)
+                .find(|p| {
+                    let pb: Value = serde_json::from_str(&p.body).unwrap_or_default();
+                    location_produces(&pb, loc)
+                })
+                .map(|p| p.key.clone());
+            out.push((s, parent.iter().cloned().collect()));
+            next = parent;
+        }
+        Ok(out)
+    }
+
+    /// Validates an entity as the processing pipeline would (`POST /validate-entity`).
+    pub fn validate(&self, entity: &Value, location: &str) -> Result<(), Vec<String>> {
+        let Value::Object(map) = entity else {
+            return Err(vec!["entity must be an object".into()]);
+        };
+        let mut problems: Vec<String> = process::problems(map)
+            .iter()
+            .map(process::describe)
+            .collect();
+        if problems.is_empty() {
+            let (kind, target) = location.split_once(':').unwrap_or(("url", location));
+            let kind_name = map.get("kind").and_then(Value::as_str).unwrap_or_default();
+            if !self
+                .settings
+                .allows(kind_name, &LocationSpec::new(kind, target), &[])
+            {
+                problems.push(format!("kind {kind_name} is not allowed by catalog.rules"));
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
+}
+
+/// Records the first claim of an entity; a second location claiming the same entity gets a
+/// conflict error on its parent Location and is ignored.
+fn claim(
+    claims: &mut Vec<Claim>,
+    claimed: &mut HashMap<String, String>,
+    parent_errors: &mut HashMap<String, Vec<ProcessingError>>,
+    emitted: Emitted,
+    origin: &str,
+    location_key: &str,
+) {
+    if let Some(first) = claimed.get(&emitted.key) {
+        let parent = emitted.key.clone();
+        let _ = parent;
+        let message = format!(
+            "Detected conflicting entityRef {} already referenced by {first} and now also {location_key}",
+            emitted.entity_ref
+        );
+        // Attach to the entity's file's parent: we only know the location key here, so the error
+        // goes to the existing entity too, where its owner will see it.
+        parent_errors
+            .entry(emitted.key.clone())
+            .or_default()
+            .push(ProcessingError::new("ConflictError", message));
+        return;
+    }
+    claimed.insert(emitted.key.clone(), location_key.to_owned());
+    claims.push(Claim {
+        emitted,
+        origin: origin.to_owned(),
+        orphan: false,
+    });
+}
+
+/// The ref of the Location entity Backstage generates for a registered location:
+/// `location:default/generated-<sha1(type:target)>`.
+pub fn generated_location_ref(spec: &LocationSpec) -> String {
+    format!("location:default/{}", generated_location_name(spec))
+}
+
+fn generated_location_name(spec: &LocationSpec) -> String {
+    format!(
+        "generated-{}",
+        stitch::hex(&Sha1::digest(spec.key().as_bytes()))
+    )
+}
+
+/// Backstage's generated Location entity for a root location.
+fn root_location_entity(spec: &LocationSpec) -> Emitted {
+    let name = generated_location_name(spec);
+    let Value::Object(body) = json!({
+        "apiVersion": "backstage.io/v1alpha1",
+        "kind": "Location",
+        "metadata": {
+            "name": name,
+            "namespace": "default",
+            "annotations": {ANNOTATION_LOCATION: spec.key(), ANNOTATION_ORIGIN_LOCATION: spec.key()},
+        },
+        "spec": {"type": spec.kind, "target": spec.target},
+    }) else {
+        unreachable!("literal object")
+    };
+    Emitted {
+        key: format!("location:default/{name}"),
+        entity_ref: format!("location:default/{name}"),
+        doc_index: 0,
+        line: 0,
+        hash: process::hash_json(&body),
+        body: Some(body),
+        outgoing: vec![],
+        errors: vec![],
+        children: vec![],
+    }
+}
+
+/// Whether a Location entity's targets include the file at location key `loc`.
+fn location_produces(location_entity: &Value, loc: &str) -> bool {
+    let spec = &location_entity["spec"];
+    let own = location_entity
+        .pointer(&format!(
+            "/metadata/annotations/{}",
+            ANNOTATION_LOCATION.replace('/', "~1")
+        ))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let (own_kind, own_target) = own.split_once(':').unwrap_or(("file", own));
+    let base = LocationSpec::new(own_kind, own_target);
+    let kind = spec["type"].as_str().unwrap_or(own_kind);
+    let mut targets: Vec<&str> = spec["targets"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    targets.extend(spec["target"].as_str());
+    targets.iter().any(|t| {
+        let resolved = if own.is_empty()
+            || location_entity
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .is_some_and(|n| n.starts_with("generated-"))
+                && own == format!("{kind}:{t}")
+        {
+            LocationSpec::new(kind, t)
+        } else {
+            source::resolve(&base, kind, t)
+        };
+        resolved.key() == loc
+            || (resolved.kind == "file"
+                && loc
+                    .strip_prefix("file:")
+                    .is_some_and(|l| glob_or_dir_contains(&resolved.target, l)))
+    })
+}
+
+fn glob_or_dir_contains(target: &str, file: &str) -> bool {
+    if target.contains(['*', '?', '[']) {
+        glob::Pattern::new(target).is_ok_and(|p| p.matches(file))
+    } else {
+        std::path::Path::new(file).starts_with(target)
+    }
+}
+
+/// Files referenced by `$text` and friends must stay under the root location's directory.
+fn root_dir(spec: &LocationSpec) -> Option<PathBuf> {
+    if spec.kind != "file" {
+        return None;
+    }
+    let t = std::path::Path::new(&spec.target);
+    let base: PathBuf = t
+        .components()
+        .take_while(|c| !c.as_os_str().to_string_lossy().contains(['*', '?', '[']))
+        .collect();
+    if base.is_dir() {
+        Some(base)
+    } else {
+        base.parent().map(|p| p.to_path_buf())
+    }
+}
+
+fn entity_ref_of(body: &str) -> Option<String> {
+    let v: Value = serde_json::from_str(body).ok()?;
+    let Value::Object(m) = v else { return None };
+    process::loose_ref(&m).map(|r| r.to_string())
+}
+
+fn unhex(s: &str) -> [u8; 20] {
+    let mut out = [0u8; 20];
+    for (i, chunk) in s.as_bytes().chunks(2).take(20).enumerate() {
+        out[i] = std::str::from_utf8(chunk)
+            .ok()
+            .and_then(|c| u8::from_str_radix(c, 16).ok())
+            .unwrap_or(0);
+    }
+    out
+}
+
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

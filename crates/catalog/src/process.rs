@@ -1,0 +1,414 @@
+//! One file's text to entities: parse, annotate, substitute `$text/$json/$yaml`, validate, apply
+//! rules and collect declared relations. Failures are returned, never thrown, so one bad document
+//! costs only itself.
+
+use std::path::Path;
+
+use model::{Entity, EntityRef, relations, validate, yaml};
+use serde_json::Value;
+use sha1::{Digest, Sha1};
+
+use crate::settings::{CatalogSettings, LocationSpec, Rule};
+use crate::source::{self, UrlReader};
+
+pub const ANNOTATION_LOCATION: &str = "backstage.io/managed-by-location";
+pub const ANNOTATION_ORIGIN_LOCATION: &str = "backstage.io/managed-by-origin-location";
+pub const ANNOTATION_VIEW_URL: &str = "backstage.io/view-url";
+pub const ANNOTATION_SOURCE_LOCATION: &str = "backstage.io/source-location";
+pub const ANNOTATION_ORPHAN: &str = "backstage.io/orphan";
+
+/// A processing error as it appears in `status.items[].error`: Backstage's `{name, message}`
+/// plus, when known, where in which file it happened.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct ProcessingError {
+    pub name: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub column: Option<usize>,
+}
+
+impl ProcessingError {
+    pub fn new(name: &str, message: impl Into<String>) -> Self {
+        Self {
+            name: name.to_owned(),
+            message: message.into(),
+            file: None,
+            line: None,
+            column: None,
+        }
+    }
+
+    pub fn at(mut self, file: &str, line: usize, column: usize) -> Self {
+        self.file = Some(file.to_owned());
+        self.line = Some(line);
+        self.column = Some(column);
+        self
+    }
+}
+
+/// An entity a file produced, with what stitching needs to know about it. `body` is `None` when
+/// the engine carried the entity over from an earlier round without re-reading its file.
+#[derive(Debug, Clone)]
+pub struct Emitted {
+    pub key: String,
+    pub entity_ref: String,
+    pub doc_index: usize,
+    pub line: usize,
+    pub body: Option<Entity>,
+    /// Hash of the processed body: equal hashes mean nothing in the file changed for it.
+    pub hash: [u8; 20],
+    pub outgoing: Vec<(&'static str, String)>,
+    pub errors: Vec<ProcessingError>,
+    /// Targets of a Location entity, resolved against this file.
+    pub children: Vec<LocationSpec>,
+}
+
+/// A document that produced no entity. `key` is set when the document still named one, so the
+/// engine can keep that entity's last good version with this error attached.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub doc_index: usize,
+    pub key: Option<String>,
+    pub error: ProcessingError,
+}
+
+#[derive(Debug, Default)]
+pub struct FileOutput {
+    pub entities: Vec<Emitted>,
+    pub failures: Vec<Failure>,
+}
+
+/// Everything processing a file needs to know about where the file came from.
+pub struct Context<'a> {
+    pub settings: &'a CatalogSettings,
+    pub urls: &'a UrlReader,
+    /// The file itself (`file:/abs/path` or `url:https://…`).
+    pub location: &'a LocationSpec,
+    /// The root location it was reached from.
+    pub origin: &'a str,
+    pub rules: &'a [Rule],
+    /// Directory that `$text`-style references from files may not escape.
+    pub root_dir: Option<&'a Path>,
+}
+
+pub async fn process_file(ctx: &Context<'_>, text: &str) -> FileOutput {
+    let mut out = FileOutput::default();
+    let file = ctx.location.target.as_str();
+    for doc in yaml::parse_documents(text) {
+        let value = match doc.result {
+            Ok(Value::Null) => continue,
+            Ok(v) => v,
+            Err(e) => {
+                out.failures.push(Failure {
+                    doc_index: doc.index,
+                    key: None,
+                    error: ProcessingError::new("InputError", format!("YAML error: {}", e.message))
+                        .at(file, e.line, e.column),
+                });
+                continue;
+            }
+        };
+        match process_document(ctx, text, doc.index, doc.line, value).await {
+            Ok(e) => out.entities.push(e),
+            Err(f) => out.failures.push(f),
+        }
+    }
+    out
+}
+
+async fn process_document(
+    ctx: &Context<'_>,
+    text: &str,
+    doc_index: usize,
+    line: usize,
+    value: Value,
+) -> Result<Emitted, Failure> {
+    let file = ctx.location.target.as_str();
+    let fail = |key: Option<String>, path: &str, name: &str, message: String| {
+        let (l, c) = if path.is_empty() {
+            (line, 1)
+        } else {
+            yaml::locate(text, line, path)
+        };
+        Failure {
+            doc_index,
+            key,
+            error: ProcessingError::new(name, message).at(file, l, c),
+        }
+    };
+    let Value::Object(mut entity) = value else {
+        return Err(fail(
+            None,
+            "",
+            "InputError",
+            "expected an entity (a YAML mapping)".into(),
+        ));
+    };
+    let named_key = loose_ref(&entity).map(|r| r.key());
+
+    if let Err((path, message)) = substitute(
+        ctx,
+        &mut Value::Object(std::mem::take(&mut entity)),
+        String::new(),
+    )
+    .await
+    .map(|v| {
+        if let Value::Object(m) = v {
+            entity = m;
+        }
+    }) {
+        return Err(fail(named_key, &path, "InputError", message));
+    }
+
+    annotate(&mut entity, ctx);
+
+    let problems = problems(&entity);
+    if let Some(p) = problems.first() {
+        let all: Vec<String> = problems.iter().map(|p| describe(p)).collect();
+        let subject = named_key.clone().unwrap_or_else(|| "entity".into());
+        return Err(fail(
+            named_key,
+            &p.path,
+            "InputError",
+            format!("{subject} is invalid: {}", all.join("; ")),
+        ));
+    }
+    let kind = entity
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let me = loose_ref(&entity).expect("validated entities have kind and name");
+
+    if !ctx.settings.allows(&kind, ctx.location, ctx.rules) {
+        return Err(fail(
+            Some(me.key()),
+            "kind",
+            "NotAllowedError",
+            format!(
+                "kind {kind} is not allowed from {} by catalog.rules",
+                ctx.location.key()
+            ),
+        ));
+    }
+
+    let (outgoing, _) = relations::outgoing(&entity, &me);
+    let children = if kind.eq_ignore_ascii_case("location") {
+        location_targets(&entity, ctx.location)
+    } else {
+        vec![]
+    };
+    Ok(Emitted {
+        key: me.key(),
+        entity_ref: me.to_string(),
+        doc_index,
+        line,
+        hash: hash_json(&entity),
+        body: Some(entity),
+        outgoing: outgoing
+            .into_iter()
+            .map(|(t, r)| (t, r.to_string()))
+            .collect(),
+        errors: Vec::new(),
+        children,
+    })
+}
+
+/// Everything that stops an entity from entering the catalog, wherever it is checked (ingestion,
+/// `POST /validate-entity`, `stagedoor validate`): Backstage's field rules, a kind Stagedoor
+/// knows, and relation fields that parse as entity refs.
+pub fn problems(entity: &Entity) -> Vec<validate::Problem> {
+    let mut problems = validate::validate(entity);
+    if !problems.is_empty() {
+        return problems;
+    }
+    let kind = entity
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if model::kinds::canonical(kind).is_none() {
+        problems.push(validate::Problem {
+            path: "kind".into(),
+            message: format!(
+                "unsupported kind {kind:?}; known kinds are {}",
+                model::kinds::BUILTIN.join(", ")
+            ),
+        });
+    } else if let Some(me) = loose_ref(entity) {
+        problems.extend(relations::outgoing(entity, &me).1);
+    }
+    problems
+}
+
+pub fn describe(p: &validate::Problem) -> String {
+    if p.path.is_empty() {
+        p.message.clone()
+    } else {
+        format!("{}: {}", p.path, p.message)
+    }
+}
+
+/// The entity's reference if kind and name are at least strings, valid or not.
+pub fn loose_ref(entity: &Entity) -> Option<EntityRef> {
+    let kind = entity.get("kind")?.as_str()?;
+    let name = model::entity::str_at(entity, "metadata.name")?;
+    Some(EntityRef::new(kind, model::entity::namespace(entity), name))
+}
+
+fn annotate(entity: &mut Entity, ctx: &Context<'_>) {
+    let metadata = entity
+        .entry("metadata")
+        .or_insert_with(|| Value::Object(Default::default()));
+    let Some(metadata) = metadata.as_object_mut() else {
+        return;
+    };
+    let annotations = metadata
+        .entry("annotations")
+        .or_insert_with(|| Value::Object(Default::default()));
+    let Some(annotations) = annotations.as_object_mut() else {
+        return;
+    };
+    let mut add = |k: &str, v: String| {
+        annotations.entry(k).or_insert(Value::String(v));
+    };
+    add(ANNOTATION_LOCATION, ctx.location.key());
+    add(ANNOTATION_ORIGIN_LOCATION, ctx.origin.to_owned());
+    if ctx.location.kind == "url" {
+        add(ANNOTATION_VIEW_URL, ctx.location.target.clone());
+        let dir = source::resolve(ctx.location, "url", "./");
+        add(ANNOTATION_SOURCE_LOCATION, format!("url:{}", dir.target));
+    }
+}
+
+/// A Location entity's `spec.target` and `spec.targets`, resolved against its own file.
+fn location_targets(entity: &Entity, own: &LocationSpec) -> Vec<LocationSpec> {
+    let spec = entity.get("spec").and_then(Value::as_object);
+    let kind = spec
+        .and_then(|s| s.get("type"))
+        .and_then(Value::as_str)
+        .unwrap_or(own.kind.as_str());
+    let mut targets: Vec<&str> = Vec::new();
+    if let Some(t) = spec.and_then(|s| s.get("target")).and_then(Value::as_str) {
+        targets.push(t);
+    }
+    if let Some(ts) = spec
+        .and_then(|s| s.get("targets"))
+        .and_then(Value::as_array)
+    {
+        targets.extend(ts.iter().filter_map(Value::as_str));
+    }
+    targets
+        .into_iter()
+        .map(|t| source::resolve(own, kind, t))
+        .collect()
+}
+
+/// Replaces `{$text: path}`, `{$json: path}` and `{$yaml: path}` objects with the referenced
+/// content. Returns the JSON path and message of the first failure.
+fn substitute<'a>(
+    ctx: &'a Context<'a>,
+    value: &'a mut Value,
+    path: String,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Value, (String, String)>> + Send + 'a>>
+{
+    Box::pin(async move {
+        match value {
+            Value::Object(map) => {
+                if map.len() == 1 {
+                    let (k, v) = map.iter().next().expect("len is 1");
+                    if let (Some(which @ ("text" | "json" | "yaml")), Some(target)) =
+                        (k.strip_prefix('$'), v.as_str())
+                    {
+                        let text = read_reference(ctx, target)
+                            .await
+                            .map_err(|m| (path.clone(), m))?;
+                        return parse_reference(which, &text, target)
+                            .map_err(|m| (path.clone(), m));
+                    }
+                }
+                let mut out = serde_json::Map::with_capacity(map.len());
+                for (k, v) in map.iter_mut() {
+                    let child = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
+                    out.insert(k.clone(), substitute(ctx, v, child).await?);
+                }
+                Ok(Value::Object(out))
+            }
+            Value::Array(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for (i, v) in items.iter_mut().enumerate() {
+                    out.push(substitute(ctx, v, format!("{path}.{i}")).await?);
+                }
+                Ok(Value::Array(out))
+            }
+            other => Ok(std::mem::take(other)),
+        }
+    })
+}
+
+async fn read_reference(ctx: &Context<'_>, target: &str) -> Result<String, String> {
+    let resolved = source::resolve(ctx.location, &ctx.location.kind, target);
+    match resolved.kind.as_str() {
+        "file" => {
+            let path = Path::new(&resolved.target);
+            if let Some(root) = ctx.root_dir
+                && !path.starts_with(root)
+            {
+                return Err(format!(
+                    "{target} resolves outside the location's directory {}",
+                    root.display()
+                ));
+            }
+            source::read_file(path, ctx.settings.max_file_bytes).map_err(|e| e.to_string())
+        }
+        _ => ctx
+            .urls
+            .read(&resolved.target)
+            .await
+            .map_err(|e| e.to_string()),
+    }
+}
+
+fn parse_reference(which: &str, text: &str, target: &str) -> Result<Value, String> {
+    match which {
+        "text" => Ok(Value::String(text.to_owned())),
+        "json" => {
+            serde_json::from_str(text).map_err(|e| format!("{target} is not valid JSON: {e}"))
+        }
+        _ => match yaml::parse_documents(text)
+            .into_iter()
+            .next()
+            .map(|d| d.result)
+        {
+            Some(Ok(v)) => Ok(v),
+            Some(Err(e)) => Err(format!("{target}:{}:{}: {}", e.line, e.column, e.message)),
+            None => Ok(Value::Null),
+        },
+    }
+}
+
+pub fn hash_json(entity: &Entity) -> [u8; 20] {
+    let mut h = Sha1::new();
+    let mut w = HashWriter(&mut h);
+    serde_json::to_writer(&mut w, entity).expect("JSON values always serialise");
+    h.finalize().into()
+}
+
+struct HashWriter<'a>(&'a mut Sha1);
+
+impl std::io::Write for HashWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

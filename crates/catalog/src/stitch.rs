@@ -1,0 +1,151 @@
+//! Stitching: a processed entity plus its relations, errors and identity becomes the final
+//! entity the API serves. A hash of the inputs lets unchanged entities skip all of this.
+
+use model::Entity;
+use serde_json::{Value, json};
+use sha1::{Digest, Sha1};
+
+use crate::process::{ANNOTATION_ORPHAN, ProcessingError};
+
+pub const STATUS_TYPE: &str = "backstage.io/catalog-processing";
+
+/// Everything that decides the final entity besides uid: if this hash is unchanged, so is the entity.
+pub fn input_hash(
+    processed: &[u8; 20],
+    relations: &[(&str, String)],
+    errors: &[ProcessingError],
+    orphan: bool,
+) -> [u8; 20] {
+    let mut h = Sha1::new();
+    h.update(processed);
+    for (t, target) in relations {
+        h.update(t.as_bytes());
+        h.update([0]);
+        h.update(target.as_bytes());
+        h.update([1]);
+    }
+    for e in errors {
+        h.update(serde_json::to_vec(e).expect("errors serialise"));
+    }
+    h.update([orphan as u8]);
+    h.finalize().into()
+}
+
+/// Builds the final entity: Backstage's `relations`, `status.items`, `metadata.uid` and
+/// `metadata.etag` (a hash of the content, so it changes exactly when the entity does).
+pub fn stitch(
+    mut entity: Entity,
+    relations: &[(&str, String)],
+    errors: &[ProcessingError],
+    orphan: bool,
+    uid: &str,
+) -> (Entity, String) {
+    if orphan && let Some(meta) = entity.get_mut("metadata").and_then(Value::as_object_mut) {
+        let ann = meta.entry("annotations").or_insert_with(|| json!({}));
+        if let Some(ann) = ann.as_object_mut() {
+            ann.insert(ANNOTATION_ORPHAN.into(), json!("true"));
+        }
+    }
+    entity.insert(
+        "relations".into(),
+        Value::Array(
+            relations
+                .iter()
+                .map(|(t, r)| json!({"type": t, "targetRef": r}))
+                .collect(),
+        ),
+    );
+    if !errors.is_empty() {
+        let items: Vec<Value> = errors
+            .iter()
+            .map(|e| json!({"type": STATUS_TYPE, "level": "error", "message": format!("{}: {}", e.name, e.message), "error": e}))
+            .collect();
+        let status = entity.entry("status").or_insert_with(|| json!({}));
+        if let Some(status) = status.as_object_mut() {
+            let list = status.entry("items").or_insert_with(|| json!([]));
+            if let Some(list) = list.as_array_mut() {
+                list.extend(items);
+            }
+        }
+    }
+    let etag = hex(&crate::process::hash_json(&entity));
+    if let Some(meta) = entity.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.insert("uid".into(), json!(uid));
+        meta.insert("etag".into(), json!(etag));
+    }
+    (entity, etag)
+}
+
+/// Recovers the processed entity from a final one (for entities whose file was not re-read).
+pub fn unstitch(body: &str) -> Option<Entity> {
+    let Ok(Value::Object(mut entity)) = serde_json::from_str::<Value>(body) else {
+        return None;
+    };
+    entity.remove("relations");
+    if let Some(meta) = entity.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.remove("uid");
+        meta.remove("etag");
+        if let Some(ann) = meta.get_mut("annotations").and_then(Value::as_object_mut) {
+            ann.remove(ANNOTATION_ORPHAN);
+        }
+    }
+    let empty_status = if let Some(status) = entity.get_mut("status").and_then(Value::as_object_mut)
+    {
+        if let Some(items) = status.get_mut("items").and_then(Value::as_array_mut) {
+            items.retain(|i| i.get("type").and_then(Value::as_str) != Some(STATUS_TYPE));
+            if items.is_empty() {
+                status.remove("items");
+            }
+        }
+        status.is_empty()
+    } else {
+        false
+    };
+    if empty_status {
+        entity.remove("status");
+    }
+    Some(entity)
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stitch_then_unstitch_round_trips() {
+        let Value::Object(e) = json!({"apiVersion": "backstage.io/v1alpha1", "kind": "Component",
+            "metadata": {"name": "a", "annotations": {"x": "y"}}, "spec": {"owner": "t"}})
+        else {
+            unreachable!()
+        };
+        let rels = vec![("ownedBy", "group:default/t".to_string())];
+        let errs = vec![ProcessingError::new("InputError", "bad")];
+        let (fin, etag) = stitch(e.clone(), &rels, &errs, true, "uid-1");
+        assert_eq!(fin["metadata"]["uid"], "uid-1");
+        assert_eq!(fin["metadata"]["etag"], json!(etag));
+        assert_eq!(fin["metadata"]["annotations"][ANNOTATION_ORPHAN], "true");
+        assert_eq!(fin["relations"][0]["targetRef"], "group:default/t");
+        assert_eq!(fin["status"]["items"][0]["message"], "InputError: bad");
+        let back = unstitch(&serde_json::to_string(&fin).unwrap()).unwrap();
+        assert_eq!(back, e);
+    }
+
+    #[test]
+    fn input_hash_changes_with_each_input() {
+        let p = [7u8; 20];
+        let r = vec![("ownedBy", "group:default/t".to_string())];
+        let base = input_hash(&p, &r, &[], false);
+        assert_eq!(base, input_hash(&p, &r, &[], false));
+        assert_ne!(base, input_hash(&[8u8; 20], &r, &[], false));
+        assert_ne!(base, input_hash(&p, &[], &[], false));
+        assert_ne!(
+            base,
+            input_hash(&p, &r, &[ProcessingError::new("E", "m")], false)
+        );
+        assert_ne!(base, input_hash(&p, &r, &[], true));
+    }
+}

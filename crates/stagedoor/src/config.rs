@@ -1,0 +1,272 @@
+//! Configuration: a Stagedoor YAML file (which may also be a Backstage `app-config.yaml`),
+//! then environment variables and flags on top. `${VAR}` in the file reads the environment.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use catalog::settings::{AllowedHost, CatalogSettings, LocationSpec, OrphanStrategy, Rule};
+use serde_json::Value;
+
+/// The effective settings of `stagedoor serve`.
+#[derive(Clone)]
+pub struct Config {
+    pub listen: String,
+    pub db: String,
+    pub catalog: CatalogSettings,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("db", &redact_url(&self.db))
+            .field(
+                "locations",
+                &self
+                    .catalog
+                    .locations
+                    .iter()
+                    .map(|(l, _)| l.key())
+                    .collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+/// Hides the password of a `scheme://user:password@host` URL.
+pub fn redact_url(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://")
+        && let Some((creds, host)) = rest.split_once('@')
+        && let Some((user, _)) = creds.split_once(':')
+    {
+        return format!("{scheme}://{user}:***@{host}");
+    }
+    url.to_owned()
+}
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:7007";
+pub const DEFAULT_DB: &str = "sqlite://stagedoor.db";
+
+impl Config {
+    /// Reads the file (if any). `base` is where relative file locations resolve: the file's directory.
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Config> {
+        let mut config = Config {
+            listen: DEFAULT_LISTEN.into(),
+            db: DEFAULT_DB.into(),
+            catalog: CatalogSettings::default(),
+        };
+        let Some(path) = path else { return Ok(config) };
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config file {}", path.display()))?;
+        let text =
+            expand_env(&text).with_context(|| format!("in config file {}", path.display()))?;
+        let docs = model::yaml::parse_documents(&text);
+        let value = match docs.into_iter().next().map(|d| d.result) {
+            None | Some(Ok(Value::Null)) => return Ok(config),
+            Some(Ok(v)) => v,
+            Some(Err(e)) => bail!("{}:{}:{}: {}", path.display(), e.line, e.column, e.message),
+        };
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        config
+            .apply(&value, &base)
+            .with_context(|| format!("in config file {}", path.display()))?;
+        Ok(config)
+    }
+
+    fn apply(&mut self, v: &Value, base: &Path) -> anyhow::Result<()> {
+        if let Some(listen) = v.pointer("/server/listen").and_then(Value::as_str) {
+            self.listen = listen.to_owned();
+        }
+        if let Some(db) = v.pointer("/database/url").and_then(Value::as_str) {
+            self.db = db.to_owned();
+        }
+        let c = &mut self.catalog;
+        if let Some(locations) = v.pointer("/catalog/locations").and_then(Value::as_array) {
+            for (i, l) in locations.iter().enumerate() {
+                let kind = l.get("type").and_then(Value::as_str).unwrap_or("file");
+                let target = l
+                    .get("target")
+                    .and_then(Value::as_str)
+                    .with_context(|| format!("catalog.locations[{i}].target must be a string"))?;
+                let rules = parse_rules(l.get("rules"))
+                    .with_context(|| format!("catalog.locations[{i}].rules"))?;
+                c.locations.push((location(kind, target, base), rules));
+            }
+        }
+        c.rules = parse_rules(v.pointer("/catalog/rules")).context("catalog.rules")?;
+        match v.pointer("/catalog/orphanStrategy").and_then(Value::as_str) {
+            None | Some("keep") => {}
+            Some("delete") => c.orphan_strategy = OrphanStrategy::Delete,
+            Some(other) => bail!("catalog.orphanStrategy must be keep or delete, not {other:?}"),
+        }
+        if let Some(s) = v
+            .pointer("/catalog/refresh/urlIntervalSeconds")
+            .and_then(Value::as_f64)
+        {
+            c.url_refresh_interval = Duration::from_secs_f64(s.max(1.0));
+        }
+        if let Some(ms) = v
+            .pointer("/catalog/refresh/watchIntervalMs")
+            .and_then(Value::as_u64)
+        {
+            c.watch_interval = Duration::from_millis(ms.max(50));
+        }
+        if let Some(bytes) = v.pointer("/catalog/maxFileBytes").and_then(Value::as_u64) {
+            c.max_file_bytes = bytes;
+        }
+        for (i, a) in v
+            .pointer("/backend/reading/allow")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let host = a
+                .get("host")
+                .and_then(Value::as_str)
+                .with_context(|| format!("backend.reading.allow[{i}].host must be a string"))?;
+            let (host, port) = match host.rsplit_once(':') {
+                Some((h, p)) if p.chars().all(|c| c.is_ascii_digit()) => (h, p.parse().ok()),
+                _ => (host, None),
+            };
+            c.allowed_hosts.push(AllowedHost {
+                host: host.to_owned(),
+                port,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A location from config or the command line; relative file targets resolve against `base`.
+pub fn location(kind: &str, target: &str, base: &Path) -> LocationSpec {
+    if kind == "file" && !Path::new(target).is_absolute() {
+        let abs: PathBuf = catalog::source::normalize(&base.join(target));
+        return LocationSpec::new("file", &abs.to_string_lossy());
+    }
+    LocationSpec::new(kind, target)
+}
+
+/// `--location` values: URLs are `url` locations, everything else a file path.
+pub fn location_arg(arg: &str) -> LocationSpec {
+    if arg.starts_with("http://") || arg.starts_with("https://") {
+        LocationSpec::new("url", arg)
+    } else {
+        location("file", arg, &std::env::current_dir().unwrap_or_default())
+    }
+}
+
+fn parse_rules(v: Option<&Value>) -> anyhow::Result<Vec<Rule>> {
+    let Some(v) = v else { return Ok(vec![]) };
+    let list = v.as_array().context("must be a list")?;
+    list.iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let allow = r
+                .get("allow")
+                .and_then(Value::as_array)
+                .with_context(|| format!("[{i}].allow must be a list of kinds"))?
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect();
+            let locations = r
+                .get("locations")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|l| {
+                    Some(LocationSpec::new(
+                        l.get("type")?.as_str()?,
+                        l.get("target").or(l.get("pattern"))?.as_str()?,
+                    ))
+                })
+                .collect();
+            Ok(Rule { allow, locations })
+        })
+        .collect()
+}
+
+/// Replaces `${NAME}` with the environment variable's value; an unset variable is an error.
+fn expand_env(text: &str) -> anyhow::Result<String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after.find('}').context("unclosed ${ in config")?;
+        let name = &after[..end];
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            // Not a variable reference (e.g. a template expression): keep as written.
+            out.push_str(&rest[start..start + 2 + end + 1]);
+        } else {
+            out.push_str(
+                &std::env::var(name)
+                    .with_context(|| format!("environment variable {name} is not set"))?,
+            );
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_backstage_app_config() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app-config.yaml");
+        std::fs::write(
+            &path,
+            "app:\n  title: x\ncatalog:\n  rules:\n    - allow: [Component, API]\n  locations:\n    - type: file\n      target: ../catalog/all.yaml\n      rules:\n        - allow: [Group]\n    - type: url\n      target: https://git.example.com/a.yaml\nbackend:\n  reading:\n    allow:\n      - host: git.example.com\n      - host: localhost:8080\n",
+        )
+        .unwrap();
+        let c = Config::load(Some(&path)).unwrap();
+        let locs: Vec<String> = c.catalog.locations.iter().map(|(l, _)| l.key()).collect();
+        let parent = dir.path().parent().unwrap().join("catalog/all.yaml");
+        assert_eq!(
+            locs,
+            vec![
+                format!("file:{}", parent.display()),
+                "url:https://git.example.com/a.yaml".into()
+            ]
+        );
+        assert_eq!(c.catalog.rules[0].allow, vec!["Component", "API"]);
+        assert_eq!(c.catalog.locations[0].1[0].allow, vec!["Group"]);
+        assert_eq!(
+            c.catalog.allowed_hosts[1],
+            AllowedHost {
+                host: "localhost".into(),
+                port: Some(8080)
+            }
+        );
+    }
+
+    #[test]
+    fn env_references_expand_and_passwords_redact() {
+        let home = std::env::var("HOME").unwrap();
+        assert_eq!(
+            expand_env("dir: ${HOME}/x").unwrap(),
+            format!("dir: {home}/x")
+        );
+        assert!(expand_env("${STAGEDOOR_SURELY_UNSET_VAR}").is_err());
+        assert_eq!(
+            expand_env("x: ${{ values.name }}").unwrap(),
+            "x: ${{ values.name }}"
+        );
+        assert_eq!(
+            redact_url("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
+        let c = Config {
+            listen: "x".into(),
+            db: "postgres://u:secret@h/db".into(),
+            catalog: Default::default(),
+        };
+        assert!(!format!("{c:?}").contains("secret"));
+    }
+}

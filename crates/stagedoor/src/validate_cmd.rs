@@ -1,0 +1,158 @@
+//! `stagedoor validate`: checks catalog files offline and reports every problem with its line.
+
+use std::path::{Path, PathBuf};
+
+use model::yaml;
+use serde_json::{Value, json};
+
+#[derive(clap::Args)]
+pub struct ValidateArgs {
+    /// Files or directories (directories are searched for *.yaml and *.yml).
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+struct Problem {
+    file: String,
+    line: usize,
+    column: usize,
+    message: String,
+}
+
+/// Returns the exit code: 0 when every entity is valid, 1 otherwise.
+pub fn run(args: &ValidateArgs) -> anyhow::Result<i32> {
+    let mut problems = Vec::new();
+    let mut files = 0;
+    let mut entities = 0;
+    for path in &args.paths {
+        for file in yaml_files(path, &mut problems) {
+            files += 1;
+            entities += check_file(&file, &mut problems);
+        }
+    }
+    match args.format {
+        Format::Text => {
+            for p in &problems {
+                println!("{}:{}:{}: {}", p.file, p.line, p.column, p.message);
+            }
+            eprintln!(
+                "{files} files, {entities} entities, {} problems",
+                problems.len()
+            );
+        }
+        Format::Json => {
+            let list: Vec<Value> = problems
+                .iter()
+                .map(|p| json!({"file": p.file, "line": p.line, "column": p.column, "message": p.message}))
+                .collect();
+            println!(
+                "{}",
+                json!({"files": files, "entities": entities, "problems": list})
+            );
+        }
+    }
+    Ok(if problems.is_empty() { 0 } else { 1 })
+}
+
+fn yaml_files(path: &Path, problems: &mut Vec<Problem>) -> Vec<PathBuf> {
+    if path.is_file() {
+        return vec![path.to_path_buf()];
+    }
+    if !path.is_dir() {
+        problems.push(Problem {
+            file: path.display().to_string(),
+            line: 0,
+            column: 0,
+            message: "no such file or directory".into(),
+        });
+        return vec![];
+    }
+    let mut files: Vec<PathBuf> = walkdir(path)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn walkdir(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        let name = e.file_name();
+        if name.to_string_lossy().starts_with('.') || name == "node_modules" {
+            continue;
+        }
+        if p.is_dir() {
+            out.extend(walkdir(&p))
+        } else {
+            out.push(p)
+        }
+    }
+    out
+}
+
+/// Checks one file, returning how many entities it held.
+fn check_file(file: &Path, problems: &mut Vec<Problem>) -> usize {
+    let name = file.display().to_string();
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) => {
+            problems.push(Problem {
+                file: name,
+                line: 0,
+                column: 0,
+                message: format!("cannot read: {e}"),
+            });
+            return 0;
+        }
+    };
+    let mut count = 0;
+    for doc in yaml::parse_documents(&text) {
+        match doc.result {
+            Ok(Value::Null) => {}
+            Ok(Value::Object(entity)) => {
+                count += 1;
+                for p in catalog::process::problems(&entity) {
+                    let (line, column) = yaml::locate(&text, doc.line, &p.path);
+                    let message = if p.path.is_empty() {
+                        p.message
+                    } else {
+                        format!("{}: {}", p.path, p.message)
+                    };
+                    problems.push(Problem {
+                        file: name.clone(),
+                        line,
+                        column,
+                        message,
+                    });
+                }
+            }
+            Ok(_) => problems.push(Problem {
+                file: name.clone(),
+                line: doc.line,
+                column: 1,
+                message: "expected an entity (a YAML mapping)".into(),
+            }),
+            Err(e) => problems.push(Problem {
+                file: name.clone(),
+                line: e.line,
+                column: e.column,
+                message: format!("YAML error: {}", e.message),
+            }),
+        }
+    }
+    count
+}

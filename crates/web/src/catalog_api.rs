@@ -1,0 +1,617 @@
+//! Backstage's catalog REST API (`/api/catalog/...`): same paths, parameters, JSON shapes and
+//! status codes as the catalog backend, answered from the in-memory snapshot.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use catalog::LocationSpec;
+use catalog::index::Stitched;
+use catalog::query::{self, FullText, Order, QueryRequest};
+use model::filter::{self, Filter};
+use serde_json::{Value, json};
+
+use crate::params;
+use crate::{ApiError, AppState};
+
+type ApiResult = Result<Response, ApiError>;
+
+/// Largest request body accepted (by-refs, by-query, locations, validate-entity).
+const MAX_BODY: usize = 1024 * 1024;
+/// Largest page a client may ask for, so one request cannot serialise the whole catalog twice.
+const MAX_LIMIT: usize = 10_000;
+
+fn json_response(status: StatusCode, body: String) -> Response {
+    let mut r = (status, body).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    r
+}
+
+/// Serialises entities as a JSON array, splicing stored JSON text (no re-encoding) unless
+/// `fields` asks for a projection.
+fn entities_json(items: &[Arc<Stitched>], fields: &[String]) -> String {
+    let mut out = String::with_capacity(items.iter().map(|s| s.body.len() + 1).sum::<usize>() + 2);
+    out.push('[');
+    for (i, s) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        if fields.is_empty() {
+            out.push_str(&s.body);
+        } else {
+            out.push_str(&query::project(&s.body, fields).to_string());
+        }
+    }
+    out.push(']');
+    out
+}
+
+fn parse_filter(pairs: &[(String, String)]) -> Result<Option<Filter>, ApiError> {
+    filter::parse_query(&params::all(pairs, "filter")).map_err(|e| ApiError::input(e.to_string()))
+}
+
+/// `order=asc:metadata.name` (GET /entities).
+fn parse_order(pairs: &[(String, String)]) -> Result<Vec<Order>, ApiError> {
+    params::all(pairs, "order")
+        .iter()
+        .map(|o| {
+            let (dir, field) = o.split_once(':').unwrap_or(("asc", o.as_str()));
+            let descending = match dir {
+                "asc" => false,
+                "desc" => true,
+                _ => {
+                    return Err(ApiError::input(format!(
+                        "Invalid order parameter {o:?}, expected asc:<field> or desc:<field>"
+                    )));
+                }
+            };
+            if field.trim().is_empty() {
+                return Err(ApiError::input("Invalid order parameter, missing field"));
+            }
+            Ok(Order {
+                field: field.trim().to_owned(),
+                descending,
+            })
+        })
+        .collect()
+}
+
+/// `orderField=metadata.name,asc` (by-query).
+fn parse_order_field(pairs: &[(String, String)]) -> Result<Vec<Order>, ApiError> {
+    params::all(pairs, "orderField")
+        .iter()
+        .map(|o| {
+            let (field, dir) = o.split_once(',').unwrap_or((o.as_str(), "asc"));
+            let descending = match dir.trim() {
+                "asc" => false,
+                "desc" => true,
+                _ => {
+                    return Err(ApiError::input(
+                        "Invalid order field order, must be asc or desc",
+                    ));
+                }
+            };
+            Ok(Order {
+                field: field.trim().to_owned(),
+                descending,
+            })
+        })
+        .collect()
+}
+
+fn limit_of(v: Option<usize>) -> Result<Option<usize>, ApiError> {
+    match v {
+        Some(0) => Err(ApiError::input("Invalid limit, must be greater than zero")),
+        Some(n) => Ok(Some(n.min(MAX_LIMIT))),
+        None => Ok(None),
+    }
+}
+
+pub async fn list_entities(State(s): State<AppState>, method: Method, uri: Uri) -> ApiResult {
+    let err = |e: ApiError| e.on(&method, &uri);
+    let input = |m: String| err(ApiError::input(m));
+    let pairs = params::pairs(uri.query());
+    let filter = parse_filter(&pairs).map_err(err)?;
+    let fields = params::comma_list(&pairs, "fields");
+    let order = parse_order(&pairs).map_err(err)?;
+    let mut limit = limit_of(params::number(&pairs, "limit").map_err(input)?).map_err(err)?;
+    let mut offset = params::number(&pairs, "offset").map_err(input)?;
+    let after = params::one(&pairs, "after");
+    if after == Some("") {
+        return Err(input("Invalid after, must not be empty".into()));
+    }
+    let snap = s.catalog.snapshot();
+    if limit.is_none() && offset.is_none() && after.is_none() {
+        let items = query::list_all(&snap, filter.as_ref(), &order);
+        return Ok(json_response(
+            StatusCode::OK,
+            entities_json(&items, &fields),
+        ));
+    }
+    if let Some(after) = after {
+        let (l, o) = query::decode_after(after).map_err(|e| input(e.to_string()))?;
+        limit = l.or(limit);
+        offset = o.or(offset);
+    }
+    let offset = offset.unwrap_or(0);
+    let (items, more) = query::list(&snap, filter.as_ref(), &order, offset, limit);
+    let mut response = json_response(StatusCode::OK, entities_json(&items, &fields));
+    if more && let Some(limit) = limit {
+        let next: Vec<(String, String)> = pairs
+            .iter()
+            .filter(|(k, _)| k != "offset" && k != "after")
+            .cloned()
+            .chain([(
+                "after".to_owned(),
+                query::encode_after(limit, offset + limit),
+            )])
+            .collect();
+        let qs = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(next)
+            .finish();
+        if let Ok(v) = HeaderValue::from_str(&format!("<{}?{qs}>; rel=\"next\"", uri.path())) {
+            response.headers_mut().insert(header::LINK, v);
+        }
+    }
+    Ok(response)
+}
+
+fn page_response(page: query::QueryPage, fields: &[String]) -> Response {
+    let mut page_info = serde_json::Map::new();
+    if let Some(c) = page.next_cursor {
+        page_info.insert("nextCursor".into(), json!(c));
+    }
+    if let Some(c) = page.prev_cursor {
+        page_info.insert("prevCursor".into(), json!(c));
+    }
+    let body = format!(
+        "{{\"items\":{},\"totalItems\":{},\"pageInfo\":{}}}",
+        entities_json(&page.items, fields),
+        page.total_items,
+        Value::Object(page_info)
+    );
+    json_response(StatusCode::OK, body)
+}
+
+pub async fn query_entities_get(State(s): State<AppState>, method: Method, uri: Uri) -> ApiResult {
+    let err = |e: ApiError| e.on(&method, &uri);
+    let pairs = params::pairs(uri.query());
+    let fields = params::comma_list(&pairs, "fields");
+    let limit = limit_of(params::number(&pairs, "limit").map_err(|m| err(ApiError::input(m)))?)
+        .map_err(err)?;
+    let term = params::one(&pairs, "fullTextFilterTerm").map(str::to_owned);
+    let req = QueryRequest {
+        filter: parse_filter(&pairs).map_err(err)?,
+        order: parse_order_field(&pairs).map_err(err)?,
+        full_text: term.filter(|t| !t.trim().is_empty()).map(|term| FullText {
+            term,
+            fields: params::comma_list(&pairs, "fullTextFilterFields"),
+        }),
+        limit: limit.unwrap_or(query::DEFAULT_QUERY_LIMIT),
+        offset: params::number(&pairs, "offset").map_err(|m| err(ApiError::input(m)))?,
+        cursor: params::one(&pairs, "cursor").map(str::to_owned),
+    };
+    if req.cursor.as_deref() == Some("") {
+        return Err(err(ApiError::input("Cursor cannot be empty")));
+    }
+    let page = query::query(&s.catalog.snapshot(), req)
+        .map_err(|e| err(ApiError::input(e.to_string())))?;
+    Ok(page_response(page, &fields))
+}
+
+pub async fn query_entities_post(
+    State(s): State<AppState>,
+    method: Method,
+    uri: Uri,
+    body: Bytes,
+) -> ApiResult {
+    let err = |e: ApiError| e.on(&method, &uri);
+    let body = json_body(&body).map_err(err)?;
+    let fields: Vec<String> = string_list(&body["fields"]);
+    let limit = limit_of(
+        body.get("limit")
+            .and_then(Value::as_u64)
+            .map(|n| n as usize),
+    )
+    .map_err(err)?;
+    let cursor = body
+        .get("cursor")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    if cursor.as_deref() == Some("") {
+        return Err(err(ApiError::input("Cursor cannot be empty")));
+    }
+    let filter = match body.get("query") {
+        None | Some(Value::Null) => None,
+        Some(q @ Value::Object(_)) => Some(
+            filter::parse_predicate(q)
+                .map_err(|e| err(ApiError::input(format!("Invalid query: {e}"))))?,
+        ),
+        Some(_) => return Err(err(ApiError::input("Query must be an object"))),
+    };
+    let mut order = Vec::new();
+    for o in body
+        .get("orderBy")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let field = o
+            .get("field")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let descending = match o.get("order").and_then(Value::as_str) {
+            Some("asc") => false,
+            Some("desc") => true,
+            _ => {
+                return Err(err(ApiError::input(
+                    "Invalid order field order, must be asc or desc",
+                )));
+            }
+        };
+        order.push(Order { field, descending });
+    }
+    let full_text = body
+        .get("fullTextFilter")
+        .filter(|v| v.is_object())
+        .and_then(|ft| {
+            let term = ft
+                .get("term")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned();
+            (!term.trim().is_empty()).then(|| FullText {
+                term,
+                fields: string_list(&ft["fields"]),
+            })
+        });
+    let req = QueryRequest {
+        filter,
+        order,
+        full_text,
+        limit: limit.unwrap_or(query::DEFAULT_QUERY_LIMIT),
+        offset: body
+            .get("offset")
+            .and_then(Value::as_u64)
+            .map(|n| n as usize),
+        cursor,
+    };
+    let page = query::query(&s.catalog.snapshot(), req)
+        .map_err(|e| err(ApiError::input(e.to_string())))?;
+    Ok(page_response(page, &fields))
+}
+
+fn string_list(v: &Value) -> Vec<String> {
+    match v {
+        Value::Array(a) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .flat_map(|s| s.split(','))
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect(),
+        Value::String(s) => s
+            .split(',')
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn json_body(body: &Bytes) -> Result<Value, ApiError> {
+    if body.len() > MAX_BODY {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PayloadTooLargeError",
+            format!("request body is larger than {MAX_BODY} bytes"),
+        ));
+    }
+    if body.is_empty() {
+        return Ok(json!({}));
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::input(format!("request body is not valid JSON: {e}")))
+}
+
+fn one_entity(s: Option<&Arc<Stitched>>, what: String) -> ApiResult {
+    match s {
+        Some(s) => Ok(json_response(StatusCode::OK, s.body.to_string())),
+        None => Err(ApiError::not_found(what)),
+    }
+}
+
+pub async fn entity_by_name(
+    State(s): State<AppState>,
+    Path((kind, namespace, name)): Path<(String, String, String)>,
+    method: Method,
+    uri: Uri,
+) -> ApiResult {
+    let key = format!("{kind}:{namespace}/{name}");
+    let snap = s.catalog.snapshot();
+    one_entity(
+        snap.get(&key),
+        format!("No entity named '{name}' found, with kind '{kind}' in namespace '{namespace}'"),
+    )
+    .map_err(|e| e.on(&method, &uri))
+}
+
+pub async fn entity_by_uid(
+    State(s): State<AppState>,
+    Path(uid): Path<String>,
+    method: Method,
+    uri: Uri,
+) -> ApiResult {
+    let snap = s.catalog.snapshot();
+    one_entity(snap.get_by_uid(&uid), format!("No entity with uid {uid}"))
+        .map_err(|e| e.on(&method, &uri))
+}
+
+pub async fn delete_entity_by_uid(
+    State(s): State<AppState>,
+    Path(uid): Path<String>,
+    method: Method,
+    uri: Uri,
+) -> ApiResult {
+    s.catalog
+        .delete_by_uid(&uid)
+        .await
+        .map_err(|e| ApiError::from(e).on(&method, &uri))?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+pub async fn entity_ancestry(
+    State(s): State<AppState>,
+    Path((kind, namespace, name)): Path<(String, String, String)>,
+    method: Method,
+    uri: Uri,
+) -> ApiResult {
+    let key = format!("{kind}:{namespace}/{name}");
+    let chain = s
+        .catalog
+        .ancestry(&key)
+        .map_err(|e| ApiError::from(e).on(&method, &uri))?;
+    let root = chain
+        .first()
+        .map(|(s, _)| s.entity_ref.clone())
+        .unwrap_or_default();
+    let items: Vec<Value> = chain
+        .iter()
+        .map(|(s, parents)| {
+            json!({"entity": serde_json::from_str::<Value>(&s.body).unwrap_or_default(), "parentEntityRefs": parents})
+        })
+        .collect();
+    Ok(Json(json!({"rootEntityRef": root, "items": items})).into_response())
+}
+
+pub async fn entities_by_refs(
+    State(s): State<AppState>,
+    method: Method,
+    uri: Uri,
+    body: Bytes,
+) -> ApiResult {
+    let err = |e: ApiError| e.on(&method, &uri);
+    let body = json_body(&body).map_err(err)?;
+    let Some(refs) = body.get("entityRefs").and_then(Value::as_array) else {
+        return Err(err(ApiError::input(
+            "Malformed request body: entityRefs must be an array of strings",
+        )));
+    };
+    let pairs = params::pairs(uri.query());
+    let mut fields = string_list(&body["fields"]);
+    fields.extend(params::comma_list(&pairs, "fields"));
+    let filter = match body.get("filter") {
+        Some(q @ Value::Object(_)) => {
+            Some(filter::parse_predicate(q).map_err(|e| err(ApiError::input(e.to_string())))?)
+        }
+        _ => parse_filter(&pairs).map_err(err)?,
+    };
+    let snap = s.catalog.snapshot();
+    let allowed: Option<std::collections::HashSet<String>> = filter.as_ref().map(|f| {
+        query::list_all(&snap, Some(f), &[])
+            .iter()
+            .map(|s| s.key.clone())
+            .collect()
+    });
+    let mut out = String::from("{\"items\":[");
+    for (i, r) in refs.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let found = r
+            .as_str()
+            .and_then(|r| snap.get(r))
+            .filter(|s| allowed.as_ref().is_none_or(|a| a.contains(&s.key)));
+        match found {
+            Some(s) if fields.is_empty() => out.push_str(&s.body),
+            Some(s) => out.push_str(&query::project(&s.body, &fields).to_string()),
+            None => out.push_str("null"),
+        }
+    }
+    out.push_str("]}");
+    Ok(json_response(StatusCode::OK, out))
+}
+
+pub async fn entity_facets(State(s): State<AppState>, method: Method, uri: Uri) -> ApiResult {
+    let err = |e: ApiError| e.on(&method, &uri);
+    let pairs = params::pairs(uri.query());
+    let facets = params::all(&pairs, "facet");
+    let filter = parse_filter(&pairs).map_err(err)?;
+    let result = query::facets(&s.catalog.snapshot(), &facets, filter.as_ref());
+    let mut map = serde_json::Map::new();
+    for (facet, values) in result {
+        map.insert(
+            facet,
+            Value::Array(
+                values
+                    .into_iter()
+                    .map(|(value, count)| json!({"value": value, "count": count}))
+                    .collect(),
+            ),
+        );
+    }
+    Ok(Json(json!({"facets": map})).into_response())
+}
+
+fn location_json(l: &store::LocationRow) -> Value {
+    let entity_ref =
+        catalog::engine::generated_location_ref(&LocationSpec::new(&l.kind, &l.target));
+    json!({"id": l.id, "type": l.kind, "target": l.target, "entityRef": entity_ref})
+}
+
+pub async fn list_locations(State(s): State<AppState>) -> ApiResult {
+    let list: Vec<Value> = s
+        .catalog
+        .locations()
+        .await
+        .iter()
+        .map(|l| json!({"data": location_json(l)}))
+        .collect();
+    Ok(Json(list).into_response())
+}
+
+pub async fn get_location(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    method: Method,
+    uri: Uri,
+) -> ApiResult {
+    match s.catalog.location(&id).await {
+        Some(l) => Ok(Json(location_json(&l)).into_response()),
+        None => {
+            Err(ApiError::not_found(format!("Found no location with ID {id}")).on(&method, &uri))
+        }
+    }
+}
+
+pub async fn delete_location(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    method: Method,
+    uri: Uri,
+) -> ApiResult {
+    s.catalog
+        .delete_location(&id)
+        .await
+        .map_err(|e| ApiError::from(e).on(&method, &uri))?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+pub async fn location_by_entity(
+    State(s): State<AppState>,
+    Path((kind, namespace, name)): Path<(String, String, String)>,
+    method: Method,
+    uri: Uri,
+) -> ApiResult {
+    let key = format!("{kind}:{namespace}/{name}");
+    let l = s
+        .catalog
+        .location_by_entity(&key.to_lowercase())
+        .await
+        .map_err(|e| ApiError::from(e).on(&method, &uri))?;
+    Ok(Json(location_json(&l)).into_response())
+}
+
+fn location_spec(body: &Value) -> Result<LocationSpec, ApiError> {
+    let kind = body.get("type").and_then(Value::as_str).unwrap_or("url");
+    let target = body
+        .get("target")
+        .and_then(Value::as_str)
+        .ok_or_else(|| ApiError::input("Malformed request body: target must be a string"))?;
+    Ok(LocationSpec::new(kind, target))
+}
+
+pub async fn add_location(
+    State(s): State<AppState>,
+    method: Method,
+    uri: Uri,
+    body: Bytes,
+) -> ApiResult {
+    let err = |e: ApiError| e.on(&method, &uri);
+    let pairs = params::pairs(uri.query());
+    let dry_run = params::one(&pairs, "dryRun").is_some_and(|v| v == "true");
+    let body = json_body(&body).map_err(err)?;
+    let spec = location_spec(&body).map_err(err)?;
+    let (row, entities, _) = s
+        .catalog
+        .add_location(spec.clone(), dry_run)
+        .await
+        .map_err(|e| err(e.into()))?;
+    let location = row
+        .as_ref()
+        .map(location_json)
+        .unwrap_or_else(|| json!({"id": "", "type": spec.kind, "target": spec.target}));
+    let mut out = json!({"location": location, "entities": entities});
+    if dry_run {
+        out["exists"] = json!(row.is_some());
+    }
+    Ok((StatusCode::CREATED, Json(out)).into_response())
+}
+
+pub async fn refresh(
+    State(s): State<AppState>,
+    method: Method,
+    uri: Uri,
+    body: Bytes,
+) -> ApiResult {
+    let err = |e: ApiError| e.on(&method, &uri);
+    let body = json_body(&body).map_err(err)?;
+    let Some(entity_ref) = body.get("entityRef").and_then(Value::as_str) else {
+        return Err(err(ApiError::input(
+            "Malformed request body: entityRef must be a string",
+        )));
+    };
+    let key = model::EntityRef::parse(entity_ref, None, "default")
+        .map_err(|e| err(ApiError::input(e.to_string())))?
+        .key();
+    s.catalog.refresh(&key).await.map_err(|e| err(e.into()))?;
+    Ok(StatusCode::OK.into_response())
+}
+
+pub async fn validate_entity(
+    State(s): State<AppState>,
+    method: Method,
+    uri: Uri,
+    body: Bytes,
+) -> ApiResult {
+    let err = |e: ApiError| e.on(&method, &uri);
+    let body = json_body(&body).map_err(err)?;
+    let (Some(entity), Some(location)) = (
+        body.get("entity"),
+        body.get("location").and_then(Value::as_str),
+    ) else {
+        return Err(err(ApiError::input(
+            "Malformed request body: expected {entity, location}",
+        )));
+    };
+    match s.catalog.validate(entity, location) {
+        Ok(()) => Ok(StatusCode::OK.into_response()),
+        Err(problems) => {
+            let errors: Vec<Value> = problems
+                .iter()
+                .map(|m| json!({"name": "InputError", "message": m}))
+                .collect();
+            Ok((StatusCode::BAD_REQUEST, Json(json!({"errors": errors}))).into_response())
+        }
+    }
+}
+
+pub async fn analyze_location(method: Method, uri: Uri) -> ApiResult {
+    Err(ApiError::new(
+        StatusCode::NOT_IMPLEMENTED,
+        "NotImplementedError",
+        "analyze-location is not supported yet",
+    )
+    .on(&method, &uri))
+}
+
+pub async fn not_found(method: Method, uri: Uri) -> ApiResult {
+    Err(ApiError::not_found(format!("No such endpoint: {method} {}", uri.path())).on(&method, &uri))
+}
