@@ -216,8 +216,7 @@ impl Catalog {
                 &mut claimed,
                 &mut parent_errors,
                 root_entity,
-                &origin,
-                &root.spec.key(),
+                (&origin, &root.spec.key(), &root_key),
             );
             let mut seen_specs: HashSet<String> = HashSet::new();
             while let Some((spec, parent)) = queue.pop_front() {
@@ -282,8 +281,7 @@ impl Catalog {
                             &mut claimed,
                             &mut parent_errors,
                             e,
-                            &origin,
-                            &file.key(),
+                            (&origin, &file.key(), &parent),
                         );
                     }
                 }
@@ -872,27 +870,22 @@ impl Catalog {
     }
 }
 
-/// Records the first claim of an entity; a second location claiming the same entity gets a
-/// conflict error on its parent Location and is ignored.
+/// Records the first claim of an entity. A later location emitting the same entity is ignored,
+/// and the conflict is reported on the Location entity that led to it, as Backstage does.
 fn claim(
     claims: &mut Vec<Claim>,
     claimed: &mut HashMap<String, String>,
     parent_errors: &mut HashMap<String, Vec<ProcessingError>>,
     emitted: Emitted,
-    origin: &str,
-    location_key: &str,
+    (origin, location_key, parent): (&str, &str, &str),
 ) {
     if let Some(first) = claimed.get(&emitted.key) {
-        let parent = emitted.key.clone();
-        let _ = parent;
         let message = format!(
             "Detected conflicting entityRef {} already referenced by {first} and now also {location_key}",
             emitted.entity_ref
         );
-        // Attach to the entity's file's parent: we only know the location key here, so the error
-        // goes to the existing entity too, where its owner will see it.
         parent_errors
-            .entry(emitted.key.clone())
+            .entry(parent.to_owned())
             .or_default()
             .push(ProcessingError::new("ConflictError", message));
         return;

@@ -31,16 +31,9 @@ pub struct Stitched {
     pub body: Box<str>,
 }
 
-/// A byte range in the arena.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Span {
-    off: u32,
-    len: u32,
-}
-
-/// A run in the id pool or the entry table.
+/// A run in the id pool.
 #[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct Run {
+struct Run {
     start: u32,
     len: u32,
 }
@@ -53,19 +46,33 @@ impl Run {
 
 #[derive(Debug)]
 struct KeyIndex {
-    name: Span,
+    name_off: u32,
+    name_len: u32,
     /// This key's entries, sorted by lower-cased value (byte order, as SQLite compares).
     entries: Run,
-    /// Every id with a row for this key, null-valued rows included.
-    present: Run,
+    /// Ids with a null-valued row for this key (null, or a value too long to index): they
+    /// have the key for `Exists` but no value to match, order or count.
+    nulls: Run,
 }
 
-#[derive(Debug)]
+/// `Entry::orig_len` when the spelling is the lower-cased value itself.
+const ORIG_SAME: u16 = u16::MAX;
+/// Flag in `Entry::orig_len`: the spelling is the value with the ASCII letters whose bits are
+/// set in a mask (`masks[orig_off..]`, one bit per byte of the value) upper-cased. URLs and
+/// titles differ from their lower-cased form only that way, and a mask is an eighth the size.
+const ORIG_MASK: u16 = 0x8000;
+
+/// One distinct (key, lower-cased value), 16 bytes. Its ids run from `ids_start` to the next
+/// entry's `ids_start`; a sentinel entry closes the table.
+#[derive(Debug, Clone, Copy)]
 struct Entry {
-    lower: Span,
-    /// The first spelling seen; equal to `lower` when lower-casing changed nothing.
-    orig: Span,
-    ids: Run,
+    lower_off: u32,
+    orig_off: u32,
+    ids_start: u32,
+    lower_len: u16,
+    /// The first spelling seen: [`ORIG_SAME`], [`ORIG_MASK`], or the length of the spelling
+    /// in the arena at `orig_off`.
+    orig_len: u16,
 }
 
 /// An id whose spelling of an entry's value differs from the entry's first one; facets
@@ -74,7 +81,7 @@ struct Entry {
 struct Variant {
     entry: u32,
     id: u32,
-    orig: Span,
+    orig: Box<str>,
 }
 
 /// An index into the key table.
@@ -83,7 +90,7 @@ pub(crate) struct KeyId(u32);
 
 /// An immutable catalog view. Cheap to share behind an `Arc`; the engine swaps in a new one
 /// after every change, so readers never wait on writers.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Snapshot {
     entities: Vec<Arc<Stitched>>,
     /// Entity ids ordered by uid.
@@ -92,7 +99,31 @@ pub struct Snapshot {
     entries: Vec<Entry>,
     pool: Vec<u32>,
     variants: Vec<Variant>,
+    /// Key names, and each key's values in value order right after its name, so scanning a
+    /// key's values (full-text search) reads memory sequentially.
     arena: String,
+    masks: Vec<u8>,
+}
+
+impl Default for Snapshot {
+    fn default() -> Self {
+        Snapshot {
+            entities: Vec::new(),
+            by_uid: Vec::new(),
+            keys: Vec::new(),
+            entries: vec![Entry {
+                lower_off: 0,
+                orig_off: 0,
+                ids_start: 0,
+                lower_len: 0,
+                orig_len: ORIG_SAME,
+            }],
+            pool: Vec::new(),
+            variants: Vec::new(),
+            arena: String::new(),
+            masks: Vec::new(),
+        }
+    }
 }
 
 impl Snapshot {
@@ -120,39 +151,15 @@ impl Snapshot {
         );
 
         let mut builder = Builder::default();
-        let t0 = std::time::Instant::now();
-        let mut tin = std::time::Duration::ZERO;
-        extract_parallel(&entities, |batch| {
-            let t = std::time::Instant::now();
-            builder.add(batch);
-            tin += t.elapsed();
-        });
-        eprintln!(
-            "TMP extract+intern {:?} intern {:?} rows {} entries {} keys {} variants {} arena {}",
-            t0.elapsed(),
-            tin,
-            builder.postings.len(),
-            builder.entries.len(),
-            builder.keys.len(),
-            builder.variants.len(),
-            builder.arena.len()
-        );
-        let t0 = std::time::Instant::now();
-        let (keys, entries, pool, variants, arena) = builder.finish();
-        eprintln!("TMP finish {:?} pool {}", t0.elapsed(), pool.len());
+        extract_parallel(&entities, |batch| builder.add(&batch));
+        let mut snapshot = builder.finish();
 
         let entities: Vec<Arc<Stitched>> = entities.into_iter().map(|(e, _)| e).collect();
         let mut by_uid: Vec<u32> = (0..entities.len() as u32).collect();
         by_uid.sort_unstable_by(|&a, &b| entities[a as usize].uid.cmp(&entities[b as usize].uid));
-        Snapshot {
-            entities,
-            by_uid,
-            keys,
-            entries,
-            pool,
-            variants,
-            arena,
-        }
+        snapshot.entities = entities;
+        snapshot.by_uid = by_uid;
+        snapshot
     }
 
     pub fn len(&self) -> usize {
@@ -191,7 +198,9 @@ impl Snapshot {
             + self.entries.capacity() * std::mem::size_of::<Entry>()
             + self.pool.capacity() * 4
             + self.variants.capacity() * std::mem::size_of::<Variant>()
+            + self.variants.iter().map(|v| v.orig.len()).sum::<usize>()
             + self.arena.capacity()
+            + self.masks.capacity()
             + self.entities.capacity() * std::mem::size_of::<Arc<Stitched>>()
     }
 
@@ -201,14 +210,14 @@ impl Snapshot {
         &self.entities[id as usize]
     }
 
-    fn text(&self, span: Span) -> &str {
-        &self.arena[span.off as usize..(span.off + span.len) as usize]
+    fn text(&self, off: u32, len: usize) -> &str {
+        &self.arena[off as usize..off as usize + len]
     }
 
     /// The key exactly as given; index keys are all lower-case.
     pub(crate) fn key_id(&self, name: &str) -> Option<KeyId> {
         self.keys
-            .binary_search_by(|k| self.text(k.name).cmp(name))
+            .binary_search_by(|k| self.text(k.name_off, k.name_len as usize).cmp(name))
             .ok()
             .map(|i| KeyId(i as u32))
     }
@@ -220,54 +229,88 @@ impl Snapshot {
     }
 
     pub(crate) fn entry_value(&self, entry: u32) -> &str {
-        self.text(self.entries[entry as usize].lower)
+        let e = &self.entries[entry as usize];
+        self.text(e.lower_off, e.lower_len as usize)
     }
 
     pub(crate) fn entry_ids(&self, entry: u32) -> &[u32] {
-        &self.pool[self.entries[entry as usize].ids.range()]
+        let from = self.entries[entry as usize].ids_start as usize;
+        let to = self.entries[entry as usize + 1].ids_start as usize;
+        &self.pool[from..to]
     }
 
     /// The entry of `key` whose lower-cased value is `value`.
     pub(crate) fn find_entry(&self, key: KeyId, value: &str) -> Option<u32> {
         let range = self.entry_range(key);
-        let slice = &self.entries[range.start as usize..range.end as usize];
-        slice
-            .binary_search_by(|e| self.text(e.lower).cmp(value))
-            .ok()
-            .map(|i| range.start + i as u32)
+        let e = self.lower_bound(key, value);
+        (e < range.end && self.entry_value(e) == value).then_some(e)
     }
 
     /// The first entry of `key` whose value is not below `value`.
     pub(crate) fn lower_bound(&self, key: KeyId, value: &str) -> u32 {
         let range = self.entry_range(key);
-        let slice = &self.entries[range.start as usize..range.end as usize];
-        range.start + slice.partition_point(|e| self.text(e.lower) < value) as u32
+        let (mut lo, mut hi) = (range.start, range.end);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if self.entry_value(mid) < value {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
     }
 
-    /// (spelling, ids with that spelling) for an entry; the first spelling's ids are those of
-    /// the entry minus the variants listed after it.
-    pub(crate) fn entry_spellings(&self, entry: u32) -> (&str, impl Iterator<Item = (u32, &str)>) {
+    /// How most entities holding this entry spelled its value.
+    pub(crate) fn entry_spelling(&self, entry: u32) -> std::borrow::Cow<'_, str> {
         let e = &self.entries[entry as usize];
+        let lower = self.text(e.lower_off, e.lower_len as usize);
+        match e.orig_len {
+            ORIG_SAME => lower.into(),
+            ORIG_MASK => {
+                let mask = &self.masks[e.orig_off as usize..];
+                let bytes: Vec<u8> = lower
+                    .bytes()
+                    .enumerate()
+                    .map(|(i, b)| {
+                        if mask[i / 8] & (1 << (i % 8)) != 0 {
+                            b.to_ascii_uppercase()
+                        } else {
+                            b
+                        }
+                    })
+                    .collect();
+                // Only ASCII letters are flipped, so the bytes stay valid UTF-8.
+                String::from_utf8(bytes)
+                    .unwrap_or_else(|_| lower.to_owned())
+                    .into()
+            }
+            len => self.text(e.orig_off, len as usize).into(),
+        }
+    }
+
+    /// (id, spelling) for the entity ids that spelled an entry differently from
+    /// [`Self::entry_spelling`].
+    pub(crate) fn entry_variants(&self, entry: u32) -> impl Iterator<Item = (u32, &str)> {
         let from = self.variants.partition_point(|v| v.entry < entry);
         let to = from + self.variants[from..].partition_point(|v| v.entry == entry);
-        (
-            self.text(e.orig),
-            self.variants[from..to]
-                .iter()
-                .map(|v| (v.id, self.text(v.orig))),
-        )
-    }
-
-    pub(crate) fn present_ids(&self, key: KeyId) -> &[u32] {
-        &self.pool[self.keys[key.0 as usize].present.range()]
+        self.variants[from..to].iter().map(|v| (v.id, &*v.orig))
     }
 
     /// Ids with at least one non-null value for `key`.
     pub(crate) fn with_value(&self, key: KeyId) -> Bits {
         let mut bits = Bits::empty(self.len());
-        for e in self.entry_range(key) {
-            bits.set_all(self.entry_ids(e));
-        }
+        let range = self.entry_range(key);
+        let from = self.entries[range.start as usize].ids_start as usize;
+        let to = self.entries[range.end as usize].ids_start as usize;
+        bits.set_all(&self.pool[from..to]);
+        bits
+    }
+
+    /// Ids with a row for `key`, null or not.
+    pub(crate) fn with_key(&self, key: KeyId) -> Bits {
+        let mut bits = self.with_value(key);
+        bits.set_all(&self.pool[self.keys[key.0 as usize].nulls.range()]);
         bits
     }
 
@@ -336,13 +379,10 @@ impl Snapshot {
                 }
                 acc
             }
-            Filter::Exists { key } => {
-                let mut acc = Bits::empty(n);
-                if let Some(k) = self.key_id(&search::lower(key)) {
-                    acc.set_all(self.present_ids(k));
-                }
-                acc
-            }
+            Filter::Exists { key } => match self.key_id(&search::lower(key)) {
+                Some(k) => self.with_key(k),
+                None => Bits::empty(n),
+            },
         }
     }
 }
@@ -629,189 +669,382 @@ fn extract(chunk: &[(Arc<Stitched>, Option<&Value>)], first_id: u32, sink: &mut 
     batch
 }
 
+fn fx_hash(s: &str) -> u64 {
+    let mut h = FxHasher::default();
+    h.write(s.as_bytes());
+    // Fx leaves the low bits weak; the table indexes with the high ones.
+    h.finish()
+}
+
+/// An open-addressing set of a key's entries, keyed by the value text the builder already
+/// holds, so no value is allocated twice while interning millions of rows.
+#[derive(Default)]
+struct ValueTable {
+    /// 0 is empty; else (high 32 bits of the hash) << 32 | (entry + 1).
+    slots: Vec<u64>,
+    len: usize,
+}
+
+impl ValueTable {
+    fn reserve_one(&mut self) {
+        if (self.len + 1) * 2 <= self.slots.len() {
+            return;
+        }
+        let size = (self.slots.len() * 2).max(16);
+        let old = std::mem::replace(&mut self.slots, vec![0; size]);
+        let mask = size - 1;
+        for s in old.into_iter().filter(|&s| s != 0) {
+            let mut i = (s >> 32) as usize & mask;
+            while self.slots[i] != 0 {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = s;
+        }
+    }
+
+    /// The entry for which `is` holds, or the free slot to insert it at.
+    fn find(&self, hash: u64, is: impl Fn(u32) -> bool) -> Result<u32, usize> {
+        let mask = self.slots.len() - 1;
+        let tag = hash >> 32;
+        let mut i = tag as usize & mask;
+        loop {
+            let s = self.slots[i];
+            if s == 0 {
+                return Err(i);
+            }
+            if s >> 32 == tag && is((s as u32) - 1) {
+                return Ok((s as u32) - 1);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    fn insert_at(&mut self, slot: usize, hash: u64, entry: u32) {
+        self.slots[slot] = (hash >> 32) << 32 | (entry as u64 + 1);
+        self.len += 1;
+    }
+}
+
+/// One key's rows while building: its own value text, so sorting and the final layout read
+/// one key's strings together.
+#[derive(Default)]
 struct KeyBuilder {
-    name: Span,
-    values: FxMap<Box<str>, u32>,
-    present: Vec<u32>,
+    name: Box<str>,
+    text: String,
+    table: ValueTable,
+    /// (lower offset, lower length, spelling offset, spelling length) in `text`.
+    entries: Vec<(u32, u32, u32, u32)>,
+    /// (local entry, id) in id order.
+    postings: Vec<(u32, u32)>,
+    nulls: Vec<u32>,
+    variants: Vec<(u32, u32, Box<str>)>,
 }
 
 #[derive(Default)]
 struct Builder {
-    arena: String,
     key_map: FxMap<Box<str>, u32>,
     keys: Vec<KeyBuilder>,
-    /// (lower, orig) per entry, by creation order.
-    entries: Vec<(Span, Span)>,
-    /// (entry, id) in id order.
-    postings: Vec<(u32, u32)>,
-    variants: Vec<Variant>,
 }
 
 impl Builder {
-    fn push_text(&mut self, s: &str) -> Span {
-        let off = self.arena.len();
-        self.arena.push_str(s);
-        assert!(
-            self.arena.len() <= u32::MAX as usize,
-            "index arena over 4 GiB"
-        );
-        Span {
-            off: off as u32,
-            len: s.len() as u32,
-        }
-    }
-
-    fn text(&self, span: Span) -> &str {
-        &self.arena[span.off as usize..(span.off + span.len) as usize]
-    }
-
-    fn add(&mut self, batch: Batch) {
+    fn add(&mut self, batch: &Batch) {
         for &(id, row) in &batch.rows {
             let key = batch.str(row.key);
             let k = match self.key_map.get(key) {
                 Some(&k) => k,
                 None => {
-                    let name = self.push_text(key);
                     let k = self.keys.len() as u32;
                     self.keys.push(KeyBuilder {
-                        name,
-                        values: FxMap::default(),
-                        present: Vec::new(),
+                        name: key.into(),
+                        ..KeyBuilder::default()
                     });
                     self.key_map.insert(key.into(), k);
                     k
                 }
             };
             let kb = &mut self.keys[k as usize];
-            if kb.present.last() != Some(&id) {
-                kb.present.push(id);
-            }
             let Some((lower_span, orig_span)) = row.value else {
+                if kb.nulls.last() != Some(&id) {
+                    kb.nulls.push(id);
+                }
                 continue;
             };
             let lower = batch.str(lower_span);
             let orig = batch.str(orig_span);
-            let e = match self.keys[k as usize].values.get(lower) {
-                Some(&e) => {
-                    let entry_orig = self.entries[e as usize].1;
-                    if self.text(entry_orig) != orig {
-                        let orig = self.push_text(orig);
-                        self.variants.push(Variant { entry: e, id, orig });
+            let hash = fx_hash(lower);
+            kb.table.reserve_one();
+            let text = &kb.text;
+            let entries = &kb.entries;
+            let at = |off: u32, len: u32| &text[off as usize..(off + len) as usize];
+            match kb.table.find(hash, |e| {
+                let (lo, ll, _, _) = entries[e as usize];
+                at(lo, ll) == lower
+            }) {
+                Ok(e) => {
+                    let (_, _, oo, ol) = entries[e as usize];
+                    if at(oo, ol) != orig {
+                        kb.variants.push((e, id, orig.into()));
                     }
-                    e
+                    kb.postings.push((e, id));
                 }
-                None => {
-                    let l = self.push_text(lower);
-                    let o = if lower_span == orig_span {
-                        l
+                Err(slot) => {
+                    let lo = kb.text.len() as u32;
+                    kb.text.push_str(lower);
+                    let (oo, ol) = if lower_span == orig_span {
+                        (lo, lower.len() as u32)
                     } else {
-                        self.push_text(orig)
+                        let oo = kb.text.len() as u32;
+                        kb.text.push_str(orig);
+                        (oo, orig.len() as u32)
                     };
-                    let e = self.entries.len() as u32;
-                    self.entries.push((l, o));
-                    self.keys[k as usize].values.insert(lower.into(), e);
-                    e
+                    let e = kb.entries.len() as u32;
+                    kb.entries.push((lo, lower.len() as u32, oo, ol));
+                    kb.table.insert_at(slot, hash, e);
+                    kb.postings.push((e, id));
                 }
-            };
-            self.postings.push((e, id));
+            }
         }
     }
 
-    fn finish(self) -> (Vec<KeyIndex>, Vec<Entry>, Vec<u32>, Vec<Variant>, String) {
-        let Builder {
-            mut arena,
-            key_map,
-            keys,
-            entries: raw_entries,
-            postings,
-            mut variants,
-        } = self;
+    fn finish(self) -> Snapshot {
+        let Builder { key_map, mut keys } = self;
         drop(key_map);
-        let span_str = |s: Span| &arena[s.off as usize..(s.off + s.len) as usize];
+        keys.sort_unstable_by(|a, b| a.name.cmp(&b.name));
 
-        let mut key_order: Vec<u32> = (0..keys.len() as u32).collect();
-        key_order.sort_unstable_by(|&a, &b| {
-            span_str(keys[a as usize].name).cmp(span_str(keys[b as usize].name))
-        });
-
-        // Lay entries out key by key, each key's run sorted by value.
-        let mut remap = vec![0u32; raw_entries.len()];
-        let mut order: Vec<u32> = Vec::with_capacity(raw_entries.len());
-        let mut key_runs = Vec::with_capacity(keys.len());
-        for &k in &key_order {
-            let kb = &keys[k as usize];
-            let start = order.len();
-            order.extend(kb.values.values().copied());
-            order[start..].sort_unstable_by(|&a, &b| {
-                span_str(raw_entries[a as usize].0).cmp(span_str(raw_entries[b as usize].0))
-            });
-            key_runs.push(Run {
-                start: start as u32,
-                len: (order.len() - start) as u32,
-            });
+        // Keys are independent, so their layout is split across threads, balanced by size.
+        let workers = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 8);
+        let mut shares: Vec<(usize, Vec<(usize, KeyBuilder)>)> =
+            (0..workers).map(|_| (0, Vec::new())).collect();
+        let mut by_size: Vec<(usize, KeyBuilder)> = keys.into_iter().enumerate().collect();
+        by_size.sort_by_key(|(_, k)| std::cmp::Reverse(k.postings.len() + k.text.len() / 8));
+        for (i, kb) in by_size {
+            let share = shares
+                .iter_mut()
+                .min_by_key(|(load, _)| *load)
+                .expect("one worker");
+            share.0 += kb.postings.len() + kb.text.len() / 8 + 1;
+            share.1.push((i, kb));
         }
-        for (pos, &e) in order.iter().enumerate() {
-            remap[e as usize] = pos as u32;
-        }
-
-        // Counting sort of postings by final entry; stable, so each id list stays ascending.
-        let mut counts = vec![0u32; order.len() + 1];
-        for &(e, _) in &postings {
-            counts[remap[e as usize] as usize + 1] += 1;
-        }
-        for i in 1..counts.len() {
-            counts[i] += counts[i - 1];
-        }
-        let present_total: usize = keys.iter().map(|k| k.present.len()).sum();
-        let mut pool = vec![0u32; postings.len() + present_total];
-        let mut cursor = counts.clone();
-        for &(e, id) in &postings {
-            let slot = &mut cursor[remap[e as usize] as usize];
-            pool[*slot as usize] = id;
-            *slot += 1;
-        }
-        drop(postings);
-        let entries: Vec<Entry> = order
-            .iter()
-            .enumerate()
-            .map(|(pos, &e)| {
-                let (lower, orig) = raw_entries[e as usize];
-                Entry {
-                    lower,
-                    orig,
-                    ids: Run {
-                        start: counts[pos],
-                        len: counts[pos + 1] - counts[pos],
-                    },
-                }
+        let mut laid_out: Vec<(usize, KeyLayout)> = if workers == 1 {
+            shares
+                .pop()
+                .map(|(_, ks)| ks.into_iter().map(|(i, kb)| (i, layout_key(kb))).collect())
+                .unwrap_or_default()
+        } else {
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = shares
+                    .into_iter()
+                    .map(|(_, ks)| {
+                        scope.spawn(move || {
+                            ks.into_iter()
+                                .map(|(i, kb)| (i, layout_key(kb)))
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .flat_map(|h| h.join().expect("index layout thread panicked"))
+                    .collect()
             })
-            .collect();
+        };
+        laid_out.sort_unstable_by_key(|(i, _)| *i);
 
-        let mut next = counts[order.len()] as usize;
-        let mut key_index = Vec::with_capacity(keys.len());
-        let mut keys = keys;
-        for (i, &k) in key_order.iter().enumerate() {
-            let kb = &mut keys[k as usize];
-            let present = std::mem::take(&mut kb.present);
-            pool[next..next + present.len()].copy_from_slice(&present);
-            key_index.push(KeyIndex {
-                name: kb.name,
-                entries: key_runs[i],
-                present: Run {
-                    start: next as u32,
-                    len: present.len() as u32,
+        let arena_len: usize = laid_out
+            .iter()
+            .map(|(_, k)| k.name.len() + k.text.len())
+            .sum();
+        let entry_count: usize = laid_out.iter().map(|(_, k)| k.entries.len()).sum();
+        let id_count: usize = laid_out
+            .iter()
+            .map(|(_, k)| k.ids.len() + k.nulls.len())
+            .sum();
+        let mask_len: usize = laid_out.iter().map(|(_, k)| k.masks.len()).sum();
+        assert!(
+            arena_len <= u32::MAX as usize && id_count <= u32::MAX as usize,
+            "index over 4 GiB"
+        );
+        let mut s = Snapshot {
+            arena: String::with_capacity(arena_len),
+            entries: Vec::with_capacity(entry_count + 1),
+            pool: Vec::with_capacity(id_count),
+            masks: Vec::with_capacity(mask_len),
+            keys: Vec::with_capacity(laid_out.len()),
+            ..Snapshot::default()
+        };
+        s.entries.clear();
+        let mut null_lists = Vec::with_capacity(laid_out.len());
+        for (_, k) in laid_out {
+            let name_off = s.arena.len() as u32;
+            s.arena.push_str(&k.name);
+            let text_base = s.arena.len() as u32;
+            s.arena.push_str(&k.text);
+            let mask_base = s.masks.len() as u32;
+            s.masks.extend_from_slice(&k.masks);
+            let id_base = s.pool.len() as u32;
+            s.pool.extend_from_slice(&k.ids);
+            let entry_base = s.entries.len() as u32;
+            s.entries.extend(k.entries.iter().map(|e| Entry {
+                lower_off: e.lower_off + text_base,
+                orig_off: match e.orig_len {
+                    ORIG_SAME => 0,
+                    ORIG_MASK => e.orig_off + mask_base,
+                    _ => e.orig_off + text_base,
                 },
+                ids_start: e.ids_start + id_base,
+                ..*e
+            }));
+            s.variants
+                .extend(k.variants.into_iter().map(|(e, id, orig)| Variant {
+                    entry: e + entry_base,
+                    id,
+                    orig,
+                }));
+            s.keys.push(KeyIndex {
+                name_off,
+                name_len: k.name.len() as u32,
+                entries: Run {
+                    start: entry_base,
+                    len: k.entries.len() as u32,
+                },
+                nulls: Run::default(),
             });
-            next += present.len();
+            null_lists.push(k.nulls);
         }
+        s.entries.push(Entry {
+            lower_off: 0,
+            orig_off: 0,
+            ids_start: s.pool.len() as u32,
+            lower_len: 0,
+            orig_len: ORIG_SAME,
+        });
+        for (key, nulls) in s.keys.iter_mut().zip(null_lists) {
+            key.nulls = Run {
+                start: s.pool.len() as u32,
+                len: nulls.len() as u32,
+            };
+            s.pool.extend_from_slice(&nulls);
+        }
+        s.variants.shrink_to_fit();
+        s
+    }
+}
 
-        for v in &mut variants {
-            v.entry = remap[v.entry as usize];
-        }
-        variants.sort_unstable_by_key(|v| (v.entry, v.id));
-        variants.shrink_to_fit();
-        arena.shrink_to_fit();
-        (key_index, entries, pool, variants, arena)
+/// One key's final layout, with offsets relative to its own buffers.
+struct KeyLayout {
+    name: Box<str>,
+    text: String,
+    masks: Vec<u8>,
+    entries: Vec<Entry>,
+    ids: Vec<u32>,
+    nulls: Vec<u32>,
+    /// (entry index within the key, id, spelling), sorted.
+    variants: Vec<(u32, u32, Box<str>)>,
+}
+
+fn layout_key(kb: KeyBuilder) -> KeyLayout {
+    let KeyBuilder {
+        name,
+        text,
+        table,
+        entries: raw,
+        postings,
+        nulls,
+        mut variants,
+    } = kb;
+    drop(table);
+    let at = |off: u32, len: u32| &text[off as usize..(off + len) as usize];
+
+    // Sort by value; an 8-byte big-endian prefix settles most comparisons without touching
+    // the text (zero padding keeps the prefix order consistent with string order).
+    let mut order: Vec<(u64, u32)> = raw
+        .iter()
+        .enumerate()
+        .map(|(i, &(lo, ll, _, _))| {
+            let mut prefix = [0u8; 8];
+            let bytes = at(lo, ll).as_bytes();
+            let n = bytes.len().min(8);
+            prefix[..n].copy_from_slice(&bytes[..n]);
+            (u64::from_be_bytes(prefix), i as u32)
+        })
+        .collect();
+    order.sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0).then_with(|| {
+            let (x, y) = (raw[a.1 as usize], raw[b.1 as usize]);
+            at(x.0, x.1).cmp(at(y.0, y.1))
+        })
+    });
+    let mut rank = vec![0u32; raw.len()];
+    for (pos, &(_, e)) in order.iter().enumerate() {
+        rank[e as usize] = pos as u32;
+    }
+
+    // Counting sort of postings by rank; stable, so each id list stays ascending.
+    let mut starts = vec![0u32; raw.len() + 1];
+    for &(e, _) in &postings {
+        starts[rank[e as usize] as usize + 1] += 1;
+    }
+    for i in 1..starts.len() {
+        starts[i] += starts[i - 1];
+    }
+    let mut ids = vec![0u32; postings.len()];
+    let mut next = starts.clone();
+    for &(e, id) in &postings {
+        let slot = &mut next[rank[e as usize] as usize];
+        ids[*slot as usize] = id;
+        *slot += 1;
+    }
+    drop(postings);
+
+    let mut out_text = String::with_capacity(text.len());
+    let mut masks = Vec::new();
+    let mut entries = Vec::with_capacity(raw.len());
+    for (pos, &(_, e)) in order.iter().enumerate() {
+        let (lo, ll, oo, ol) = raw[e as usize];
+        let lower = at(lo, ll);
+        let orig = at(oo, ol);
+        let lower_off = out_text.len() as u32;
+        out_text.push_str(lower);
+        let (orig_off, orig_len) = if orig == lower {
+            (0, ORIG_SAME)
+        } else if orig.len() == lower.len() && orig.to_ascii_lowercase() == lower {
+            let off = masks.len() as u32;
+            masks.resize(masks.len() + lower.len().div_ceil(8), 0);
+            for (i, b) in orig.bytes().enumerate() {
+                if b.is_ascii_uppercase() {
+                    masks[off as usize + i / 8] |= 1 << (i % 8);
+                }
+            }
+            (off, ORIG_MASK)
+        } else {
+            let off = out_text.len() as u32;
+            out_text.push_str(orig);
+            (off, orig.len() as u16)
+        };
+        // Values are at most 200 UTF-16 units, keys too, so lengths fit with room for the flag.
+        debug_assert!(lower.len() < ORIG_MASK as usize && orig.len() < ORIG_MASK as usize);
+        entries.push(Entry {
+            lower_off,
+            orig_off,
+            ids_start: starts[pos],
+            lower_len: lower.len() as u16,
+            orig_len,
+        });
+    }
+    for v in &mut variants {
+        v.0 = rank[v.0 as usize];
+    }
+    variants.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    KeyLayout {
+        name,
+        text: out_text,
+        masks,
+        entries,
+        ids,
+        nulls,
+        variants,
     }
 }
 
@@ -1028,7 +1261,7 @@ mod tests {
             ids.iter()
                 .all(|&id| s.entity(id).body.contains("\"service\""))
         );
-        assert_eq!(s.present_ids(k).len(), 2500);
+        assert_eq!(s.with_key(k).count(), 2500);
     }
 
     #[test]

@@ -744,10 +744,9 @@ pub fn facets(
                     if count == 0 {
                         continue;
                     }
-                    let (first, variants) = s.entry_spellings(e);
                     let mut first_count = count;
                     let start = values.len();
-                    for (id, spelling) in variants {
+                    for (id, spelling) in s.entry_variants(e) {
                         if !inside(id) {
                             continue;
                         }
@@ -758,7 +757,7 @@ pub fn facets(
                         }
                     }
                     if first_count > 0 {
-                        values.push((first.to_owned(), first_count));
+                        values.push((s.entry_spelling(e).into_owned(), first_count));
                     }
                 }
             }

@@ -193,29 +193,31 @@ impl RowSink {
             Some(v) => {
                 let orig_start = self.text.len();
                 js_string(v, &mut self.text);
-                let orig_len = self.text.len() - orig_start;
-                let orig = &self.text[orig_start..];
-                if js_length(orig) > MAX_VALUE_LENGTH {
+                let orig = (orig_start as u32, (self.text.len() - orig_start) as u32);
+                let lower = if has_upper(self.str(orig)) {
+                    let mut buf = std::mem::take(&mut self.scratch);
+                    buf.clear();
+                    push_lower(self.str(orig), &mut buf);
+                    let same = buf == self.str(orig);
+                    let lower_start = self.text.len();
+                    if !same {
+                        self.text.push_str(&buf);
+                    }
+                    self.scratch = buf;
+                    if same {
+                        orig
+                    } else {
+                        (lower_start as u32, (self.text.len() - lower_start) as u32)
+                    }
+                } else {
+                    orig
+                };
+                // Backstage measures the lower-cased value.
+                if js_length(self.str(lower)) > MAX_VALUE_LENGTH {
                     self.text.truncate(orig_start);
                     None
-                } else if !has_upper(orig) {
-                    let span = (orig_start as u32, orig_len as u32);
-                    Some((span, span))
                 } else {
-                    let mut lower = std::mem::take(&mut self.scratch);
-                    lower.clear();
-                    push_lower(orig, &mut lower);
-                    let lower_start = self.text.len();
-                    self.text.push_str(&lower);
-                    self.scratch = lower;
-                    let lower_span = (lower_start as u32, (self.text.len() - lower_start) as u32);
-                    if self.str(lower_span) == self.str((orig_start as u32, orig_len as u32)) {
-                        self.text.truncate(lower_start);
-                        let span = (orig_start as u32, orig_len as u32);
-                        Some((span, span))
-                    } else {
-                        Some((lower_span, (orig_start as u32, orig_len as u32)))
-                    }
+                    Some((lower, orig))
                 }
             }
         };

@@ -1,0 +1,487 @@
+//! The engine end to end on real files and a real database: ingestion, edits, bad input,
+//! conflicts, orphans, locations, substitutions, URL reading and restarts.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use catalog::settings::{AllowedHost, CatalogSettings, LocationSpec, OrphanStrategy};
+use catalog::{Catalog, CatalogError};
+use serde_json::Value;
+
+struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+    /// Writes a file, making sure its modification time differs from the previous version's
+    /// even on file systems with coarse timestamps.
+    fn write(&self, rel: &str, text: &str) {
+        let p = self.path(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        let before = std::fs::metadata(&p).and_then(|m| m.modified()).ok();
+        std::fs::write(&p, text).unwrap();
+        if let Some(before) = before {
+            let f = std::fs::File::options().write(true).open(&p).unwrap();
+            f.set_modified(before + std::time::Duration::from_secs(1))
+                .unwrap();
+        }
+    }
+    fn db_url(&self) -> String {
+        format!("sqlite://{}", self.path("catalog.db").display())
+    }
+    fn settings(&self, roots: &[&str]) -> CatalogSettings {
+        CatalogSettings {
+            locations: roots
+                .iter()
+                .map(|r| {
+                    (
+                        LocationSpec::new("file", &self.path(r).to_string_lossy()),
+                        vec![],
+                    )
+                })
+                .collect(),
+            ..Default::default()
+        }
+    }
+    async fn open(&self, settings: CatalogSettings) -> Arc<Catalog> {
+        let db = store::Db::connect(&self.db_url()).await.unwrap();
+        Catalog::open(settings, db).await.unwrap()
+    }
+}
+
+fn component(name: &str, owner: &str, extra: &str) -> String {
+    format!(
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\n{extra}spec:\n  type: service\n  lifecycle: production\n  owner: {owner}\n"
+    )
+}
+
+fn entity(c: &Catalog, key: &str) -> Option<Value> {
+    c.snapshot()
+        .get(key)
+        .map(|s| serde_json::from_str(&s.body).unwrap())
+}
+
+fn relations(e: &Value, kind: &str) -> Vec<String> {
+    e["relations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["type"] == kind)
+        .map(|r| r["targetRef"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn errors(e: &Value) -> Vec<Value> {
+    e["status"]["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|i| i["error"].clone())
+        .collect()
+}
+
+const ORG: &str = "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: team-a\nspec:\n  type: team\n  children: []\n---\napiVersion: backstage.io/v1alpha1\nkind: User\nmetadata:\n  name: ada\nspec:\n  memberOf: [team-a]\n";
+
+#[tokio::test]
+async fn ingests_files_with_relations_both_ways_and_rewrites_nothing_when_unchanged() {
+    let f = Fixture::new();
+    f.write("org.yaml", ORG);
+    f.write("svc.yaml", &component("payments", "team-a", ""));
+    f.write(
+        "all.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: root\nspec:\n  targets: [./org.yaml, ./svc.yaml]\n",
+    );
+    let c = f.open(f.settings(&["all.yaml"])).await;
+    assert!(!c.is_ready());
+    let stats = c.round().await.unwrap();
+    assert!(c.is_ready());
+    assert_eq!(
+        stats.entities, 5,
+        "generated root location, all.yaml's Location, group, user, component"
+    );
+
+    let svc = entity(&c, "component:default/payments").unwrap();
+    assert_eq!(relations(&svc, "ownedBy"), vec!["group:default/team-a"]);
+    let team = entity(&c, "group:default/team-a").unwrap();
+    assert_eq!(
+        relations(&team, "ownerOf"),
+        vec!["component:default/payments"]
+    );
+    assert_eq!(relations(&team, "hasMember"), vec!["user:default/ada"]);
+    let ann = &svc["metadata"]["annotations"];
+    assert_eq!(
+        ann["backstage.io/managed-by-location"],
+        format!("file:{}", f.path("svc.yaml").display())
+    );
+    assert_eq!(
+        ann["backstage.io/managed-by-origin-location"],
+        format!("file:{}", f.path("all.yaml").display())
+    );
+    assert!(
+        svc["metadata"]["uid"]
+            .as_str()
+            .is_some_and(|u| u.len() == 36)
+    );
+    assert!(
+        svc["metadata"]["etag"]
+            .as_str()
+            .is_some_and(|e| !e.is_empty())
+    );
+
+    let again = c.round().await.unwrap();
+    assert_eq!((again.files_read, again.changed, again.deleted), (0, 0, 0));
+}
+
+#[tokio::test]
+async fn an_edit_shows_up_and_keeps_the_uid() {
+    let f = Fixture::new();
+    f.write("svc.yaml", &component("payments", "team-a", ""));
+    let c = f.open(f.settings(&["svc.yaml"])).await;
+    c.round().await.unwrap();
+    let before = entity(&c, "component:default/payments").unwrap();
+    f.write(
+        "svc.yaml",
+        &component("payments", "team-b", "  description: now owned by b\n"),
+    );
+    let stats = c.round().await.unwrap();
+    assert_eq!(stats.changed, 1);
+    let after = entity(&c, "component:default/payments").unwrap();
+    assert_eq!(after["spec"]["owner"], "team-b");
+    assert_eq!(after["metadata"]["uid"], before["metadata"]["uid"]);
+    assert_ne!(after["metadata"]["etag"], before["metadata"]["etag"]);
+}
+
+#[tokio::test]
+async fn bad_input_keeps_the_last_good_version_with_file_and_line() {
+    let f = Fixture::new();
+    let good = format!(
+        "{}---\n{}",
+        component("a", "team", ""),
+        component("b", "team", "")
+    );
+    f.write("two.yaml", &good);
+    let c = f.open(f.settings(&["two.yaml"])).await;
+    c.round().await.unwrap();
+
+    // Document 2 gets a syntax error; document 1 changes normally.
+    f.write(
+        "two.yaml",
+        &format!("{}---\n{}", component("a", "team", "  description: edited\n"), "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: b\n   bad: indent\n"),
+    );
+    c.round().await.unwrap();
+    let a = entity(&c, "component:default/a").unwrap();
+    assert_eq!(a["metadata"]["description"], "edited");
+    assert!(errors(&a).is_empty());
+    let b = entity(&c, "component:default/b").expect("last good version of b is still served");
+    assert_eq!(b["spec"]["owner"], "team");
+    let errs = errors(&b);
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert_eq!(
+        errs[0]["file"],
+        f.path("two.yaml").to_string_lossy().as_ref()
+    );
+    assert!(errs[0]["line"].as_u64().unwrap() >= 13, "{errs:?}");
+
+    // An invalid name on a known entity: kept, with an error pointing at the name line.
+    f.write(
+        "two.yaml",
+        &format!(
+            "{}---\n{}",
+            component("a", "team", "  description: edited\n"),
+            component("b", "team", "  tags: [Not A Tag]\n")
+        ),
+    );
+    c.round().await.unwrap();
+    let b = entity(&c, "component:default/b").unwrap();
+    let errs = errors(&b);
+    assert_eq!(errs.len(), 1);
+    assert!(
+        errs[0]["message"].as_str().unwrap().contains("tags"),
+        "{errs:?}"
+    );
+    assert_eq!(errs[0]["line"], 15, "{errs:?}");
+
+    // Fixed: the error goes away.
+    f.write("two.yaml", &good);
+    c.round().await.unwrap();
+    assert!(errors(&entity(&c, "component:default/b").unwrap()).is_empty());
+}
+
+#[tokio::test]
+async fn the_first_location_keeps_a_conflicting_entity() {
+    let f = Fixture::new();
+    f.write("one/catalog-info.yaml", &component("dup", "first", ""));
+    f.write("two/catalog-info.yaml", &component("dup", "second", ""));
+    let c = f.open(f.settings(&["one", "two"])).await;
+    c.round().await.unwrap();
+    let dup = entity(&c, "component:default/dup").unwrap();
+    assert_eq!(dup["spec"]["owner"], "first");
+    let second_root = catalog::engine::generated_location_ref(&LocationSpec::new(
+        "file",
+        &f.path("two").to_string_lossy(),
+    ));
+    let loc = entity(&c, &second_root).unwrap();
+    let errs = errors(&loc);
+    assert_eq!(errs.len(), 1, "{loc}");
+    assert_eq!(errs[0]["name"], "ConflictError");
+}
+
+#[tokio::test]
+async fn removed_entities_become_orphans_or_go_by_strategy() {
+    for strategy in [OrphanStrategy::Keep, OrphanStrategy::Delete] {
+        let f = Fixture::new();
+        f.write(
+            "svc.yaml",
+            &format!(
+                "{}---\n{}",
+                component("a", "t", ""),
+                component("b", "t", "")
+            ),
+        );
+        let c = f
+            .open(CatalogSettings {
+                orphan_strategy: strategy,
+                ..f.settings(&["svc.yaml"])
+            })
+            .await;
+        c.round().await.unwrap();
+        f.write("svc.yaml", &component("a", "t", ""));
+        c.round().await.unwrap();
+        let b = entity(&c, "component:default/b");
+        match strategy {
+            OrphanStrategy::Keep => assert_eq!(
+                b.unwrap()["metadata"]["annotations"]["backstage.io/orphan"],
+                "true"
+            ),
+            OrphanStrategy::Delete => assert!(b.is_none()),
+        }
+        assert!(
+            entity(&c, "component:default/a").unwrap()["metadata"]["annotations"]
+                .get("backstage.io/orphan")
+                .is_none()
+        );
+    }
+}
+
+#[tokio::test]
+async fn deleting_a_registered_location_removes_exactly_what_it_produced() {
+    let f = Fixture::new();
+    f.write("base/catalog-info.yaml", &component("base", "t", ""));
+    f.write(
+        "extra/catalog-info.yaml",
+        &format!(
+            "{}---\n{}",
+            component("x1", "t", ""),
+            component("x2", "t", "")
+        ),
+    );
+    let c = f.open(f.settings(&["base"])).await;
+    c.round().await.unwrap();
+    let before = c.snapshot().len();
+    let (row, entities, _) = c
+        .add_location(
+            LocationSpec::new("file", &f.path("extra/catalog-info.yaml").to_string_lossy()),
+            false,
+        )
+        .await
+        .unwrap();
+    assert_eq!(entities.len(), 3, "generated location + 2 components");
+    assert_eq!(c.snapshot().len(), before + 3);
+    let dup = c
+        .add_location(
+            LocationSpec::new("file", &f.path("extra/catalog-info.yaml").to_string_lossy()),
+            false,
+        )
+        .await;
+    assert!(matches!(dup, Err(CatalogError::Conflict(_))));
+    c.delete_location(&row.unwrap().id).await.unwrap();
+    assert_eq!(c.snapshot().len(), before);
+    assert!(entity(&c, "component:default/x1").is_none());
+    assert!(entity(&c, "component:default/base").is_some());
+}
+
+#[tokio::test]
+async fn cyclic_locations_terminate_with_an_error() {
+    let f = Fixture::new();
+    let loc = |name: &str, target: &str| {
+        format!(
+            "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: {name}\nspec:\n  target: {target}\n"
+        )
+    };
+    f.write("a.yaml", &loc("a", "./b.yaml"));
+    f.write(
+        "b.yaml",
+        &format!(
+            "{}---\n{}",
+            loc("b", "./a.yaml"),
+            component("inside", "t", "")
+        ),
+    );
+    let c = f.open(f.settings(&["a.yaml"])).await;
+    c.round().await.unwrap();
+    assert!(entity(&c, "component:default/inside").is_some());
+    let b = entity(&c, "location:default/b").unwrap();
+    assert!(
+        !errors(&b).is_empty(),
+        "the Location that closes the cycle is told: {b}"
+    );
+}
+
+#[tokio::test]
+async fn substitutions_read_files_but_never_escape_the_location() {
+    let f = Fixture::new();
+    f.write(
+        "cat/api.yaml",
+        "openapi: 3.0.0\ninfo: {title: x, version: '1'}\npaths: {}\n",
+    );
+    f.write(
+        "cat/all.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: API\nmetadata:\n  name: pets\nspec:\n  type: openapi\n  lifecycle: production\n  owner: t\n  definition:\n    $text: ./api.yaml\n---\napiVersion: backstage.io/v1alpha1\nkind: API\nmetadata:\n  name: sneaky\nspec:\n  type: openapi\n  lifecycle: production\n  owner: t\n  definition:\n    $text: ../catalog.db\n",
+    );
+    let c = f.open(f.settings(&["cat/all.yaml"])).await;
+    c.round().await.unwrap();
+    let pets = entity(&c, "api:default/pets").unwrap();
+    assert!(
+        pets["spec"]["definition"]
+            .as_str()
+            .unwrap()
+            .starts_with("openapi: 3.0.0")
+    );
+    assert!(entity(&c, "api:default/sneaky").is_none());
+    let root = catalog::engine::generated_location_ref(&LocationSpec::new(
+        "file",
+        &f.path("cat/all.yaml").to_string_lossy(),
+    ));
+    let errs = errors(&entity(&c, &root).unwrap());
+    assert!(
+        errs.iter()
+            .any(|e| e["message"].as_str().unwrap().contains("outside")),
+        "{errs:?}"
+    );
+}
+
+/// Serves one YAML body on loopback, for `url` locations.
+async fn serve_yaml(body: String) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else {
+                break;
+            };
+            let body = body.clone();
+            tokio::spawn(async move {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let mut buf = [0u8; 4096];
+                let _ = sock.read(&mut buf).await;
+                let resp = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = sock.write_all(resp.as_bytes()).await;
+            });
+        }
+    });
+    format!("http://{addr}/catalog-info.yaml")
+}
+
+#[tokio::test]
+async fn url_locations_read_only_allowed_hosts() {
+    let f = Fixture::new();
+    let url = serve_yaml(component("remote", "t", "")).await;
+    let spec = LocationSpec::new("url", &url);
+    let denied = f
+        .open(CatalogSettings {
+            locations: vec![(spec.clone(), vec![])],
+            ..Default::default()
+        })
+        .await;
+    denied.round().await.unwrap();
+    assert!(entity(&denied, "component:default/remote").is_none());
+    let errs = errors(&entity(&denied, &catalog::engine::generated_location_ref(&spec)).unwrap());
+    assert_eq!(errs[0]["name"], "NotAllowedError", "{errs:?}");
+
+    let g = Fixture::new();
+    let allowed = g
+        .open(CatalogSettings {
+            locations: vec![(spec, vec![])],
+            allowed_hosts: vec![AllowedHost {
+                host: "127.0.0.1".into(),
+                port: None,
+            }],
+            ..Default::default()
+        })
+        .await;
+    allowed.round().await.unwrap();
+    let remote = entity(&allowed, "component:default/remote").unwrap();
+    assert_eq!(
+        remote["metadata"]["annotations"]["backstage.io/view-url"],
+        url
+    );
+}
+
+#[tokio::test]
+async fn a_restart_serves_the_stored_catalog_at_once_with_the_same_uids() {
+    let f = Fixture::new();
+    f.write("svc.yaml", &component("payments", "team-a", ""));
+    let uid = {
+        let c = f.open(f.settings(&["svc.yaml"])).await;
+        c.round().await.unwrap();
+        entity(&c, "component:default/payments").unwrap()["metadata"]["uid"].clone()
+    };
+    let c = f.open(f.settings(&["svc.yaml"])).await;
+    assert!(!c.is_ready());
+    assert_eq!(
+        entity(&c, "component:default/payments").unwrap()["metadata"]["uid"],
+        uid,
+        "served from the database before any round"
+    );
+    let stats = c.round().await.unwrap();
+    assert_eq!(
+        stats.changed, 0,
+        "nothing changed on disk, so nothing is rewritten"
+    );
+    assert_eq!(
+        entity(&c, "component:default/payments").unwrap()["metadata"]["uid"],
+        uid
+    );
+}
+
+#[tokio::test]
+async fn oversized_files_are_refused_and_named() {
+    let f = Fixture::new();
+    f.write(
+        "big.yaml",
+        &format!(
+            "{}  description: {}\n",
+            component("big", "t", ""),
+            "x".repeat(4096)
+        ),
+    );
+    let c = f
+        .open(CatalogSettings {
+            max_file_bytes: 1024,
+            ..f.settings(&["big.yaml"])
+        })
+        .await;
+    c.round().await.unwrap();
+    assert!(entity(&c, "component:default/big").is_none());
+    let root = catalog::engine::generated_location_ref(&LocationSpec::new(
+        "file",
+        &f.path("big.yaml").to_string_lossy(),
+    ));
+    let errs = errors(&entity(&c, &root).unwrap());
+    assert!(
+        errs[0]["message"].as_str().unwrap().contains("limit"),
+        "{errs:?}"
+    );
+}
