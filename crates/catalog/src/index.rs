@@ -3,13 +3,12 @@
 //!
 //! Layout, chosen for memory first: entities sit in a `Vec` sorted by lower-cased ref, so an
 //! entity's position is its id and id order is ref order. Every string of the index (key
-//! names, lower-cased values, original spellings) lives in one arena `String`; every id list
-//! (the ids holding a value, the ids holding a key at all) lives in one `Vec<u32>` pool. A key
-//! owns a contiguous, value-sorted run of entries, so ordering by a field is a walk over that
-//! run and an equality filter is a binary search. No per-entity `serde_json::Value` is kept.
+//! names, lower-cased values, original spellings) lives in one arena `String`, each key's
+//! values together and in order; every id list lives in one `Vec<u32>` pool. A key owns a
+//! contiguous, value-sorted run of 16-byte entries, so ordering by a field is a walk over that
+//! run, an equality filter is a binary search, and full text scans memory sequentially. Sets
+//! of ids are bitmaps. No per-entity `serde_json::Value` is kept.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 use std::sync::mpsc;
 
@@ -547,33 +546,6 @@ impl Iterator for BitIterRev {
 
 // ---- building ----
 
-/// FxHash: the build hashes millions of short strings, where SipHash's DoS resistance buys
-/// nothing (the input is our own catalog) and costs a good share of build time.
-#[derive(Default, Clone, Copy)]
-struct FxHasher(u64);
-
-impl Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let word = u64::from_le_bytes(c.try_into().expect("8 bytes"));
-            self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(K);
-        }
-        for &b in chunks.remainder() {
-            self.0 = (self.0.rotate_left(5) ^ b as u64).wrapping_mul(K);
-        }
-    }
-    fn write_u8(&mut self, b: u8) {
-        self.0 = (self.0.rotate_left(5) ^ b as u64).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
-
 /// Rows of a run of consecutive entities, produced on a worker thread.
 #[derive(Default)]
 struct Batch {
@@ -662,18 +634,12 @@ fn extract(chunk: &[(Arc<Stitched>, Option<&Value>)], first_id: u32, sink: &mut 
                 search::Row {
                     key: shift(r.key),
                     value: r.value.map(|(l, o)| (shift(l), shift(o))),
+                    ..*r
                 },
             )
         }));
     }
     batch
-}
-
-fn fx_hash(s: &str) -> u64 {
-    let mut h = FxHasher::default();
-    h.write(s.as_bytes());
-    // Fx leaves the low bits weak; the table indexes with the high ones.
-    h.finish()
 }
 
 /// An open-addressing set of a key's entries, keyed by the value text the builder already
@@ -742,7 +708,7 @@ struct KeyBuilder {
 
 #[derive(Default)]
 struct Builder {
-    key_map: FxMap<Box<str>, u32>,
+    key_table: ValueTable,
     keys: Vec<KeyBuilder>,
 }
 
@@ -750,15 +716,20 @@ impl Builder {
     fn add(&mut self, batch: &Batch) {
         for &(id, row) in &batch.rows {
             let key = batch.str(row.key);
-            let k = match self.key_map.get(key) {
-                Some(&k) => k,
-                None => {
+            self.key_table.reserve_one();
+            let keys = &self.keys;
+            let k = match self
+                .key_table
+                .find(row.key_hash, |k| &*keys[k as usize].name == key)
+            {
+                Ok(k) => k,
+                Err(slot) => {
                     let k = self.keys.len() as u32;
                     self.keys.push(KeyBuilder {
                         name: key.into(),
                         ..KeyBuilder::default()
                     });
-                    self.key_map.insert(key.into(), k);
+                    self.key_table.insert_at(slot, row.key_hash, k);
                     k
                 }
             };
@@ -771,7 +742,7 @@ impl Builder {
             };
             let lower = batch.str(lower_span);
             let orig = batch.str(orig_span);
-            let hash = fx_hash(lower);
+            let hash = row.value_hash;
             kb.table.reserve_one();
             let text = &kb.text;
             let entries = &kb.entries;
@@ -807,8 +778,11 @@ impl Builder {
     }
 
     fn finish(self) -> Snapshot {
-        let Builder { key_map, mut keys } = self;
-        drop(key_map);
+        let Builder {
+            key_table,
+            mut keys,
+        } = self;
+        drop(key_table);
         keys.sort_unstable_by(|a, b| a.name.cmp(&b.name));
 
         // Keys are independent, so their layout is split across threads, balanced by size.
@@ -957,14 +931,23 @@ fn layout_key(kb: KeyBuilder) -> KeyLayout {
     drop(table);
     let at = |off: u32, len: u32| &text[off as usize..(off + len) as usize];
 
-    // Sort by value; an 8-byte big-endian prefix settles most comparisons without touching
-    // the text (zero padding keeps the prefix order consistent with string order).
+    // Sort by value; 8 big-endian bytes taken after the prefix that all values share (URLs
+    // share a long one) settle most comparisons without touching the text. Zero padding keeps
+    // that order consistent with string order.
+    let first = raw
+        .first()
+        .map_or("", |&(lo, ll, _, _)| at(lo, ll))
+        .as_bytes();
+    let shared = raw.iter().fold(first.len(), |n, &(lo, ll, _, _)| {
+        let v = at(lo, ll).as_bytes();
+        n.min(first.iter().zip(v).take_while(|(a, b)| a == b).count())
+    });
     let mut order: Vec<(u64, u32)> = raw
         .iter()
         .enumerate()
         .map(|(i, &(lo, ll, _, _))| {
             let mut prefix = [0u8; 8];
-            let bytes = at(lo, ll).as_bytes();
+            let bytes = &at(lo, ll).as_bytes()[shared..];
             let n = bytes.len().min(8);
             prefix[..n].copy_from_slice(&bytes[..n]);
             (u64::from_be_bytes(prefix), i as u32)
@@ -1036,7 +1019,7 @@ fn layout_key(kb: KeyBuilder) -> KeyLayout {
     for v in &mut variants {
         v.0 = rank[v.0 as usize];
     }
-    variants.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    variants.sort_unstable_by_key(|v| (v.0, v.1));
     KeyLayout {
         name,
         text: out_text,
@@ -1358,6 +1341,18 @@ mod tests {
             .collect()
     }
 
+    /// User+system CPU time of this process so far, so build figures can be read apart from
+    /// load on a shared machine.
+    fn cpu_time() -> std::time::Duration {
+        let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+        let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        let fields: Vec<&str> = after_name.split_whitespace().collect();
+        let ticks: u64 = fields
+            .get(11..13)
+            .map_or(0, |f| f.iter().filter_map(|t| t.parse::<u64>().ok()).sum());
+        std::time::Duration::from_millis(ticks * 10)
+    }
+
     fn p50(mut f: impl FnMut()) -> std::time::Duration {
         let mut times: Vec<std::time::Duration> = (0..101)
             .map(|_| {
@@ -1379,11 +1374,11 @@ mod tests {
             let stitched: Vec<Arc<Stitched>> = values.iter().map(stitched_from).collect();
             let body_bytes: usize = stitched.iter().map(|s| s.body.len()).sum();
 
-            let t = std::time::Instant::now();
+            let (t, c) = (std::time::Instant::now(), cpu_time());
             let s = Snapshot::build(stitched.iter().map(|e| (e.clone(), None)).collect());
-            let build_unparsed = t.elapsed();
+            let build_unparsed = (t.elapsed(), cpu_time() - c);
             drop(s);
-            let t = std::time::Instant::now();
+            let (t, c) = (std::time::Instant::now(), cpu_time());
             let s = Snapshot::build(
                 stitched
                     .iter()
@@ -1391,7 +1386,7 @@ mod tests {
                     .zip(values.iter().map(Some))
                     .collect(),
             );
-            let build_parsed = t.elapsed();
+            let build_parsed = (t.elapsed(), cpu_time() - c);
             drop(values);
 
             let filter = Filter::All(vec![
@@ -1446,7 +1441,7 @@ mod tests {
                 assert!(s.get("Component:default/payments-search-10").is_some());
             });
             println!(
-                "n={n}: bodies {:.1} MiB, index {:.1} MiB; build {:?} (parsing bodies) / {:?} (parsed given); \
+                "n={n}: bodies {:.1} MiB, index {:.1} MiB; build (wall, cpu) {:?} parsing bodies / {:?} parsed given; \
                  p50 list kind+type limit 50 {:?}; facets spec.type|kind {:?}; full text (total {total}) {:?}; \
                  list order desc name limit 50 {:?}; get by ref {:?}",
                 body_bytes as f64 / 1048576.0,

@@ -1325,6 +1325,8 @@ mod tests {
             json!({"kind": "Component", "metadata": {"name": "c"}, "spec": {"type": "service"}}),
             json!({"kind": "API", "metadata": {"name": "d"}, "spec": {"type": "openapi"}}),
             json!({"kind": "Component", "metadata": {"name": "e"}, "spec": {"type": "x".repeat(201)}}),
+            json!({"kind": "Component", "metadata": {"name": "f"}, "spec": {"type": "Ärger"}}),
+            json!({"kind": "Component", "metadata": {"name": "g"}, "spec": {"type": "ärger"}}),
         ]);
         let f = facets(
             &s,
@@ -1342,11 +1344,13 @@ mod tests {
             [
                 ("Service".to_owned(), 1),
                 ("openapi".to_owned(), 1),
-                ("service".to_owned(), 2)
+                ("service".to_owned(), 2),
+                ("Ärger".to_owned(), 1),
+                ("ärger".to_owned(), 1)
             ]
         );
         assert_eq!(f[1].0, "Kind");
-        assert_eq!(f[1].1, [("API".to_owned(), 1), ("Component".to_owned(), 4)]);
+        assert_eq!(f[1].1, [("API".to_owned(), 1), ("Component".to_owned(), 6)]);
         assert_eq!(
             f[2].1,
             [

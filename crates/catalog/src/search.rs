@@ -60,6 +60,71 @@ pub fn search_rows_with_original(entity: &Value) -> Vec<(String, Option<(String,
         .collect()
 }
 
+/// Keys of the entity (as search rows would have them) that differ only in casing, such as
+/// `metadata.labels.Tier` next to `metadata.labels.tier`. Backstage refuses to index such an
+/// entity, so it never reaches the catalog; callers should report it as a processing error.
+pub fn case_conflicts(entity: &Value) -> Vec<String> {
+    fn walk(path: &mut String, v: &Value, keys: &mut Vec<String>, elements: &mut Vec<String>) {
+        if SPECIAL_PATHS.contains(&path.as_str()) {
+            return;
+        }
+        match v {
+            Value::Array(items) => {
+                for item in items {
+                    walk(path, item, keys, elements);
+                    if let Value::String(s) = item {
+                        // Element keys are already deduplicated by their lower-cased form.
+                        let key = format!("{path}.{s}");
+                        if !elements
+                            .iter()
+                            .any(|e| e.to_lowercase() == key.to_lowercase())
+                        {
+                            elements.push(key.clone());
+                            keys.push(key);
+                        }
+                    }
+                }
+            }
+            Value::Object(map) => {
+                let base = path.len();
+                for (k, v) in map {
+                    if base > 0 {
+                        path.push('.');
+                    }
+                    path.push_str(k);
+                    walk(path, v, keys, elements);
+                    path.truncate(base);
+                }
+            }
+            _ => keys.push(path.clone()),
+        }
+    }
+    let mut keys = Vec::new();
+    walk(&mut String::new(), entity, &mut keys, &mut Vec::new());
+    keys.extend(["metadata.name", "metadata.namespace", "metadata.uid"].map(str::to_owned));
+    if let Some(Value::Array(relations)) = entity.get("relations") {
+        for relation in relations {
+            let mut key = String::from("relations.");
+            match relation.get("type") {
+                Some(t) => js_string(t, &mut key),
+                None => key.push_str("undefined"),
+            }
+            keys.push(key);
+        }
+    }
+    keys.sort();
+    keys.dedup();
+    let mut lowered: Vec<String> = keys.iter().map(|k| k.to_lowercase()).collect();
+    lowered.sort();
+    let mut conflicts: Vec<String> = lowered
+        .windows(2)
+        .filter(|w| w[0] == w[1])
+        .map(|w| w[0].clone())
+        .collect();
+    conflicts.dedup();
+    conflicts
+}
+
 /// A byte range in [`RowSink::text`].
 pub(crate) type Span = (u32, u32);
 
@@ -68,6 +133,10 @@ pub(crate) struct Row {
     pub key: Span,
     /// (lower-cased, original); the two spans are equal when lower-casing changed nothing.
     pub value: Option<(Span, Span)>,
+    /// [`fx_hash`] of the key, and of the lower-cased value (0 for null), computed here on the
+    /// extraction threads so the single-threaded interning step does not hash again.
+    pub key_hash: u64,
+    pub value_hash: u64,
 }
 
 /// Reusable buffers for extracting rows, so indexing a large catalog does a handful of
@@ -76,9 +145,12 @@ pub(crate) struct Row {
 pub(crate) struct RowSink {
     pub text: String,
     pub rows: Vec<Row>,
+    /// The dotted path being visited, as written (special paths are matched on this) and
+    /// lower-cased (what rows are keyed by), kept in step so no key is lower-cased per row.
     path: String,
+    lower_path: String,
     element_keys: Vec<Span>,
-    order: Vec<u32>,
+    order: Vec<(u64, u32)>,
     keep: Vec<bool>,
     scratch: String,
 }
@@ -93,27 +165,32 @@ impl RowSink {
         self.text.clear();
         self.rows.clear();
         self.path.clear();
+        self.lower_path.clear();
         self.element_keys.clear();
         self.visit(entity);
 
         let metadata = entity.get("metadata");
         let field = |name: &str| metadata.and_then(|m| m.get(name));
-        self.push_fixed("metadata.name", field("name"));
+        self.push_row("metadata.name", field("name"));
         let namespace = field("namespace");
-        self.push_fixed("metadata.namespace", namespace);
-        self.push_fixed("metadata.uid", field("uid"));
+        self.push_row("metadata.namespace", namespace);
+        self.push_row("metadata.uid", field("uid"));
         if !is_truthy(namespace) {
-            self.push_fixed("metadata.namespace", Some(&Value::String("default".into())));
+            self.push_row("metadata.namespace", Some(&Value::String("default".into())));
         }
         if let Some(Value::Array(relations)) = entity.get("relations") {
+            let mut key = std::mem::take(&mut self.scratch);
             for relation in relations {
-                let mut key = String::from("relations.");
+                key.clear();
+                key.push_str("relations.");
                 match relation.get("type") {
                     Some(t) => js_string(t, &mut key),
                     None => key.push_str("undefined"),
                 }
-                self.push_fixed(&key, relation.get("targetRef"));
+                push_lower_in_place(&mut key, "relations.".len());
+                self.push_row(&key, relation.get("targetRef"));
             }
+            self.scratch = key;
         }
         self.dedupe();
     }
@@ -132,20 +209,25 @@ impl RowSink {
                 }
             }
             Value::Object(map) => {
-                let base = self.path.len();
+                let (base, lower_base) = (self.path.len(), self.lower_path.len());
                 for (k, v) in map {
                     if base > 0 {
                         self.path.push('.');
+                        self.lower_path.push('.');
                     }
                     self.path.push_str(k);
+                    let at = self.lower_path.len();
+                    self.lower_path.push_str(k);
+                    push_lower_in_place(&mut self.lower_path, at);
                     self.visit(v);
                     self.path.truncate(base);
+                    self.lower_path.truncate(lower_base);
                 }
             }
             primitive => {
-                let key = std::mem::take(&mut self.path);
+                let key = std::mem::take(&mut self.lower_path);
                 self.push_row(&key, Some(primitive));
-                self.path = key;
+                self.lower_path = key;
             }
         }
     }
@@ -154,40 +236,31 @@ impl RowSink {
     fn push_element_key(&mut self, element: &str) {
         let mut key = std::mem::take(&mut self.scratch);
         key.clear();
-        key.push_str(&self.path);
+        key.push_str(&self.lower_path);
         key.push('.');
+        let at = key.len();
         key.push_str(element);
-        let start = self.text.len();
-        push_lower(&key, &mut self.text);
-        let lower: Span = (start as u32, (self.text.len() - start) as u32);
-        let seen = self
-            .element_keys
-            .iter()
-            .any(|&span| self.str(span) == self.str(lower));
-        if seen {
-            self.text.truncate(start);
-        } else {
-            // The lower-cased copy stays in `text` as the record of this key, even when the
-            // row itself is dropped for length, so later repeats are skipped either way.
-            self.element_keys.push(lower);
+        push_lower_in_place(&mut key, at);
+        let seen = self.element_keys.iter().any(|&span| self.str(span) == key);
+        if !seen {
+            // Remembered in `text` even when the row itself is dropped for length, so later
+            // repeats are skipped either way.
+            let start = self.text.len();
+            self.text.push_str(&key);
+            self.element_keys.push((start as u32, key.len() as u32));
             self.push_row(&key, Some(&Value::Bool(true)));
         }
         self.scratch = key;
     }
 
-    fn push_fixed(&mut self, key: &str, value: Option<&Value>) {
-        self.push_row(key, value);
-    }
-
-    fn push_row(&mut self, raw_key: &str, value: Option<&Value>) {
-        let key_start = self.text.len();
-        push_lower(raw_key, &mut self.text);
-        let key_len = self.text.len() - key_start;
-        if js_length(&self.text[key_start..]) > MAX_KEY_LENGTH {
-            self.text.truncate(key_start);
+    /// Adds a row; `key` must already be lower-cased.
+    fn push_row(&mut self, key: &str, value: Option<&Value>) {
+        if js_length(key) > MAX_KEY_LENGTH {
             return;
         }
-        let key = (key_start as u32, key_len as u32);
+        let key_start = self.text.len();
+        self.text.push_str(key);
+        let key_span = (key_start as u32, key.len() as u32);
         let value = match value {
             None | Some(Value::Null) => None,
             Some(v) => {
@@ -195,20 +268,15 @@ impl RowSink {
                 js_string(v, &mut self.text);
                 let orig = (orig_start as u32, (self.text.len() - orig_start) as u32);
                 let lower = if has_upper(self.str(orig)) {
-                    let mut buf = std::mem::take(&mut self.scratch);
-                    buf.clear();
-                    push_lower(self.str(orig), &mut buf);
-                    let same = buf == self.str(orig);
                     let lower_start = self.text.len();
-                    if !same {
-                        self.text.push_str(&buf);
-                    }
-                    self.scratch = buf;
-                    if same {
-                        orig
+                    if self.str(orig).is_ascii() {
+                        self.text.extend_from_within(orig_start..lower_start);
+                        self.text[lower_start..].make_ascii_lowercase();
                     } else {
-                        (lower_start as u32, (self.text.len() - lower_start) as u32)
+                        let lowered = self.str(orig).to_lowercase();
+                        self.text.push_str(&lowered);
                     }
+                    (lower_start as u32, (self.text.len() - lower_start) as u32)
                 } else {
                     orig
                 };
@@ -216,44 +284,62 @@ impl RowSink {
                 if js_length(self.str(lower)) > MAX_VALUE_LENGTH {
                     self.text.truncate(orig_start);
                     None
+                } else if lower != orig && self.str(lower) == self.str(orig) {
+                    self.text.truncate(lower.0 as usize);
+                    Some((orig, orig))
                 } else {
                     Some((lower, orig))
                 }
             }
         };
-        self.rows.push(Row { key, value });
+        self.rows.push(Row {
+            key: key_span,
+            value,
+            key_hash: fx_hash(key),
+            value_hash: value.map_or(0, |(lower, _)| fx_hash(self.str(lower))),
+        });
     }
 
-    /// Drops repeated (key, lower-cased value) pairs, keeping the first.
+    /// Drops repeated (key, lower-cased value) pairs, keeping the first. Sorting by hash
+    /// keeps this to integer compares; strings are compared only where hashes agree.
     fn dedupe(&mut self) {
-        let n = self.rows.len();
         let mut order = std::mem::take(&mut self.order);
         order.clear();
-        order.extend(0..n as u32);
-        {
-            let text = &self.text;
-            let rows = &self.rows;
-            let s = |span: Span| &text[span.0 as usize..(span.0 + span.1) as usize];
-            order.sort_unstable_by(|&a, &b| {
-                let (ra, rb) = (&rows[a as usize], &rows[b as usize]);
-                s(ra.key)
-                    .cmp(s(rb.key))
-                    .then_with(|| ra.value.map(|v| s(v.0)).cmp(&rb.value.map(|v| s(v.0))))
-                    .then(a.cmp(&b))
-            });
-        }
+        order.extend(self.rows.iter().enumerate().map(|(i, r)| {
+            let h = r.key_hash ^ r.value_hash.rotate_left(29) ^ u64::from(r.value.is_none());
+            (h, i as u32)
+        }));
+        order.sort_unstable();
         let mut keep = std::mem::take(&mut self.keep);
         keep.clear();
-        keep.resize(n, true);
-        let mut any_dropped = false;
-        for pair in order.windows(2) {
-            let (a, b) = (&self.rows[pair[0] as usize], &self.rows[pair[1] as usize]);
-            if self.str(a.key) == self.str(b.key)
+        keep.resize(self.rows.len(), true);
+        let same = |a: &Row, b: &Row| {
+            self.str(a.key) == self.str(b.key)
                 && a.value.map(|v| self.str(v.0)) == b.value.map(|v| self.str(v.0))
-            {
-                keep[pair[1] as usize] = false;
-                any_dropped = true;
+        };
+        let mut any_dropped = false;
+        let mut group = 0;
+        while group < order.len() {
+            let end = group
+                + order[group..]
+                    .iter()
+                    .take_while(|(h, _)| *h == order[group].0)
+                    .count();
+            // Indices ascend within a group, so the first of equal rows is the one kept.
+            for i in group..end {
+                let a = order[i].1 as usize;
+                if !keep[a] {
+                    continue;
+                }
+                for &(_, b) in &order[i + 1..end] {
+                    let b = b as usize;
+                    if keep[b] && same(&self.rows[a], &self.rows[b]) {
+                        keep[b] = false;
+                        any_dropped = true;
+                    }
+                }
             }
+            group = end;
         }
         if any_dropped {
             let mut i = 0;
@@ -264,6 +350,53 @@ impl RowSink {
         }
         self.order = order;
         self.keep = keep;
+    }
+}
+
+/// FxHash: the index hashes millions of short strings, where SipHash's DoS resistance buys
+/// nothing (the input is our own catalog) and costs a good share of build time.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxHasher(u64);
+
+const FX_K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let word = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+            self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(FX_K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ b as u64).wrapping_mul(FX_K);
+        }
+    }
+    fn write_u8(&mut self, b: u8) {
+        self.0 = (self.0.rotate_left(5) ^ b as u64).wrapping_mul(FX_K);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// Hash of a string for the index's tables; they take their slot from the high bits, which
+/// the final multiply mixes best.
+pub(crate) fn fx_hash(s: &str) -> u64 {
+    use std::hash::Hasher as _;
+    let mut h = FxHasher::default();
+    h.write(s.as_bytes());
+    h.write_u8(0xff);
+    h.finish()
+}
+
+/// Lower-cases `s[from..]` in place.
+fn push_lower_in_place(s: &mut String, from: usize) {
+    if s[from..].is_ascii() {
+        s[from..].make_ascii_lowercase();
+    } else {
+        let lowered = s[from..].to_lowercase();
+        s.truncate(from);
+        s.push_str(&lowered);
     }
 }
 
@@ -479,6 +612,19 @@ mod tests {
         assert!(has(&r, "spec.m", Some("2")));
         assert!(has(&r, "spec.m", Some("a")));
         assert!(has(&r, "spec.m.a", Some("true")));
+    }
+
+    #[test]
+    fn case_conflicts_found_like_backstage() {
+        let ok = json!({"metadata": {"name": "a", "tags": ["X", "x"], "labels": {"a": "1"}},
+                        "relations": [{"type": "ownedBy", "targetRef": "g:d/x"}, {"type": "ownedBy", "targetRef": "g:d/y"}]});
+        assert!(case_conflicts(&ok).is_empty());
+        let bad = json!({"metadata": {"name": "a", "labels": {"Tier": "1", "tier": "2"}},
+                         "relations": [{"type": "OwnedBy", "targetRef": "g:d/x"}, {"type": "ownedBy", "targetRef": "g:d/y"}]});
+        assert_eq!(
+            case_conflicts(&bad),
+            ["metadata.labels.tier", "relations.ownedby"]
+        );
     }
 
     #[test]
