@@ -3,6 +3,7 @@
 
 mod api_error;
 mod catalog_api;
+mod pages;
 mod params;
 
 use std::sync::Arc;
@@ -59,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .nest("/api/catalog", api)
+        .merge(pages::routes())
         .with_state(state)
 }
 

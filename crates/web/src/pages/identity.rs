@@ -1,0 +1,208 @@
+//! Who is looking, and what they looked at: the guest sign-in (demo and evaluation mode) and the
+//! recently-viewed list, both kept in cookies.
+//!
+//! Guest mode trusts the person to say which catalog User they are; it proves nothing and is
+//! meant for demos and evaluation only. The rest of the portal only ever sees an [`Identity`]
+//! from the request extractor, so a real sign-in (OIDC, with a server-side session) can replace
+//! the cookie without touching the pages.
+
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use model::EntityRef;
+use model::filter::Filter;
+
+use super::layout::Layout;
+use super::view::{self, Row};
+use crate::AppState;
+
+const GUEST_COOKIE: &str = "stagedoor_guest";
+const RECENT_COOKIE: &str = "stagedoor_recent";
+/// Entities kept in the recently-viewed list.
+pub const RECENT_MAX: usize = 8;
+/// Users listed on the sign-in page at once; the filter narrows longer lists.
+const SIGN_IN_LIMIT: usize = 60;
+
+/// The signed-in person, if any: a catalog User reference. Built only by the extractor.
+#[derive(Debug, Clone, Default)]
+pub struct Identity {
+    pub user: Option<EntityRef>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Identity {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let user = cookie(&parts.headers, GUEST_COOKIE)
+            .and_then(|v| EntityRef::parse(&v, None, "default").ok())
+            .filter(|r| r.kind.eq_ignore_ascii_case("user"));
+        Ok(Identity { user })
+    }
+}
+
+/// Recently viewed entity keys, newest first, as the browser sent them back.
+#[derive(Debug, Clone, Default)]
+pub struct Recent(pub Vec<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Recent {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let list = cookie(&parts.headers, RECENT_COOKIE)
+            .map(|v| {
+                v.split('|')
+                    .filter(|s| !s.is_empty() && s.len() < 300)
+                    .take(RECENT_MAX)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Recent(list))
+    }
+}
+
+impl Recent {
+    /// The cookie that records `key` as viewed just now.
+    pub fn set_cookie(&self, key: &str) -> HeaderValue {
+        let mut list = vec![key.to_owned()];
+        list.extend(self.0.iter().filter(|k| *k != key).take(RECENT_MAX - 1).cloned());
+        let value = view::query_value(&list.join("|"));
+        HeaderValue::from_str(&format!(
+            "{RECENT_COOKIE}={value}; Path=/; Max-Age=2592000; HttpOnly; SameSite=Lax"
+        ))
+        .unwrap_or_else(|_| HeaderValue::from_static(""))
+    }
+}
+
+/// A cookie's value, percent-decoded.
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|h| h.to_str().ok())
+        .flat_map(|h| h.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| {
+            form_urlencoded::parse(format!("v={v}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default()
+        })
+}
+
+#[derive(askama::Template)]
+#[template(path = "sign_in.html")]
+struct SignInPage {
+    layout: Layout,
+    filter: String,
+    users: Vec<Row>,
+    more: usize,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct SignInQuery {
+    #[serde(default)]
+    q: String,
+}
+
+pub async fn sign_in_page(
+    State(state): State<AppState>,
+    me: Identity,
+    axum::extract::Query(params): axum::extract::Query<SignInQuery>,
+) -> Response {
+    let snap = state.catalog.snapshot();
+    let users = Filter::Eq {
+        key: "kind".into(),
+        values: vec!["user".into()],
+    };
+    let term = params.q.trim().to_lowercase();
+    let matching: Vec<Row> = catalog::query::list_all(&snap, Some(&users), &[])
+        .iter()
+        .map(|st| Row::of(&snap, st))
+        .filter(|r| {
+            term.is_empty()
+                || r.title.to_lowercase().contains(&term)
+                || r.link.label.to_lowercase().contains(&term)
+        })
+        .collect();
+    let more = matching.len().saturating_sub(SIGN_IN_LIMIT);
+    let page = SignInPage {
+        layout: Layout::new("Sign in", "", &snap, &me),
+        filter: params.q.clone(),
+        users: matching.into_iter().take(SIGN_IN_LIMIT).collect(),
+        more,
+    };
+    super::render(&page)
+}
+
+/// `POST /sign-in` with `user=<ref>`: remembers the choice and goes home.
+pub async fn sign_in(State(state): State<AppState>, body: String) -> Response {
+    let chosen = form_urlencoded::parse(body.as_bytes())
+        .find(|(k, _)| k == "user")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    let snap = state.catalog.snapshot();
+    let user = EntityRef::parse(&chosen, Some("user"), "default")
+        .ok()
+        .filter(|r| r.kind.eq_ignore_ascii_case("user") && snap.get(&r.key()).is_some());
+    let Some(user) = user else {
+        return (StatusCode::BAD_REQUEST, "no such user in the catalog").into_response();
+    };
+    let cookie = format!(
+        "{GUEST_COOKIE}={}; Path=/; Max-Age=2592000; HttpOnly; SameSite=Lax",
+        view::query_value(&user.key())
+    );
+    let mut res = Redirect::to("/").into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}
+
+/// `POST /sign-out`.
+pub async fn sign_out() -> Response {
+    let mut res = Redirect::to("/").into_response();
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        HeaderValue::from_static("stagedoor_guest=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax"),
+    );
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookie_values_are_found_and_decoded() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; stagedoor_guest=user%3Adefault%2Fpriya.raman; b=2"),
+        );
+        assert_eq!(
+            cookie(&h, GUEST_COOKIE).as_deref(),
+            Some("user:default/priya.raman")
+        );
+        assert_eq!(cookie(&h, "missing"), None);
+    }
+
+    #[test]
+    fn recent_list_puts_the_newest_first_once_and_is_bounded() {
+        let r = Recent((0..RECENT_MAX).map(|i| format!("component:default/c{i}")).collect());
+        let v = r.set_cookie("component:default/c3");
+        let s = v.to_str().unwrap();
+        let value = s.split(';').next().unwrap().split_once('=').unwrap().1;
+        let decoded: String = form_urlencoded::parse(format!("v={value}").as_bytes())
+            .next()
+            .unwrap()
+            .1
+            .into_owned();
+        let items: Vec<&str> = decoded.split('|').collect();
+        assert_eq!(items[0], "component:default/c3");
+        assert_eq!(items.len(), RECENT_MAX);
+        assert_eq!(items.iter().filter(|i| **i == "component:default/c3").count(), 1);
+    }
+}

@@ -1,0 +1,51 @@
+//! The frame every page shares: title, navigation, the signed-in person and asset URLs.
+
+use catalog::index::Snapshot;
+
+use super::assets;
+use super::identity::Identity;
+use super::view::{self, RefLink};
+
+/// The signed-in person as the header shows them.
+pub struct Me {
+    pub name: String,
+    pub initials: String,
+    pub link: RefLink,
+}
+
+pub struct Layout {
+    pub title: String,
+    /// Which navigation entry is current: `home`, `catalog`, `ownership` or empty.
+    pub nav: &'static str,
+    pub me: Option<Me>,
+    pub css: String,
+    pub htmx: String,
+}
+
+impl Layout {
+    pub fn new(title: &str, nav: &'static str, snap: &Snapshot, id: &Identity) -> Layout {
+        let me = id.user.as_ref().map(|u| {
+            let name = snap
+                .get(&u.key())
+                .map(|st| view::parse(st))
+                .and_then(|e| {
+                    view::str_at(&e, "/spec/profile/displayName")
+                        .or_else(|| view::str_at(&e, "/metadata/title"))
+                        .map(str::to_owned)
+                })
+                .unwrap_or_else(|| u.name.clone());
+            Me {
+                initials: view::initials(&name),
+                name,
+                link: RefLink::new(snap, u),
+            }
+        });
+        Layout {
+            title: title.to_owned(),
+            nav,
+            me,
+            css: assets::url("style.css"),
+            htmx: assets::url("htmx.min.js"),
+        }
+    }
+}

@@ -1,0 +1,178 @@
+//! The ownership report: entities nobody owns, entities whose owner is not in the catalog, and
+//! entities with processing errors, grouped by owning team so each team sees its own list.
+
+use std::collections::BTreeMap;
+
+use axum::extract::State;
+use axum::response::Response;
+use catalog::index::{Bits, Snapshot};
+use catalog::query;
+use model::filter::Filter;
+
+use super::derived::{self, Derived};
+use super::identity::Identity;
+use super::layout::Layout;
+use super::view::{self, ProblemView, RefLink, Row};
+use crate::AppState;
+
+/// Kinds that must name an owner (Backstage requires `spec.owner` for these).
+const OWNED_KINDS: [&str; 5] = ["component", "api", "resource", "system", "domain"];
+/// Entities listed per team and list; a report is for reading, not for exporting.
+const PER_LIST: usize = 100;
+
+pub struct Broken {
+    pub row: Row,
+    pub problems: Vec<ProblemView>,
+}
+
+pub struct TeamReport {
+    /// `None`: the entities in this section name no owner at all.
+    pub owner: Option<RefLink>,
+    pub title: String,
+    pub anchor: String,
+    pub mine: bool,
+    /// Entities pointing at this owner, when the owner does not exist.
+    pub dangling: Vec<Row>,
+    pub dangling_total: usize,
+    pub unowned: Vec<Row>,
+    pub unowned_total: usize,
+    pub errors: Vec<Broken>,
+}
+
+#[derive(askama::Template)]
+#[template(path = "ownership.html")]
+struct OwnershipPage {
+    layout: Layout,
+    teams: Vec<TeamReport>,
+    no_owner: usize,
+    unknown_owner: usize,
+    with_errors: usize,
+}
+
+fn rows(snap: &Snapshot, d: &Derived, bits: &Bits) -> Vec<Row> {
+    d.entities(bits).take(PER_LIST).map(|st| Row::of(snap, st)).collect()
+}
+
+/// The section of `owner` (`None`: no owner), created on first use.
+fn entry<'a>(
+    teams: &'a mut BTreeMap<Option<String>, TeamReport>,
+    snap: &Snapshot,
+    mine: &[String],
+    owner: Option<&str>,
+) -> &'a mut TeamReport {
+    teams.entry(owner.map(str::to_owned)).or_insert_with(|| {
+        let link = owner.and_then(|o| RefLink::parse(snap, o, None));
+        let title = match (&link, owner) {
+            (Some(l), _) => snap
+                .get(&l.full)
+                .map(|st| view::parse(st))
+                .and_then(|e| {
+                    view::str_at(&e, "/spec/profile/displayName")
+                        .or_else(|| view::str_at(&e, "/metadata/title"))
+                        .map(str::to_owned)
+                })
+                .unwrap_or_else(|| l.label.clone()),
+            (None, Some(o)) => o.to_owned(),
+            (None, None) => "No owner".to_owned(),
+        };
+        TeamReport {
+            anchor: format!("team-{}", view::segment(owner.unwrap_or("none"))).replace('%', "_"),
+            mine: owner.is_some_and(|o| mine.iter().any(|m| m == o)),
+            owner: link,
+            title,
+            dangling: Vec::new(),
+            dangling_total: 0,
+            unowned: Vec::new(),
+            unowned_total: 0,
+            errors: Vec::new(),
+        }
+    })
+}
+
+pub async fn page(State(state): State<AppState>, me: Identity) -> Response {
+    let snap = state.catalog.snapshot();
+    let d = derived::of(&snap);
+    let layout = Layout::new("Ownership", "ownership", &snap, &me);
+
+    // My teams come first.
+    let mine: Vec<String> = me
+        .user
+        .as_ref()
+        .and_then(|u| snap.get(&u.key()))
+        .map(|st| {
+            let mut v: Vec<String> = view::targets(&view::parse(st), model::relations::MEMBER_OF)
+                .map(str::to_owned)
+                .collect();
+            v.push(st.key.clone());
+            v
+        })
+        .unwrap_or_default();
+
+    let mut teams: BTreeMap<Option<String>, TeamReport> = BTreeMap::new();
+
+    // No owner: an owned kind without an ownedBy relation.
+    let no_owner_bits = snap.matching(Some(&Filter::All(vec![
+        Filter::Eq {
+            key: "kind".into(),
+            values: OWNED_KINDS.iter().map(|k| (*k).to_owned()).collect(),
+        },
+        Filter::Not(Box::new(Filter::Exists {
+            key: "relations.ownedby".into(),
+        })),
+    ])));
+    let no_owner = no_owner_bits.count();
+    if no_owner > 0 {
+        let t = entry(&mut teams, &snap, &mine, None);
+        t.unowned = rows(&snap, &d, &no_owner_bits);
+        t.unowned_total = no_owner;
+    }
+
+    // Unknown owner: every distinct owner value that is not an entity.
+    let mut unknown_owner = 0;
+    for (value, _) in query::facets(&snap, &["relations.ownedby".to_owned()], None)
+        .into_iter()
+        .flat_map(|(_, v)| v)
+    {
+        if snap.get(&value).is_some() {
+            continue;
+        }
+        let bits = snap.matching(Some(&Filter::Eq {
+            key: "relations.ownedby".into(),
+            values: vec![value.to_lowercase()],
+        }));
+        let n = bits.count();
+        unknown_owner += n;
+        let t = entry(&mut teams, &snap, &mine, Some(&value.to_lowercase()));
+        t.dangling = rows(&snap, &d, &bits);
+        t.dangling_total = n;
+    }
+
+    // Processing errors, under the entity's (first) owner.
+    let with_errors = d.errors.count();
+    for st in d.entities(&d.errors) {
+        let e = view::parse(st);
+        let owner = view::targets(&e, model::relations::OWNED_BY).next().map(str::to_owned);
+        let t = entry(&mut teams, &snap, &mine, owner.as_deref());
+        if t.errors.len() < PER_LIST {
+            t.errors.push(Broken {
+                row: Row::from_value(&snap, st, &e),
+                problems: view::problems(&e),
+            });
+        }
+    }
+
+    let mut teams: Vec<TeamReport> = teams.into_values().collect();
+    teams.sort_by(|a, b| {
+        b.mine
+            .cmp(&a.mine)
+            .then(a.owner.is_none().cmp(&b.owner.is_none()))
+            .then(a.title.to_lowercase().cmp(&b.title.to_lowercase()))
+    });
+    super::render(&OwnershipPage {
+        layout,
+        teams,
+        no_owner,
+        unknown_owner,
+        with_errors,
+    })
+}
