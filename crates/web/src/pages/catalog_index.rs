@@ -466,7 +466,9 @@ mod tests {
 
     #[test]
     fn params_round_trip_through_the_url() {
-        let p = Params::parse("q=pay&kind=Component&kind=api&owner=group%3Adefault%2Fcheckout&errors=yes&sort=owner&dir=desc&page=3&size=50");
+        let p = Params::parse(
+            "q=pay&kind=Component&kind=api&owner=group%3Adefault%2Fcheckout&errors=yes&sort=owner&dir=desc&page=3&size=50",
+        );
         assert_eq!(p.q, "pay");
         assert_eq!(p.selected[0], vec!["component", "api"]);
         assert_eq!(p.selected[2], vec!["group:default/checkout"]);
@@ -480,7 +482,10 @@ mod tests {
     #[test]
     fn bad_params_fall_back_to_defaults() {
         let p = Params::parse("page=-4&size=7&sort=nonsense&errors=yes&errors=no");
-        assert_eq!((p.page, p.size, p.sort, p.errors), (1, DEFAULT_PAGE_SIZE, 0, None));
+        assert_eq!(
+            (p.page, p.size, p.sort, p.errors),
+            (1, DEFAULT_PAGE_SIZE, 0, None)
+        );
         assert_eq!(p.href(), "/catalog");
     }
 }

@@ -109,14 +109,23 @@ impl Derived {
 
     /// The values of a search key with their bitmaps, most common first beyond the cap.
     pub fn facet(&self, key: &'static str) -> Arc<Vec<FacetValue>> {
-        if let Some(f) = self.facets.lock().unwrap_or_else(|e| e.into_inner()).get(key) {
+        if let Some(f) = self
+            .facets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+        {
             return f.clone();
         }
         let counted = query::facets(&self.snap, &[key.to_owned()], None);
         let mut values: Vec<(String, usize)> = counted.into_iter().flat_map(|(_, v)| v).collect();
         // Spellings that differ only in case are one value to a filter.
         let mut merged: Vec<(String, String, usize)> = Vec::new();
-        values.sort_by(|a, b| a.0.to_lowercase().cmp(&b.0.to_lowercase()).then(b.1.cmp(&a.1)));
+        values.sort_by(|a, b| {
+            a.0.to_lowercase()
+                .cmp(&b.0.to_lowercase())
+                .then(b.1.cmp(&a.1))
+        });
         for (label, n) in values {
             let lower = label.to_lowercase();
             match merged.last_mut() {
@@ -153,7 +162,12 @@ impl Derived {
 
     /// Every id in ascending order of `field` (entities without it last, ties by ref), each once.
     pub fn order(&self, field: &'static str) -> Arc<Vec<u32>> {
-        if let Some(o) = self.orders.lock().unwrap_or_else(|e| e.into_inner()).get(field) {
+        if let Some(o) = self
+            .orders
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(field)
+        {
             return o.clone();
         }
         let sorted = query::list(

@@ -48,7 +48,9 @@ impl Header {
             .and_then(|t| RefLink::parse(snap, t, None));
         Header {
             title: row.title,
-            namespace: view::str_at(e, "/metadata/namespace").unwrap_or("default").to_owned(),
+            namespace: view::str_at(e, "/metadata/namespace")
+                .unwrap_or("default")
+                .to_owned(),
             me: row.link,
             kind: row.kind,
             type_: row.type_,
@@ -122,19 +124,44 @@ pub struct Definition {
     pub lines: usize,
 }
 
-/// Every relation of the entity as graph neighbours.
+/// The entity's relations as graph neighbours. Targets are chosen per side (in relation, then
+/// ref order) before any is looked up, so an owner of thousands costs no more than a leaf.
 pub fn graph_of(snap: &Snapshot, header: &Header, e: &Value) -> Graph {
-    let neighbours = e
+    let mut by_target: Vec<(&str, &str)> = e
         .get("relations")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .filter_map(|r| {
-            let relation = r.get("type")?.as_str()?;
-            let target = r.get("targetRef")?.as_str()?;
+        .filter_map(|r| Some((r.get("type")?.as_str()?, r.get("targetRef")?.as_str()?)))
+        .collect();
+    by_target.sort_unstable_by(|a, b| a.1.cmp(b.1).then(a.0.cmp(b.0)));
+    // Each target once, with the first of its relations deciding its side and place.
+    let mut targets: Vec<(&str, &str)> = Vec::new();
+    for (relation, target) in &by_target {
+        if targets.last().is_none_or(|(_, t)| t != target) {
+            targets.push((relation, target));
+        }
+    }
+    targets.sort_by(|a, b| a.0.cmp(b.0).then(a.1.cmp(b.1)));
+    let mut shown: Vec<&str> = Vec::new();
+    let mut counts = [0usize; 2];
+    let mut hidden = [0usize; 2];
+    for (relation, target) in &targets {
+        let side = usize::from(!graph::on_left(relation));
+        counts[side] += 1;
+        if counts[side] > graph::MAX_PER_SIDE {
+            hidden[side] += 1;
+        } else {
+            shown.push(target);
+        }
+    }
+    let neighbours = by_target
+        .iter()
+        .filter(|(_, t)| shown.contains(t))
+        .filter_map(|(relation, target)| {
             let link = RefLink::parse(snap, target, None)?;
             Some(Neighbour {
-                relation: relation.to_owned(),
+                relation: (*relation).to_owned(),
                 label: link.label.clone(),
                 kind: link.kind.clone(),
                 href: link.exists.then(|| link.href.clone()),
@@ -142,7 +169,13 @@ pub fn graph_of(snap: &Snapshot, header: &Header, e: &Value) -> Graph {
             })
         })
         .collect();
-    graph::layout(&header.title, &header.me.kind, &header.me.full, neighbours)
+    graph::layout_with_hidden(
+        &header.title,
+        &header.me.kind,
+        &header.me.full,
+        neighbours,
+        hidden,
+    )
 }
 
 #[derive(askama::Template)]
@@ -154,6 +187,7 @@ struct EntityPage {
     tools: Vec<ExtLink>,
     graph: Graph,
     sections: Vec<Section>,
+    has_empty_sections: bool,
     definition: Option<Definition>,
     problems: Vec<ProblemView>,
     source: Option<String>,
@@ -203,19 +237,54 @@ fn entity_page(snap: &Arc<Snapshot>, st: &Stitched, e: &Value, me: &Identity) ->
     };
     match kind.as_str() {
         "api" => {
-            add(rel::API_PROVIDED_BY, "providers", "Provided by", "No component provides this API.");
-            add(rel::API_CONSUMED_BY, "consumers", "Consumed by", "No component consumes this API.");
+            add(
+                rel::API_PROVIDED_BY,
+                "providers",
+                "Provided by",
+                "No component provides this API.",
+            );
+            add(
+                rel::API_CONSUMED_BY,
+                "consumers",
+                "Consumed by",
+                "No component consumes this API.",
+            );
         }
         "system" | "domain" => {
-            add(rel::HAS_PART, "parts", "Parts", "Nothing is part of this yet.");
+            add(
+                rel::HAS_PART,
+                "parts",
+                "Parts",
+                "Nothing is part of this yet.",
+            );
             add(rel::DEPENDS_ON, "depends-on", "Depends on", "");
             add(rel::PROVIDES_API, "provided-apis", "Provided APIs", "");
         }
         _ => {
-            add(rel::PROVIDES_API, "provided-apis", "Provided APIs", "Provides no APIs.");
-            add(rel::CONSUMES_API, "consumed-apis", "Consumed APIs", "Consumes no APIs.");
-            add(rel::DEPENDS_ON, "depends-on", "Depends on", "Depends on nothing in the catalog.");
-            add(rel::DEPENDENCY_OF, "dependents", "Depended on by", "Nothing depends on this.");
+            add(
+                rel::PROVIDES_API,
+                "provided-apis",
+                "Provided APIs",
+                "Provides no APIs.",
+            );
+            add(
+                rel::CONSUMES_API,
+                "consumed-apis",
+                "Consumed APIs",
+                "Consumes no APIs.",
+            );
+            add(
+                rel::DEPENDS_ON,
+                "depends-on",
+                "Depends on",
+                "Depends on nothing in the catalog.",
+            );
+            add(
+                rel::DEPENDENCY_OF,
+                "dependents",
+                "Depended on by",
+                "Nothing depends on this.",
+            );
             add(rel::HAS_PART, "parts", "Parts", "");
         }
     }
@@ -244,6 +313,7 @@ fn entity_page(snap: &Arc<Snapshot>, st: &Stitched, e: &Value, me: &Identity) ->
         links: view::links(e),
         tools: view::tool_links(e),
         graph: graph_of(snap, &header, e),
+        has_empty_sections: sections.iter().any(Section::is_empty),
         sections,
         definition,
         problems: view::problems(e),

@@ -83,7 +83,30 @@ fn cut(s: &str) -> String {
 
 /// Lays out `center` and its neighbours. Neighbours reached by several relations become one
 /// node whose edge names them all. Deterministic: the same input gives the same picture.
-pub fn layout(center_label: &str, center_kind: &str, center_full: &str, neighbours: Vec<Neighbour>) -> Graph {
+#[cfg(test)]
+pub fn layout(
+    center_label: &str,
+    center_kind: &str,
+    center_full: &str,
+    neighbours: Vec<Neighbour>,
+) -> Graph {
+    layout_with_hidden(center_label, center_kind, center_full, neighbours, [0, 0])
+}
+
+/// Whether a relation is drawn on the left.
+pub fn on_left(relation: &str) -> bool {
+    LEFT.contains(&relation)
+}
+
+/// [`layout`], when the caller already dropped `hidden` = [left, right] neighbours it will
+/// not show (so it need not resolve every relation of an entity with hundreds).
+pub fn layout_with_hidden(
+    center_label: &str,
+    center_kind: &str,
+    center_full: &str,
+    neighbours: Vec<Neighbour>,
+    hidden: [usize; 2],
+) -> Graph {
     // Merge by target, keeping first-seen relation order per target.
     let mut merged: Vec<(Neighbour, Vec<String>)> = Vec::new();
     for n in neighbours {
@@ -105,8 +128,8 @@ pub fn layout(center_label: &str, center_kind: &str, center_full: &str, neighbou
     let key = |(n, _): &(Neighbour, Vec<String>)| (n.relation.clone(), n.label.to_lowercase());
     left.sort_by_key(key);
     right.sort_by_key(key);
-    let more_left = left.len().saturating_sub(MAX_PER_SIDE);
-    let more_right = right.len().saturating_sub(MAX_PER_SIDE);
+    let more_left = left.len().saturating_sub(MAX_PER_SIDE) + hidden[0];
+    let more_right = right.len().saturating_sub(MAX_PER_SIDE) + hidden[1];
     left.truncate(MAX_PER_SIDE);
     right.truncate(MAX_PER_SIDE);
 
@@ -204,15 +227,24 @@ mod tests {
     #[test]
     fn graph_stays_inside_its_box_however_many_neighbours() {
         for count in [0usize, 1, 3, 10, 11, 250] {
-            let mut ns: Vec<Neighbour> = (0..count).map(|i| n(rel::DEPENDS_ON, &format!("d{i}"))).collect();
+            let mut ns: Vec<Neighbour> = (0..count)
+                .map(|i| n(rel::DEPENDS_ON, &format!("d{i}")))
+                .collect();
             ns.extend((0..count).map(|i| n(rel::DEPENDENCY_OF, &format!("u{i}"))));
             let g = layout("me", "component", "component:default/me", ns);
-            assert!(g.nodes.len() <= 2 * MAX_PER_SIDE, "{count}: {} nodes", g.nodes.len());
+            assert!(
+                g.nodes.len() <= 2 * MAX_PER_SIDE,
+                "{count}: {} nodes",
+                g.nodes.len()
+            );
             assert_eq!(g.nodes.len(), 2 * count.min(MAX_PER_SIDE));
             assert_eq!(g.edges.len(), g.nodes.len());
             assert!(g.height <= 2 * PAD + MAX_PER_SIDE as u32 * ROW + 24);
             for node in g.nodes.iter().chain([&g.center]) {
-                assert!(node.x + NODE_W <= g.width && node.y + NODE_H <= g.height, "{count}: {node:?}");
+                assert!(
+                    node.x + NODE_W <= g.width && node.y + NODE_H <= g.height,
+                    "{count}: {node:?}"
+                );
             }
             for e in &g.edges {
                 assert!(e.x1.max(e.x2) <= g.width && e.y1.max(e.y2) <= g.height);
@@ -233,10 +265,18 @@ mod tests {
             "me",
             "component",
             "component:default/me",
-            vec![n(rel::DEPENDS_ON, "db"), n(rel::CONSUMES_API, "db"), n(rel::OWNED_BY, "team")],
+            vec![
+                n(rel::DEPENDS_ON, "db"),
+                n(rel::CONSUMES_API, "db"),
+                n(rel::OWNED_BY, "team"),
+            ],
         );
         assert_eq!(g.nodes.len(), 2);
-        let db = g.edges.iter().find(|e| e.label.contains("dependsOn")).unwrap();
+        let db = g
+            .edges
+            .iter()
+            .find(|e| e.label.contains("dependsOn"))
+            .unwrap();
         assert_eq!(db.label, "dependsOn, consumesApi");
         // Owner on the left, dependency on the right.
         let team = g.nodes.iter().find(|x| x.label == "team").unwrap();
@@ -246,7 +286,12 @@ mod tests {
 
     #[test]
     fn long_labels_are_cut_to_fit() {
-        let g = layout("a-very-long-entity-name-that-goes-on-and-on", "component", "x", vec![]);
+        let g = layout(
+            "a-very-long-entity-name-that-goes-on-and-on",
+            "component",
+            "x",
+            vec![],
+        );
         assert!(g.center.label.chars().count() <= LABEL_CHARS);
         assert!(g.center.label.ends_with('…'));
     }

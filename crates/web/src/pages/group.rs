@@ -17,7 +17,7 @@ use super::owned;
 use super::view::{self, ExtLink, ProblemView, RefLink, Row};
 
 /// Owned entities listed per kind before the rest are left to the catalog table.
-const PER_KIND: usize = 50;
+const PER_KIND: usize = 20;
 /// Depth of sub-teams shown under the group, and nodes in the tree at most.
 const TREE_DEPTH: usize = 3;
 const TREE_NODES: usize = 150;
@@ -105,11 +105,18 @@ fn tree(snap: &Snapshot, st: &Stitched, e: &Value) -> Vec<TreeItem> {
     if let Some((item, _)) = tree_item(snap, &st.key, base, true) {
         out.push(item);
     }
-    fn children(snap: &Snapshot, e: &Value, depth: usize, max_depth: usize, out: &mut Vec<TreeItem>, seen: &mut Vec<String>) {
+    fn children(
+        snap: &Snapshot,
+        e: &Value,
+        depth: usize,
+        max_depth: usize,
+        out: &mut Vec<TreeItem>,
+        seen: &mut Vec<String>,
+    ) {
         let mut kids: Vec<(TreeItem, Value)> = view::targets(e, rel::PARENT_OF)
             .filter_map(|k| tree_item(snap, k, depth, false))
             .collect();
-        kids.sort_by(|a, b| a.0.title.to_lowercase().cmp(&b.0.title.to_lowercase()));
+        kids.sort_by_key(|k| k.0.title.to_lowercase());
         for (item, ke) in kids {
             if out.len() >= TREE_NODES || seen.contains(&item.link.full) {
                 continue;
@@ -133,7 +140,10 @@ pub fn render(snap: &Arc<Snapshot>, st: &Arc<Stitched>, e: &Value, me: &Identity
         .filter_map(|m| {
             let link = RefLink::parse(snap, m, None)?;
             let ue = snap.get(m).map(|s| view::parse(s));
-            let name = ue.as_ref().and_then(title_of).unwrap_or_else(|| link.label.clone());
+            let name = ue
+                .as_ref()
+                .and_then(title_of)
+                .unwrap_or_else(|| link.label.clone());
             let email = ue
                 .as_ref()
                 .and_then(|u| view::str_at(u, "/spec/profile/email"))
@@ -147,14 +157,17 @@ pub fn render(snap: &Arc<Snapshot>, st: &Arc<Stitched>, e: &Value, me: &Identity
         })
         .collect();
     let mut members = members;
-    members.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    members.sort_by_key(|m| m.name.to_lowercase());
 
     let owned = owned::owned(&d, std::slice::from_ref(&st.key));
     let owner_q = view::query_value(&st.key);
     let by_kind = owned::by_kind(snap, &d, &owned.bits, PER_KIND)
         .into_iter()
         .map(|(kind, rows, total)| OwnedKind {
-            href: format!("/catalog?owner={owner_q}&kind={}", view::query_value(&kind.to_lowercase())),
+            href: format!(
+                "/catalog?owner={owner_q}&kind={}",
+                view::query_value(&kind.to_lowercase())
+            ),
             kind,
             rows,
             total,

@@ -43,8 +43,20 @@ impl Lang {
     fn keywords(self) -> &'static [&'static str] {
         match self {
             Lang::GraphQl => &[
-                "type", "query", "mutation", "subscription", "schema", "input", "enum",
-                "interface", "union", "scalar", "extend", "implements", "fragment", "on",
+                "type",
+                "query",
+                "mutation",
+                "subscription",
+                "schema",
+                "input",
+                "enum",
+                "interface",
+                "union",
+                "scalar",
+                "extend",
+                "implements",
+                "fragment",
+                "on",
                 "directive",
             ],
             Lang::Proto => &[
@@ -70,7 +82,10 @@ pub const MAX_HIGHLIGHT: usize = 256 * 1024;
 
 pub fn highlight(lang: Lang, text: &str) -> Vec<Tok> {
     if lang == Lang::Plain || text.len() > MAX_HIGHLIGHT {
-        return vec![Tok { class: "", text: text.to_owned() }];
+        return vec![Tok {
+            class: "",
+            text: text.to_owned(),
+        }];
     }
     let mut out: Vec<Tok> = Vec::new();
     let mut push = |class: &'static str, s: &str| {
@@ -79,7 +94,10 @@ pub fn highlight(lang: Lang, text: &str) -> Vec<Tok> {
         }
         match out.last_mut() {
             Some(t) if t.class == class => t.text.push_str(s),
-            _ => out.push(Tok { class, text: s.to_owned() }),
+            _ => out.push(Tok {
+                class,
+                text: s.to_owned(),
+            }),
         }
     };
     for line in text.split_inclusive('\n') {
@@ -91,7 +109,9 @@ pub fn highlight(lang: Lang, text: &str) -> Vec<Tok> {
             if let Some(colon) = after.find(':')
                 && colon > 0
                 && !after.starts_with(['#', '"', '\''])
-                && after[..colon].chars().all(|c| !c.is_whitespace() || c == ' ')
+                && after[..colon]
+                    .chars()
+                    .all(|c| !c.is_whitespace() || c == ' ')
                 && (after[colon + 1..].starts_with([' ', '\n', '\r']) || colon + 1 == after.len())
             {
                 push("", &rest[..indent]);
@@ -116,15 +136,21 @@ pub fn highlight(lang: Lang, text: &str) -> Vec<Tok> {
                 push(class, &rest[..end]);
                 rest = &rest[end..];
             } else if c.is_ascii_digit() {
-                let end = rest.find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '.')).unwrap_or(rest.len());
+                let end = rest
+                    .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '.'))
+                    .unwrap_or(rest.len());
                 push("n", &rest[..end]);
                 rest = &rest[end..];
             } else if c.is_alphabetic() || c == '_' {
-                let end = rest.find(|ch: char| !(ch.is_alphanumeric() || ch == '_')).unwrap_or(rest.len());
+                let end = rest
+                    .find(|ch: char| !(ch.is_alphanumeric() || ch == '_'))
+                    .unwrap_or(rest.len());
                 let word = &rest[..end];
                 let class = if lang.keywords().contains(&word) {
                     "kw"
-                } else if matches!(lang, Lang::GraphQl | Lang::Proto) && word.starts_with(char::is_uppercase) {
+                } else if matches!(lang, Lang::GraphQl | Lang::Proto)
+                    && word.starts_with(char::is_uppercase)
+                {
                     "t"
                 } else {
                     ""
@@ -170,9 +196,18 @@ mod tests {
     #[test]
     fn tokens_cover_the_text_exactly() {
         for (lang, text) in [
-            (Lang::Yaml, "openapi: 3.0.0\n# c\npaths:\n  /a: {x: \"y\"}\n - b: 'c'\n"),
-            (Lang::GraphQl, "type Query {\n  a(id: ID!): [Int] # note\n}\n"),
-            (Lang::Proto, "syntax = \"proto3\";\n// c\nservice S { rpc A(B) returns (C); }\n"),
+            (
+                Lang::Yaml,
+                "openapi: 3.0.0\n# c\npaths:\n  /a: {x: \"y\"}\n - b: 'c'\n",
+            ),
+            (
+                Lang::GraphQl,
+                "type Query {\n  a(id: ID!): [Int] # note\n}\n",
+            ),
+            (
+                Lang::Proto,
+                "syntax = \"proto3\";\n// c\nservice S { rpc A(B) returns (C); }\n",
+            ),
             (Lang::Json, "{\"a\": [1, \"<script>\"], \"b\": null}"),
         ] {
             assert_eq!(joined(&highlight(lang, text)), text, "{lang:?}");
@@ -182,11 +217,23 @@ mod tests {
     #[test]
     fn classes_mark_keys_strings_comments_and_keywords() {
         let t = highlight(Lang::Yaml, "title: \"Pets\" # name\n");
-        assert_eq!(t[0], Tok { class: "k", text: "title".into() });
+        assert_eq!(
+            t[0],
+            Tok {
+                class: "k",
+                text: "title".into()
+            }
+        );
         assert!(t.iter().any(|x| x.class == "s" && x.text == "\"Pets\""));
         assert!(t.iter().any(|x| x.class == "c" && x.text == "# name"));
         let g = highlight(Lang::GraphQl, "type Query { a: Int }");
-        assert_eq!(g[0], Tok { class: "kw", text: "type".into() });
+        assert_eq!(
+            g[0],
+            Tok {
+                class: "kw",
+                text: "type".into()
+            }
+        );
         assert!(g.iter().any(|x| x.class == "t" && x.text == "Query"));
         let j = highlight(Lang::Json, "{\"a\": \"b\"}");
         assert!(j.iter().any(|x| x.class == "k" && x.text == "\"a\""));

@@ -41,11 +41,9 @@ pub async fn page(State(state): State<AppState>, me: Identity, recent: Recent) -
     let snap = state.catalog.snapshot();
     let d = derived::of(&snap);
     let layout = Layout::new("Home", "home", &snap, &me);
-    let user = me
-        .user
-        .as_ref()
-        .and_then(|u| snap.get(&u.key()).cloned());
-    let (mut teams, mut owned, mut owned_total, mut errors) = (Vec::new(), Vec::new(), 0, Vec::new());
+    let user = me.user.as_ref().and_then(|u| snap.get(&u.key()).cloned());
+    let (mut teams, mut owned, mut owned_total, mut errors) =
+        (Vec::new(), Vec::new(), 0, Vec::new());
     let mut owned_href = String::from("/catalog");
     if let Some(st) = &user {
         let e = view::parse(st);
@@ -58,7 +56,10 @@ pub async fn page(State(state): State<AppState>, me: Identity, recent: Recent) -
         let mut with_errors = o.bits.clone();
         with_errors.and_with(&d.errors);
         errors = owned::rows(&snap, &d, &with_errors, 50);
-        let q: Vec<String> = owners.iter().map(|o| format!("owner={}", view::query_value(o))).collect();
+        let q: Vec<String> = owners
+            .iter()
+            .map(|o| format!("owner={}", view::query_value(o)))
+            .collect();
         owned_href = format!("/catalog?{}", q.join("&"));
     }
     let recent = recent
@@ -77,7 +78,10 @@ pub async fn page(State(state): State<AppState>, me: Identity, recent: Recent) -
         })
         .collect();
     let greeting = match (&layout.me, user.is_some()) {
-        (Some(m), true) => format!("Welcome back, {}", m.name.split_whitespace().next().unwrap_or(&m.name)),
+        (Some(m), true) => format!(
+            "Welcome back, {}",
+            m.name.split_whitespace().next().unwrap_or(&m.name)
+        ),
         _ => "Find software, its owners and its APIs".to_owned(),
     };
     super::render(&HomePage {

@@ -66,7 +66,13 @@ impl Recent {
     /// The cookie that records `key` as viewed just now.
     pub fn set_cookie(&self, key: &str) -> HeaderValue {
         let mut list = vec![key.to_owned()];
-        list.extend(self.0.iter().filter(|k| *k != key).take(RECENT_MAX - 1).cloned());
+        list.extend(
+            self.0
+                .iter()
+                .filter(|k| *k != key)
+                .take(RECENT_MAX - 1)
+                .cloned(),
+        );
         let value = view::query_value(&list.join("|"));
         HeaderValue::from_str(&format!(
             "{RECENT_COOKIE}={value}; Path=/; Max-Age=2592000; HttpOnly; SameSite=Lax"
@@ -191,7 +197,11 @@ mod tests {
 
     #[test]
     fn recent_list_puts_the_newest_first_once_and_is_bounded() {
-        let r = Recent((0..RECENT_MAX).map(|i| format!("component:default/c{i}")).collect());
+        let r = Recent(
+            (0..RECENT_MAX)
+                .map(|i| format!("component:default/c{i}"))
+                .collect(),
+        );
         let v = r.set_cookie("component:default/c3");
         let s = v.to_str().unwrap();
         let value = s.split(';').next().unwrap().split_once('=').unwrap().1;
@@ -203,6 +213,12 @@ mod tests {
         let items: Vec<&str> = decoded.split('|').collect();
         assert_eq!(items[0], "component:default/c3");
         assert_eq!(items.len(), RECENT_MAX);
-        assert_eq!(items.iter().filter(|i| **i == "component:default/c3").count(), 1);
+        assert_eq!(
+            items
+                .iter()
+                .filter(|i| **i == "component:default/c3")
+                .count(),
+            1
+        );
     }
 }

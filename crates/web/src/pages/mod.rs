@@ -9,8 +9,8 @@ mod assets;
 mod catalog_index;
 mod derived;
 mod entity;
-mod group;
 mod graph;
+mod group;
 mod highlight;
 mod home;
 mod identity;
@@ -71,7 +71,10 @@ pub fn render_status(status: StatusCode, t: &impl Template) -> Response {
                 header::X_CONTENT_TYPE_OPTIONS,
                 HeaderValue::from_static("nosniff"),
             );
-            h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+            h.insert(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("same-origin"),
+            );
             // The same URL answers a full page or a fragment, depending on these headers.
             h.insert(
                 header::VARY,

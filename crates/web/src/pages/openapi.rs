@@ -42,7 +42,9 @@ pub struct ApiDoc {
     pub operations: Vec<Operation>,
 }
 
-const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
 /// Operations listed at most; a definition bigger than this is summarised.
 pub const MAX_OPERATIONS: usize = 500;
 
@@ -104,7 +106,10 @@ pub fn from_value(doc: &Value) -> Option<ApiDoc> {
                     path: path.clone(),
                     summary: s(op.get("summary").or_else(|| op.get("description"))),
                     operation_id: s(op.get("operationId")),
-                    deprecated: op.get("deprecated").and_then(Value::as_bool).unwrap_or(false),
+                    deprecated: op
+                        .get("deprecated")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false),
                     params: ps,
                     body,
                     responses,
@@ -123,7 +128,11 @@ pub fn from_value(doc: &Value) -> Option<ApiDoc> {
 /// Follows a local `$ref` (`#/components/...`), at most a few hops; anything else is returned as is.
 fn resolve<'a>(doc: &'a Value, mut v: &'a Value) -> &'a Value {
     for _ in 0..8 {
-        match v.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')) {
+        match v
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix('#'))
+        {
             Some(pointer) => match doc.pointer(pointer) {
                 Some(target) => v = target,
                 None => return v,
@@ -141,10 +150,17 @@ fn params(doc: &Value, list: Option<&Value>) -> Vec<Param> {
         .map(|p| resolve(doc, p))
         .filter_map(|p| {
             let name = p.get("name")?.as_str()?.to_owned();
-            let location = p.get("in").and_then(Value::as_str).unwrap_or("query").to_owned();
+            let location = p
+                .get("in")
+                .and_then(Value::as_str)
+                .unwrap_or("query")
+                .to_owned();
             let schema = p.get("schema").map(|sc| resolve(doc, sc)).unwrap_or(p);
             Some(Param {
-                required: p.get("required").and_then(Value::as_bool).unwrap_or(location == "path"),
+                required: p
+                    .get("required")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(location == "path"),
                 ty: type_name(p.get("schema").unwrap_or(schema), schema),
                 description: p
                     .get("description")
@@ -216,14 +232,32 @@ components:
         let doc = parse(PETS).unwrap();
         assert_eq!((doc.title.as_str(), doc.version.as_str()), ("Pets", "1.2"));
         assert_eq!(doc.servers, vec!["https://pets.example/v1"]);
-        let ops: Vec<(&str, &str)> = doc.operations.iter().map(|o| (o.method.as_str(), o.path.as_str())).collect();
-        assert_eq!(ops, vec![("GET", "/pets/{id}"), ("DELETE", "/pets/{id}"), ("POST", "/pets")]);
+        let ops: Vec<(&str, &str)> = doc
+            .operations
+            .iter()
+            .map(|o| (o.method.as_str(), o.path.as_str()))
+            .collect();
+        assert_eq!(
+            ops,
+            vec![
+                ("GET", "/pets/{id}"),
+                ("DELETE", "/pets/{id}"),
+                ("POST", "/pets")
+            ]
+        );
         let get = &doc.operations[0];
         assert_eq!(get.operation_id, "getPet");
         let names: Vec<(&str, &str, bool, &str)> = get
             .params
             .iter()
-            .map(|p| (p.name.as_str(), p.location.as_str(), p.required, p.ty.as_str()))
+            .map(|p| {
+                (
+                    p.name.as_str(),
+                    p.location.as_str(),
+                    p.required,
+                    p.ty.as_str(),
+                )
+            })
             .collect();
         assert_eq!(
             names,

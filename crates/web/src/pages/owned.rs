@@ -9,7 +9,15 @@ use super::view::Row;
 
 /// Kinds in the order the group page lists them.
 pub const KIND_ORDER: [&str; 9] = [
-    "Component", "API", "Resource", "System", "Domain", "Template", "Group", "User", "Location",
+    "Component",
+    "API",
+    "Resource",
+    "System",
+    "Domain",
+    "Template",
+    "Group",
+    "User",
+    "Location",
 ];
 
 pub struct Owned {
@@ -35,11 +43,19 @@ pub fn owned(d: &Derived, owners: &[String]) -> Owned {
 
 /// Rows of a set, at most `limit`, in ref order.
 pub fn rows(snap: &Snapshot, d: &Derived, bits: &Bits, limit: usize) -> Vec<Row> {
-    d.entities(bits).take(limit).map(|st| Row::of(snap, st)).collect()
+    d.entities(bits)
+        .take(limit)
+        .map(|st| Row::of(snap, st))
+        .collect()
 }
 
 /// The rows grouped by kind, each group capped at `per_kind`; (kind, rows, total of that kind).
-pub fn by_kind(snap: &Snapshot, d: &Derived, bits: &Bits, per_kind: usize) -> Vec<(String, Vec<Row>, usize)> {
+pub fn by_kind(
+    snap: &Snapshot,
+    d: &Derived,
+    bits: &Bits,
+    per_kind: usize,
+) -> Vec<(String, Vec<Row>, usize)> {
     let mut groups: Vec<(String, Vec<Row>, usize)> = Vec::new();
     for st in d.entities(bits) {
         // The kind is the ref's prefix; no need to parse bodies that will not be shown.

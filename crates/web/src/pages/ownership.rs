@@ -50,7 +50,10 @@ struct OwnershipPage {
 }
 
 fn rows(snap: &Snapshot, d: &Derived, bits: &Bits) -> Vec<Row> {
-    d.entities(bits).take(PER_LIST).map(|st| Row::of(snap, st)).collect()
+    d.entities(bits)
+        .take(PER_LIST)
+        .map(|st| Row::of(snap, st))
+        .collect()
 }
 
 /// The section of `owner` (`None`: no owner), created on first use.
@@ -151,7 +154,9 @@ pub async fn page(State(state): State<AppState>, me: Identity) -> Response {
     let with_errors = d.errors.count();
     for st in d.entities(&d.errors) {
         let e = view::parse(st);
-        let owner = view::targets(&e, model::relations::OWNED_BY).next().map(str::to_owned);
+        let owner = view::targets(&e, model::relations::OWNED_BY)
+            .next()
+            .map(str::to_owned);
         let t = entry(&mut teams, &snap, &mine, owner.as_deref());
         if t.errors.len() < PER_LIST {
             t.errors.push(Broken {

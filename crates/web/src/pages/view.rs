@@ -71,7 +71,10 @@ impl RefLink {
     }
 
     pub fn with(r: &EntityRef, exists: bool) -> Self {
-        let label = if r.namespace.eq_ignore_ascii_case(model::entity_ref::DEFAULT_NAMESPACE) {
+        let label = if r
+            .namespace
+            .eq_ignore_ascii_case(model::entity_ref::DEFAULT_NAMESPACE)
+        {
             r.name.clone()
         } else {
             format!("{}/{}", r.namespace, r.name)
@@ -212,7 +215,7 @@ impl Row {
 
     /// The description cut to a table cell's worth.
     pub fn short_description(&self) -> String {
-        truncate(&self.description, 140)
+        truncate(&self.description, 110)
     }
 }
 
@@ -242,7 +245,9 @@ pub fn truncate(s: &str, max: usize) -> String {
 /// scheme (`java\tscript:` runs), so any URL containing whitespace or a control character is
 /// refused outright rather than normalised, and the scheme must be exactly one of the three.
 pub fn safe_href(url: &str) -> Option<String> {
-    if url.is_empty() || url.len() > 4096 || url.chars().any(|c| c.is_whitespace() || c.is_control())
+    if url.is_empty()
+        || url.len() > 4096
+        || url.chars().any(|c| c.is_whitespace() || c.is_control())
     {
         return None;
     }
@@ -323,7 +328,9 @@ pub fn tool_links(entity: &Value) -> Vec<ExtLink> {
         })
     };
     for (key, value) in ann {
-        let Some(value) = value.as_str() else { continue };
+        let Some(value) = value.as_str() else {
+            continue;
+        };
         match key.as_str() {
             "github.com/project-slug" => push(
                 "GitHub",
@@ -349,7 +356,10 @@ pub fn tool_links(entity: &Value) -> Vec<ExtLink> {
             "sonarqube.org/project-key" => {
                 // `instance/key` names a self-hosted server we do not know the address of.
                 let href = (!value.contains('/')).then(|| {
-                    format!("https://sonarcloud.io/project/overview?id={}", query_value(value))
+                    format!(
+                        "https://sonarcloud.io/project/overview?id={}",
+                        query_value(value)
+                    )
                 });
                 push("SonarQube", value, href)
             }
@@ -375,11 +385,7 @@ pub fn source_file(entity: &Value) -> Option<String> {
         .pointer("/metadata/annotations")
         .and_then(|a| a.get("backstage.io/managed-by-location"))
         .and_then(Value::as_str)?;
-    Some(
-        loc.split_once(':')
-            .map_or(loc, |(_, rest)| rest)
-            .to_owned(),
-    )
+    Some(loc.split_once(':').map_or(loc, |(_, rest)| rest).to_owned())
 }
 
 #[cfg(test)]
@@ -389,9 +395,18 @@ mod tests {
 
     #[test]
     fn safe_href_allows_only_web_and_mail_schemes() {
-        assert_eq!(safe_href("https://x.example/a?b"), Some("https://x.example/a?b".into()));
-        assert_eq!(safe_href("HTTP://x.example"), Some("HTTP://x.example".into()));
-        assert_eq!(safe_href("mailto:a@b.example"), Some("mailto:a@b.example".into()));
+        assert_eq!(
+            safe_href("https://x.example/a?b"),
+            Some("https://x.example/a?b".into())
+        );
+        assert_eq!(
+            safe_href("HTTP://x.example"),
+            Some("HTTP://x.example".into())
+        );
+        assert_eq!(
+            safe_href("mailto:a@b.example"),
+            Some("mailto:a@b.example".into())
+        );
         for bad in [
             "javascript:alert(1)",
             "JavaScript:alert(1)",
@@ -436,7 +451,10 @@ mod tests {
         }}});
         let t = tool_links(&e);
         let by = |label: &str| t.iter().find(|l| l.label == label).unwrap().clone();
-        assert_eq!(by("GitHub").href.as_deref(), Some("https://github.com/acme/shop"));
+        assert_eq!(
+            by("GitHub").href.as_deref(),
+            Some("https://github.com/acme/shop")
+        );
         assert_eq!(by("GitLab").href, None);
         assert_eq!(by("TechDocs").href, None);
         assert_eq!(
@@ -450,7 +468,10 @@ mod tests {
     #[test]
     fn entity_paths_encode_every_segment() {
         let r = EntityRef::new("Component", "default", "a b/<x>");
-        assert_eq!(entity_href(&r), "/catalog/default/component/a%20b%2F%3Cx%3E");
+        assert_eq!(
+            entity_href(&r),
+            "/catalog/default/component/a%20b%2F%3Cx%3E"
+        );
     }
 
     #[test]

@@ -113,8 +113,11 @@ fn is_plain(s: &str) -> bool {
     !s.is_empty()
         && !RESERVED.iter().any(|r| r.eq_ignore_ascii_case(s))
         && s.parse::<f64>().is_err()
-        && s.chars().next().is_some_and(|c| c.is_alphanumeric() || c == '/' || c == '.')
-        && s.chars().all(|c| c.is_alphanumeric() || " -_./@()+=,".contains(c))
+        && s.chars()
+            .next()
+            .is_some_and(|c| c.is_alphanumeric() || c == '/' || c == '.')
+        && s.chars()
+            .all(|c| c.is_alphanumeric() || " -_./@()+=,".contains(c))
         && !s.ends_with(' ')
         && !s.contains(" #")
 }
@@ -134,7 +137,10 @@ mod tests {
             "weird": " lead", "quote": "say \"hi\"", "colon": "x: y"
         });
         let text = to_yaml(&v);
-        let back = model::yaml::parse_documents(&text).remove(0).result.unwrap();
+        let back = model::yaml::parse_documents(&text)
+            .remove(0)
+            .result
+            .unwrap();
         assert_eq!(back, v, "{text}");
         assert!(text.contains("  name: a\n"));
         assert!(text.contains("description: |\n    line one\n"));
