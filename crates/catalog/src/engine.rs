@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use arc_swap::ArcSwap;
-use model::{Entity, relations};
+use model::relations;
 use serde_json::{Value, json};
 use sha1::{Digest, Sha1};
 use store::{Db, EntityRow, LocationRow};
@@ -53,6 +53,8 @@ struct FileState {
     fetched_at: Option<Instant>,
     entities: Vec<Emitted>,
     failures: Vec<process::Failure>,
+    /// Why the file could not be read last time, reported until it can be.
+    read_error: Option<ProcessingError>,
 }
 
 struct Current {
@@ -69,6 +71,18 @@ struct State {
     forced: HashSet<String>,
     registered: Vec<LocationRow>,
     rounds: u64,
+    /// Set by API writes that change the outcome without touching a file (deletions).
+    changed: bool,
+    /// The root locations of the last round, to notice registrations and removals.
+    last_roots: Vec<String>,
+}
+
+/// The walk's record of where entities come from, replayed to claim them only when needed.
+enum Step {
+    /// A root location's generated Location entity, and its origin.
+    Root(Emitted, String),
+    /// A file's entities: file key, parent Location entity, origin.
+    File(String, String, String),
 }
 
 /// Counts from the last round, for logs and the benchmark.
@@ -89,6 +103,104 @@ pub struct Catalog {
     state: Mutex<State>,
     ready: AtomicBool,
     wake: Notify,
+}
+
+/// A file read for this round: its signature and what processing it gave, or why it could not be read.
+struct Loaded {
+    sig: Option<FileSig>,
+    result: Result<process::FileOutput, ReadError>,
+}
+
+/// Applies one freshly read file to the cache and returns whether anything changed. When the
+/// file cannot be read for a reason other than "gone", its last good entities stay, carrying
+/// the error; a document that failed keeps its entity's last good version the same way.
+fn apply_file(state: &mut State, file: &LocationSpec, loaded: Loaded) -> bool {
+    let entry = state.files.entry(file.key()).or_default();
+    entry.sig = loaded.sig;
+    entry.fetched_at = Some(Instant::now());
+    let output = match loaded.result {
+        Ok(output) => output,
+        Err(e) => {
+            let err = ProcessingError::new(e.name(), e.to_string());
+            let changed = entry.read_error.as_ref() != Some(&err) || !entry.entities.is_empty();
+            if matches!(e, ReadError::NotFound(_)) {
+                entry.entities.clear();
+                entry.failures.clear();
+            } else {
+                let at = err.clone().at(&file.target, 1, 1);
+                for e in &mut entry.entities {
+                    e.errors = vec![at.clone()];
+                }
+            }
+            entry.read_error = Some(err);
+            return changed;
+        }
+    };
+    entry.read_error = None;
+    let previous = std::mem::take(&mut entry.entities);
+    let mut entities = output.entities;
+    for f in &output.failures {
+        let keep = previous.iter().find(|p| match &f.key {
+            Some(k) => &p.key == k,
+            None => p.doc_index == f.doc_index,
+        });
+        if let Some(p) = keep
+            && !entities.iter().any(|e| e.key == p.key)
+        {
+            let mut kept = p.clone();
+            kept.body = None;
+            kept.errors = vec![f.error.clone()];
+            entities.push(kept);
+        }
+    }
+    entities.sort_by_key(|e| e.doc_index);
+    entry.entities = entities;
+    entry.failures = output.failures;
+    true
+}
+
+/// Processes files on every core: YAML parsing is most of the cost of ingesting a catalog.
+fn in_parallel<'a>(
+    texts: Vec<(&'a LocationSpec, Option<FileSig>, Result<String, ReadError>)>,
+    parse: impl Fn((&'a LocationSpec, Option<FileSig>, Result<String, ReadError>)) -> (String, Loaded)
+    + Sync,
+) -> HashMap<String, Loaded> {
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8);
+    let total: usize = texts
+        .iter()
+        .map(|(_, _, t)| t.as_ref().map_or(0, String::len))
+        .sum();
+    if workers == 1 || texts.len() < 2 || total < 64 * 1024 {
+        return texts.into_iter().map(parse).collect();
+    }
+    // Deal files out by size so the workers finish together.
+    let mut buckets: Vec<(usize, Vec<_>)> = (0..workers).map(|_| (0, Vec::new())).collect();
+    let mut texts = texts;
+    texts.sort_by_key(|(_, _, t)| std::cmp::Reverse(t.as_ref().map_or(0, String::len)));
+    for t in texts {
+        let b = buckets
+            .iter_mut()
+            .min_by_key(|(size, _)| *size)
+            .expect("at least one worker");
+        b.0 += t.2.as_ref().map_or(0, String::len);
+        b.1.push(t);
+    }
+    let parse = &parse;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = buckets
+            .into_iter()
+            .map(|(_, bucket)| {
+                scope.spawn(move || bucket.into_iter().map(parse).collect::<Vec<_>>())
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("YAML parsing does not panic"))
+            .collect()
+    })
 }
 
 /// One entity claimed in this round, with where it came from.
@@ -203,68 +315,72 @@ impl Catalog {
         let mut claimed: HashMap<String, String> = HashMap::new(); // key -> location key
         let mut parent_errors: HashMap<String, Vec<ProcessingError>> = HashMap::new();
         let mut visited_files: HashSet<String> = HashSet::new();
-        let mut dirty = state.rounds == 1;
+        let mut steps: Vec<Step> = Vec::new();
+        let roots_changed = self.roots_changed(&mut state, &roots);
+        let mut dirty = state.rounds == 1 || roots_changed;
         for root in &roots {
             let root_entity = root_location_entity(&root.spec);
             let root_key = root_entity.key.clone();
             let origin = root.spec.key();
             let root_dir = root_dir(&root.spec);
-            let mut queue: VecDeque<(LocationSpec, String)> = VecDeque::new();
-            queue.push_back((root.spec.clone(), root_key.clone()));
-            claim(
-                &mut claims,
-                &mut claimed,
-                &mut parent_errors,
-                root_entity,
-                (&origin, &root.spec.key(), &root_key),
-            );
+            steps.push(Step::Root(root_entity, origin.clone()));
+            // Breadth first, one level of Location targets at a time, so that every file of a
+            // level can be read and parsed in parallel before its entities are claimed in order.
             let mut seen_specs: HashSet<String> = HashSet::new();
-            while let Some((spec, parent)) = queue.pop_front() {
-                if !seen_specs.insert(spec.key()) {
-                    parent_errors.entry(parent).or_default().push(ProcessingError::new(
-                        "InputError",
-                        format!("location {} is referenced more than once from {}; cycles are ignored", spec.key(), origin),
-                    ));
-                    continue;
-                }
-                let files = match self.expand(&spec) {
-                    Ok(files) => files,
-                    Err(e) => {
-                        parent_errors
+            let mut level: Vec<(LocationSpec, String)> =
+                vec![(root.spec.clone(), root_key.clone())];
+            while !level.is_empty() {
+                let mut files: Vec<(LocationSpec, String)> = Vec::new();
+                for (spec, parent) in level.drain(..) {
+                    if !seen_specs.insert(spec.key()) {
+                        parent_errors.entry(parent).or_default().push(ProcessingError::new(
+                            "InputError",
+                            format!("location {} is referenced more than once from {origin}; cycles are ignored", spec.key()),
+                        ));
+                        continue;
+                    }
+                    match self.expand(&spec) {
+                        Ok(found) => files.extend(
+                            found
+                                .into_iter()
+                                .filter(|f| visited_files.insert(f.key()))
+                                .map(|f| (f, parent.clone())),
+                        ),
+                        Err(e) => parent_errors
                             .entry(parent)
                             .or_default()
-                            .push(ProcessingError::new(e.name(), e.to_string()));
-                        continue;
+                            .push(ProcessingError::new(e.name(), e.to_string())),
                     }
-                };
-                for file in files {
-                    if !visited_files.insert(file.key()) {
-                        continue;
-                    }
-                    let ctx = Context {
-                        settings: &self.settings,
-                        urls: &self.urls,
-                        location: &file,
-                        origin: &origin,
-                        rules: &root.rules,
-                        root_dir: root_dir.as_deref(),
+                }
+                let mut loaded = self
+                    .load_due(
+                        &mut state,
+                        files.iter().map(|(f, _)| f),
+                        (&origin, &root.rules, root_dir.as_deref()),
+                    )
+                    .await;
+                for (file, parent) in files {
+                    let changed = match loaded.remove(&file.key()) {
+                        Some(l) => apply_file(&mut state, &file, l),
+                        None => false,
                     };
-                    let (changed, read_error) = self.refresh_file(&mut state, &ctx).await;
                     dirty |= changed;
                     stats.files_read += changed as usize;
-                    let fs = state.files.get(&file.key()).expect("refresh_file inserts");
-                    if let Some(e) = read_error {
-                        parent_errors.entry(parent.clone()).or_default().push(e);
+                    let fs = state.files.entry(file.key()).or_default();
+                    if let Some(e) = &fs.read_error {
+                        parent_errors
+                            .entry(parent.clone())
+                            .or_default()
+                            .push(e.clone());
                     }
                     for f in &fs.failures {
-                        let attached = f
-                            .key
-                            .as_ref()
-                            .is_some_and(|k| fs.entities.iter().any(|e| &e.key == k))
-                            || (f.key.is_none()
-                                && fs.entities.iter().any(|e| {
-                                    e.doc_index == f.doc_index && e.errors.contains(&f.error)
-                                }));
+                        let attached = match &f.key {
+                            Some(k) => fs.entities.iter().any(|e| &e.key == k),
+                            None => fs
+                                .entities
+                                .iter()
+                                .any(|e| e.doc_index == f.doc_index && e.errors.contains(&f.error)),
+                        };
                         if !attached {
                             parent_errors
                                 .entry(parent.clone())
@@ -272,18 +388,10 @@ impl Catalog {
                                 .push(f.error.clone());
                         }
                     }
-                    for e in fs.entities.clone() {
-                        for child in &e.children {
-                            queue.push_back((child.clone(), e.key.clone()));
-                        }
-                        claim(
-                            &mut claims,
-                            &mut claimed,
-                            &mut parent_errors,
-                            e,
-                            (&origin, &file.key(), &parent),
-                        );
+                    for e in &fs.entities {
+                        level.extend(e.children.iter().map(|c| (c.clone(), e.key.clone())));
                     }
+                    steps.push(Step::File(file.key(), parent, origin.clone()));
                 }
             }
         }
@@ -291,14 +399,54 @@ impl Catalog {
         let before = state.files.len();
         state.files.retain(|k, _| visited_files.contains(k));
         dirty |= state.files.len() != before;
-        dirty |= claimed.len() != state.current.len()
-            || claimed.keys().any(|k| !state.current.contains_key(k));
+        dirty |= std::mem::take(&mut state.changed);
         if !dirty && self.is_ready() {
             stats.entities = state.current.len();
             stats.elapsed = started.elapsed();
             return Ok(stats);
         }
+        // Something changed: claim every entity in walk order (first claim wins).
+        for step in steps {
+            match step {
+                Step::Root(entity, origin) => {
+                    let key = entity.key.clone();
+                    claim(
+                        &mut claims,
+                        &mut claimed,
+                        &mut parent_errors,
+                        entity,
+                        (&origin, &origin, &key),
+                    );
+                }
+                Step::File(file_key, parent, origin) => {
+                    // Bodies move out of the cache: it keeps only what later rounds compare.
+                    let entities: Vec<Emitted> = state
+                        .files
+                        .get_mut(&file_key)
+                        .map(|fs| {
+                            fs.entities
+                                .iter_mut()
+                                .map(|e| {
+                                    let body = e.body.take();
+                                    Emitted { body, ..e.clone() }
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    for e in entities {
+                        claim(
+                            &mut claims,
+                            &mut claimed,
+                            &mut parent_errors,
+                            e,
+                            (&origin, &file_key, &parent),
+                        );
+                    }
+                }
+            }
+        }
 
+        let walked = started.elapsed();
         // 2. Orphans: entities nobody emits any more, from a location that still exists.
         let origins: HashSet<String> = roots.iter().map(|r| r.spec.key()).collect();
         if self.settings.orphan_strategy == OrphanStrategy::Keep {
@@ -317,7 +465,7 @@ impl Catalog {
                                 doc_index: 0,
                                 line: 0,
                                 hash: process::hash_json(&body),
-                                body: Some(body),
+                                body: Some(stitch::Processed::new(&body)),
                                 outgoing: outgoing
                                     .into_iter()
                                     .map(|(t, r)| (t, r.to_string()))
@@ -355,7 +503,7 @@ impl Catalog {
 
         // 4. Stitch what changed; keep what did not.
         let mut next: HashMap<String, Current> = HashMap::with_capacity(claims.len());
-        let mut upserts: Vec<(Arc<Stitched>, Entity, [u8; 20])> = Vec::new();
+        let mut upserts: Vec<(Arc<Stitched>, [u8; 20])> = Vec::new();
         for c in claims {
             let key = c.emitted.key.clone();
             let empty = Vec::new();
@@ -385,7 +533,7 @@ impl Catalog {
                     .get(&key)
                     .and_then(|cur| stitch::unstitch(&cur.stitched.body))
                 {
-                    Some(b) => b,
+                    Some(b) => stitch::Processed::new(&b),
                     None => continue,
                 },
             };
@@ -394,17 +542,17 @@ impl Catalog {
                 .get(&key)
                 .map(|c| c.stitched.uid.clone())
                 .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-            let (final_entity, etag) = stitch::stitch(body, relations, &errors, c.orphan, &uid);
+            // The stitch input hash changes exactly when the final entity does: it is the etag.
+            let etag = stitch::hex(&input_hash);
+            let text = stitch::stitch_text(&body, relations, &errors, c.orphan, &uid, &etag);
             let stitched = Arc::new(Stitched {
                 entity_ref: c.emitted.entity_ref.clone(),
                 key: key.clone(),
                 uid,
                 etag,
-                body: serde_json::to_string(&final_entity)
-                    .expect("JSON serialises")
-                    .into_boxed_str(),
+                body: text.into_boxed_str(),
             });
-            upserts.push((stitched.clone(), final_entity, input_hash));
+            upserts.push((stitched.clone(), input_hash));
             next.insert(
                 key,
                 Current {
@@ -424,26 +572,27 @@ impl Catalog {
         stats.deleted = deletes.len();
         stats.entities = next.len();
 
+        let stitched_at = started.elapsed();
         // 5. Publish, then persist.
-        if !upserts.is_empty() || !deletes.is_empty() || !self.is_ready() {
-            let fresh: HashMap<&str, &Value> = HashMap::new();
-            let _ = fresh;
-            let bodies: HashMap<String, Value> = upserts
-                .iter()
-                .map(|(s, e, _)| (s.key.clone(), Value::Object(e.clone())))
-                .collect();
-            let items: Vec<(Arc<Stitched>, Option<&Value>)> = next
-                .values()
-                .map(|c| (c.stitched.clone(), bodies.get(&c.stitched.key)))
-                .collect();
+        // The snapshot loaded from the database is already right when nothing changed.
+        if !upserts.is_empty() || !deletes.is_empty() {
+            let items: Vec<(Arc<Stitched>, Option<&Value>)> =
+                next.values().map(|c| (c.stitched.clone(), None)).collect();
             self.snapshot.store(Arc::new(Snapshot::build(items)));
         }
         state.current = next;
+        // Processed bodies were needed for this round only; the snapshot holds the final ones.
+        for fs in state.files.values_mut() {
+            for e in &mut fs.entities {
+                e.body = None;
+            }
+        }
         self.ready.store(true, Ordering::Release);
+        let published = started.elapsed();
         let now = now_ms();
         let rows: Vec<EntityRow> = upserts
             .iter()
-            .map(|(s, _, h)| EntityRow {
+            .map(|(s, h)| EntityRow {
                 entity_ref: s.key.clone(),
                 uid: s.uid.clone(),
                 etag: s.etag.clone(),
@@ -456,7 +605,21 @@ impl Catalog {
         drop(upserts);
         self.db.apply_entity_changes(&rows, &deletes).await?;
         stats.elapsed = started.elapsed();
+        tracing::debug!(
+            walked_ms = walked.as_millis() as u64,
+            stitched_ms = (stitched_at - walked).as_millis() as u64,
+            published_ms = (published - stitched_at).as_millis() as u64,
+            persisted_ms = (stats.elapsed - published).as_millis() as u64,
+            "round phases"
+        );
         Ok(stats)
+    }
+
+    fn roots_changed(&self, state: &mut State, roots: &[Root]) -> bool {
+        let keys: Vec<String> = roots.iter().map(|r| r.spec.key()).collect();
+        let changed = keys != state.last_roots;
+        state.last_roots = keys;
+        changed
     }
 
     fn roots(&self, state: &State) -> Vec<Root> {
@@ -490,86 +653,70 @@ impl Catalog {
         }
     }
 
-    /// Re-reads one file if it changed (or is due, for URLs). Returns whether its output changed
-    /// and the read error to report, if any. On errors other than "gone", the last good entities
-    /// stay, carrying the error.
-    async fn refresh_file(
+    /// Reads and parses, in parallel, every file that changed since it was last read (URLs:
+    /// whose refresh interval passed), or that a refresh forced.
+    async fn load_due<'a>(
         &self,
         state: &mut State,
-        ctx: &Context<'_>,
-    ) -> (bool, Option<ProcessingError>) {
-        let key = ctx.location.key();
-        let forced = state.forced.remove(&key);
-        let entry = state.files.entry(key.clone()).or_default();
-        let is_url = ctx.location.kind == "url";
-        let sig = if is_url {
-            None
-        } else {
-            source::file_sig(std::path::Path::new(&ctx.location.target))
-        };
-        let due = if is_url {
-            entry
-                .fetched_at
-                .is_none_or(|t| t.elapsed() >= self.settings.url_refresh_interval)
-        } else {
-            sig.is_none() || entry.sig != sig
-        };
-        if !forced && !due && (entry.sig.is_some() || entry.fetched_at.is_some()) {
-            return (false, None);
-        }
-        let text = if is_url {
-            self.urls.read(&ctx.location.target).await
-        } else {
-            source::read_file(
-                std::path::Path::new(&ctx.location.target),
-                self.settings.max_file_bytes,
-            )
-        };
-        let entry = state.files.get_mut(&key).expect("inserted above");
-        entry.sig = sig;
-        entry.fetched_at = Some(Instant::now());
-        let text = match text {
-            Ok(t) => t,
-            Err(e) => {
-                let err = ProcessingError::new(e.name(), e.to_string());
-                if matches!(e, ReadError::NotFound(_)) {
-                    let had = !entry.entities.is_empty();
-                    entry.entities.clear();
-                    entry.failures.clear();
-                    return (had, Some(err));
-                }
-                let err = err.at(&ctx.location.target, 1, 1);
-                for e in &mut entry.entities {
-                    e.errors = vec![err.clone()];
-                }
-                return (true, Some(err));
-            }
-        };
-        let output = process::process_file(ctx, &text).await;
-        let previous = std::mem::take(&mut entry.entities);
-        let mut entities = output.entities;
-        // A document that failed keeps its entity's last good version, with the error attached.
-        for f in &output.failures {
-            let keep = previous.iter().find(|p| match &f.key {
-                Some(k) => &p.key == k,
-                None => p.doc_index == f.doc_index,
-            });
-            if let Some(p) = keep
-                && !entities.iter().any(|e| e.key == p.key)
-            {
-                let mut kept = p.clone();
-                kept.body = None;
-                kept.errors = vec![f.error.clone()];
-                entities.push(kept);
+        files: impl Iterator<Item = &'a LocationSpec>,
+        (origin, rules, root_dir): (&str, &[Rule], Option<&std::path::Path>),
+    ) -> HashMap<String, Loaded> {
+        let mut due: Vec<(&LocationSpec, Option<FileSig>)> = Vec::new();
+        for file in files {
+            let key = file.key();
+            let forced = state.forced.remove(&key);
+            let entry = state.files.get(&key);
+            let (is_due, sig) = if file.kind == "url" {
+                let stale = entry
+                    .and_then(|e| e.fetched_at)
+                    .is_none_or(|t| t.elapsed() >= self.settings.url_refresh_interval);
+                (stale, None)
+            } else {
+                let sig = source::file_sig(std::path::Path::new(&file.target));
+                (
+                    sig.is_none() || entry.is_none_or(|e| e.sig != sig || e.fetched_at.is_none()),
+                    sig,
+                )
+            };
+            if forced || is_due {
+                due.push((file, sig));
             }
         }
-        entities.sort_by_key(|e| e.doc_index);
-        let fresh: Vec<Emitted> = entities.clone();
-        // Bodies are needed for this round only; the cache keeps the rest.
-        let entry = state.files.get_mut(&key).expect("inserted above");
-        entry.entities = fresh;
-        entry.failures = output.failures;
-        (true, None)
+        let mut texts: Vec<(&LocationSpec, Option<FileSig>, Result<String, ReadError>)> =
+            Vec::with_capacity(due.len());
+        for (file, sig) in due {
+            let text = if file.kind == "url" {
+                self.urls.read(&file.target).await
+            } else {
+                source::read_file(
+                    std::path::Path::new(&file.target),
+                    self.settings.max_file_bytes,
+                )
+            };
+            texts.push((file, sig, text));
+        }
+        let handle = tokio::runtime::Handle::current();
+        let multi = handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread;
+        let process =
+            |(file, sig, text): (&LocationSpec, Option<FileSig>, Result<String, ReadError>)| {
+                let ctx = Context {
+                    settings: &self.settings,
+                    urls: &self.urls,
+                    location: file,
+                    origin,
+                    rules,
+                    root_dir,
+                    runtime: multi.then_some(&handle),
+                };
+                let result = text.map(|t| process::process_file(&ctx, &t));
+                (file.key(), Loaded { sig, result })
+            };
+        // Parsing and processing are CPU work: give them every core, off the async workers.
+        if multi {
+            tokio::task::block_in_place(|| in_parallel(texts, process))
+        } else {
+            in_parallel(texts, process)
+        }
     }
 
     /// Wakes the engine for an immediate round.
@@ -666,7 +813,10 @@ impl Catalog {
     async fn preview(&self, spec: &LocationSpec) -> Result<Vec<Value>, CatalogError> {
         let origin = spec.key();
         let mut out = vec![Value::Object(
-            root_location_entity(spec).body.expect("synthetic body"),
+            root_location_entity(spec)
+                .body
+                .expect("synthetic body")
+                .to_entity(),
         )];
         let mut queue = VecDeque::from([spec.clone()]);
         let mut seen = HashSet::new();
@@ -691,6 +841,8 @@ impl Catalog {
                     ReadError::NotFound(m) => CatalogError::NotFound(m),
                     other => CatalogError::Input(other.to_string()),
                 })?;
+                let handle = tokio::runtime::Handle::current();
+                let multi = handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread;
                 let ctx = Context {
                     settings: &self.settings,
                     urls: &self.urls,
@@ -698,8 +850,13 @@ impl Catalog {
                     origin: &origin,
                     rules: &[],
                     root_dir: root_dir.as_deref(),
+                    runtime: multi.then_some(&handle),
                 };
-                let output = process::process_file(&ctx, &text).await;
+                let output = if multi {
+                    tokio::task::block_in_place(|| process::process_file(&ctx, &text))
+                } else {
+                    process::process_file(&ctx, &text)
+                };
                 if let Some(f) = output.failures.first() {
                     return Err(CatalogError::Input(format!(
                         "{}: {}",
@@ -708,7 +865,7 @@ impl Catalog {
                 }
                 for e in output.entities {
                     queue.extend(e.children.iter().cloned());
-                    out.extend(e.body.map(Value::Object));
+                    out.extend(e.body.map(|p| Value::Object(p.to_entity())));
                 }
             }
         }
@@ -787,6 +944,7 @@ impl Catalog {
             .clone();
         let mut state = self.state.lock().await;
         state.current.remove(&s.key);
+        state.changed = true;
         let items: Vec<(Arc<Stitched>, Option<&Value>)> = state
             .current
             .values()
@@ -932,7 +1090,7 @@ fn root_location_entity(spec: &LocationSpec) -> Emitted {
         doc_index: 0,
         line: 0,
         hash: process::hash_json(&body),
-        body: Some(body),
+        body: Some(stitch::Processed::new(&body)),
         outgoing: vec![],
         errors: vec![],
         children: vec![],

@@ -10,6 +10,7 @@ use sha1::{Digest, Sha1};
 
 use crate::settings::{CatalogSettings, LocationSpec, Rule};
 use crate::source::{self, UrlReader};
+use crate::stitch::Processed;
 
 pub const ANNOTATION_LOCATION: &str = "backstage.io/managed-by-location";
 pub const ANNOTATION_ORIGIN_LOCATION: &str = "backstage.io/managed-by-origin-location";
@@ -58,7 +59,7 @@ pub struct Emitted {
     pub entity_ref: String,
     pub doc_index: usize,
     pub line: usize,
-    pub body: Option<Entity>,
+    pub body: Option<Processed>,
     /// Hash of the processed body: equal hashes mean nothing in the file changed for it.
     pub hash: [u8; 20],
     pub outgoing: Vec<(&'static str, String)>,
@@ -93,12 +94,20 @@ pub struct Context<'a> {
     pub rules: &'a [Rule],
     /// Directory that `$text`-style references from files may not escape.
     pub root_dir: Option<&'a Path>,
+    /// Runs URL reads for `$text`-style references; `None` where blocking on the runtime is not
+    /// possible (a current-thread runtime), and such references then fail with a clear error.
+    pub runtime: Option<&'a tokio::runtime::Handle>,
 }
 
-pub async fn process_file(ctx: &Context<'_>, text: &str) -> FileOutput {
+pub fn process_file(ctx: &Context<'_>, text: &str) -> FileOutput {
+    process_documents(ctx, text, yaml::parse_documents(text))
+}
+
+/// Like [`process_file`], for documents parsed beforehand (the engine parses files in parallel).
+pub fn process_documents(ctx: &Context<'_>, text: &str, docs: Vec<yaml::Document>) -> FileOutput {
     let mut out = FileOutput::default();
     let file = ctx.location.target.as_str();
-    for doc in yaml::parse_documents(text) {
+    for doc in docs {
         let value = match doc.result {
             Ok(Value::Null) => continue,
             Ok(v) => v,
@@ -112,7 +121,7 @@ pub async fn process_file(ctx: &Context<'_>, text: &str) -> FileOutput {
                 continue;
             }
         };
-        match process_document(ctx, text, doc.index, doc.line, value).await {
+        match process_document(ctx, text, doc.index, doc.line, value) {
             Ok(e) => out.entities.push(e),
             Err(f) => out.failures.push(f),
         }
@@ -120,7 +129,7 @@ pub async fn process_file(ctx: &Context<'_>, text: &str) -> FileOutput {
     out
 }
 
-async fn process_document(
+fn process_document(
     ctx: &Context<'_>,
     text: &str,
     doc_index: usize,
@@ -150,17 +159,7 @@ async fn process_document(
     };
     let named_key = loose_ref(&entity).map(|r| r.key());
 
-    if let Err((path, message)) = substitute(
-        ctx,
-        &mut Value::Object(std::mem::take(&mut entity)),
-        String::new(),
-    )
-    .await
-    .map(|v| {
-        if let Value::Object(m) = v {
-            entity = m;
-        }
-    }) {
+    if let Err((path, message)) = substitute(ctx, &mut entity) {
         return Err(fail(named_key, &path, "InputError", message));
     }
 
@@ -202,13 +201,15 @@ async fn process_document(
     } else {
         vec![]
     };
+    let processed = Processed::new(&entity);
+    drop(entity);
     Ok(Emitted {
         key: me.key(),
         entity_ref: me.to_string(),
         doc_index,
         line,
-        hash: hash_json(&entity),
-        body: Some(entity),
+        hash: sha1_bytes(processed.json.as_bytes()),
+        body: Some(processed),
         outgoing: outgoing
             .into_iter()
             .map(|(t, r)| (t, r.to_string()))
@@ -307,53 +308,71 @@ fn location_targets(entity: &Entity, own: &LocationSpec) -> Vec<LocationSpec> {
         .collect()
 }
 
-/// Replaces `{$text: path}`, `{$json: path}` and `{$yaml: path}` objects with the referenced
-/// content. Returns the JSON path and message of the first failure.
-fn substitute<'a>(
-    ctx: &'a Context<'a>,
-    value: &'a mut Value,
-    path: String,
-) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Value, (String, String)>> + Send + 'a>>
-{
-    Box::pin(async move {
-        match value {
-            Value::Object(map) => {
-                if map.len() == 1 {
-                    let (k, v) = map.iter().next().expect("len is 1");
-                    if let (Some(which @ ("text" | "json" | "yaml")), Some(target)) =
-                        (k.strip_prefix('$'), v.as_str())
-                    {
-                        let text = read_reference(ctx, target)
-                            .await
-                            .map_err(|m| (path.clone(), m))?;
-                        return parse_reference(which, &text, target)
-                            .map_err(|m| (path.clone(), m));
-                    }
-                }
-                let mut out = serde_json::Map::with_capacity(map.len());
-                for (k, v) in map.iter_mut() {
-                    let child = if path.is_empty() {
-                        k.clone()
-                    } else {
-                        format!("{path}.{k}")
-                    };
-                    out.insert(k.clone(), substitute(ctx, v, child).await?);
-                }
-                Ok(Value::Object(out))
-            }
-            Value::Array(items) => {
-                let mut out = Vec::with_capacity(items.len());
-                for (i, v) in items.iter_mut().enumerate() {
-                    out.push(substitute(ctx, v, format!("{path}.{i}")).await?);
-                }
-                Ok(Value::Array(out))
-            }
-            other => Ok(std::mem::take(other)),
+/// Replaces `{$text: path}`, `{$json: path}` and `{$yaml: path}` objects, in place, with the
+/// referenced content. Returns the dotted path and message of the first failure.
+fn substitute(ctx: &Context<'_>, entity: &mut Entity) -> Result<(), (String, String)> {
+    let mut found = Vec::new();
+    for (k, v) in entity.iter() {
+        find_placeholders(v, &mut vec![k.clone()], &mut found);
+    }
+    for (path, which, target) in found {
+        let dotted = path.join(".");
+        let text = read_reference(ctx, &target).map_err(|m| (dotted.clone(), m))?;
+        let value = parse_reference(which, &text, &target).map_err(|m| (dotted.clone(), m))?;
+        let mut slot = entity.get_mut(&path[0]);
+        for seg in &path[1..] {
+            slot = match slot {
+                Some(Value::Object(m)) => m.get_mut(seg),
+                Some(Value::Array(a)) => seg.parse::<usize>().ok().and_then(|i| a.get_mut(i)),
+                _ => None,
+            };
         }
-    })
+        if let Some(slot) = slot {
+            *slot = value;
+        }
+    }
+    Ok(())
 }
 
-async fn read_reference(ctx: &Context<'_>, target: &str) -> Result<String, String> {
+/// Collects the path, kind and target of every placeholder object (most entities have none).
+fn find_placeholders(
+    v: &Value,
+    path: &mut Vec<String>,
+    out: &mut Vec<(Vec<String>, &'static str, String)>,
+) {
+    match v {
+        Value::Object(map) => {
+            if map.len() == 1 {
+                let (k, target) = map.iter().next().expect("len is 1");
+                let which = match k.as_str() {
+                    "$text" => Some("text"),
+                    "$json" => Some("json"),
+                    "$yaml" => Some("yaml"),
+                    _ => None,
+                };
+                if let (Some(which), Some(target)) = (which, target.as_str()) {
+                    out.push((path.clone(), which, target.to_owned()));
+                    return;
+                }
+            }
+            for (k, child) in map {
+                path.push(k.clone());
+                find_placeholders(child, path, out);
+                path.pop();
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                path.push(i.to_string());
+                find_placeholders(child, path, out);
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+fn read_reference(ctx: &Context<'_>, target: &str) -> Result<String, String> {
     let resolved = source::resolve(ctx.location, &ctx.location.kind, target);
     match resolved.kind.as_str() {
         "file" => {
@@ -368,11 +387,12 @@ async fn read_reference(ctx: &Context<'_>, target: &str) -> Result<String, Strin
             }
             source::read_file(path, ctx.settings.max_file_bytes).map_err(|e| e.to_string())
         }
-        _ => ctx
-            .urls
-            .read(&resolved.target)
-            .await
-            .map_err(|e| e.to_string()),
+        _ => match ctx.runtime {
+            Some(rt) => rt
+                .block_on(ctx.urls.read(&resolved.target))
+                .map_err(|e| e.to_string()),
+            None => Err(format!("{target}: URL references cannot be read here")),
+        },
     }
 }
 
@@ -392,6 +412,10 @@ fn parse_reference(which: &str, text: &str, target: &str) -> Result<Value, Strin
             None => Ok(Value::Null),
         },
     }
+}
+
+pub fn sha1_bytes(bytes: &[u8]) -> [u8; 20] {
+    Sha1::digest(bytes).into()
 }
 
 pub fn hash_json(entity: &Entity) -> [u8; 20] {

@@ -9,6 +9,105 @@ use crate::process::{ANNOTATION_ORPHAN, ProcessingError};
 
 pub const STATUS_TYPE: &str = "backstage.io/catalog-processing";
 
+/// A processed entity kept as JSON text, with the position where its `metadata` object closes,
+/// so stitching can splice in uid, etag, relations and status without parsing it again. Text is
+/// about a fifth of the memory of a parsed value, which matters while a whole catalog is in flight.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Processed {
+    pub json: String,
+    /// Byte offset of the `}` closing `metadata`.
+    meta_end: usize,
+    /// Whether the entity has a `status` of its own (rare), which stitching must merge into.
+    has_status: bool,
+}
+
+impl Processed {
+    pub fn new(entity: &Entity) -> Self {
+        let mut json = String::with_capacity(1024);
+        let mut meta_end = 0;
+        json.push('{');
+        for (i, (k, v)) in entity.iter().enumerate() {
+            if i > 0 {
+                json.push(',');
+            }
+            json.push_str(&serde_json::to_string(k).expect("strings serialise"));
+            json.push(':');
+            json.push_str(&serde_json::to_string(v).expect("JSON values serialise"));
+            if k == "metadata" && v.is_object() {
+                meta_end = json.len() - 1;
+            }
+        }
+        json.push('}');
+        Self {
+            json,
+            meta_end,
+            has_status: entity.contains_key("status"),
+        }
+    }
+
+    pub fn to_entity(&self) -> Entity {
+        match serde_json::from_str(&self.json) {
+            Ok(Value::Object(m)) => m,
+            _ => Entity::new(),
+        }
+    }
+}
+
+/// The final entity as JSON text. The common case is pure splicing; orphans and entities with a
+/// status of their own take the parsed path.
+pub fn stitch_text(
+    p: &Processed,
+    relations: &[(&str, String)],
+    errors: &[ProcessingError],
+    orphan: bool,
+    uid: &str,
+    etag: &str,
+) -> String {
+    if orphan || p.has_status || p.meta_end == 0 {
+        let (mut entity, _) = stitch(p.to_entity(), relations, errors, orphan, uid);
+        if let Some(meta) = entity.get_mut("metadata").and_then(Value::as_object_mut) {
+            meta.insert("etag".into(), json!(etag));
+        }
+        return serde_json::to_string(&entity).expect("JSON serialises");
+    }
+    let mut out = String::with_capacity(p.json.len() + 128 + relations.len() * 64);
+    let meta = &p.json[..p.meta_end];
+    out.push_str(meta);
+    if !meta.ends_with('{') {
+        out.push(',');
+    }
+    out.push_str("\"uid\":");
+    out.push_str(&serde_json::to_string(uid).expect("strings serialise"));
+    out.push_str(",\"etag\":");
+    out.push_str(&serde_json::to_string(etag).expect("strings serialise"));
+    out.push_str(&p.json[p.meta_end..p.json.len() - 1]);
+    out.push_str(",\"relations\":[");
+    for (i, (t, r)) in relations.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str("{\"type\":");
+        out.push_str(&serde_json::to_string(t).expect("strings serialise"));
+        out.push_str(",\"targetRef\":");
+        out.push_str(&serde_json::to_string(r).expect("strings serialise"));
+        out.push('}');
+    }
+    out.push(']');
+    if !errors.is_empty() {
+        out.push_str(",\"status\":");
+        out.push_str(&json!({"items": status_items(errors)}).to_string());
+    }
+    out.push('}');
+    out
+}
+
+fn status_items(errors: &[ProcessingError]) -> Vec<Value> {
+    errors
+        .iter()
+        .map(|e| json!({"type": STATUS_TYPE, "level": "error", "message": format!("{}: {}", e.name, e.message), "error": e}))
+        .collect()
+}
+
 /// Everything that decides the final entity besides uid: if this hash is unchanged, so is the entity.
 pub fn input_hash(
     processed: &[u8; 20],
@@ -56,10 +155,7 @@ pub fn stitch(
         ),
     );
     if !errors.is_empty() {
-        let items: Vec<Value> = errors
-            .iter()
-            .map(|e| json!({"type": STATUS_TYPE, "level": "error", "message": format!("{}: {}", e.name, e.message), "error": e}))
-            .collect();
+        let items = status_items(errors);
         let status = entity.entry("status").or_insert_with(|| json!({}));
         if let Some(status) = status.as_object_mut() {
             let list = status.entry("items").or_insert_with(|| json!([]));
@@ -132,6 +228,35 @@ mod tests {
         assert_eq!(fin["status"]["items"][0]["message"], "InputError: bad");
         let back = unstitch(&serde_json::to_string(&fin).unwrap()).unwrap();
         assert_eq!(back, e);
+    }
+
+    #[test]
+    fn spliced_text_equals_the_parsed_stitch() {
+        let Value::Object(e) = json!({"apiVersion": "backstage.io/v1alpha1", "kind": "Component",
+            "metadata": {"name": "a", "tags": ["x"]}, "spec": {"owner": "t\"q"}})
+        else {
+            unreachable!()
+        };
+        let rels = vec![
+            ("ownedBy", "group:default/t\"q".to_string()),
+            ("partOf", "system:default/s".to_string()),
+        ];
+        let errs = vec![ProcessingError::new("InputError", "bad").at("/f.yaml", 3, 4)];
+        for errors in [&errs[..], &[]] {
+            let text = stitch_text(&Processed::new(&e), &rels, errors, false, "u-1", "tag");
+            let spliced: Value = serde_json::from_str(&text).unwrap();
+            let (mut parsed, _) = stitch(e.clone(), &rels, errors, false, "u-1");
+            parsed["metadata"]["etag"] = json!("tag");
+            assert_eq!(spliced, Value::Object(parsed));
+        }
+        let Value::Object(empty_meta) = json!({"kind": "X", "metadata": {}}) else {
+            unreachable!()
+        };
+        let text = stitch_text(&Processed::new(&empty_meta), &[], &[], false, "u", "e");
+        assert_eq!(
+            serde_json::from_str::<Value>(&text).unwrap()["metadata"],
+            json!({"uid": "u", "etag": "e"})
+        );
     }
 
     #[test]

@@ -10,6 +10,11 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+// Ingestion allocates and frees millions of small strings and maps; mimalloc is markedly faster
+// at that than glibc's allocator and hands freed memory back to the system after a round.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "stagedoor",
@@ -109,6 +114,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("opening database {}", config::redact_url(&config.db)))?;
     let catalog = catalog::Catalog::open(config.catalog.clone(), db).await?;
     tokio::spawn(Arc::clone(&catalog).run());
+
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;

@@ -539,6 +539,14 @@ pub async fn add_location(
     let dry_run = params::one(&pairs, "dryRun").is_some_and(|v| v == "true");
     let body = json_body(&body).map_err(err)?;
     let spec = location_spec(&body).map_err(err)?;
+    if spec.kind != "url" {
+        // A client must not be able to make the server read its own files: file locations
+        // belong in configuration (Backstage's default rules refuse them here too).
+        return Err(err(ApiError::input(format!(
+            "Location type {:?} cannot be registered through the API; use url, or add it to catalog.locations",
+            spec.kind
+        ))));
+    }
     let (row, entities, _) = s
         .catalog
         .add_location(spec.clone(), dry_run)
