@@ -85,6 +85,9 @@ enum Step {
     File(String, String, String),
 }
 
+/// One step of an ancestry chain: an entity and the refs of the Location entities that led to it.
+pub type Ancestor = (Arc<Stitched>, Vec<String>);
+
 /// Counts from the last round, for logs and the benchmark.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RoundStats {
@@ -451,8 +454,11 @@ impl Catalog {
         let origins: HashSet<String> = roots.iter().map(|r| r.spec.key()).collect();
         if self.settings.orphan_strategy == OrphanStrategy::Keep {
             for (key, cur) in &state.current {
-                if !claimed.contains_key(key) && origins.contains(&cur.origin) {
-                    if let Some(body) = stitch::unstitch(&cur.stitched.body) {
+                if !claimed.contains_key(key)
+                    && origins.contains(&cur.origin)
+                    && let Some(body) = stitch::unstitch(&cur.stitched.body)
+                {
+                    {
                         let me = process::loose_ref(&body);
                         let (outgoing, _) = me
                             .as_ref()
@@ -965,7 +971,7 @@ impl Catalog {
     }
 
     /// The chain of entities that led to this one: its Location entities up to the root.
-    pub fn ancestry(&self, key: &str) -> Result<Vec<(Arc<Stitched>, Vec<String>)>, CatalogError> {
+    pub fn ancestry(&self, key: &str) -> Result<Vec<Ancestor>, CatalogError> {
         let snap = self.snapshot();
         let mut out = Vec::new();
         let mut next = Some(key.to_lowercase());

@@ -123,7 +123,7 @@ pub fn process_documents(ctx: &Context<'_>, text: &str, docs: Vec<yaml::Document
         };
         match process_document(ctx, text, doc.index, doc.line, value) {
             Ok(e) => out.entities.push(e),
-            Err(f) => out.failures.push(f),
+            Err(f) => out.failures.push(*f),
         }
     }
     out
@@ -135,7 +135,7 @@ fn process_document(
     doc_index: usize,
     line: usize,
     value: Value,
-) -> Result<Emitted, Failure> {
+) -> Result<Emitted, Box<Failure>> {
     let file = ctx.location.target.as_str();
     let fail = |key: Option<String>, path: &str, name: &str, message: String| {
         let (l, c) = if path.is_empty() {
@@ -143,11 +143,11 @@ fn process_document(
         } else {
             yaml::locate(text, line, path)
         };
-        Failure {
+        Box::new(Failure {
             doc_index,
             key,
             error: ProcessingError::new(name, message).at(file, l, c),
-        }
+        })
     };
     let Value::Object(mut entity) = value else {
         return Err(fail(
@@ -167,7 +167,7 @@ fn process_document(
 
     let problems = problems(&entity);
     if let Some(p) = problems.first() {
-        let all: Vec<String> = problems.iter().map(|p| describe(p)).collect();
+        let all: Vec<String> = problems.iter().map(describe).collect();
         let subject = named_key.clone().unwrap_or_else(|| "entity".into());
         return Err(fail(
             named_key,

@@ -241,7 +241,7 @@ mod tests {
             ("ownedBy", "group:default/t\"q".to_string()),
             ("partOf", "system:default/s".to_string()),
         ];
-        let errs = vec![ProcessingError::new("InputError", "bad").at("/f.yaml", 3, 4)];
+        let errs = [ProcessingError::new("InputError", "bad").at("/f.yaml", 3, 4)];
         for errors in [&errs[..], &[]] {
             let text = stitch_text(&Processed::new(&e), &rels, errors, false, "u-1", "tag");
             let spliced: Value = serde_json::from_str(&text).unwrap();

@@ -11,7 +11,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub name: &'static str,
     pub message: String,
-    pub request: Option<(Method, Uri)>,
+    /// Boxed: errors travel through every handler's `Result`, so they are kept small.
+    pub request: Option<Box<(Method, Uri)>>,
 }
 
 impl ApiError {
@@ -31,7 +32,7 @@ impl ApiError {
     }
     /// Attaches the request so the envelope can echo it.
     pub fn on(mut self, method: &Method, uri: &Uri) -> Self {
-        self.request = Some((method.clone(), uri.clone()));
+        self.request = Some(Box::new((method.clone(), uri.clone())));
         self
     }
 }
@@ -58,7 +59,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (method, url) = self
             .request
-            .map(|(m, u)| (m.to_string(), u.to_string()))
+            .map(|r| (r.0.to_string(), r.1.to_string()))
             .unwrap_or_default();
         let body = json!({
             "error": {"name": self.name, "message": self.message},
