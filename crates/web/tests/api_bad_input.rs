@@ -1,0 +1,264 @@
+//! The catalog API against bad input, over real HTTP: every failure is a Backstage error
+//! envelope with the right status, and nothing else is lost.
+
+use std::sync::Arc;
+
+use catalog::settings::{CatalogSettings, LocationSpec};
+use serde_json::{Value, json};
+
+async fn start(dir: &std::path::Path) -> (String, Arc<catalog::Catalog>) {
+    std::fs::write(
+        dir.join("catalog-info.yaml"),
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: keeper\nspec:\n  type: service\n  lifecycle: production\n  owner: team-a\n",
+    )
+    .unwrap();
+    let settings = CatalogSettings {
+        locations: vec![(
+            LocationSpec::new("file", &dir.join("catalog-info.yaml").to_string_lossy()),
+            vec![],
+        )],
+        ..Default::default()
+    };
+    let db = store::Db::connect("sqlite::memory:").await.unwrap();
+    let catalog = catalog::Catalog::open(settings, db).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let state = web::AppState {
+        catalog: catalog.clone(),
+    };
+    tokio::spawn(web::serve(listener, state, std::future::pending()));
+    (base, catalog)
+}
+
+async fn envelope(resp: reqwest::Response, status: u16, name: &str) -> Value {
+    assert_eq!(resp.status().as_u16(), status);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["name"], name, "{body}");
+    assert_eq!(body["response"]["statusCode"], status);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty())
+    );
+    body
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_requests_get_clear_errors_and_lose_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (base, catalog) = start(dir.path()).await;
+    let http = reqwest::Client::new();
+
+    // Not ready until the first round; then ready.
+    assert_eq!(
+        http.get(format!("{base}/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        503
+    );
+    catalog.round().await.unwrap();
+    assert_eq!(
+        http.get(format!("{base}/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        http.get(format!("{base}/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    let body = envelope(
+        http.get(format!("{base}/api/catalog/no-such-endpoint"))
+            .send()
+            .await
+            .unwrap(),
+        404,
+        "NotFoundError",
+    )
+    .await;
+    assert_eq!(body["request"]["url"], "/no-such-endpoint");
+
+    let huge = format!("kind={}", "x,".repeat(10_000));
+    envelope(
+        http.get(format!("{base}/api/catalog/entities"))
+            .query(&[("filter", huge)])
+            .send()
+            .await
+            .unwrap(),
+        400,
+        "InputError",
+    )
+    .await;
+    let many: Vec<(&str, String)> = (0..500).map(|i| ("filter", format!("kind=k{i}"))).collect();
+    envelope(
+        http.get(format!("{base}/api/catalog/entities"))
+            .query(&many)
+            .send()
+            .await
+            .unwrap(),
+        400,
+        "InputError",
+    )
+    .await;
+    envelope(
+        http.get(format!("{base}/api/catalog/entities?limit=0"))
+            .send()
+            .await
+            .unwrap(),
+        400,
+        "InputError",
+    )
+    .await;
+    envelope(
+        http.get(format!("{base}/api/catalog/entities?limit=abc"))
+            .send()
+            .await
+            .unwrap(),
+        400,
+        "InputError",
+    )
+    .await;
+    envelope(
+        http.get(format!(
+            "{base}/api/catalog/entities/by-query?cursor=not-a-cursor"
+        ))
+        .send()
+        .await
+        .unwrap(),
+        400,
+        "InputError",
+    )
+    .await;
+    envelope(
+        http.get(format!("{base}/api/catalog/entities?after=%%%"))
+            .send()
+            .await
+            .unwrap(),
+        400,
+        "InputError",
+    )
+    .await;
+
+    let post = |path: &str, body: &'static str| {
+        http.post(format!("{base}/api/catalog{path}"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    envelope(
+        post("/entities/by-refs", "{not json").await.unwrap(),
+        400,
+        "InputError",
+    )
+    .await;
+    envelope(
+        post("/entities/by-refs", "{\"entityRefs\": 5}")
+            .await
+            .unwrap(),
+        400,
+        "InputError",
+    )
+    .await;
+    envelope(
+        post("/entities/by-query", "{\"query\": [1]}")
+            .await
+            .unwrap(),
+        400,
+        "InputError",
+    )
+    .await;
+    envelope(
+        post(
+            "/locations",
+            "{\"type\": \"file\", \"target\": \"/etc/passwd\"}",
+        )
+        .await
+        .unwrap(),
+        400,
+        "InputError",
+    )
+    .await;
+    envelope(
+        post("/refresh", "{\"entityRef\": \"component:default/ghost\"}")
+            .await
+            .unwrap(),
+        404,
+        "NotFoundError",
+    )
+    .await;
+    let big = "x".repeat(2 * 1024 * 1024);
+    let resp = http
+        .post(format!("{base}/api/catalog/entities/by-refs"))
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 413);
+
+    let invalid = json!({"entity": {"apiVersion": "backstage.io/v1alpha1", "kind": "Component", "metadata": {"name": "bad name!"}, "spec": {}}, "location": "url:https://x"});
+    let resp = http
+        .post(format!("{base}/api/catalog/validate-entity"))
+        .json(&invalid)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let body: Value = resp.json().await.unwrap();
+    assert!(
+        body["errors"].as_array().is_some_and(|e| !e.is_empty()),
+        "{body}"
+    );
+
+    // After all of that, the catalog still serves what it had.
+    let keeper: Value = http
+        .get(format!(
+            "{base}/api/catalog/entities/by-name/component/default/keeper"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(keeper["metadata"]["name"], "keeper");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_edit_is_served_within_two_seconds() {
+    let dir = tempfile::tempdir().unwrap();
+    let (base, catalog) = start(dir.path()).await;
+    tokio::spawn(catalog.clone().run());
+    let http = reqwest::Client::new();
+    let url = format!("{base}/api/catalog/entities/by-name/component/default/keeper");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while http.get(&url).send().await.unwrap().status() != 200 {
+        assert!(std::time::Instant::now() < deadline, "never ingested");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let path = dir.path().join("catalog-info.yaml");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("owner: team-a", "owner: team-b");
+    std::fs::write(&path, text).unwrap();
+    let edited = std::time::Instant::now();
+    loop {
+        let e: Value = http.get(&url).send().await.unwrap().json().await.unwrap();
+        if e["spec"]["owner"] == "team-b" {
+            break;
+        }
+        assert!(
+            edited.elapsed() < std::time::Duration::from_secs(2),
+            "edit not visible after 2 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
