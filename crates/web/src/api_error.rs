@@ -1,18 +1,22 @@
 //! API errors in Backstage's envelope: `{error: {name, message}, request: {method, url}, response: {statusCode}}`.
+//!
+//! Handlers return an [`ApiError`]; the [`echo_request`] middleware fills in the request part, so
+//! no handler has to carry its method and URL around just for errors.
 
-use axum::http::{Method, StatusCode, Uri};
+use axum::Json;
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use catalog::CatalogError;
-use serde_json::json;
+use serde_json::{Value, json};
 
 /// An error the catalog API answers with; `name` is Backstage's error class name.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ApiError {
     pub status: StatusCode,
     pub name: &'static str,
     pub message: String,
-    /// Boxed: errors travel through every handler's `Result`, so they are kept small.
-    pub request: Option<Box<(Method, Uri)>>,
 }
 
 impl ApiError {
@@ -21,7 +25,6 @@ impl ApiError {
             status,
             name,
             message: message.into(),
-            request: None,
         }
     }
     pub fn input(message: impl Into<String>) -> Self {
@@ -30,10 +33,13 @@ impl ApiError {
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "NotFoundError", message)
     }
-    /// Attaches the request so the envelope can echo it.
-    pub fn on(mut self, method: &Method, uri: &Uri) -> Self {
-        self.request = Some(Box::new((method.clone(), uri.clone())));
-        self
+
+    fn envelope(&self, method: &str, url: &str) -> Value {
+        json!({
+            "error": {"name": self.name, "message": self.message},
+            "request": {"method": method, "url": url},
+            "response": {"statusCode": self.status.as_u16()},
+        })
     }
 }
 
@@ -57,15 +63,21 @@ impl From<CatalogError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (method, url) = self
-            .request
-            .map(|r| (r.0.to_string(), r.1.to_string()))
-            .unwrap_or_default();
-        let body = json!({
-            "error": {"name": self.name, "message": self.message},
-            "request": {"method": method, "url": url},
-            "response": {"statusCode": self.status.as_u16()},
-        });
-        (self.status, axum::Json(body)).into_response()
+        let mut response = (self.status, Json(self.envelope("", ""))).into_response();
+        // Kept for `echo_request`, which knows the request this answers.
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+/// Middleware that writes the request's method and URL (relative to where the router is
+/// mounted, as Backstage reports it) into every error envelope.
+pub async fn echo_request(request: Request, next: Next) -> Response {
+    let method = request.method().to_string();
+    let url = request.uri().to_string();
+    let mut response = next.run(request).await;
+    match response.extensions_mut().remove::<ApiError>() {
+        Some(e) => (e.status, Json(e.envelope(&method, &url))).into_response(),
+        None => response,
     }
 }

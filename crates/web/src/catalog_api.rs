@@ -113,14 +113,13 @@ fn limit_of(v: Option<usize>) -> Result<Option<usize>, ApiError> {
     }
 }
 
-pub async fn list_entities(State(s): State<AppState>, method: Method, uri: Uri) -> ApiResult {
-    let err = |e: ApiError| e.on(&method, &uri);
-    let input = |m: String| err(ApiError::input(m));
+pub async fn list_entities(State(s): State<AppState>, uri: Uri) -> ApiResult {
+    let input = |m: String| ApiError::input(m);
     let pairs = params::pairs(uri.query());
-    let filter = parse_filter(&pairs).map_err(err)?;
+    let filter = parse_filter(&pairs)?;
     let fields = params::comma_list(&pairs, "fields");
-    let order = parse_order(&pairs).map_err(err)?;
-    let mut limit = limit_of(params::number(&pairs, "limit").map_err(input)?).map_err(err)?;
+    let order = parse_order(&pairs)?;
+    let mut limit = limit_of(params::number(&pairs, "limit").map_err(input)?)?;
     let mut offset = params::number(&pairs, "offset").map_err(input)?;
     let after = params::one(&pairs, "after");
     if after == Some("") {
@@ -179,61 +178,52 @@ fn page_response(page: query::QueryPage, fields: &[String]) -> Response {
     json_response(StatusCode::OK, body)
 }
 
-pub async fn query_entities_get(State(s): State<AppState>, method: Method, uri: Uri) -> ApiResult {
-    let err = |e: ApiError| e.on(&method, &uri);
+pub async fn query_entities_get(State(s): State<AppState>, uri: Uri) -> ApiResult {
     let pairs = params::pairs(uri.query());
     let fields = params::comma_list(&pairs, "fields");
-    let limit = limit_of(params::number(&pairs, "limit").map_err(|m| err(ApiError::input(m)))?)
-        .map_err(err)?;
+    let limit = limit_of(params::number(&pairs, "limit").map_err(|m| ApiError::input(m))?)?;
     let term = params::one(&pairs, "fullTextFilterTerm").map(str::to_owned);
     let req = QueryRequest {
-        filter: parse_filter(&pairs).map_err(err)?,
-        order: parse_order_field(&pairs).map_err(err)?,
+        filter: parse_filter(&pairs)?,
+        order: parse_order_field(&pairs)?,
         full_text: term.filter(|t| !t.trim().is_empty()).map(|term| FullText {
             term,
             fields: params::comma_list(&pairs, "fullTextFilterFields"),
         }),
         limit: limit.unwrap_or(query::DEFAULT_QUERY_LIMIT),
-        offset: params::number(&pairs, "offset").map_err(|m| err(ApiError::input(m)))?,
+        offset: params::number(&pairs, "offset").map_err(|m| ApiError::input(m))?,
         cursor: params::one(&pairs, "cursor").map(str::to_owned),
     };
     if req.cursor.as_deref() == Some("") {
-        return Err(err(ApiError::input("Cursor cannot be empty")));
+        return Err(ApiError::input("Cursor cannot be empty"));
     }
-    let page = query::query(&s.catalog.snapshot(), req)
-        .map_err(|e| err(ApiError::input(e.to_string())))?;
+    let page =
+        query::query(&s.catalog.snapshot(), req).map_err(|e| ApiError::input(e.to_string()))?;
     Ok(page_response(page, &fields))
 }
 
-pub async fn query_entities_post(
-    State(s): State<AppState>,
-    method: Method,
-    uri: Uri,
-    body: Bytes,
-) -> ApiResult {
-    let err = |e: ApiError| e.on(&method, &uri);
-    let body = json_body(&body).map_err(err)?;
+pub async fn query_entities_post(State(s): State<AppState>, body: Bytes) -> ApiResult {
+    let body = json_body(&body)?;
     let fields: Vec<String> = string_list(&body["fields"]);
     let limit = limit_of(
         body.get("limit")
             .and_then(Value::as_u64)
             .map(|n| n as usize),
-    )
-    .map_err(err)?;
+    )?;
     let cursor = body
         .get("cursor")
         .and_then(Value::as_str)
         .map(str::to_owned);
     if cursor.as_deref() == Some("") {
-        return Err(err(ApiError::input("Cursor cannot be empty")));
+        return Err(ApiError::input("Cursor cannot be empty"));
     }
     let filter = match body.get("query") {
         None | Some(Value::Null) => None,
         Some(q @ Value::Object(_)) => Some(
             filter::parse_predicate(q)
-                .map_err(|e| err(ApiError::input(format!("Invalid query: {e}"))))?,
+                .map_err(|e| ApiError::input(format!("Invalid query: {e}")))?,
         ),
-        Some(_) => return Err(err(ApiError::input("Query must be an object"))),
+        Some(_) => return Err(ApiError::input("Query must be an object")),
     };
     let mut order = Vec::new();
     for o in body
@@ -251,9 +241,9 @@ pub async fn query_entities_post(
             Some("asc") => false,
             Some("desc") => true,
             _ => {
-                return Err(err(ApiError::input(
+                return Err(ApiError::input(
                     "Invalid order field order, must be asc or desc",
-                )));
+                ));
             }
         };
         order.push(Order { field, descending });
@@ -283,8 +273,8 @@ pub async fn query_entities_post(
             .map(|n| n as usize),
         cursor,
     };
-    let page = query::query(&s.catalog.snapshot(), req)
-        .map_err(|e| err(ApiError::input(e.to_string())))?;
+    let page =
+        query::query(&s.catalog.snapshot(), req).map_err(|e| ApiError::input(e.to_string()))?;
     Ok(page_response(page, &fields))
 }
 
@@ -331,8 +321,6 @@ fn one_entity(s: Option<&Arc<Stitched>>, what: String) -> ApiResult {
 pub async fn entity_by_name(
     State(s): State<AppState>,
     Path((kind, namespace, name)): Path<(String, String, String)>,
-    method: Method,
-    uri: Uri,
 ) -> ApiResult {
     let key = format!("{kind}:{namespace}/{name}");
     let snap = s.catalog.snapshot();
@@ -340,44 +328,28 @@ pub async fn entity_by_name(
         snap.get(&key),
         format!("No entity named '{name}' found, with kind '{kind}' in namespace '{namespace}'"),
     )
-    .map_err(|e| e.on(&method, &uri))
+    .map_err(|e| e)
 }
 
-pub async fn entity_by_uid(
-    State(s): State<AppState>,
-    Path(uid): Path<String>,
-    method: Method,
-    uri: Uri,
-) -> ApiResult {
+pub async fn entity_by_uid(State(s): State<AppState>, Path(uid): Path<String>) -> ApiResult {
     let snap = s.catalog.snapshot();
-    one_entity(snap.get_by_uid(&uid), format!("No entity with uid {uid}"))
-        .map_err(|e| e.on(&method, &uri))
+    one_entity(snap.get_by_uid(&uid), format!("No entity with uid {uid}")).map_err(|e| e)
 }
 
-pub async fn delete_entity_by_uid(
-    State(s): State<AppState>,
-    Path(uid): Path<String>,
-    method: Method,
-    uri: Uri,
-) -> ApiResult {
+pub async fn delete_entity_by_uid(State(s): State<AppState>, Path(uid): Path<String>) -> ApiResult {
     s.catalog
         .delete_by_uid(&uid)
         .await
-        .map_err(|e| ApiError::from(e).on(&method, &uri))?;
+        .map_err(ApiError::from)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 pub async fn entity_ancestry(
     State(s): State<AppState>,
     Path((kind, namespace, name)): Path<(String, String, String)>,
-    method: Method,
-    uri: Uri,
 ) -> ApiResult {
     let key = format!("{kind}:{namespace}/{name}");
-    let chain = s
-        .catalog
-        .ancestry(&key)
-        .map_err(|e| ApiError::from(e).on(&method, &uri))?;
+    let chain = s.catalog.ancestry(&key).map_err(ApiError::from)?;
     let root = chain
         .first()
         .map(|(s, _)| s.entity_ref.clone())
@@ -391,27 +363,21 @@ pub async fn entity_ancestry(
     Ok(Json(json!({"rootEntityRef": root, "items": items})).into_response())
 }
 
-pub async fn entities_by_refs(
-    State(s): State<AppState>,
-    method: Method,
-    uri: Uri,
-    body: Bytes,
-) -> ApiResult {
-    let err = |e: ApiError| e.on(&method, &uri);
-    let body = json_body(&body).map_err(err)?;
+pub async fn entities_by_refs(State(s): State<AppState>, uri: Uri, body: Bytes) -> ApiResult {
+    let body = json_body(&body)?;
     let Some(refs) = body.get("entityRefs").and_then(Value::as_array) else {
-        return Err(err(ApiError::input(
+        return Err(ApiError::input(
             "Malformed request body: entityRefs must be an array of strings",
-        )));
+        ));
     };
     let pairs = params::pairs(uri.query());
     let mut fields = string_list(&body["fields"]);
     fields.extend(params::comma_list(&pairs, "fields"));
     let filter = match body.get("filter") {
         Some(q @ Value::Object(_)) => {
-            Some(filter::parse_predicate(q).map_err(|e| err(ApiError::input(e.to_string())))?)
+            Some(filter::parse_predicate(q).map_err(|e| ApiError::input(e.to_string()))?)
         }
-        _ => parse_filter(&pairs).map_err(err)?,
+        _ => parse_filter(&pairs)?,
     };
     let snap = s.catalog.snapshot();
     let allowed: Option<std::collections::HashSet<String>> = filter.as_ref().map(|f| {
@@ -439,11 +405,10 @@ pub async fn entities_by_refs(
     Ok(json_response(StatusCode::OK, out))
 }
 
-pub async fn entity_facets(State(s): State<AppState>, method: Method, uri: Uri) -> ApiResult {
-    let err = |e: ApiError| e.on(&method, &uri);
+pub async fn entity_facets(State(s): State<AppState>, uri: Uri) -> ApiResult {
     let pairs = params::pairs(uri.query());
     let facets = params::all(&pairs, "facet");
-    let filter = parse_filter(&pairs).map_err(err)?;
+    let filter = parse_filter(&pairs)?;
     let result = query::facets(&s.catalog.snapshot(), &facets, filter.as_ref());
     let mut map = serde_json::Map::new();
     for (facet, values) in result {
@@ -477,45 +442,33 @@ pub async fn list_locations(State(s): State<AppState>) -> ApiResult {
     Ok(Json(list).into_response())
 }
 
-pub async fn get_location(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    method: Method,
-    uri: Uri,
-) -> ApiResult {
+pub async fn get_location(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult {
     match s.catalog.location(&id).await {
         Some(l) => Ok(Json(location_json(&l)).into_response()),
-        None => {
-            Err(ApiError::not_found(format!("Found no location with ID {id}")).on(&method, &uri))
-        }
+        None => Err(ApiError::not_found(format!(
+            "Found no location with ID {id}"
+        ))),
     }
 }
 
-pub async fn delete_location(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    method: Method,
-    uri: Uri,
-) -> ApiResult {
+pub async fn delete_location(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult {
     s.catalog
         .delete_location(&id)
         .await
-        .map_err(|e| ApiError::from(e).on(&method, &uri))?;
+        .map_err(ApiError::from)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 pub async fn location_by_entity(
     State(s): State<AppState>,
     Path((kind, namespace, name)): Path<(String, String, String)>,
-    method: Method,
-    uri: Uri,
 ) -> ApiResult {
     let key = format!("{kind}:{namespace}/{name}");
     let l = s
         .catalog
         .location_by_entity(&key.to_lowercase())
         .await
-        .map_err(|e| ApiError::from(e).on(&method, &uri))?;
+        .map_err(ApiError::from)?;
     Ok(Json(location_json(&l)).into_response())
 }
 
@@ -528,30 +481,24 @@ fn location_spec(body: &Value) -> Result<LocationSpec, ApiError> {
     Ok(LocationSpec::new(kind, target))
 }
 
-pub async fn add_location(
-    State(s): State<AppState>,
-    method: Method,
-    uri: Uri,
-    body: Bytes,
-) -> ApiResult {
-    let err = |e: ApiError| e.on(&method, &uri);
+pub async fn add_location(State(s): State<AppState>, uri: Uri, body: Bytes) -> ApiResult {
     let pairs = params::pairs(uri.query());
     let dry_run = params::one(&pairs, "dryRun").is_some_and(|v| v == "true");
-    let body = json_body(&body).map_err(err)?;
-    let spec = location_spec(&body).map_err(err)?;
+    let body = json_body(&body)?;
+    let spec = location_spec(&body)?;
     if spec.kind != "url" {
         // A client must not be able to make the server read its own files: file locations
         // belong in configuration (Backstage's default rules refuse them here too).
-        return Err(err(ApiError::input(format!(
+        return Err(ApiError::input(format!(
             "Location type {:?} cannot be registered through the API; use url, or add it to catalog.locations",
             spec.kind
-        ))));
+        )));
     }
     let (row, entities, _) = s
         .catalog
         .add_location(spec.clone(), dry_run)
         .await
-        .map_err(|e| err(e.into()))?;
+        .map_err(ApiError::from)?;
     let location = row
         .as_ref()
         .map(location_json)
@@ -563,41 +510,29 @@ pub async fn add_location(
     Ok((StatusCode::CREATED, Json(out)).into_response())
 }
 
-pub async fn refresh(
-    State(s): State<AppState>,
-    method: Method,
-    uri: Uri,
-    body: Bytes,
-) -> ApiResult {
-    let err = |e: ApiError| e.on(&method, &uri);
-    let body = json_body(&body).map_err(err)?;
+pub async fn refresh(State(s): State<AppState>, body: Bytes) -> ApiResult {
+    let body = json_body(&body)?;
     let Some(entity_ref) = body.get("entityRef").and_then(Value::as_str) else {
-        return Err(err(ApiError::input(
+        return Err(ApiError::input(
             "Malformed request body: entityRef must be a string",
-        )));
+        ));
     };
     let key = model::EntityRef::parse(entity_ref, None, "default")
-        .map_err(|e| err(ApiError::input(e.to_string())))?
+        .map_err(|e| ApiError::input(e.to_string()))?
         .key();
-    s.catalog.refresh(&key).await.map_err(|e| err(e.into()))?;
+    s.catalog.refresh(&key).await.map_err(ApiError::from)?;
     Ok(StatusCode::OK.into_response())
 }
 
-pub async fn validate_entity(
-    State(s): State<AppState>,
-    method: Method,
-    uri: Uri,
-    body: Bytes,
-) -> ApiResult {
-    let err = |e: ApiError| e.on(&method, &uri);
-    let body = json_body(&body).map_err(err)?;
+pub async fn validate_entity(State(s): State<AppState>, body: Bytes) -> ApiResult {
+    let body = json_body(&body)?;
     let (Some(entity), Some(location)) = (
         body.get("entity"),
         body.get("location").and_then(Value::as_str),
     ) else {
-        return Err(err(ApiError::input(
+        return Err(ApiError::input(
             "Malformed request body: expected {entity, location}",
-        )));
+        ));
     };
     match s.catalog.validate(entity, location) {
         Ok(()) => Ok(StatusCode::OK.into_response()),
@@ -611,15 +546,17 @@ pub async fn validate_entity(
     }
 }
 
-pub async fn analyze_location(method: Method, uri: Uri) -> ApiResult {
+pub async fn analyze_location() -> ApiResult {
     Err(ApiError::new(
         StatusCode::NOT_IMPLEMENTED,
         "NotImplementedError",
         "analyze-location is not supported yet",
-    )
-    .on(&method, &uri))
+    ))
 }
 
 pub async fn not_found(method: Method, uri: Uri) -> ApiResult {
-    Err(ApiError::not_found(format!("No such endpoint: {method} {}", uri.path())).on(&method, &uri))
+    Err(ApiError::not_found(format!(
+        "No such endpoint: {method} {}",
+        uri.path()
+    )))
 }

@@ -55,7 +55,8 @@ pub fn router(state: AppState) -> Router {
         .route("/refresh", post(c::refresh))
         .route("/validate-entity", post(c::validate_entity))
         .route("/analyze-location", post(c::analyze_location))
-        .fallback(c::not_found);
+        .fallback(c::not_found)
+        .layer(axum::middleware::from_fn(api_error::echo_request));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
