@@ -181,7 +181,7 @@ fn page_response(page: query::QueryPage, fields: &[String]) -> Response {
 pub async fn query_entities_get(State(s): State<AppState>, uri: Uri) -> ApiResult {
     let pairs = params::pairs(uri.query());
     let fields = params::comma_list(&pairs, "fields");
-    let limit = limit_of(params::number(&pairs, "limit").map_err(|m| ApiError::input(m))?)?;
+    let limit = limit_of(params::number(&pairs, "limit").map_err(ApiError::input)?)?;
     let term = params::one(&pairs, "fullTextFilterTerm").map(str::to_owned);
     let req = QueryRequest {
         filter: parse_filter(&pairs)?,
@@ -191,7 +191,7 @@ pub async fn query_entities_get(State(s): State<AppState>, uri: Uri) -> ApiResul
             fields: params::comma_list(&pairs, "fullTextFilterFields"),
         }),
         limit: limit.unwrap_or(query::DEFAULT_QUERY_LIMIT),
-        offset: params::number(&pairs, "offset").map_err(|m| ApiError::input(m))?,
+        offset: params::number(&pairs, "offset").map_err(ApiError::input)?,
         cursor: params::one(&pairs, "cursor").map(str::to_owned),
     };
     if req.cursor.as_deref() == Some("") {
@@ -328,12 +328,11 @@ pub async fn entity_by_name(
         snap.get(&key),
         format!("No entity named '{name}' found, with kind '{kind}' in namespace '{namespace}'"),
     )
-    .map_err(|e| e)
 }
 
 pub async fn entity_by_uid(State(s): State<AppState>, Path(uid): Path<String>) -> ApiResult {
     let snap = s.catalog.snapshot();
-    one_entity(snap.get_by_uid(&uid), format!("No entity with uid {uid}")).map_err(|e| e)
+    one_entity(snap.get_by_uid(&uid), format!("No entity with uid {uid}"))
 }
 
 pub async fn delete_entity_by_uid(State(s): State<AppState>, Path(uid): Path<String>) -> ApiResult {
