@@ -52,6 +52,32 @@ fn entities_json(items: &[Arc<Stitched>], fields: &[String]) -> String {
     out
 }
 
+/// The whole (filtered) catalog as a JSON array, written in chunks as the client reads, so a
+/// request for 100,000 entities never holds a second copy of the catalog in memory.
+fn streamed_entities(items: Vec<Arc<Stitched>>, fields: Vec<String>) -> Response {
+    const CHUNK: usize = 256;
+    let n = items.len();
+    let chunks = (0..n.div_ceil(CHUNK).max(1)).map(move |c| {
+        let slice = &items[(c * CHUNK).min(n)..((c + 1) * CHUNK).min(n)];
+        let mut json = entities_json(slice, &fields);
+        // Each chunk is a bracketed array; trim brackets so the chunks join into one array.
+        if c > 0 {
+            json.replace_range(..1, if slice.is_empty() { "" } else { "," });
+        }
+        if (c + 1) * CHUNK < n {
+            json.pop();
+        }
+        Ok::<_, std::convert::Infallible>(axum::body::Bytes::from(json))
+    });
+    let mut response =
+        axum::body::Body::from_stream(futures_util::stream::iter(chunks)).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    response
+}
+
 fn parse_filter(pairs: &[(String, String)]) -> Result<Option<Filter>, ApiError> {
     filter::parse_query(&params::all(pairs, "filter")).map_err(|e| ApiError::input(e.to_string()))
 }
@@ -128,10 +154,7 @@ pub async fn list_entities(State(s): State<AppState>, uri: Uri) -> ApiResult {
     let snap = s.catalog.snapshot();
     if limit.is_none() && offset.is_none() && after.is_none() {
         let items = query::list_all(&snap, filter.as_ref(), &order);
-        return Ok(json_response(
-            StatusCode::OK,
-            entities_json(&items, &fields),
-        ));
+        return Ok(streamed_entities(items, fields));
     }
     if let Some(after) = after {
         let (l, o) = query::decode_after(after).map_err(|e| input(e.to_string()))?;

@@ -262,3 +262,45 @@ async fn a_file_edit_is_served_within_two_seconds() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_unpaged_list_streams_one_valid_array() {
+    let dir = tempfile::tempdir().unwrap();
+    let (base, catalog) = start(dir.path()).await;
+    let many: String = (0..600)
+        .map(|i| format!("---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: c{i}\nspec:\n  type: service\n  lifecycle: production\n  owner: team-a\n"))
+        .collect();
+    std::fs::write(dir.path().join("catalog-info.yaml"), many).unwrap();
+    catalog.round().await.unwrap();
+    let http = reqwest::Client::new();
+    let all: Vec<Value> = http
+        .get(format!("{base}/api/catalog/entities"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 601, "600 components and the generated Location");
+    let some: Vec<Value> = http
+        .get(format!(
+            "{base}/api/catalog/entities?filter=kind=component&fields=metadata.name"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(some.len(), 600);
+    assert_eq!(some[0], json!({"metadata": {"name": "c0"}}));
+    let none: Vec<Value> = http
+        .get(format!("{base}/api/catalog/entities?filter=kind=nothing"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+}
