@@ -7,7 +7,9 @@ use serde_json::{Value, json};
 
 #[derive(clap::Args)]
 pub struct ValidateArgs {
-    /// Files or directories (directories are searched for *.yaml and *.yml).
+    /// Files or directories. Directories are searched for *.yaml and *.yml, skipping hidden
+    /// folders, node_modules and template `skeleton/` folders, and documents there that are not
+    /// entities (no apiVersion and no kind, such as mkdocs.yml) are skipped.
     #[arg(required = true)]
     paths: Vec<PathBuf>,
     /// Output format.
@@ -34,9 +36,10 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<i32> {
     let mut files = 0;
     let mut entities = 0;
     for path in &args.paths {
+        let strict = path.is_file();
         for file in yaml_files(path, &mut problems) {
             files += 1;
-            entities += check_file(&file, &mut problems);
+            entities += check_file(&file, strict, &mut problems);
         }
     }
     match args.format {
@@ -92,7 +95,8 @@ fn walkdir(dir: &Path) -> Vec<PathBuf> {
     for e in entries.flatten() {
         let p = e.path();
         let name = e.file_name();
-        if name.to_string_lossy().starts_with('.') || name == "node_modules" {
+        // Template skeletons hold templated YAML that only becomes an entity once rendered.
+        if name.to_string_lossy().starts_with('.') || name == "node_modules" || name == "skeleton" {
             continue;
         }
         if p.is_dir() {
@@ -104,8 +108,9 @@ fn walkdir(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Checks one file, returning how many entities it held.
-fn check_file(file: &Path, problems: &mut Vec<Problem>) -> usize {
+/// Checks one file, returning how many entities it held. Unless `strict`, documents that are
+/// plainly not entities are skipped rather than reported.
+fn check_file(file: &Path, strict: bool, problems: &mut Vec<Problem>) -> usize {
     let name = file.display().to_string();
     let text = match std::fs::read_to_string(file) {
         Ok(t) => t,
@@ -123,6 +128,10 @@ fn check_file(file: &Path, problems: &mut Vec<Problem>) -> usize {
     for doc in yaml::parse_documents(&text) {
         match doc.result {
             Ok(Value::Null) => {}
+            Ok(Value::Object(entity))
+                if !strict
+                    && !entity.contains_key("apiVersion")
+                    && !entity.contains_key("kind") => {}
             Ok(Value::Object(entity)) => {
                 count += 1;
                 for p in catalog::process::problems(&entity) {

@@ -1,0 +1,79 @@
+//! The binary's commands, run as a user would run them.
+
+use std::process::Command;
+
+fn stagedoor() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_stagedoor"))
+}
+
+#[test]
+fn validate_finds_exactly_the_demo_mistakes_with_their_lines() {
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/demo");
+    let out = stagedoor()
+        .args(["validate", "--format", "json", demo])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "problems mean a non-zero exit");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let problems: Vec<(String, u64)> = report["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let file = p["file"].as_str().unwrap();
+            (
+                file.rsplit('/').next().unwrap().to_owned(),
+                p["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        problems,
+        vec![
+            ("invalid-name.yaml".to_owned(), 10),
+            ("yaml-syntax-error.yaml".to_owned(), 16)
+        ]
+    );
+    assert!(report["entities"].as_u64().unwrap() > 50);
+}
+
+#[test]
+fn validate_passes_good_files_and_prints_file_line_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.yaml");
+    std::fs::write(&good, "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: team-a\nspec:\n  type: team\n  children: []\n").unwrap();
+    let out = stagedoor().args(["validate"]).arg(&good).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: team-a\n  tags: [Not_Valid]\nspec:\n  type: team\n").unwrap();
+    let out = stagedoor().args(["validate"]).arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with(&format!("{}:5:", bad.display())), "{text}");
+    assert!(
+        text.contains("spec.children"),
+        "a Group needs children: {text}"
+    );
+}
+
+#[test]
+fn every_command_has_help() {
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["validate", "--help"],
+    ] {
+        let out = stagedoor().args(&args).output().unwrap();
+        assert!(out.status.success());
+        assert!(
+            String::from_utf8(out.stdout)
+                .unwrap()
+                .contains("Usage: stagedoor")
+        );
+    }
+}
