@@ -223,14 +223,7 @@ impl Catalog {
         for row in rows {
             let origin = serde_json::from_str::<Value>(&row.body)
                 .ok()
-                .and_then(|v| {
-                    v.pointer(&format!(
-                        "/metadata/annotations/{}",
-                        ANNOTATION_ORIGIN_LOCATION.replace('/', "~1")
-                    ))
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-                })
+                .and_then(|v| annotation(&v, ANNOTATION_ORIGIN_LOCATION).map(str::to_owned))
                 .unwrap_or_default();
             let stitched = Arc::new(Stitched {
                 entity_ref: entity_ref_of(&row.body).unwrap_or_else(|| row.entity_ref.clone()),
@@ -803,14 +796,7 @@ impl Catalog {
         let entities = snap
             .iter()
             .filter_map(|s| serde_json::from_str::<Value>(&s.body).ok())
-            .filter(|v| {
-                v.pointer(&format!(
-                    "/metadata/annotations/{}",
-                    ANNOTATION_ORIGIN_LOCATION.replace('/', "~1")
-                ))
-                .and_then(Value::as_str)
-                    == Some(origin.as_str())
-            })
+            .filter(|v| annotation(&v, ANNOTATION_ORIGIN_LOCATION) == Some(origin.as_str()))
             .collect();
         Ok((Some(row), entities, false))
     }
@@ -895,15 +881,9 @@ impl Catalog {
             .get(key)
             .ok_or_else(|| CatalogError::NotFound(format!("found no entity for ref {key}")))?;
         let body: Value = serde_json::from_str(&s.body).unwrap_or_default();
-        let origin = body
-            .pointer(&format!(
-                "/metadata/annotations/{}",
-                ANNOTATION_ORIGIN_LOCATION.replace('/', "~1")
-            ))
-            .and_then(Value::as_str)
-            .ok_or_else(|| {
-                CatalogError::NotFound(format!("found no origin annotation for ref {key}"))
-            })?;
+        let origin = annotation(&body, ANNOTATION_ORIGIN_LOCATION).ok_or_else(|| {
+            CatalogError::NotFound(format!("found no origin annotation for ref {key}"))
+        })?;
         let (kind, target) = origin.split_once(':').unwrap_or(("", origin));
         self.state
             .lock()
@@ -928,13 +908,7 @@ impl Catalog {
             .get(key)
             .ok_or_else(|| CatalogError::NotFound(format!("No entity with ref {key}")))?;
         let body: Value = serde_json::from_str(&s.body).unwrap_or_default();
-        if let Some(loc) = body
-            .pointer(&format!(
-                "/metadata/annotations/{}",
-                ANNOTATION_LOCATION.replace('/', "~1")
-            ))
-            .and_then(Value::as_str)
-        {
+        if let Some(loc) = annotation(&body, ANNOTATION_LOCATION) {
             self.state.lock().await.forced.insert(loc.to_owned());
         }
         self.settle().await
@@ -985,13 +959,7 @@ impl Catalog {
                 .ok_or_else(|| CatalogError::NotFound(format!("No such entity {k}")))?
                 .clone();
             let body: Value = serde_json::from_str(&s.body).unwrap_or_default();
-            let loc = body
-                .pointer(&format!(
-                    "/metadata/annotations/{}",
-                    ANNOTATION_LOCATION.replace('/', "~1")
-                ))
-                .and_then(Value::as_str)
-                .unwrap_or("");
+            let loc = annotation(&body, ANNOTATION_LOCATION).unwrap_or("");
             // The parent is the Location entity whose targets produced this entity's file.
             let parent = snap
                 .iter()
@@ -1106,13 +1074,7 @@ fn root_location_entity(spec: &LocationSpec) -> Emitted {
 /// Whether a Location entity's targets include the file at location key `loc`.
 fn location_produces(location_entity: &Value, loc: &str) -> bool {
     let spec = &location_entity["spec"];
-    let own = location_entity
-        .pointer(&format!(
-            "/metadata/annotations/{}",
-            ANNOTATION_LOCATION.replace('/', "~1")
-        ))
-        .and_then(Value::as_str)
-        .unwrap_or("");
+    let own = annotation(&location_entity, ANNOTATION_LOCATION).unwrap_or("");
     let (own_kind, own_target) = own.split_once(':').unwrap_or(("file", own));
     let base = LocationSpec::new(own_kind, own_target);
     let kind = spec["type"].as_str().unwrap_or(own_kind);
@@ -1164,6 +1126,15 @@ fn root_dir(spec: &LocationSpec) -> Option<PathBuf> {
     } else {
         base.parent().map(|p| p.to_path_buf())
     }
+}
+
+/// An annotation's value in a parsed entity.
+fn annotation<'a>(entity: &'a Value, name: &str) -> Option<&'a str> {
+    entity
+        .get("metadata")?
+        .get("annotations")?
+        .get(name)?
+        .as_str()
 }
 
 fn entity_ref_of(body: &str) -> Option<String> {

@@ -30,6 +30,7 @@ async fn start(dir: &std::path::Path) -> (String, Arc<catalog::Catalog>) {
     (base, catalog)
 }
 
+/// Checks a response is a Backstage error envelope with this status and error name.
 async fn envelope(resp: reqwest::Response, status: u16, name: &str) -> Value {
     assert_eq!(resp.status().as_u16(), status);
     let body: Value = resp.json().await.unwrap();
@@ -87,114 +88,79 @@ async fn bad_requests_get_clear_errors_and_lose_nothing() {
     .await;
     assert_eq!(body["request"]["url"], "/no-such-endpoint");
 
-    let huge = format!("kind={}", "x,".repeat(10_000));
-    envelope(
-        http.get(format!("{base}/api/catalog/entities"))
-            .query(&[("filter", huge)])
-            .send()
-            .await
-            .unwrap(),
-        400,
-        "InputError",
-    )
-    .await;
-    let many: Vec<(&str, String)> = (0..500).map(|i| ("filter", format!("kind=k{i}"))).collect();
-    envelope(
-        http.get(format!("{base}/api/catalog/entities"))
-            .query(&many)
-            .send()
-            .await
-            .unwrap(),
-        400,
-        "InputError",
-    )
-    .await;
-    envelope(
-        http.get(format!("{base}/api/catalog/entities?limit=0"))
-            .send()
-            .await
-            .unwrap(),
-        400,
-        "InputError",
-    )
-    .await;
-    envelope(
-        http.get(format!("{base}/api/catalog/entities?limit=abc"))
-            .send()
-            .await
-            .unwrap(),
-        400,
-        "InputError",
-    )
-    .await;
-    envelope(
-        http.get(format!(
-            "{base}/api/catalog/entities/by-query?cursor=not-a-cursor"
-        ))
-        .send()
-        .await
-        .unwrap(),
-        400,
-        "InputError",
-    )
-    .await;
-    envelope(
-        http.get(format!("{base}/api/catalog/entities?after=%%%"))
-            .send()
-            .await
-            .unwrap(),
-        400,
-        "InputError",
-    )
-    .await;
-
-    let post = |path: &str, body: &'static str| {
-        http.post(format!("{base}/api/catalog{path}"))
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-    };
-    envelope(
-        post("/entities/by-refs", "{not json").await.unwrap(),
-        400,
-        "InputError",
-    )
-    .await;
-    envelope(
-        post("/entities/by-refs", "{\"entityRefs\": 5}")
-            .await
-            .unwrap(),
-        400,
-        "InputError",
-    )
-    .await;
-    envelope(
-        post("/entities/by-query", "{\"query\": [1]}")
-            .await
-            .unwrap(),
-        400,
-        "InputError",
-    )
-    .await;
-    envelope(
-        post(
+    // (method, path and query, JSON body, expected status, expected error name)
+    let huge = format!("/entities?filter=kind={}", "x,".repeat(10_000));
+    let many = format!(
+        "/entities?{}",
+        (0..500)
+            .map(|i| format!("filter=kind=k{i}"))
+            .collect::<Vec<_>>()
+            .join("&")
+    );
+    let cases: Vec<(&str, &str, &str, u16, &str)> = vec![
+        ("GET", &huge, "", 400, "InputError"),
+        ("GET", &many, "", 400, "InputError"),
+        ("GET", "/entities?limit=0", "", 400, "InputError"),
+        ("GET", "/entities?limit=abc", "", 400, "InputError"),
+        (
+            "GET",
+            "/entities/by-query?cursor=not-a-cursor",
+            "",
+            400,
+            "InputError",
+        ),
+        ("GET", "/entities?after=%25%25", "", 400, "InputError"),
+        ("POST", "/entities/by-refs", "{not json", 400, "InputError"),
+        (
+            "POST",
+            "/entities/by-refs",
+            r#"{"entityRefs": 5}"#,
+            400,
+            "InputError",
+        ),
+        (
+            "POST",
+            "/entities/by-query",
+            r#"{"query": [1]}"#,
+            400,
+            "InputError",
+        ),
+        (
+            "POST",
             "/locations",
-            "{\"type\": \"file\", \"target\": \"/etc/passwd\"}",
-        )
-        .await
-        .unwrap(),
-        400,
-        "InputError",
-    )
-    .await;
-    envelope(
-        post("/refresh", "{\"entityRef\": \"component:default/ghost\"}")
-            .await
-            .unwrap(),
-        404,
-        "NotFoundError",
-    )
-    .await;
+            r#"{"type": "file", "target": "/etc/passwd"}"#,
+            400,
+            "InputError",
+        ),
+        (
+            "POST",
+            "/refresh",
+            r#"{"entityRef": "component:default/ghost"}"#,
+            404,
+            "NotFoundError",
+        ),
+        ("GET", "/entities/by-uid/nope", "", 404, "NotFoundError"),
+        ("DELETE", "/locations/nope", "", 404, "NotFoundError"),
+    ];
+    for (method, path, body, status, name) in cases {
+        let url = format!("{base}/api/catalog{path}");
+        let req = match method {
+            "GET" => http.get(url),
+            "DELETE" => http.delete(url),
+            _ => http
+                .post(url)
+                .header("content-type", "application/json")
+                .body(body),
+        };
+        let resp = req.send().await.unwrap();
+        assert_eq!(
+            resp.status().as_u16(),
+            status,
+            "{method} {}",
+            &path[..path.len().min(80)]
+        );
+        envelope(resp, status, name).await;
+    }
     let big = "x".repeat(2 * 1024 * 1024);
     let resp = http
         .post(format!("{base}/api/catalog/entities/by-refs"))
