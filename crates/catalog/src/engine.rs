@@ -796,7 +796,7 @@ impl Catalog {
         let entities = snap
             .iter()
             .filter_map(|s| serde_json::from_str::<Value>(&s.body).ok())
-            .filter(|v| annotation(&v, ANNOTATION_ORIGIN_LOCATION) == Some(origin.as_str()))
+            .filter(|v| annotation(v, ANNOTATION_ORIGIN_LOCATION) == Some(origin.as_str()))
             .collect();
         Ok((Some(row), entities, false))
     }
@@ -1074,7 +1074,7 @@ fn root_location_entity(spec: &LocationSpec) -> Emitted {
 /// Whether a Location entity's targets include the file at location key `loc`.
 fn location_produces(location_entity: &Value, loc: &str) -> bool {
     let spec = &location_entity["spec"];
-    let own = annotation(&location_entity, ANNOTATION_LOCATION).unwrap_or("");
+    let own = annotation(location_entity, ANNOTATION_LOCATION).unwrap_or("");
     let (own_kind, own_target) = own.split_once(':').unwrap_or(("file", own));
     let base = LocationSpec::new(own_kind, own_target);
     let kind = spec["type"].as_str().unwrap_or(own_kind);
