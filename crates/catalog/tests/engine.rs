@@ -371,6 +371,11 @@ async fn substitutions_read_files_but_never_escape_the_location() {
 
 /// Serves one YAML body on loopback, for `url` locations.
 async fn serve_yaml(body: String) -> String {
+    serve_changing_yaml(Arc::new(std::sync::Mutex::new(body))).await
+}
+
+/// Serves whatever the shared string holds at the time of each request.
+async fn serve_changing_yaml(body: Arc<std::sync::Mutex<String>>) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -378,7 +383,7 @@ async fn serve_yaml(body: String) -> String {
             let Ok((mut sock, _)) = listener.accept().await else {
                 break;
             };
-            let body = body.clone();
+            let body = body.lock().unwrap().clone();
             tokio::spawn(async move {
                 use tokio::io::{AsyncReadExt, AsyncWriteExt};
                 let mut buf = [0u8; 4096];
@@ -427,6 +432,33 @@ async fn url_locations_read_only_allowed_hosts() {
         remote["metadata"]["annotations"]["backstage.io/view-url"],
         url
     );
+}
+
+#[tokio::test]
+async fn url_locations_are_fetched_again_after_their_interval() {
+    let f = Fixture::new();
+    let body = Arc::new(std::sync::Mutex::new(component("remote", "team-a", "")));
+    let url = serve_changing_yaml(body.clone()).await;
+    let c = f
+        .open(CatalogSettings {
+            locations: vec![(LocationSpec::new("url", &url), vec![])],
+            allowed_hosts: vec![AllowedHost {
+                host: "127.0.0.1".into(),
+                port: None,
+            }],
+            url_refresh_interval: std::time::Duration::from_millis(300),
+            ..Default::default()
+        })
+        .await;
+    c.round().await.unwrap();
+    *body.lock().unwrap() = component("remote", "team-b", "");
+    c.round().await.unwrap();
+    let owner =
+        |c: &Catalog| entity(c, "component:default/remote").unwrap()["spec"]["owner"].clone();
+    assert_eq!(owner(&c), "team-a", "not due yet: the cached copy stays");
+    tokio::time::sleep(std::time::Duration::from_millis(350)).await;
+    c.round().await.unwrap();
+    assert_eq!(owner(&c), "team-b", "due: fetched again");
 }
 
 #[tokio::test]
