@@ -635,6 +635,9 @@ impl Catalog {
             spec: LocationSpec::new(&l.kind, &l.target),
             rules: vec![],
         }));
+        // The same location given twice (in config and on the command line, say) is one root.
+        let mut seen = HashSet::new();
+        roots.retain(|r| seen.insert(r.spec.key()));
         roots
     }
 

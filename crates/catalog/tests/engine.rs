@@ -236,6 +236,20 @@ async fn the_first_location_keeps_a_conflicting_entity() {
 }
 
 #[tokio::test]
+async fn a_location_given_twice_is_read_once_without_errors() {
+    let f = Fixture::new();
+    f.write("svc.yaml", &component("a", "t", ""));
+    let c = f.open(f.settings(&["svc.yaml", "svc.yaml"])).await;
+    c.round().await.unwrap();
+    let root = catalog::engine::generated_location_ref(&LocationSpec::new(
+        "file",
+        &f.path("svc.yaml").to_string_lossy(),
+    ));
+    assert!(errors(&entity(&c, &root).unwrap()).is_empty());
+    assert_eq!(c.snapshot().len(), 2);
+}
+
+#[tokio::test]
 async fn removed_entities_become_orphans_or_go_by_strategy() {
     for strategy in [OrphanStrategy::Keep, OrphanStrategy::Delete] {
         let f = Fixture::new();
