@@ -230,7 +230,7 @@ impl Catalog {
                 key: row.entity_ref.clone(),
                 uid: row.uid,
                 etag: row.etag,
-                body: row.body.into_boxed_str(),
+                body: row.body,
             });
             let input_hash = unhex(&row.hash);
             items.push((stitched.clone(), None));
@@ -549,7 +549,7 @@ impl Catalog {
                 key: key.clone(),
                 uid,
                 etag,
-                body: text.into_boxed_str(),
+                body: text.into(),
             });
             upserts.push((stitched.clone(), input_hash));
             next.insert(
@@ -597,7 +597,7 @@ impl Catalog {
                 etag: s.etag.clone(),
                 hash: stitch::hex(h),
                 location_key: None,
-                body: s.body.to_string(),
+                body: s.body.clone(),
                 updated_at: now,
             })
             .collect();

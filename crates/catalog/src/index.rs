@@ -27,7 +27,7 @@ pub struct Stitched {
     pub uid: String,
     pub etag: String,
     /// The final entity JSON.
-    pub body: Box<str>,
+    pub body: Arc<str>,
 }
 
 /// A run in the id pool.
@@ -1046,7 +1046,7 @@ pub(crate) fn stitched_from(v: &Value) -> Arc<Stitched> {
             .as_str()
             .unwrap_or_default()
             .to_owned(),
-        body: v.to_string().into_boxed_str(),
+        body: v.to_string().into(),
     })
 }
 

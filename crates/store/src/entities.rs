@@ -17,7 +17,8 @@ pub struct EntityRow {
     pub hash: String,
     pub location_key: Option<String>,
     /// The final entity as JSON text, stored byte for byte.
-    pub body: String,
+    /// Shared, so the catalog can persist the text it serves without copying it.
+    pub body: std::sync::Arc<str>,
     /// Epoch milliseconds.
     pub updated_at: i64,
 }
@@ -55,7 +56,7 @@ impl Db {
                     etag,
                     hash,
                     location_key,
-                    body,
+                    body: body.into(),
                     updated_at,
                 },
             )
@@ -117,7 +118,7 @@ impl Db {
                             .bind(&row.etag)
                             .bind(&row.hash)
                             .bind(&row.location_key)
-                            .bind(&row.body)
+                            .bind(&*row.body)
                             .bind(row.updated_at);
                     }
                     query.execute(&mut *tx).await?;
@@ -152,7 +153,7 @@ impl Db {
                                 .map(|r| r.location_key.as_deref())
                                 .collect::<Vec<_>>(),
                         )
-                        .bind(column(|r| &r.body))
+                        .bind(column(|r| r.body.as_ref()))
                         .bind(chunk.iter().map(|r| r.updated_at).collect::<Vec<_>>())
                         .execute(&mut *tx)
                         .await?;
@@ -220,7 +221,7 @@ mod tests {
         let rows = [row("a", "1"), row("b", "2"), row("a", "3"), row("c", "4")];
         let kept: Vec<(&str, &str)> = last_wins(&rows)
             .iter()
-            .map(|r| (r.entity_ref.as_str(), r.body.as_str()))
+            .map(|r| (r.entity_ref.as_str(), r.body.as_ref()))
             .collect();
         assert_eq!(kept, [("b", "2"), ("a", "3"), ("c", "4")]);
     }

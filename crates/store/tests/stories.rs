@@ -202,7 +202,8 @@ fn entity(name: &str, generation: u32) -> EntityRow {
         )),
         body: format!(
             r#"{{"apiVersion":"backstage.io/v1alpha1","kind":"Component","metadata":{{"name":"{name}","description":"générée — gen {generation} \"quoted\" \\ ✓"}},"spec":{{"type":"service"}}}}"#
-        ),
+        )
+        .into(),
         updated_at: 1_700_000_000_000 + i64::from(generation),
     }
 }
@@ -273,7 +274,8 @@ fn bulk_entity(i: usize, generation: u32) -> EntityRow {
         location_key: (!i.is_multiple_of(3)).then(|| format!("url:https://git.example.com/{name}")),
         body: format!(
             r#"{{"kind":"Component","metadata":{{"name":"{name}","generation":{generation},"description":"{filler}"}}}}"#
-        ),
+        )
+        .into(),
         updated_at: 1_700_000_000_000 + i as i64,
     }
 }
