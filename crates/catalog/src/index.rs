@@ -1,5 +1,7 @@
 //! The in-memory read model: every stitched entity as compact JSON text plus an inverted
-//! index over its search rows, rebuilt as an immutable [`Snapshot`] after each change.
+//! index over its search rows, as an immutable [`Snapshot`] made anew after each change:
+//! built whole ([`Snapshot::build`]) or derived from the previous one, parsing only the
+//! changed entities ([`Snapshot::update`]).
 //!
 //! Layout, chosen for memory first: entities sit in a `Vec` sorted by lower-cased ref, so an
 //! entity's position is its id and id order is ref order. Every string of the index (key
@@ -159,6 +161,38 @@ impl Snapshot {
         snapshot.entities = entities;
         snapshot.by_uid = by_uid;
         snapshot
+    }
+
+    /// The snapshot after a change: this one's entities minus `removals` (keys, matched
+    /// lower-cased), with `upserts` replacing or adding entities by key (among upserts with one
+    /// key the later wins, and an upsert wins over a removal of its key). Answers exactly as
+    /// [`Snapshot::build`] over that entity set would.
+    ///
+    /// Only the upserted bodies are parsed; everything else is carried over from this snapshot
+    /// by linear copies, with entity ids remapped through an old-to-new id map (ids are
+    /// positions in ref order, so inserts and removals shift them). When more than
+    /// [`UPDATE_REBUILD_SHARE`] of the resulting catalog changes (and more than
+    /// [`UPDATE_REBUILD_MIN`] entities), a full [`Snapshot::build`] is done instead, which
+    /// parses on all cores and is then about as cheap.
+    pub fn update(&self, upserts: Vec<Arc<Stitched>>, removals: &[String]) -> Snapshot {
+        self.update_with(upserts, removals, |changed, total| {
+            changed > UPDATE_REBUILD_MIN
+                && changed * UPDATE_REBUILD_SHARE.1 > total * UPDATE_REBUILD_SHARE.0
+        })
+    }
+
+    /// [`Self::update`] with the choice of a full rebuild given by `rebuild(changed, total)`.
+    fn update_with(
+        &self,
+        upserts: Vec<Arc<Stitched>>,
+        removals: &[String],
+        rebuild: impl Fn(usize, usize) -> bool,
+    ) -> Snapshot {
+        let plan = self.plan(upserts, removals);
+        if rebuild(plan.added.len() + plan.dropped, plan.entities.len()) {
+            return Snapshot::build(plan.entities.into_iter().map(|e| (e, None)).collect());
+        }
+        self.apply(plan)
     }
 
     pub fn len(&self) -> usize {
@@ -990,24 +1024,7 @@ fn layout_key(kb: KeyBuilder) -> KeyLayout {
         let orig = at(oo, ol);
         let lower_off = out_text.len() as u32;
         out_text.push_str(lower);
-        let (orig_off, orig_len) = if orig == lower {
-            (0, ORIG_SAME)
-        } else if orig.len() == lower.len() && orig.to_ascii_lowercase() == lower {
-            let off = masks.len() as u32;
-            masks.resize(masks.len() + lower.len().div_ceil(8), 0);
-            for (i, b) in orig.bytes().enumerate() {
-                if b.is_ascii_uppercase() {
-                    masks[off as usize + i / 8] |= 1 << (i % 8);
-                }
-            }
-            (off, ORIG_MASK)
-        } else {
-            let off = out_text.len() as u32;
-            out_text.push_str(orig);
-            (off, orig.len() as u16)
-        };
-        // Values are at most 200 UTF-16 units, keys too, so lengths fit with room for the flag.
-        debug_assert!(lower.len() < ORIG_MASK as usize && orig.len() < ORIG_MASK as usize);
+        let (orig_off, orig_len) = encode_spelling(lower, orig, &mut out_text, &mut masks);
         entries.push(Entry {
             lower_off,
             orig_off,
@@ -1029,6 +1046,487 @@ fn layout_key(kb: KeyBuilder) -> KeyLayout {
         nulls,
         variants,
     }
+}
+
+/// How an entry's first spelling is stored after its lower-cased value (already pushed to
+/// `text`): as the value itself, as an upper-case mask appended to `masks`, or as text
+/// appended to `text`. Returns `Entry::orig_off` and `Entry::orig_len`.
+fn encode_spelling(lower: &str, orig: &str, text: &mut String, masks: &mut Vec<u8>) -> (u32, u16) {
+    // Values are at most 200 UTF-16 units, keys too, so lengths fit with room for the flag.
+    debug_assert!(lower.len() < ORIG_MASK as usize && orig.len() < ORIG_MASK as usize);
+    if orig == lower {
+        (0, ORIG_SAME)
+    } else if orig.len() == lower.len() && orig.to_ascii_lowercase() == lower {
+        let off = masks.len() as u32;
+        masks.resize(masks.len() + lower.len().div_ceil(8), 0);
+        for (i, b) in orig.bytes().enumerate() {
+            if b.is_ascii_uppercase() {
+                masks[off as usize + i / 8] |= 1 << (i % 8);
+            }
+        }
+        (off, ORIG_MASK)
+    } else {
+        let off = text.len() as u32;
+        text.push_str(orig);
+        (off, orig.len() as u16)
+    }
+}
+
+// ---- updating ----
+
+/// [`Snapshot::update`] rebuilds instead when the changed entities (upserted ones plus old
+/// ones removed or replaced, so a replacement counts twice) are more than this share
+/// (numerator, denominator) of the resulting entities...
+///
+/// Measured at 117,000 synthetic entities on 2 cores: an update of 1 or 100 entities takes
+/// 20–35 ms against 1.5 s for a build; a quarter of the catalog still takes well under a
+/// build, while the incremental path parses and merges more than a build would beyond that.
+pub const UPDATE_REBUILD_SHARE: (usize, usize) = (1, 4);
+/// ...and more than this many.
+pub const UPDATE_REBUILD_MIN: usize = 2000;
+
+/// `Plan::old_to_new` of an entity that is removed or replaced.
+const GONE: u32 = u32::MAX;
+
+/// The entity list after a change, and how ids move.
+struct Plan {
+    entities: Vec<Arc<Stitched>>,
+    /// New id of each old id, or [`GONE`]; increasing where not gone.
+    old_to_new: Vec<u32>,
+    /// New ids of the upserted entities, ascending.
+    added: Vec<u32>,
+    /// Old entities removed or replaced.
+    dropped: usize,
+}
+
+/// A search row of an upserted entity, with spans into [`NewRows::text`].
+#[derive(Clone, Copy)]
+struct NewRow {
+    id: u32,
+    key: search::Span,
+    /// (lower-cased, spelling); `None` for a null row.
+    value: Option<(search::Span, search::Span)>,
+}
+
+/// The rows of the upserted entities, sorted by (key, value with nulls first, id).
+#[derive(Default)]
+struct NewRows {
+    text: String,
+    rows: Vec<NewRow>,
+}
+
+impl NewRows {
+    fn str(&self, span: search::Span) -> &str {
+        &self.text[span.0 as usize..(span.0 + span.1) as usize]
+    }
+
+    fn lower(&self, row: &NewRow) -> &str {
+        row.value.map_or("", |(l, _)| self.str(l))
+    }
+
+    fn spelling(&self, row: &NewRow) -> &str {
+        row.value.map_or("", |(_, o)| self.str(o))
+    }
+
+    fn extract(entities: &[Arc<Stitched>], added: &[u32]) -> NewRows {
+        let items: Vec<(Arc<Stitched>, Option<&Value>)> = added
+            .iter()
+            .map(|&id| (entities[id as usize].clone(), None))
+            .collect();
+        let mut out = NewRows::default();
+        extract_parallel(&items, |batch| {
+            let base = out.text.len() as u32;
+            out.text.push_str(&batch.text);
+            let shift = |s: search::Span| (s.0 + base, s.1);
+            out.rows.extend(batch.rows.iter().map(|(i, r)| NewRow {
+                id: added[*i as usize],
+                key: shift(r.key),
+                value: r.value.map(|(l, o)| (shift(l), shift(o))),
+            }));
+        });
+        let NewRows { text, rows } = &mut out;
+        let at = |s: search::Span| &text[s.0 as usize..(s.0 + s.1) as usize];
+        rows.sort_unstable_by(|a, b| {
+            at(a.key)
+                .cmp(at(b.key))
+                .then_with(|| a.value.map(|v| at(v.0)).cmp(&b.value.map(|v| at(v.0))))
+                .then(a.id.cmp(&b.id))
+        });
+        out
+    }
+}
+
+/// Merges two ascending id sequences (disjoint) into `out`.
+fn merge_ids(a: impl Iterator<Item = u32>, b: &[u32], out: &mut Vec<u32>) {
+    let mut b = b.iter().copied().peekable();
+    for x in a {
+        while let Some(y) = b.next_if(|&y| y < x) {
+            out.push(y);
+        }
+        out.push(x);
+    }
+    out.extend(b);
+}
+
+impl Snapshot {
+    fn plan(&self, upserts: Vec<Arc<Stitched>>, removals: &[String]) -> Plan {
+        let mut upserts = upserts;
+        // Stable, so the later of two upserts with one key wins below, as in `build`.
+        upserts.sort_by(|a, b| a.key.cmp(&b.key));
+        let mut ups: Vec<Arc<Stitched>> = Vec::with_capacity(upserts.len());
+        for e in upserts {
+            match ups.last_mut() {
+                Some(last) if last.key == e.key => *last = e,
+                _ => ups.push(e),
+            }
+        }
+        let mut removed: Vec<String> = removals
+            .iter()
+            .map(|r| search::lower(r).into_owned())
+            .collect();
+        removed.sort_unstable();
+        removed.dedup();
+
+        let n = self.entities.len();
+        let mut entities: Vec<Arc<Stitched>> = Vec::with_capacity(n + ups.len());
+        let mut old_to_new = vec![GONE; n];
+        let mut added = Vec::with_capacity(ups.len());
+        let mut dropped = 0;
+        let (mut pos, mut r) = (0, 0);
+        let mut ups = ups.into_iter().peekable();
+        let mut keep = |to: usize, pos: &mut usize, entities: &mut Vec<Arc<Stitched>>| {
+            let shift = entities.len() as u32;
+            for (i, slot) in old_to_new[*pos..to].iter_mut().enumerate() {
+                *slot = shift + i as u32;
+            }
+            entities.extend_from_slice(&self.entities[*pos..to]);
+            *pos = to;
+        };
+        loop {
+            let key = match (ups.peek(), removed.get(r)) {
+                (None, None) => break,
+                (Some(u), None) => u.key.clone(),
+                (None, Some(x)) => x.clone(),
+                (Some(u), Some(x)) => u.key.as_str().min(x.as_str()).to_owned(),
+            };
+            let at = pos + self.entities[pos..].partition_point(|e| e.key < key);
+            keep(at, &mut pos, &mut entities);
+            if pos < n && self.entities[pos].key == key {
+                pos += 1;
+                dropped += 1;
+            }
+            if removed.get(r) == Some(&key) {
+                r += 1;
+            }
+            if let Some(up) = ups.next_if(|u| u.key == key) {
+                added.push(entities.len() as u32);
+                entities.push(up);
+            }
+        }
+        keep(n, &mut pos, &mut entities);
+        assert!(
+            entities.len() < u32::MAX as usize,
+            "too many entities for u32 ids"
+        );
+        Plan {
+            entities,
+            old_to_new,
+            added,
+            dropped,
+        }
+    }
+
+    /// The index of the planned entity set, carrying this snapshot's index over key by key
+    /// and entry by entry: both are sorted, so the upserted rows merge in without sorting
+    /// anything old again.
+    fn apply(&self, plan: Plan) -> Snapshot {
+        let Plan {
+            entities,
+            old_to_new,
+            added,
+            ..
+        } = plan;
+        let new = NewRows::extract(&entities, &added);
+        let mut out = Snapshot {
+            arena: String::with_capacity(self.arena.len() + new.text.len()),
+            entries: Vec::with_capacity(self.entries.len() + new.rows.len()),
+            pool: Vec::with_capacity(self.pool.len() + new.rows.len()),
+            masks: Vec::with_capacity(self.masks.len() + new.text.len() / 8),
+            keys: Vec::with_capacity(self.keys.len() + 16),
+            variants: Vec::with_capacity(self.variants.len()),
+            ..Snapshot::default()
+        };
+        out.entries.clear();
+        let mut carry = Carry {
+            old: self,
+            new: &new,
+            map: &old_to_new,
+            out: &mut out,
+            nulls: Vec::new(),
+            variant: 0,
+        };
+        let (mut old_k, mut new_i) = (0, 0);
+        loop {
+            let old_name = self
+                .keys
+                .get(old_k)
+                .map(|k| self.text(k.name_off, k.name_len as usize));
+            let new_name = new.rows.get(new_i).map(|r| new.str(r.key));
+            let (name, take_old) = match (old_name, new_name) {
+                (None, None) => break,
+                (Some(a), None) => (a, true),
+                (None, Some(b)) => (b, false),
+                (Some(a), Some(b)) => (a.min(b), a <= b),
+            };
+            let new_end = new_i + new.rows[new_i..].partition_point(|r| new.str(r.key) == name);
+            carry.key(name, take_old.then_some(old_k), &new.rows[new_i..new_end]);
+            old_k += usize::from(take_old);
+            new_i = new_end;
+        }
+        let nulls = carry.nulls;
+        out.entries.push(Entry {
+            lower_off: 0,
+            orig_off: 0,
+            ids_start: out.pool.len() as u32,
+            lower_len: 0,
+            orig_len: ORIG_SAME,
+        });
+        let null_base = out.pool.len() as u32;
+        for key in &mut out.keys {
+            key.nulls.start += null_base;
+        }
+        out.pool.extend_from_slice(&nulls);
+        assert!(
+            out.arena.len() <= u32::MAX as usize && out.pool.len() <= u32::MAX as usize,
+            "index over 4 GiB"
+        );
+
+        let map = |id: &u32| old_to_new[*id as usize];
+        let old_by_uid: Vec<u32> = self.by_uid.iter().map(map).filter(|&i| i != GONE).collect();
+        let mut new_by_uid = added;
+        new_by_uid
+            .sort_unstable_by(|&a, &b| entities[a as usize].uid.cmp(&entities[b as usize].uid));
+        let mut by_uid = Vec::with_capacity(entities.len());
+        let mut from = 0;
+        for id in new_by_uid {
+            let uid = entities[id as usize].uid.as_str();
+            let at = from
+                + old_by_uid[from..].partition_point(|&i| entities[i as usize].uid.as_str() < uid);
+            by_uid.extend_from_slice(&old_by_uid[from..at]);
+            by_uid.push(id);
+            from = at;
+        }
+        by_uid.extend_from_slice(&old_by_uid[from..]);
+        out.by_uid = by_uid;
+        out.entities = entities;
+        out
+    }
+}
+
+/// The state of [`Snapshot::apply`] while it carries keys over.
+struct Carry<'a> {
+    old: &'a Snapshot,
+    new: &'a NewRows,
+    map: &'a [u32],
+    out: &'a mut Snapshot,
+    /// Null lists of the keys so far; their runs are relative to this until the end.
+    nulls: Vec<u32>,
+    /// Cursor into the old snapshot's variants: old entries are visited in ascending order.
+    variant: usize,
+}
+
+impl Carry<'_> {
+    /// One key: the old key `old` (if it exists) merged with the upserted rows `rows`.
+    fn key(&mut self, name: &str, old: Option<usize>, rows: &[NewRow]) {
+        let (o, new) = (self.old, self.new);
+        let name_off = self.out.arena.len();
+        self.out.arena.push_str(name);
+        let entry_base = self.out.entries.len();
+        let null_base = self.nulls.len();
+        let split = rows.partition_point(|r| r.value.is_none());
+        let (new_nulls, values) = rows.split_at(split);
+        let new_null_ids: Vec<u32> = new_nulls.iter().map(|r| r.id).collect();
+        let old_entries = match old {
+            Some(k) => {
+                let map = self.map;
+                let old_nulls = o.pool[o.keys[k].nulls.range()]
+                    .iter()
+                    .map(|&id| map[id as usize])
+                    .filter(|&id| id != GONE);
+                merge_ids(old_nulls, &new_null_ids, &mut self.nulls);
+                o.entry_range(KeyId(k as u32))
+            }
+            None => {
+                self.nulls.extend_from_slice(&new_null_ids);
+                0..0
+            }
+        };
+
+        let (mut e, mut j) = (old_entries.start, 0);
+        while e < old_entries.end || j < values.len() {
+            let ord = if j == values.len() {
+                std::cmp::Ordering::Less
+            } else if e == old_entries.end {
+                std::cmp::Ordering::Greater
+            } else {
+                o.entry_value(e).cmp(new.lower(&values[j]))
+            };
+            let j_end = if ord.is_lt() {
+                j
+            } else {
+                let lower = new.lower(&values[j]);
+                j + values[j..].partition_point(|r| new.lower(r) == lower)
+            };
+            let group = &values[j..j_end];
+            if ord.is_gt() {
+                let list: Vec<(u32, &str)> =
+                    group.iter().map(|r| (r.id, new.spelling(r))).collect();
+                emit_entry(self.out, new.lower(&group[0]), &list);
+            } else {
+                self.old_entry(e, group);
+                e += 1;
+            }
+            j = j_end;
+        }
+
+        let entries = self.out.entries.len() - entry_base;
+        let nulls = self.nulls.len() - null_base;
+        if entries == 0 && nulls == 0 {
+            // Every row of the key went with its entities.
+            self.out.arena.truncate(name_off);
+            return;
+        }
+        self.out.keys.push(KeyIndex {
+            name_off: name_off as u32,
+            name_len: name.len() as u32,
+            entries: Run {
+                start: entry_base as u32,
+                len: entries as u32,
+            },
+            nulls: Run {
+                start: null_base as u32,
+                len: nulls as u32,
+            },
+        });
+    }
+
+    /// Old entry `e`, with the upserted rows of the same value (ascending ids) merged in.
+    fn old_entry(&mut self, e: u32, rows: &[NewRow]) {
+        let (o, new, map) = (self.old, self.new, self.map);
+        let vars = &o.variants;
+        while self.variant < vars.len() && vars[self.variant].entry < e {
+            self.variant += 1;
+        }
+        let v_from = self.variant;
+        while self.variant < vars.len() && vars[self.variant].entry == e {
+            self.variant += 1;
+        }
+        let vars = &vars[v_from..self.variant];
+        let ids = o.entry_ids(e);
+        let out = &mut *self.out;
+        let old = o.entries[e as usize];
+        let lower = o.text(old.lower_off, old.lower_len as usize);
+
+        if rows.is_empty() && ids.first().is_some_and(|&id| map[id as usize] != GONE) {
+            // The entity that gave the first spelling stays first, so the spelling and the
+            // variants carry over as they are.
+            let entry = out.entries.len() as u32;
+            let ids_start = out.pool.len() as u32;
+            out.pool.extend(
+                ids.iter()
+                    .map(|&id| map[id as usize])
+                    .filter(|&id| id != GONE),
+            );
+            let lower_off = out.arena.len() as u32;
+            out.arena.push_str(lower);
+            let (orig_off, orig_len) = match old.orig_len {
+                ORIG_SAME => (0, ORIG_SAME),
+                ORIG_MASK => {
+                    let off = out.masks.len() as u32;
+                    let from = old.orig_off as usize;
+                    out.masks.extend_from_slice(
+                        &o.masks[from..from + (old.lower_len as usize).div_ceil(8)],
+                    );
+                    (off, ORIG_MASK)
+                }
+                len => {
+                    let off = out.arena.len() as u32;
+                    out.arena.push_str(o.text(old.orig_off, len as usize));
+                    (off, len)
+                }
+            };
+            out.variants.extend(vars.iter().filter_map(|v| {
+                let id = map[v.id as usize];
+                (id != GONE).then(|| Variant {
+                    entry,
+                    id,
+                    orig: v.orig.clone(),
+                })
+            }));
+            out.entries.push(Entry {
+                lower_off,
+                orig_off,
+                ids_start,
+                lower_len: old.lower_len,
+                orig_len,
+            });
+            return;
+        }
+
+        // The first spelling may change hands: list every (id, spelling) and start over.
+        let primary = o.entry_spelling(e);
+        let mut list: Vec<(u32, &str)> = Vec::with_capacity(ids.len() + rows.len());
+        let (mut v, mut r) = (0, 0);
+        for &old_id in ids {
+            let spelling: &str = if v < vars.len() && vars[v].id == old_id {
+                v += 1;
+                &vars[v - 1].orig
+            } else {
+                &primary
+            };
+            let id = map[old_id as usize];
+            if id == GONE {
+                continue;
+            }
+            while r < rows.len() && rows[r].id < id {
+                list.push((rows[r].id, new.spelling(&rows[r])));
+                r += 1;
+            }
+            list.push((id, spelling));
+        }
+        list.extend(rows[r..].iter().map(|row| (row.id, new.spelling(row))));
+        if !list.is_empty() {
+            emit_entry(out, lower, &list);
+        }
+    }
+}
+
+/// Appends an entry with value `lower` held by `list` (ascending ids, each with its
+/// spelling); the first spelling is the entry's, the others are variants.
+fn emit_entry(out: &mut Snapshot, lower: &str, list: &[(u32, &str)]) {
+    let entry = out.entries.len() as u32;
+    let ids_start = out.pool.len() as u32;
+    out.pool.extend(list.iter().map(|&(id, _)| id));
+    let primary = list[0].1;
+    let lower_off = out.arena.len() as u32;
+    out.arena.push_str(lower);
+    let (orig_off, orig_len) = encode_spelling(lower, primary, &mut out.arena, &mut out.masks);
+    out.variants.extend(
+        list.iter()
+            .filter(|&&(_, spelling)| spelling != primary)
+            .map(|&(id, spelling)| Variant {
+                entry,
+                id,
+                orig: spelling.into(),
+            }),
+    );
+    out.entries.push(Entry {
+        lower_off,
+        orig_off,
+        ids_start,
+        lower_len: lower.len() as u16,
+        orig_len,
+    });
 }
 
 /// Builds a [`Stitched`] from an entity JSON; for tests and benchmarks of this crate.
@@ -1053,6 +1551,7 @@ pub(crate) fn stitched_from(v: &Value) -> Arc<Stitched> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use serde_json::json;
 
     fn snap(values: &[Value]) -> Snapshot {
@@ -1274,6 +1773,438 @@ mod tests {
         assert_eq!(b.count(), 122);
     }
 
+    // ---- incremental update ----
+
+    /// A synthetic entity for the update equivalence test: colliding keys (names differing
+    /// only in case), mixed-case and non-ASCII values, arrays, relations, nulls, values too
+    /// long to index, keys few entities have, and now and then a body that is not JSON.
+    fn arb_entity() -> impl Strategy<Value = Arc<Stitched>> {
+        (
+            (0usize..5, 0usize..24, 0usize..4, 0usize..3),
+            prop::option::of(0usize..7),
+            prop::collection::vec(0usize..6, 0..4),
+            prop::option::of(0usize..5),
+            prop::option::of(0usize..6),
+            prop::collection::vec((0usize..4, 0usize..6), 0..4),
+            prop::collection::vec(0usize..9, 0..3),
+        )
+            .prop_map(
+                |((kind, name, ns, version), ty, tags, owner, title, relations, extras)| {
+                    let kind = ["Component", "component", "API", "Group", "System"][kind];
+                    let name = format!("{}-{}", ["svc", "Svc", "SVC", "web"][name % 4], name / 4);
+                    let long = |c: &str, n: usize| c.repeat(n);
+                    let mut v = json!({"kind": kind, "metadata": {"name": name}, "spec": {}});
+                    if let Some(ns) = [None, Some("default"), Some("Prod"), Some("prod")][ns] {
+                        v["metadata"]["namespace"] = json!(ns);
+                    }
+                    let key = {
+                        let s = stitched_from(&v);
+                        s.key.clone()
+                    };
+                    v["metadata"]["uid"] = json!(format!("u-{key}-{version}"));
+                    if let Some(t) = ty {
+                        v["spec"]["type"] = [
+                            json!("service"),
+                            json!("Service"),
+                            json!("SERVICE"),
+                            json!("website"),
+                            Value::Null,
+                            json!(long("x", 250)),
+                            json!("Ünï-Type"),
+                        ][t]
+                            .clone();
+                    }
+                    if !tags.is_empty() {
+                        let tags: Vec<&str> = tags
+                            .iter()
+                            .map(|&t| ["java", "Java", "go", "GO", "rust", "Ærø"][t])
+                            .collect();
+                        v["metadata"]["tags"] = json!(tags);
+                    }
+                    if let Some(o) = owner {
+                        v["spec"]["owner"] = json!(
+                            [
+                                "team-a",
+                                "Team-A",
+                                "team-b",
+                                "TEAM-B",
+                                "group:default/Team-A"
+                            ][o]
+                        );
+                    }
+                    if let Some(t) = title {
+                        let long_title = long("T", 220);
+                        let titles = [
+                            "Hello World",
+                            "hello world",
+                            "HELLO WORLD",
+                            "Ünïcode",
+                            "ÜNÏCODE",
+                            &long_title,
+                        ];
+                        v["metadata"]["title"] = json!(titles[t]);
+                    }
+                    if !relations.is_empty() {
+                        let relations: Vec<Value> = relations
+                            .iter()
+                            .map(|&(t, target)| {
+                                let ty = ["ownedBy", "dependsOn", "partOf", "OwnedBy"][t];
+                                let target = [
+                                    "group:default/team-a",
+                                    "group:default/Team-A",
+                                    "component:default/svc-0",
+                                    "resource:prod/DB-1",
+                                    "system:default/x",
+                                    "api:default/y",
+                                ][target];
+                                json!({"type": ty, "targetRef": target})
+                            })
+                            .collect();
+                        v["relations"] = json!(relations);
+                    }
+                    let mut broken = false;
+                    for x in extras {
+                        match x {
+                            0..=2 => v["spec"][format!("rare{x}")] = json!(["R", "r", "Rare"][x]),
+                            3 => v["metadata"]["description"] = json!(long("d", 300)),
+                            4 => v["spec"]["port"] = json!(8080),
+                            5 => v["spec"]["enabled"] = json!(true),
+                            6 => v["spec"]["none"] = Value::Null,
+                            7 => v["metadata"]["labels"] = json!({"tier": "Gold"}),
+                            _ => broken = true,
+                        }
+                    }
+                    let mut s = (*stitched_from(&v)).clone();
+                    if broken {
+                        // Still listed and fetchable; no rows.
+                        s.body = format!("{{not json {name}").into();
+                    }
+                    Arc::new(s)
+                },
+            )
+    }
+
+    /// (pick an existing entity?, which one, upper-case the key?)
+    fn arb_removal() -> impl Strategy<Value = (bool, prop::sample::Index, bool)> {
+        (
+            prop::bool::weighted(0.8),
+            any::<prop::sample::Index>(),
+            any::<bool>(),
+        )
+    }
+
+    fn update_filters() -> Vec<Filter> {
+        let exists = |key: &str| Filter::Exists { key: key.into() };
+        let prefix = |key: &str, prefix: &str| Filter::HasPrefix {
+            key: key.into(),
+            prefix: prefix.into(),
+        };
+        vec![
+            eq("kind", &["component"]),
+            eq("KIND", &["API", "group"]),
+            eq("spec.type", &["service"]),
+            eq("spec.type", &["ünï-type", "website"]),
+            eq("metadata.tags", &["java"]),
+            eq("metadata.tags", &["ærø", "GO"]),
+            eq("relations.ownedby", &["group:default/team-a"]),
+            eq("metadata.namespace", &["default"]),
+            eq("metadata.title", &["hello world"]),
+            eq("spec.port", &["8080"]),
+            eq("metadata.name", &["svc-1", "web-3"]),
+            exists("spec.type"),
+            exists("metadata.description"),
+            exists("spec.none"),
+            exists("metadata.tags.java"),
+            exists("spec.rare1"),
+            exists("no.such.key"),
+            Filter::Not(Box::new(exists("spec.type"))),
+            Filter::Not(Box::new(eq("kind", &["component"]))),
+            Filter::Any(vec![eq("kind", &["system"]), eq("spec.owner", &["team-b"])]),
+            Filter::All(vec![
+                eq("kind", &["component"]),
+                Filter::Not(Box::new(eq("spec.type", &["website"]))),
+            ]),
+            Filter::All(vec![]),
+            Filter::Any(vec![]),
+            prefix("metadata.name", "SVC"),
+            prefix("spec.owner", "team"),
+            prefix("spec.type", ""),
+            prefix("relations.dependson", "resource:"),
+        ]
+    }
+
+    /// (value, ids, first spelling, variants) of an index entry.
+    type DumpedEntry = (String, Vec<u32>, String, Vec<(u32, String)>);
+
+    /// Everything a reader can observe, compared between two snapshots, plus the index's
+    /// own layout (keys, entries, spellings, variants, nulls) so a difference shows early.
+    fn assert_same(want: &Snapshot, got: &Snapshot) {
+        use crate::query::{self, FullText, Order, QueryRequest};
+        assert_eq!(want.len(), got.len());
+        assert_eq!(want.is_empty(), got.is_empty());
+        let want_all: Vec<&Stitched> = want.iter().map(|e| &**e).collect();
+        let got_all: Vec<&Stitched> = got.iter().map(|e| &**e).collect();
+        assert_eq!(want_all, got_all);
+        for e in &want_all {
+            assert_eq!(
+                got.get(&e.entity_ref.to_uppercase()).map(|x| &**x),
+                Some(*e)
+            );
+            assert_eq!(got.get_by_uid(&e.uid).map(|x| &**x), Some(*e));
+        }
+        assert_eq!(want.by_uid.len(), got.by_uid.len());
+
+        // The index layout.
+        let names = |s: &Snapshot| -> Vec<String> {
+            s.keys
+                .iter()
+                .map(|k| s.text(k.name_off, k.name_len as usize).to_owned())
+                .collect()
+        };
+        assert_eq!(names(want), names(got));
+        for name in names(want) {
+            let (kw, kg) = (want.key_id(&name).unwrap(), got.key_id(&name).unwrap());
+            let dump = |s: &Snapshot, k: KeyId| -> Vec<DumpedEntry> {
+                s.entry_range(k)
+                    .map(|e| {
+                        (
+                            s.entry_value(e).to_owned(),
+                            s.entry_ids(e).to_vec(),
+                            s.entry_spelling(e).into_owned(),
+                            s.entry_variants(e)
+                                .map(|(id, v)| (id, v.to_owned()))
+                                .collect(),
+                        )
+                    })
+                    .collect()
+            };
+            assert_eq!(dump(want, kw), dump(got, kg), "key {name}");
+            assert_eq!(want.with_key(kw), got.with_key(kg), "key {name}");
+            assert_eq!(want.with_value(kw), got.with_value(kg), "key {name}");
+        }
+
+        let filters = update_filters();
+        for f in &filters {
+            assert_eq!(want.matching(Some(f)), got.matching(Some(f)), "{f:?}");
+        }
+        assert_eq!(want.matching(None), got.matching(None));
+
+        let order = |field: &str, descending: bool| Order {
+            field: field.into(),
+            descending,
+        };
+        let orders = [
+            vec![],
+            vec![order("metadata.name", false)],
+            vec![order("spec.type", true)],
+            vec![order("metadata.tags", false)],
+            vec![order("spec.owner", false), order("metadata.title", true)],
+        ];
+        let some_filters = [
+            None,
+            Some(&filters[0]),
+            Some(&filters[17]),
+            Some(&filters[19]),
+        ];
+        for o in &orders {
+            for f in some_filters {
+                for (offset, limit) in [(0, None), (0, Some(3)), (2, Some(4))] {
+                    assert_eq!(
+                        query::list(want, f, o, offset, limit),
+                        query::list(got, f, o, offset, limit),
+                        "{f:?} {o:?}"
+                    );
+                }
+                assert_eq!(query::list_all(want, f, o), query::list_all(got, f, o));
+            }
+        }
+
+        let facet_fields: Vec<String> = [
+            "kind",
+            "spec.type",
+            "metadata.tags",
+            "spec.owner",
+            "metadata.title",
+            "relations.ownedby",
+            "metadata.description",
+            "spec.rare0",
+            "Metadata.Namespace",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        for f in some_filters {
+            assert_eq!(
+                query::facets(want, &facet_fields, f),
+                query::facets(got, &facet_fields, f)
+            );
+        }
+
+        let full_texts = [
+            None,
+            Some(FullText {
+                term: "hello".into(),
+                fields: vec!["metadata.title".into()],
+            }),
+            Some(FullText {
+                term: "SVC".into(),
+                fields: vec![],
+            }),
+            Some(FullText {
+                term: "ü".into(),
+                fields: vec!["metadata.title".into(), "spec.type".into()],
+            }),
+            Some(FullText {
+                term: "team".into(),
+                fields: vec!["spec.owner".into(), "relations.ownedby".into()],
+            }),
+        ];
+        for full_text in &full_texts {
+            for o in &orders[..4] {
+                for f in some_filters {
+                    let req = QueryRequest {
+                        filter: f.cloned(),
+                        order: o.clone(),
+                        full_text: full_text.clone(),
+                        limit: 4,
+                        ..QueryRequest::default()
+                    };
+                    let (a, b) = (
+                        query::query(want, req.clone()).unwrap(),
+                        query::query(got, req).unwrap(),
+                    );
+                    let page = |p: &query::QueryPage| {
+                        (
+                            p.items.clone(),
+                            p.total_items,
+                            p.next_cursor.clone(),
+                            p.prev_cursor.clone(),
+                        )
+                    };
+                    assert_eq!(page(&a), page(&b), "{full_text:?} {o:?} {f:?}");
+                    if let Some(cursor) = a.next_cursor {
+                        let next = QueryRequest {
+                            cursor: Some(cursor),
+                            limit: 4,
+                            ..QueryRequest::default()
+                        };
+                        assert_eq!(
+                            page(&query::query(want, next.clone()).unwrap()),
+                            page(&query::query(got, next).unwrap())
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// A chain of updates answers exactly like building the resulting entity set afresh,
+        /// on the incremental path, the rebuild path and whichever `update` picks.
+        #[test]
+        fn update_answers_like_build(
+            initial in prop::collection::vec(arb_entity(), 0..40),
+            steps in prop::collection::vec(
+                (prop::collection::vec(arb_entity(), 0..10), prop::collection::vec(arb_removal(), 0..8)),
+                1..4,
+            ),
+        ) {
+            let mut current = Snapshot::build(initial.into_iter().map(|e| (e, None)).collect());
+            for (upserts, removals) in steps {
+                let removals: Vec<String> = removals
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (existing, pick, upper))| {
+                        let key = match current.len() {
+                            n if existing && n > 0 => current.entity(pick.index(n) as u32).key.clone(),
+                            _ => format!("component:default/svc-{i}"),
+                        };
+                        if upper { key.to_uppercase() } else { key }
+                    })
+                    .collect();
+                let gone: std::collections::HashSet<String> =
+                    removals.iter().map(|r| search::lower(r).into_owned()).collect();
+                let want = Snapshot::build(
+                    current
+                        .iter()
+                        .filter(|e| !gone.contains(&e.key))
+                        .chain(upserts.iter())
+                        .map(|e| (e.clone(), None))
+                        .collect(),
+                );
+                let incremental = current.update_with(upserts.clone(), &removals, |_, _| false);
+                assert_same(&want, &incremental);
+                assert_same(&want, &current.update_with(upserts.clone(), &removals, |_, _| true));
+                assert_same(&want, &current.update(upserts, &removals));
+                // The removed and replaced uids are gone unless an entity still has them.
+                for e in current.iter() {
+                    let still = want.iter().any(|w| w.uid == e.uid);
+                    prop_assert_eq!(incremental.get_by_uid(&e.uid).is_some(), still);
+                }
+                current = incremental;
+            }
+        }
+    }
+
+    #[test]
+    fn update_examples() {
+        let s = sample();
+        // An upsert of an existing key with a new body, a new entity first in ref order, and
+        // a removal, in one change.
+        let changed = stitched_from(
+            &json!({"kind": "Component", "metadata": {"name": "B-SVC", "uid": "u2"},
+                                            "spec": {"type": "Website"}}),
+        );
+        let first = stitched_from(
+            &json!({"kind": "API", "metadata": {"name": "a", "uid": "u9"},
+                                          "spec": {"type": "service"}}),
+        );
+        let u = s.update(vec![changed, first], &["Group:Default/Team-A".to_owned()]);
+        assert_eq!(
+            u.iter().map(|e| e.entity_ref.as_str()).collect::<Vec<_>>(),
+            [
+                "api:default/a",
+                "api:prod/c-api",
+                "component:default/A-Web",
+                "component:default/B-SVC"
+            ]
+        );
+        assert_eq!(
+            u.get_by_uid("u2").unwrap().entity_ref,
+            "component:default/B-SVC"
+        );
+        assert!(u.get_by_uid("u0").is_none());
+        let m = |f: Filter| names(&u, &u.matching(Some(&f)));
+        assert_eq!(m(eq("spec.type", &["service"])), ["api:default/a"]);
+        assert_eq!(
+            m(eq("spec.type", &["website"])),
+            ["component:default/A-Web", "component:default/B-SVC"]
+        );
+        assert!(m(eq("metadata.tags", &["java"])).is_empty());
+        assert!(u.key_id("metadata.tags").is_none());
+        assert!(u.key_id("metadata.description").is_none());
+        // Facets see the new spelling next to the old one.
+        let f = crate::query::facets(&u, &["spec.type".to_owned()], None);
+        assert_eq!(
+            f[0].1,
+            [
+                ("Website".to_owned(), 1),
+                ("openapi".to_owned(), 1),
+                ("service".to_owned(), 1),
+                ("website".to_owned(), 1)
+            ]
+        );
+        // Nothing changes: an equal snapshot.
+        let same = s.update(vec![], &[]);
+        assert_same(&s, &same);
+        // Everything removed.
+        let keys: Vec<String> = s.iter().map(|e| e.key.clone()).collect();
+        let none = s.update(vec![], &keys);
+        assert!(none.is_empty());
+        assert_same(&Snapshot::empty(), &none);
+    }
+
     // ---- benchmark ----
 
     /// A synthetic catalog shaped like a real one: ~1.3 KB per entity, URLs in annotations,
@@ -1440,10 +2371,45 @@ mod tests {
             let by_ref = p50(|| {
                 assert!(s.get("Component:default/payments-search-10").is_some());
             });
+
+            // Incremental updates: a third of the changed entities get a new title, a third
+            // are new, a third are removed (a change of 1 is one new title).
+            let mut update_times = Vec::new();
+            for count in [1usize, 100, 2000, n / 4] {
+                let (mut upserts, mut removals) = (Vec::new(), Vec::new());
+                for c in 0..count {
+                    let old = s.entity(((c * 7919 + 13) % s.len()) as u32);
+                    let mut v: Value = serde_json::from_str(&old.body).unwrap();
+                    match c % 3 {
+                        0 => {
+                            v["metadata"]["title"] = json!(format!("Changed title {c}"));
+                            upserts.push(stitched_from(&v));
+                        }
+                        1 => {
+                            v["metadata"]["name"] = json!(format!("new-{c}"));
+                            v["metadata"]["uid"] = json!(format!("new-uid-{c}"));
+                            upserts.push(stitched_from(&v));
+                        }
+                        _ => removals.push(old.key.clone()),
+                    }
+                }
+                let mut times: Vec<std::time::Duration> = (0..5)
+                    .map(|_| {
+                        let t = std::time::Instant::now();
+                        let u = s.update_with(upserts.clone(), &removals, |_, _| false);
+                        let elapsed = t.elapsed();
+                        assert!(u.len().abs_diff(s.len()) <= count);
+                        elapsed
+                    })
+                    .collect();
+                times.sort();
+                update_times.push((count, times[2]));
+            }
             println!(
                 "n={n}: bodies {:.1} MiB, index {:.1} MiB; build (wall, cpu) {:?} parsing bodies / {:?} parsed given; \
                  p50 list kind+type limit 50 {:?}; facets spec.type|kind {:?}; full text (total {total}) {:?}; \
-                 list order desc name limit 50 {:?}; get by ref {:?}",
+                 list order desc name limit 50 {:?}; get by ref {:?}; \
+                 update (changed entities, median wall) {update_times:?}",
                 body_bytes as f64 / 1048576.0,
                 s.index_bytes() as f64 / 1048576.0,
                 build_unparsed,
