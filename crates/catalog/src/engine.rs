@@ -71,8 +71,6 @@ struct State {
     forced: HashSet<String>,
     registered: Vec<LocationRow>,
     rounds: u64,
-    /// Set by API writes that change the outcome without touching a file (deletions).
-    changed: bool,
     /// The root locations of the last round, to notice registrations and removals.
     last_roots: Vec<String>,
 }
@@ -395,7 +393,6 @@ impl Catalog {
         let before = state.files.len();
         state.files.retain(|k, _| visited_files.contains(k));
         dirty |= state.files.len() != before;
-        dirty |= std::mem::take(&mut state.changed);
         if !dirty && self.is_ready() {
             stats.entities = state.current.len();
             stats.elapsed = started.elapsed();
@@ -574,10 +571,11 @@ impl Catalog {
         let stitched_at = started.elapsed();
         // 5. Publish, then persist.
         // The snapshot loaded from the database is already right when nothing changed.
+        // Otherwise the next snapshot is derived from the current one, parsing only what changed.
         if !upserts.is_empty() || !deletes.is_empty() {
-            let items: Vec<(Arc<Stitched>, Option<&Value>)> =
-                next.values().map(|c| (c.stitched.clone(), None)).collect();
-            self.snapshot.store(Arc::new(Snapshot::build(items)));
+            let changed: Vec<Arc<Stitched>> = upserts.iter().map(|(s, _)| s.clone()).collect();
+            let next_snapshot = self.snapshot().update(changed, &deletes);
+            self.snapshot.store(Arc::new(next_snapshot));
         }
         state.current = next;
         // Processed bodies were needed for this round only; the snapshot holds the final ones.
@@ -927,14 +925,11 @@ impl Catalog {
             .clone();
         let mut state = self.state.lock().await;
         state.current.remove(&s.key);
-        state.changed = true;
-        let items: Vec<(Arc<Stitched>, Option<&Value>)> = state
-            .current
-            .values()
-            .map(|c| (c.stitched.clone(), None))
-            .collect();
-        self.snapshot.store(Arc::new(Snapshot::build(items)));
-        // Forget the file's signature so it is re-read, and the entity reappears if still there.
+        self.snapshot.store(Arc::new(
+            self.snapshot()
+                .update(Vec::new(), std::slice::from_ref(&s.key)),
+        ));
+        // Dropped from its file's cached output too, so it stays away until that file changes.
         for fs in state.files.values_mut() {
             if fs.entities.iter().any(|e| e.key == s.key) {
                 fs.entities.retain(|e| e.key != s.key);
