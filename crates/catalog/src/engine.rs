@@ -4,6 +4,7 @@
 //! One processing round runs at a time (under `state`); readers never wait for it, because they
 //! read an immutable [`Snapshot`] that the round replaces atomically when it is done.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -60,7 +61,8 @@ struct FileState {
 struct Current {
     stitched: Arc<Stitched>,
     input_hash: [u8; 20],
-    origin: String,
+    /// The root location this entity came through; shared by all of that root's entities.
+    origin: Arc<str>,
 }
 
 #[derive(Default)]
@@ -78,9 +80,9 @@ struct State {
 /// The walk's record of where entities come from, replayed to claim them only when needed.
 enum Step {
     /// A root location's generated Location entity, and its origin.
-    Root(Emitted, String),
+    Root(Emitted, Arc<str>),
     /// A file's entities: file key, parent Location entity, origin.
-    File(String, String, String),
+    File(String, String, Arc<str>),
 }
 
 /// One step of an ancestry chain: an entity and the refs of the Location entities that led to it.
@@ -207,7 +209,7 @@ fn in_parallel<'a>(
 /// One entity claimed in this round, with where it came from.
 struct Claim {
     emitted: Emitted,
-    origin: String,
+    origin: Arc<str>,
     orphan: bool,
 }
 
@@ -218,13 +220,23 @@ impl Catalog {
         let registered = db.list_locations().await?;
         let mut current = HashMap::with_capacity(rows.len());
         let mut items = Vec::with_capacity(rows.len());
+        let mut origins: HashMap<String, Arc<str>> = HashMap::new();
         for row in rows {
-            let origin = serde_json::from_str::<Value>(&row.body)
-                .ok()
-                .and_then(|v| annotation(&v, ANNOTATION_ORIGIN_LOCATION).map(str::to_owned))
-                .unwrap_or_default();
+            let parsed: Value = serde_json::from_str(&row.body).unwrap_or_default();
+            let origin = annotation(&parsed, ANNOTATION_ORIGIN_LOCATION).unwrap_or_default();
+            let origin = match origins.get(origin) {
+                Some(o) => o.clone(),
+                None => origins
+                    .entry(origin.to_owned())
+                    .or_insert_with(|| origin.into())
+                    .clone(),
+            };
+            let entity_ref = parsed
+                .as_object()
+                .and_then(process::loose_ref)
+                .map(|r| r.to_string());
             let stitched = Arc::new(Stitched {
-                entity_ref: entity_ref_of(&row.body).unwrap_or_else(|| row.entity_ref.clone()),
+                entity_ref: entity_ref.unwrap_or_else(|| row.entity_ref.clone()),
                 key: row.entity_ref.clone(),
                 uid: row.uid,
                 etag: row.etag,
@@ -315,7 +327,7 @@ impl Catalog {
         for root in &roots {
             let root_entity = root_location_entity(&root.spec);
             let root_key = root_entity.key.clone();
-            let origin = root.spec.key();
+            let origin: Arc<str> = root.spec.key().into();
             let root_dir = root_dir(&root.spec);
             steps.push(Step::Root(root_entity, origin.clone()));
             // Breadth first, one level of Location targets at a time, so that every file of a
@@ -350,7 +362,7 @@ impl Catalog {
                     .load_due(
                         &mut state,
                         files.iter().map(|(f, _)| f),
-                        (&origin, &root.rules, root_dir.as_deref()),
+                        (&*origin, &root.rules, root_dir.as_deref()),
                     )
                     .await;
                 for (file, parent) in files {
@@ -445,7 +457,7 @@ impl Catalog {
         if self.settings.orphan_strategy == OrphanStrategy::Keep {
             for (key, cur) in &state.current {
                 if !claimed.contains_key(key)
-                    && origins.contains(&cur.origin)
+                    && origins.contains(&*cur.origin)
                     && let Some(body) = stitch::unstitch(&cur.stitched.body)
                 {
                     {
@@ -477,33 +489,38 @@ impl Catalog {
             }
         }
 
-        // 3. Relations in both directions, sorted as Backstage sorts them.
-        let mut rels: HashMap<String, Vec<(&'static str, String)>> =
+        // 3. Relations in both directions, sorted as Backstage sorts them. Borrowed from the
+        // claims: this runs over every entity on every change, so it must not allocate per relation.
+        let mut bodies: Vec<Option<stitch::Processed>> =
+            claims.iter_mut().map(|c| c.emitted.body.take()).collect();
+        let mut rels: HashMap<Cow<'_, str>, Vec<(&'static str, &str)>> =
             HashMap::with_capacity(claims.len());
         for c in &claims {
             for (t, target) in &c.emitted.outgoing {
-                rels.entry(c.emitted.key.clone())
+                rels.entry(Cow::Borrowed(c.emitted.key.as_str()))
                     .or_default()
-                    .push((t, target.clone()));
+                    .push((t, target.as_str()));
                 if let Some(inv) = relations::inverse(t) {
-                    rels.entry(target.to_lowercase())
+                    rels.entry(lower(target))
                         .or_default()
-                        .push((inv, c.emitted.entity_ref.clone()));
+                        .push((inv, c.emitted.entity_ref.as_str()));
                 }
             }
         }
         for list in rels.values_mut() {
-            list.sort();
+            list.sort_unstable();
             list.dedup();
         }
 
         // 4. Stitch what changed; keep what did not.
         let mut next: HashMap<String, Current> = HashMap::with_capacity(claims.len());
         let mut upserts: Vec<(Arc<Stitched>, [u8; 20])> = Vec::new();
-        for c in claims {
+        for (c, body) in claims.iter().zip(bodies.iter_mut()) {
             let key = c.emitted.key.clone();
-            let empty = Vec::new();
-            let relations = rels.get(&key).unwrap_or(&empty);
+            let relations = rels
+                .get(key.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or_default();
             let mut errors = c.emitted.errors.clone();
             if let Some(extra) = parent_errors.get(&key) {
                 errors.extend(extra.iter().cloned());
@@ -517,12 +534,12 @@ impl Catalog {
                     Current {
                         stitched: cur.stitched.clone(),
                         input_hash,
-                        origin: c.origin,
+                        origin: c.origin.clone(),
                     },
                 );
                 continue;
             }
-            let body = match c.emitted.body {
+            let body = match body.take() {
                 Some(b) => b,
                 None => match state
                     .current
@@ -554,7 +571,7 @@ impl Catalog {
                 Current {
                     stitched,
                     input_hash,
-                    origin: c.origin,
+                    origin: c.origin.clone(),
                 },
             );
         }
@@ -1007,7 +1024,7 @@ fn claim(
     claimed: &mut HashMap<String, String>,
     parent_errors: &mut HashMap<String, Vec<ProcessingError>>,
     emitted: Emitted,
-    (origin, location_key, parent): (&str, &str, &str),
+    (origin, location_key, parent): (&Arc<str>, &str, &str),
 ) {
     if let Some(first) = claimed.get(&emitted.key) {
         let message = format!(
@@ -1023,7 +1040,7 @@ fn claim(
     claimed.insert(emitted.key.clone(), location_key.to_owned());
     claims.push(Claim {
         emitted,
-        origin: origin.to_owned(),
+        origin: origin.clone(),
         orphan: false,
     });
 }
@@ -1135,10 +1152,13 @@ fn annotation<'a>(entity: &'a Value, name: &str) -> Option<&'a str> {
         .as_str()
 }
 
-fn entity_ref_of(body: &str) -> Option<String> {
-    let v: Value = serde_json::from_str(body).ok()?;
-    let Value::Object(m) = v else { return None };
-    process::loose_ref(&m).map(|r| r.to_string())
+/// Lower-cases without allocating when there is nothing to lower (the usual case for refs).
+fn lower(s: &str) -> Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) || !s.is_ascii() {
+        Cow::Owned(s.to_lowercase())
+    } else {
+        Cow::Borrowed(s)
+    }
 }
 
 fn unhex(s: &str) -> [u8; 20] {

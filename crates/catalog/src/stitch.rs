@@ -57,7 +57,7 @@ impl Processed {
 /// status of their own take the parsed path.
 pub fn stitch_text(
     p: &Processed,
-    relations: &[(&str, String)],
+    relations: &[(&str, &str)],
     errors: &[ProcessingError],
     orphan: bool,
     uid: &str,
@@ -111,7 +111,7 @@ fn status_items(errors: &[ProcessingError]) -> Vec<Value> {
 /// Everything that decides the final entity besides uid: if this hash is unchanged, so is the entity.
 pub fn input_hash(
     processed: &[u8; 20],
-    relations: &[(&str, String)],
+    relations: &[(&str, &str)],
     errors: &[ProcessingError],
     orphan: bool,
 ) -> [u8; 20] {
@@ -134,7 +134,7 @@ pub fn input_hash(
 /// `metadata.etag` (a hash of the content, so it changes exactly when the entity does).
 pub fn stitch(
     mut entity: Entity,
-    relations: &[(&str, String)],
+    relations: &[(&str, &str)],
     errors: &[ProcessingError],
     orphan: bool,
     uid: &str,
@@ -218,7 +218,7 @@ mod tests {
         else {
             unreachable!()
         };
-        let rels = vec![("ownedBy", "group:default/t".to_string())];
+        let rels = vec![("ownedBy", "group:default/t")];
         let errs = vec![ProcessingError::new("InputError", "bad")];
         let (fin, etag) = stitch(e.clone(), &rels, &errs, true, "uid-1");
         assert_eq!(fin["metadata"]["uid"], "uid-1");
@@ -238,8 +238,8 @@ mod tests {
             unreachable!()
         };
         let rels = vec![
-            ("ownedBy", "group:default/t\"q".to_string()),
-            ("partOf", "system:default/s".to_string()),
+            ("ownedBy", "group:default/t\"q"),
+            ("partOf", "system:default/s"),
         ];
         let errs = [ProcessingError::new("InputError", "bad").at("/f.yaml", 3, 4)];
         for errors in [&errs[..], &[]] {
@@ -262,7 +262,7 @@ mod tests {
     #[test]
     fn input_hash_changes_with_each_input() {
         let p = [7u8; 20];
-        let r = vec![("ownedBy", "group:default/t".to_string())];
+        let r = vec![("ownedBy", "group:default/t")];
         let base = input_hash(&p, &r, &[], false);
         assert_eq!(base, input_hash(&p, &r, &[], false));
         assert_ne!(base, input_hash(&[8u8; 20], &r, &[], false));
