@@ -460,31 +460,29 @@ impl Catalog {
                     && origins.contains(&*cur.origin)
                     && let Some(body) = stitch::unstitch(&cur.stitched.body)
                 {
-                    {
-                        let me = process::loose_ref(&body);
-                        let (outgoing, _) = me
-                            .as_ref()
-                            .map(|me| relations::outgoing(&body, me))
-                            .unwrap_or_default();
-                        claims.push(Claim {
-                            emitted: Emitted {
-                                key: key.clone(),
-                                entity_ref: cur.stitched.entity_ref.clone(),
-                                doc_index: 0,
-                                line: 0,
-                                hash: process::hash_json(&body),
-                                body: Some(stitch::Processed::new(&body)),
-                                outgoing: outgoing
-                                    .into_iter()
-                                    .map(|(t, r)| (t, r.to_string()))
-                                    .collect(),
-                                errors: vec![],
-                                children: vec![],
-                            },
-                            origin: cur.origin.clone(),
-                            orphan: true,
-                        });
-                    }
+                    let me = process::loose_ref(&body);
+                    let (outgoing, _) = me
+                        .as_ref()
+                        .map(|me| relations::outgoing(&body, me))
+                        .unwrap_or_default();
+                    claims.push(Claim {
+                        emitted: Emitted {
+                            key: key.clone(),
+                            entity_ref: cur.stitched.entity_ref.clone(),
+                            doc_index: 0,
+                            line: 0,
+                            hash: process::hash_json(&body),
+                            body: Some(stitch::Processed::new(&body)),
+                            outgoing: outgoing
+                                .into_iter()
+                                .map(|(t, r)| (t, r.to_string()))
+                                .collect(),
+                            errors: vec![],
+                            children: vec![],
+                        },
+                        origin: cur.origin.clone(),
+                        orphan: true,
+                    });
                 }
             }
         }
