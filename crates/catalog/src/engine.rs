@@ -162,6 +162,18 @@ fn apply_file(state: &mut State, file: &LocationSpec, loaded: Loaded) -> bool {
     true
 }
 
+/// Runs CPU-bound work without stalling the async workers (on a multi-threaded runtime), handing
+/// it the runtime so URL references can still be fetched from inside; on a current-thread runtime
+/// (tests) it runs in place and URL references are refused.
+fn cpu_bound<R>(work: impl FnOnce(Option<&tokio::runtime::Handle>) -> R) -> R {
+    let handle = tokio::runtime::Handle::current();
+    if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread {
+        tokio::task::block_in_place(|| work(Some(&handle)))
+    } else {
+        work(None)
+    }
+}
+
 /// Processes files on every core: YAML parsing is most of the cost of ingesting a catalog.
 fn in_parallel<'a>(
     texts: Vec<(&'a LocationSpec, Option<FileSig>, Result<String, ReadError>)>,
@@ -700,20 +712,11 @@ impl Catalog {
         let mut texts: Vec<(&LocationSpec, Option<FileSig>, Result<String, ReadError>)> =
             Vec::with_capacity(due.len());
         for (file, sig) in due {
-            let text = if file.kind == "url" {
-                self.urls.read(&file.target).await
-            } else {
-                source::read_file(
-                    std::path::Path::new(&file.target),
-                    self.settings.max_file_bytes,
-                )
-            };
-            texts.push((file, sig, text));
+            texts.push((file, sig, self.read_target(file).await));
         }
-        let handle = tokio::runtime::Handle::current();
-        let multi = handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread;
-        let process =
-            |(file, sig, text): (&LocationSpec, Option<FileSig>, Result<String, ReadError>)| {
+        // Parsing and processing are CPU work: give them every core, off the async workers.
+        cpu_bound(|runtime| {
+            in_parallel(texts, |(file, sig, text)| {
                 let ctx = Context {
                     settings: &self.settings,
                     urls: &self.urls,
@@ -721,16 +724,23 @@ impl Catalog {
                     origin,
                     rules,
                     root_dir,
-                    runtime: multi.then_some(&handle),
+                    runtime,
                 };
                 let result = text.map(|t| process::process_file(&ctx, &t));
                 (file.key(), Loaded { sig, result })
-            };
-        // Parsing and processing are CPU work: give them every core, off the async workers.
-        if multi {
-            tokio::task::block_in_place(|| in_parallel(texts, process))
+            })
+        })
+    }
+
+    /// Reads one file or URL, bounded in size (and for URLs, in time and hosts).
+    async fn read_target(&self, file: &LocationSpec) -> Result<String, ReadError> {
+        if file.kind == "url" {
+            self.urls.read(&file.target).await
         } else {
-            in_parallel(texts, process)
+            source::read_file(
+                std::path::Path::new(&file.target),
+                self.settings.max_file_bytes,
+            )
         }
     }
 
@@ -837,34 +847,22 @@ impl Catalog {
                 .expand(&spec)
                 .map_err(|e| CatalogError::Input(e.to_string()))?;
             for file in files {
-                let text = if file.kind == "url" {
-                    self.urls.read(&file.target).await
-                } else {
-                    source::read_file(
-                        std::path::Path::new(&file.target),
-                        self.settings.max_file_bytes,
-                    )
-                }
-                .map_err(|e| match e {
+                let text = self.read_target(&file).await.map_err(|e| match e {
                     ReadError::NotFound(m) => CatalogError::NotFound(m),
                     other => CatalogError::Input(other.to_string()),
                 })?;
-                let handle = tokio::runtime::Handle::current();
-                let multi = handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread;
-                let ctx = Context {
-                    settings: &self.settings,
-                    urls: &self.urls,
-                    location: &file,
-                    origin: &origin,
-                    rules: &[],
-                    root_dir: root_dir.as_deref(),
-                    runtime: multi.then_some(&handle),
-                };
-                let output = if multi {
-                    tokio::task::block_in_place(|| process::process_file(&ctx, &text))
-                } else {
+                let output = cpu_bound(|runtime| {
+                    let ctx = Context {
+                        settings: &self.settings,
+                        urls: &self.urls,
+                        location: &file,
+                        origin: &origin,
+                        rules: &[],
+                        root_dir: root_dir.as_deref(),
+                        runtime,
+                    };
                     process::process_file(&ctx, &text)
-                };
+                });
                 if let Some(f) = output.failures.first() {
                     return Err(CatalogError::Input(format!(
                         "{}: {}",

@@ -30,6 +30,10 @@ async fn start(dir: &std::path::Path) -> (String, Arc<catalog::Catalog>) {
     (base, catalog)
 }
 
+async fn get_list(http: &reqwest::Client, url: String) -> Vec<Value> {
+    http.get(url).send().await.unwrap().json().await.unwrap()
+}
+
 /// Checks a response is a Backstage error envelope with this status and error name.
 async fn envelope(resp: reqwest::Response, status: u16, name: &str) -> Value {
     assert_eq!(resp.status().as_u16(), status);
@@ -239,34 +243,19 @@ async fn the_unpaged_list_streams_one_valid_array() {
     std::fs::write(dir.path().join("catalog-info.yaml"), many).unwrap();
     catalog.round().await.unwrap();
     let http = reqwest::Client::new();
-    let all: Vec<Value> = http
-        .get(format!("{base}/api/catalog/entities"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let all = get_list(&http, format!("{base}/api/catalog/entities")).await;
     assert_eq!(all.len(), 601, "600 components and the generated Location");
-    let some: Vec<Value> = http
-        .get(format!(
-            "{base}/api/catalog/entities?filter=kind=component&fields=metadata.name"
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let some = get_list(
+        &http,
+        format!("{base}/api/catalog/entities?filter=kind=component&fields=metadata.name"),
+    )
+    .await;
     assert_eq!(some.len(), 600);
     assert_eq!(some[0], json!({"metadata": {"name": "c0"}}));
-    let none: Vec<Value> = http
-        .get(format!("{base}/api/catalog/entities?filter=kind=nothing"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let none = get_list(
+        &http,
+        format!("{base}/api/catalog/entities?filter=kind=nothing"),
+    )
+    .await;
     assert!(none.is_empty());
 }
