@@ -75,6 +75,9 @@ struct State {
     rounds: u64,
     /// The root locations of the last round, to notice registrations and removals.
     last_roots: Vec<String>,
+    /// One copy of each relation target, shared by every entity that declares it: owners,
+    /// systems and APIs repeat across thousands of entities.
+    targets: HashSet<Arc<str>>,
 }
 
 /// The walk's record of where entities come from, replayed to claim them only when needed.
@@ -379,7 +382,12 @@ impl Catalog {
                     .await;
                 for (file, parent) in files {
                     let changed = match loaded.remove(&file.key()) {
-                        Some(l) => apply_file(&mut state, &file, l),
+                        Some(mut l) => {
+                            if let Ok(output) = &mut l.result {
+                                intern_targets(&mut state.targets, &mut output.entities);
+                            }
+                            apply_file(&mut state, &file, l)
+                        }
                         None => false,
                     };
                     dirty |= changed;
@@ -487,7 +495,7 @@ impl Catalog {
                             body: Some(stitch::Processed::new(&body)),
                             outgoing: outgoing
                                 .into_iter()
-                                .map(|(t, r)| (t, r.to_string()))
+                                .map(|(t, r)| (t, r.to_string().into()))
                                 .collect(),
                             errors: vec![],
                             children: vec![],
@@ -509,7 +517,7 @@ impl Catalog {
             for (t, target) in &c.emitted.outgoing {
                 rels.entry(Cow::Borrowed(c.emitted.key.as_str()))
                     .or_default()
-                    .push((t, target.as_str()));
+                    .push((t, &**target));
                 if let Some(inv) = relations::inverse(t) {
                     rels.entry(lower(target))
                         .or_default()
@@ -1146,6 +1154,20 @@ fn annotation<'a>(entity: &'a Value, name: &str) -> Option<&'a str> {
         .get("annotations")?
         .get(name)?
         .as_str()
+}
+
+/// Replaces each relation target with the shared copy, adding new ones.
+fn intern_targets(targets: &mut HashSet<Arc<str>>, entities: &mut [Emitted]) {
+    for e in entities {
+        for (_, target) in &mut e.outgoing {
+            match targets.get(&**target) {
+                Some(shared) => *target = shared.clone(),
+                None => {
+                    targets.insert(target.clone());
+                }
+            }
+        }
+    }
 }
 
 /// Lower-cases without allocating when there is nothing to lower (the usual case for refs).

@@ -62,7 +62,8 @@ pub struct Emitted {
     pub body: Option<Processed>,
     /// Hash of the processed body: equal hashes mean nothing in the file changed for it.
     pub hash: [u8; 20],
-    pub outgoing: Vec<(&'static str, String)>,
+    /// Declared relations; targets are shared strings, interned by the engine across files.
+    pub outgoing: Vec<(&'static str, std::sync::Arc<str>)>,
     pub errors: Vec<ProcessingError>,
     /// Targets of a Location entity, resolved against this file.
     pub children: Vec<LocationSpec>,
@@ -212,7 +213,7 @@ fn process_document(
         body: Some(processed),
         outgoing: outgoing
             .into_iter()
-            .map(|(t, r)| (t, r.to_string()))
+            .map(|(t, r)| (t, r.to_string().into()))
             .collect(),
         errors: Vec::new(),
         children,
