@@ -19,7 +19,7 @@ use model::relations;
 use serde_json::{Value, json};
 use sha1::{Digest, Sha1};
 use store::{Db, EntityRow, LocationRow};
-use tokio::sync::{Mutex, Notify};
+use tokio::sync::Mutex;
 
 use crate::index::{Snapshot, Stitched};
 use crate::process::{
@@ -111,7 +111,6 @@ pub struct Catalog {
     snapshot: ArcSwap<Snapshot>,
     state: Mutex<State>,
     ready: AtomicBool,
-    wake: Notify,
 }
 
 /// A file read for this round: its signature and what processing it gave, or why it could not be read.
@@ -283,7 +282,6 @@ impl Catalog {
                 ..Default::default()
             }),
             ready: AtomicBool::new(false),
-            wake: Notify::new(),
         });
         Ok(catalog)
     }
@@ -292,17 +290,14 @@ impl Catalog {
         self.snapshot.load_full()
     }
 
-    pub fn settings(&self) -> &CatalogSettings {
-        &self.settings
-    }
-
     /// True once every location has been read and stitched at least once.
     pub fn is_ready(&self) -> bool {
         self.ready.load(Ordering::Acquire)
     }
 
-    /// Runs rounds forever: on start, when woken (API changes), and every watch interval, which
-    /// is how file edits are noticed (a round whose inputs did not change costs a few `stat`s).
+    /// Runs rounds forever: on start and every watch interval, which is how file edits are
+    /// noticed (a round whose inputs did not change costs a few `stat`s). API writes do not wait
+    /// for it: they run their own round through [`Catalog::settle`].
     pub async fn run(self: Arc<Self>) {
         loop {
             match self.round().await {
@@ -319,10 +314,7 @@ impl Catalog {
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "catalog round failed"),
             }
-            tokio::select! {
-                _ = self.wake.notified() => {}
-                _ = tokio::time::sleep(self.settings.watch_interval) => {}
-            }
+            tokio::time::sleep(self.settings.watch_interval).await;
         }
     }
 
@@ -753,11 +745,6 @@ impl Catalog {
                 self.settings.max_file_bytes,
             )
         }
-    }
-
-    /// Wakes the engine for an immediate round.
-    pub fn wake(&self) {
-        self.wake.notify_one();
     }
 
     /// Runs a round now and waits for it (API writes answer after their effect is visible).

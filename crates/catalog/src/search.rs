@@ -31,16 +31,9 @@ const SPECIAL_PATHS: [&str; 7] = [
 
 /// The search rows of an entity as (lower-cased key, lower-cased value or `None` for null).
 pub fn search_rows(entity: &Value) -> Vec<(String, Option<String>)> {
-    let mut sink = RowSink::default();
-    sink.collect(entity);
-    sink.rows
-        .iter()
-        .map(|row| {
-            (
-                sink.str(row.key).to_owned(),
-                row.value.map(|(lower, _)| sink.str(lower).to_owned()),
-            )
-        })
+    search_rows_with_original(entity)
+        .into_iter()
+        .map(|(key, value)| (key, value.map(|(lower, _)| lower)))
         .collect()
 }
 
