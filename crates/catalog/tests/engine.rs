@@ -51,6 +51,11 @@ impl Fixture {
             ..Default::default()
         }
     }
+    /// Errors on the Location entity generated for the file location at `rel`.
+    fn root_errors(&self, c: &Catalog, rel: &str) -> Vec<Value> {
+        let spec = LocationSpec::new("file", &self.path(rel).to_string_lossy());
+        errors(&entity(c, &catalog::engine::generated_location_ref(&spec)).unwrap())
+    }
     async fn open(&self, settings: CatalogSettings) -> Arc<Catalog> {
         let db = store::Db::connect(&self.db_url()).await.unwrap();
         Catalog::open(settings, db).await.unwrap()
@@ -225,13 +230,8 @@ async fn the_first_location_keeps_a_conflicting_entity() {
     c.round().await.unwrap();
     let dup = entity(&c, "component:default/dup").unwrap();
     assert_eq!(dup["spec"]["owner"], "first");
-    let second_root = catalog::engine::generated_location_ref(&LocationSpec::new(
-        "file",
-        &f.path("two").to_string_lossy(),
-    ));
-    let loc = entity(&c, &second_root).unwrap();
-    let errs = errors(&loc);
-    assert_eq!(errs.len(), 1, "{loc}");
+    let errs = f.root_errors(&c, "two");
+    assert_eq!(errs.len(), 1, "{errs:?}");
     assert_eq!(errs[0]["name"], "ConflictError");
 }
 
@@ -241,11 +241,7 @@ async fn a_location_given_twice_is_read_once_without_errors() {
     f.write("svc.yaml", &component("a", "t", ""));
     let c = f.open(f.settings(&["svc.yaml", "svc.yaml"])).await;
     c.round().await.unwrap();
-    let root = catalog::engine::generated_location_ref(&LocationSpec::new(
-        "file",
-        &f.path("svc.yaml").to_string_lossy(),
-    ));
-    assert!(errors(&entity(&c, &root).unwrap()).is_empty());
+    assert!(f.root_errors(&c, "svc.yaml").is_empty());
     assert_eq!(c.snapshot().len(), 2);
 }
 
@@ -371,11 +367,7 @@ async fn substitutions_read_files_but_never_escape_the_location() {
             .starts_with("openapi: 3.0.0")
     );
     assert!(entity(&c, "api:default/sneaky").is_none());
-    let root = catalog::engine::generated_location_ref(&LocationSpec::new(
-        "file",
-        &f.path("cat/all.yaml").to_string_lossy(),
-    ));
-    let errs = errors(&entity(&c, &root).unwrap());
+    let errs = f.root_errors(&c, "cat/all.yaml");
     assert!(
         errs.iter()
             .any(|e| e["message"].as_str().unwrap().contains("outside")),
@@ -521,11 +513,7 @@ async fn oversized_files_are_refused_and_named() {
         .await;
     c.round().await.unwrap();
     assert!(entity(&c, "component:default/big").is_none());
-    let root = catalog::engine::generated_location_ref(&LocationSpec::new(
-        "file",
-        &f.path("big.yaml").to_string_lossy(),
-    ));
-    let errs = errors(&entity(&c, &root).unwrap());
+    let errs = f.root_errors(&c, "big.yaml");
     assert!(
         errs[0]["message"].as_str().unwrap().contains("limit"),
         "{errs:?}"

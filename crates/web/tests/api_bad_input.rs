@@ -30,6 +30,10 @@ async fn start(dir: &std::path::Path) -> (String, Arc<catalog::Catalog>) {
     (base, catalog)
 }
 
+async fn status(http: &reqwest::Client, url: String) -> u16 {
+    http.get(url).send().await.unwrap().status().as_u16()
+}
+
 async fn get_list(http: &reqwest::Client, url: String) -> Vec<Value> {
     http.get(url).send().await.unwrap().json().await.unwrap()
 }
@@ -55,31 +59,10 @@ async fn bad_requests_get_clear_errors_and_lose_nothing() {
     let http = reqwest::Client::new();
 
     // Not ready until the first round; then ready.
-    assert_eq!(
-        http.get(format!("{base}/readyz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        503
-    );
+    assert_eq!(status(&http, format!("{base}/readyz")).await, 503);
     catalog.round().await.unwrap();
-    assert_eq!(
-        http.get(format!("{base}/readyz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
-    assert_eq!(
-        http.get(format!("{base}/healthz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(status(&http, format!("{base}/readyz")).await, 200);
+    assert_eq!(status(&http, format!("{base}/healthz")).await, 200);
 
     let body = envelope(
         http.get(format!("{base}/api/catalog/no-such-endpoint"))
