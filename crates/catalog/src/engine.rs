@@ -81,6 +81,24 @@ struct State {
     /// One copy of each relation target, shared by every entity that declares it: owners,
     /// systems and APIs repeat across thousands of entities.
     targets: HashSet<Arc<str>>,
+    /// Writes not yet in the database, and the snapshot that shows them: nothing is published
+    /// before it is stored, so a crash can never serve uids that a restart would not find.
+    pending: Pending,
+}
+
+/// Changes computed by a round whose database write failed; retried by every later round.
+#[derive(Default)]
+struct Pending {
+    rows: HashMap<String, EntityRow>,
+    deletes: HashSet<String>,
+    snapshot: Option<Arc<Snapshot>>,
+}
+
+/// Why the stored state lags behind the catalog, and since when (for `/readyz`).
+#[derive(Debug, Clone)]
+struct Lag {
+    since: SystemTime,
+    error: String,
 }
 
 /// The walk's record of where entities come from, replayed to claim them only when needed.
@@ -111,6 +129,22 @@ pub struct Catalog {
     snapshot: ArcSwap<Snapshot>,
     state: Mutex<State>,
     ready: AtomicBool,
+    /// Set while a database write is failing; cleared by the write that succeeds.
+    lag: std::sync::Mutex<Option<Lag>>,
+    /// Set when the background task ends (a panic unwinds through its guard).
+    stopped: AtomicBool,
+    /// Test hook: makes every entity write fail, standing in for a database outage.
+    fail_writes: AtomicBool,
+}
+
+/// Marks the engine as stopped when the background task ends, however it ends.
+struct RunGuard<'a>(&'a AtomicBool);
+
+impl Drop for RunGuard<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
+        tracing::error!("catalog engine task stopped");
+    }
 }
 
 /// A file read for this round: its signature and what processing it gave, or why it could not be read.
@@ -282,6 +316,9 @@ impl Catalog {
                 ..Default::default()
             }),
             ready: AtomicBool::new(false),
+            lag: std::sync::Mutex::new(None),
+            stopped: AtomicBool::new(false),
+            fail_writes: AtomicBool::new(false),
         });
         Ok(catalog)
     }
@@ -295,10 +332,42 @@ impl Catalog {
         self.ready.load(Ordering::Acquire)
     }
 
+    /// Whether the catalog may take traffic, and if not, why: not yet ingested, the stored
+    /// state lagging behind (a database write failing), or the engine task gone.
+    pub fn readiness(&self) -> Result<(), String> {
+        if self.stopped.load(Ordering::Acquire) {
+            return Err("catalog engine task stopped; restart the process".into());
+        }
+        if let Some(lag) = self.lag.lock().expect("lag lock").as_ref() {
+            let secs = lag
+                .since
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
+            return Err(format!(
+                "stored state lags: database unreachable since {secs} (unix seconds): {}",
+                lag.error
+            ));
+        }
+        if !self.is_ready() {
+            return Err("catalog not yet ingested".into());
+        }
+        Ok(())
+    }
+
+    /// Test hook standing in for a database outage: while set, every entity write fails.
+    #[doc(hidden)]
+    pub fn inject_write_fault(&self, on: bool) {
+        self.fail_writes.store(on, Ordering::Release);
+    }
+
     /// Runs rounds forever: on start and every watch interval, which is how file edits are
     /// noticed (a round whose inputs did not change costs a few `stat`s). API writes do not wait
-    /// for it: they run their own round through [`Catalog::settle`].
+    /// for it: they run their own round through [`Catalog::settle`]. A failing round (a database
+    /// outage) is retried with back-off, doubling up to 30 s; its writes stay pending meanwhile.
     pub async fn run(self: Arc<Self>) {
+        let _guard = RunGuard(&self.stopped);
+        let mut backoff = self.settings.watch_interval;
         loop {
             match self.round().await {
                 Ok(stats) if stats.changed + stats.deleted > 0 || stats.files_read > 0 => {
@@ -312,8 +381,14 @@ impl Catalog {
                     );
                 }
                 Ok(_) => {}
-                Err(e) => tracing::error!(error = %e, "catalog round failed"),
+                Err(e) => {
+                    tracing::error!(error = %e, retry_ms = backoff.as_millis() as u64, "catalog round failed");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(30));
+                    continue;
+                }
             }
+            backoff = self.settings.watch_interval;
             tokio::time::sleep(self.settings.watch_interval).await;
         }
     }
@@ -420,7 +495,7 @@ impl Catalog {
         let before = state.files.len();
         state.files.retain(|k, _| visited_files.contains(k));
         dirty |= state.files.len() != before;
-        if !dirty && self.is_ready() {
+        if !dirty && self.is_ready() && state.pending.snapshot.is_none() {
             stats.entities = state.current.len();
             stats.elapsed = started.elapsed();
             return Ok(stats);
@@ -599,14 +674,38 @@ impl Catalog {
         stats.entities = next.len();
 
         let stitched_at = started.elapsed();
-        // 5. Publish, then persist.
+        // 5. Persist, then publish: a crash between the two must not have served uids that the
+        // database does not hold. A failed write stays pending, with the snapshot that shows it,
+        // and every later round retries it first.
+        let now = now_ms();
+        let pending = &mut state.pending;
+        for key in &deletes {
+            pending.rows.remove(key);
+            pending.deletes.insert(key.clone());
+        }
+        for (s, h) in &upserts {
+            pending.deletes.remove(&s.key);
+            pending.rows.insert(
+                s.key.clone(),
+                EntityRow {
+                    entity_ref: s.key.clone(),
+                    uid: s.uid.clone(),
+                    etag: s.etag.clone(),
+                    hash: stitch::hex(h),
+                    location_key: None,
+                    body: s.body.clone(),
+                    updated_at: now,
+                },
+            );
+        }
         // The snapshot loaded from the database is already right when nothing changed.
-        // Otherwise the next snapshot is derived from the current one, parsing only what changed.
+        // Otherwise the next snapshot is derived from the latest one, parsing only what changed.
         if !upserts.is_empty() || !deletes.is_empty() {
             let changed: Vec<Arc<Stitched>> = upserts.iter().map(|(s, _)| s.clone()).collect();
-            let next_snapshot = self.snapshot().update(changed, &deletes);
-            self.snapshot.store(Arc::new(next_snapshot));
+            let base = pending.snapshot.clone().unwrap_or_else(|| self.snapshot());
+            pending.snapshot = Some(Arc::new(base.update(changed, &deletes)));
         }
+        drop(upserts);
         state.current = next;
         // Processed bodies were needed for this round only; the snapshot holds the final ones.
         for fs in state.files.values_mut() {
@@ -614,32 +713,45 @@ impl Catalog {
                 e.body = None;
             }
         }
-        self.ready.store(true, Ordering::Release);
+        self.flush(&mut state).await?;
         let published = started.elapsed();
-        let now = now_ms();
-        let rows: Vec<EntityRow> = upserts
-            .iter()
-            .map(|(s, h)| EntityRow {
-                entity_ref: s.key.clone(),
-                uid: s.uid.clone(),
-                etag: s.etag.clone(),
-                hash: stitch::hex(h),
-                location_key: None,
-                body: s.body.clone(),
-                updated_at: now,
-            })
-            .collect();
-        drop(upserts);
-        self.db.apply_entity_changes(&rows, &deletes).await?;
         stats.elapsed = started.elapsed();
         tracing::debug!(
             walked_ms = walked.as_millis() as u64,
             stitched_ms = (stitched_at - walked).as_millis() as u64,
-            published_ms = (published - stitched_at).as_millis() as u64,
-            persisted_ms = (stats.elapsed - published).as_millis() as u64,
+            persisted_ms = (published - stitched_at).as_millis() as u64,
             "round phases"
         );
         Ok(stats)
+    }
+
+    /// Writes what is pending, then publishes its snapshot and marks the catalog ready. On
+    /// failure nothing is dropped: the writes stay pending and `/readyz` reports the lag.
+    async fn flush(&self, state: &mut State) -> Result<(), CatalogError> {
+        let pending = &state.pending;
+        let result = if self.fail_writes.load(Ordering::Acquire) {
+            Err(store::StoreError::Conflict("injected write fault".into()))
+        } else {
+            let rows: Vec<EntityRow> = pending.rows.values().cloned().collect();
+            let deletes: Vec<String> = pending.deletes.iter().cloned().collect();
+            self.db.apply_entity_changes(&rows, &deletes).await
+        };
+        if let Err(e) = result {
+            let mut lag = self.lag.lock().expect("lag lock");
+            let since = lag.as_ref().map_or_else(SystemTime::now, |l| l.since);
+            *lag = Some(Lag {
+                since,
+                error: e.to_string(),
+            });
+            return Err(e.into());
+        }
+        let pending = std::mem::take(&mut state.pending);
+        if let Some(snapshot) = pending.snapshot {
+            self.snapshot.store(snapshot);
+        }
+        *self.lag.lock().expect("lag lock") = None;
+        self.ready.store(true, Ordering::Release);
+        Ok(())
     }
 
     fn roots_changed(&self, state: &mut State, roots: &[Root]) -> bool {

@@ -519,3 +519,51 @@ async fn oversized_files_are_refused_and_named() {
         "{errs:?}"
     );
 }
+
+/// Persist, then publish: while entity writes fail (a database outage) nothing new is served,
+/// `readiness` says the stored state lags, and nothing is dropped: the next round that can write
+/// stores exactly what it then publishes, and a restart finds the same uids.
+#[tokio::test]
+async fn failed_writes_are_not_published_and_are_retried() {
+    let fx = Fixture::new();
+    fx.write("all.yaml", &component("a", "team-a", ""));
+    let c = fx.open(fx.settings(&["all.yaml"])).await;
+    c.round().await.unwrap();
+    assert_eq!(c.readiness(), Ok(()));
+    let uid_a = entity(&c, "component:default/a").unwrap()["metadata"]["uid"].clone();
+
+    c.inject_write_fault(true);
+    fx.write(
+        "all.yaml",
+        &format!(
+            "{}---\n{}",
+            component("a", "team-a", ""),
+            component("b", "team-a", "")
+        ),
+    );
+    assert!(c.round().await.is_err(), "a failed write fails the round");
+    assert!(
+        entity(&c, "component:default/b").is_none(),
+        "an entity is not served before it is stored"
+    );
+    let reason = c.readiness().unwrap_err();
+    assert!(reason.starts_with("stored state lags"), "{reason}");
+    // A round with no new input still retries what is pending.
+    assert!(c.round().await.is_err());
+
+    c.inject_write_fault(false);
+    c.round().await.unwrap();
+    assert_eq!(c.readiness(), Ok(()));
+    let uid_b = entity(&c, "component:default/b").unwrap()["metadata"]["uid"].clone();
+    drop(c);
+
+    let reopened = fx.open(fx.settings(&["all.yaml"])).await;
+    assert_eq!(
+        entity(&reopened, "component:default/b").unwrap()["metadata"]["uid"],
+        uid_b
+    );
+    assert_eq!(
+        entity(&reopened, "component:default/a").unwrap()["metadata"]["uid"],
+        uid_a
+    );
+}

@@ -69,16 +69,20 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
+/// 200 when the catalog is ingested and stored; otherwise 503 with the reason as JSON
+/// (`{"status": "unavailable", "reason": "stored state lags: …"}`), so probes and operators see why.
 async fn readyz(
     axum::extract::State(s): axum::extract::State<AppState>,
-) -> (axum::http::StatusCode, &'static str) {
-    if s.catalog.is_ready() {
-        (axum::http::StatusCode::OK, "ready")
-    } else {
-        (
+) -> (axum::http::StatusCode, axum::Json<serde_json::Value>) {
+    match s.catalog.readiness() {
+        Ok(()) => (
+            axum::http::StatusCode::OK,
+            axum::Json(serde_json::json!({"status": "ready"})),
+        ),
+        Err(reason) => (
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            "catalog not yet ingested",
-        )
+            axum::Json(serde_json::json!({"status": "unavailable", "reason": reason})),
+        ),
     }
 }
 
