@@ -49,8 +49,13 @@ import urllib.request
 
 HOST = "127.0.0.1"
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEFAULT_GEN = "/work/shared/tools/gen-catalog.py"
-DEFAULT_ANCHOR = "/work/shared/anchors/backstage/bench.py"
+# shared/ sits beside the repository (../shared), or two levels up from a git worktree under
+# wt/<name>; STAGEDOOR_SHARED overrides both.
+SHARED = os.environ.get("STAGEDOOR_SHARED") or next(
+    (d for d in (os.path.join(REPO, "..", "shared"), os.path.join(REPO, "..", "..", "shared"))
+     if os.path.isdir(d)), os.path.join(REPO, "..", "shared"))
+DEFAULT_GEN = os.path.join(SHARED, "tools", "gen-catalog.py")
+DEFAULT_ANCHOR = os.path.join(SHARED, "anchors", "backstage", "bench.py")
 ANCHOR_MAX_N = 10000  # Backstage needs minutes per 10k; beyond that it is not worth a run
 
 

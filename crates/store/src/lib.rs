@@ -6,6 +6,8 @@ mod entities;
 mod error;
 mod locations;
 mod migrate;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use db::Db;
 pub use entities::EntityRow;

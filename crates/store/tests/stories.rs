@@ -1,122 +1,21 @@
 //! One story per store capability, each run on SQLite (in a temp dir) and on PostgreSQL (a fresh
-//! database under `STAGEDOOR_TEST_PG`, dropped afterwards). Without that variable the
-//! PostgreSQL half is skipped with a notice, except under `CI=true`, where it fails.
+//! database under `STAGEDOOR_TEST_PG`, dropped afterwards), through `store::testing`. Without
+//! that variable the PostgreSQL half is skipped with a notice, except under `CI=true`, where it
+//! fails.
 
-use std::future::Future;
-use std::io::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use sqlx::Connection;
+use store::testing::{TestDb, notice};
 use store::{Db, EntityRow, LocationRow, StoreError};
 
 // ---- harness ----------------------------------------------------------------------------------
 
-/// Declares `<story>::sqlite` and `<story>::postgres` tests for `async fn <story>(url: String)`.
-macro_rules! story {
-    ($name:ident) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                crate::on_sqlite(super::$name).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                crate::on_postgres(super::$name).await
-            }
-        }
-    };
-}
-
-story!(locations_crud_and_conflicts);
-story!(entities_upsert_update_delete_reload);
-story!(bulk_apply);
-story!(migrations_are_idempotent_on_reconnect);
-
-/// Written past the test harness's capture, so a skip is visible in a passing run.
-fn notice(message: &str) {
-    let _ = writeln!(std::io::stderr(), "{message}");
-}
-
-async fn on_sqlite<F, Fut>(story: F)
-where
-    F: FnOnce(String) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let dir = tempfile::tempdir().expect("tempdir");
-    // A directory that does not exist yet: connect must create it.
-    let path = dir.path().join("nested").join("stagedoor.db");
-    story(format!("sqlite://{}", path.display())).await;
-}
-
-async fn on_postgres<F, Fut>(story: F)
-where
-    F: FnOnce(String) -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let admin_url = match std::env::var("STAGEDOOR_TEST_PG") {
-        Ok(url) if !url.trim().is_empty() => url,
-        _ if std::env::var("CI").as_deref() == Ok("true") => panic!(
-            "CI=true but STAGEDOOR_TEST_PG is unset: the PostgreSQL half of the store tests is \
-             required in CI. Run `export STAGEDOOR_TEST_PG=$(scripts/pg-test.sh)` first."
-        ),
-        _ => {
-            notice(
-                "notice: STAGEDOOR_TEST_PG is unset, skipping a PostgreSQL store test \
-                 (export STAGEDOOR_TEST_PG=$(scripts/pg-test.sh) to run it)",
-            );
-            return;
-        }
-    };
-    let name = unique_database_name();
-    let mut admin = sqlx::PgConnection::connect(&admin_url)
-        .await
-        .expect("connect to STAGEDOOR_TEST_PG");
-    sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .await
-        .expect("create test database");
-
-    // Spawned so a failing story still lets us drop its database before the panic goes on.
-    let outcome = tokio::spawn(story(with_database(&admin_url, &name))).await;
-
-    sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .execute(&mut admin)
-        .await
-        .expect("drop test database");
-    let _ = admin.close().await;
-    if let Err(err) = outcome {
-        std::panic::resume_unwind(err.into_panic());
-    }
-}
-
-fn unique_database_name() -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock after 1970")
-        .subsec_nanos();
-    format!(
-        "stagedoor_test_{}_{}_{}",
-        std::process::id(),
-        nanos,
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-/// The admin URL with its database path replaced, query string kept.
-fn with_database(url: &str, database: &str) -> String {
-    let (head, query) = match url.split_once('?') {
-        Some((head, query)) => (head, format!("?{query}")),
-        None => (url, String::new()),
-    };
-    let authority_start = head.find("://").expect("a postgres:// URL") + 3;
-    let base = match head[authority_start..].find('/') {
-        Some(slash) => &head[..authority_start + slash],
-        None => head,
-    };
-    format!("{base}/{database}{query}")
-}
+store::on_each_database!(
+    locations_crud_and_conflicts,
+    entities_upsert_update_delete_reload,
+    bulk_apply,
+    migrations_are_idempotent_on_reconnect,
+);
 
 async fn connect(url: &str) -> Db {
     Db::connect(url).await.expect("connect")
@@ -133,7 +32,8 @@ fn location(id: &str, kind: &str, target: &str) -> LocationRow {
     }
 }
 
-async fn locations_crud_and_conflicts(url: String) {
+async fn locations_crud_and_conflicts(test_db: TestDb) {
+    let url = test_db.url().to_owned();
     let db = connect(&url).await;
     assert!(db.list_locations().await.unwrap().is_empty());
 
@@ -208,7 +108,8 @@ fn entity(name: &str, generation: u32) -> EntityRow {
     }
 }
 
-async fn entities_upsert_update_delete_reload(url: String) {
+async fn entities_upsert_update_delete_reload(test_db: TestDb) {
+    let url = test_db.url().to_owned();
     let db = connect(&url).await;
     assert!(db.load_entities().await.unwrap().is_empty());
 
@@ -280,7 +181,8 @@ fn bulk_entity(i: usize, generation: u32) -> EntityRow {
     }
 }
 
-async fn bulk_apply(url: String) {
+async fn bulk_apply(test_db: TestDb) {
+    let url = test_db.url().to_owned();
     // STAGEDOOR_BULK_ROWS=120000 turns this into the full-size measurement.
     let count: usize = std::env::var("STAGEDOOR_BULK_ROWS")
         .ok()
@@ -337,7 +239,8 @@ async fn migration_versions(db: &Db) -> Vec<(i64, String)> {
     }
 }
 
-async fn migrations_are_idempotent_on_reconnect(url: String) {
+async fn migrations_are_idempotent_on_reconnect(test_db: TestDb) {
+    let url = test_db.url().to_owned();
     // Two processes starting at once on a fresh database: both succeed, one migrates.
     let (first, second) = tokio::join!(Db::connect(&url), Db::connect(&url));
     let (first, second) = (
@@ -382,16 +285,4 @@ async fn migrations_are_idempotent_on_reconnect(url: String) {
         }) => {}
         other => panic!("a newer schema gave {other:?}"),
     }
-}
-
-#[test]
-fn with_database_replaces_only_the_path() {
-    assert_eq!(
-        with_database("postgres://u:p@127.0.0.1:5433/postgres", "t1"),
-        "postgres://u:p@127.0.0.1:5433/t1"
-    );
-    assert_eq!(
-        with_database("postgres://u@h?sslmode=disable", "t2"),
-        "postgres://u@h/t2?sslmode=disable"
-    );
 }

@@ -87,7 +87,12 @@ fn parse_order(pairs: &[(String, String)]) -> Result<Vec<Order>, ApiError> {
     params::all(pairs, "order")
         .iter()
         .map(|o| {
-            let (dir, field) = o.split_once(':').unwrap_or(("asc", o.as_str()));
+            // Backstage requires the direction: `order=metadata.name` is an InputError there.
+            let Some((dir, field)) = o.split_once(':') else {
+                return Err(ApiError::input(format!(
+                    "Invalid order parameter {o:?}, expected asc:<field> or desc:<field>"
+                )));
+            };
             let descending = match dir {
                 "asc" => false,
                 "desc" => true,
@@ -131,6 +136,34 @@ fn parse_order_field(pairs: &[(String, String)]) -> Result<Vec<Order>, ApiError>
         .collect()
 }
 
+/// `limit=0` on by-query asks only for `totalItems` (Backstage's web app counts this way).
+fn query_limit_of(v: Option<usize>) -> Option<usize> {
+    v.map(|n| n.min(MAX_LIMIT))
+}
+
+/// Field paths are dotted keys; Backstage refuses anything else (`metadata.tags[0]`).
+fn check_fields(fields: &[String]) -> Result<(), ApiError> {
+    match fields
+        .iter()
+        .find(|f| !f.chars().all(|c| c.is_alphanumeric() || "._-/".contains(c)))
+    {
+        Some(f) => Err(ApiError::input(format!(
+            "Invalid field {f:?}, must be a dotted path such as metadata.name"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// `totalItems` is a boolean in Backstage's API; any other value is an InputError there.
+fn check_total_items(pairs: &[(String, String)]) -> Result<(), ApiError> {
+    match params::one(pairs, "totalItems") {
+        None | Some("true") | Some("false") => Ok(()),
+        Some(v) => Err(ApiError::input(format!(
+            "Invalid totalItems {v:?}, must be true or false"
+        ))),
+    }
+}
+
 fn limit_of(v: Option<usize>) -> Result<Option<usize>, ApiError> {
     match v {
         Some(0) => Err(ApiError::input("Invalid limit, must be greater than zero")),
@@ -144,6 +177,7 @@ pub async fn list_entities(State(s): State<AppState>, uri: Uri) -> ApiResult {
     let pairs = params::pairs(uri.query());
     let filter = parse_filter(&pairs)?;
     let fields = params::comma_list(&pairs, "fields");
+    check_fields(&fields)?;
     let order = parse_order(&pairs)?;
     let mut limit = limit_of(params::number(&pairs, "limit").map_err(input)?)?;
     let mut offset = params::number(&pairs, "offset").map_err(input)?;
@@ -204,7 +238,9 @@ fn page_response(page: query::QueryPage, fields: &[String]) -> Response {
 pub async fn query_entities_get(State(s): State<AppState>, uri: Uri) -> ApiResult {
     let pairs = params::pairs(uri.query());
     let fields = params::comma_list(&pairs, "fields");
-    let limit = limit_of(params::number(&pairs, "limit").map_err(ApiError::input)?)?;
+    check_fields(&fields)?;
+    check_total_items(&pairs)?;
+    let limit = query_limit_of(params::number(&pairs, "limit").map_err(ApiError::input)?);
     let term = params::one(&pairs, "fullTextFilterTerm").map(str::to_owned);
     let req = QueryRequest {
         filter: parse_filter(&pairs)?,
@@ -228,11 +264,12 @@ pub async fn query_entities_get(State(s): State<AppState>, uri: Uri) -> ApiResul
 pub async fn query_entities_post(State(s): State<AppState>, body: Bytes) -> ApiResult {
     let body = json_body(&body)?;
     let fields: Vec<String> = string_list(&body["fields"]);
-    let limit = limit_of(
+    check_fields(&fields)?;
+    let limit = query_limit_of(
         body.get("limit")
             .and_then(Value::as_u64)
             .map(|n| n as usize),
-    )?;
+    );
     let cursor = body
         .get("cursor")
         .and_then(Value::as_str)
@@ -393,8 +430,14 @@ pub async fn entities_by_refs(State(s): State<AppState>, uri: Uri, body: Bytes) 
         ));
     };
     let pairs = params::pairs(uri.query());
-    let mut fields = string_list(&body["fields"]);
-    fields.extend(params::comma_list(&pairs, "fields"));
+    // Backstage takes `fields` only in the body here; a query parameter is an InputError.
+    if pairs.iter().any(|(k, _)| k == "fields") {
+        return Err(ApiError::input(
+            "Invalid query parameter fields, give fields in the request body",
+        ));
+    }
+    let fields = string_list(&body["fields"]);
+    check_fields(&fields)?;
     let filter = match body.get("filter") {
         Some(q @ Value::Object(_)) => {
             Some(filter::parse_predicate(q).map_err(|e| ApiError::input(e.to_string()))?)
@@ -430,6 +473,9 @@ pub async fn entities_by_refs(State(s): State<AppState>, uri: Uri, body: Bytes) 
 pub async fn entity_facets(State(s): State<AppState>, uri: Uri) -> ApiResult {
     let pairs = params::pairs(uri.query());
     let facets = params::all(&pairs, "facet");
+    if facets.is_empty() {
+        return Err(ApiError::input("Missing facet parameter"));
+    }
     let filter = parse_filter(&pairs)?;
     let result = query::facets(&s.catalog.snapshot(), &facets, filter.as_ref());
     let mut map = serde_json::Map::new();

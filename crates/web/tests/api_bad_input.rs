@@ -242,3 +242,42 @@ async fn the_unpaged_list_streams_one_valid_array() {
     .await;
     assert!(none.is_empty());
 }
+
+/// Answers that Backstage gives and Stagedoor did not (issue 13): counts with `limit=0`, and
+/// InputError for parameters Backstage refuses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parameters_are_accepted_and_refused_as_backstage_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let (base, catalog) = start(dir.path()).await;
+    catalog.round().await.unwrap();
+    let http = reqwest::Client::new();
+    let api = format!("{base}/api/catalog");
+
+    let resp = http
+        .get(format!(
+            "{api}/entities/by-query?limit=0&filter=kind=component"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body, json!({"items": [], "totalItems": 1, "pageInfo": {}}));
+
+    for (method, path) in [
+        ("GET", "/entities/by-query?totalItems=sometimes"),
+        ("POST", "/entities/by-refs?fields=kind"),
+        ("GET", "/entity-facets"),
+        ("GET", "/entities?fields=metadata.tags%5B0%5D"),
+        ("GET", "/entities/by-query?fields=metadata.tags%5B0%5D"),
+        ("GET", "/entities?order=metadata.name"),
+    ] {
+        let req = if method == "GET" {
+            http.get(format!("{api}{path}"))
+        } else {
+            http.post(format!("{api}{path}"))
+                .json(&json!({"entityRefs": ["component:default/keeper"]}))
+        };
+        envelope(req.send().await.unwrap(), 400, "InputError").await;
+    }
+}
