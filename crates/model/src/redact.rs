@@ -78,6 +78,10 @@ pub fn text(message: &str) -> String {
         let end = rest[i..]
             .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '`'))
             .map_or(rest.len(), |p| i + p);
+        // Sentence punctuation right after a URL ("... a.yaml: HTTP 404") is not part of it.
+        let end = i + rest[i..end]
+            .trim_end_matches(['.', ',', ';', ':', ')', ']'])
+            .len();
         out.push_str(&rest[..start]);
         out.push_str(&url(&rest[start..end]));
         rest = &rest[end..];
