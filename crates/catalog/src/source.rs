@@ -173,7 +173,17 @@ impl UrlReader {
         }
     }
 
+    /// Reads `url`; error messages never carry its credentials (they are served in
+    /// `status.items` and logged).
     pub async fn read(&self, url: &str) -> Result<String, ReadError> {
+        self.read_unmasked(url).await.map_err(|e| match e {
+            ReadError::NotFound(m) => ReadError::NotFound(model::redact::text(&m)),
+            ReadError::Denied(m) => ReadError::Denied(model::redact::text(&m)),
+            ReadError::Invalid(m) => ReadError::Invalid(model::redact::text(&m)),
+        })
+    }
+
+    async fn read_unmasked(&self, url: &str) -> Result<String, ReadError> {
         let parsed = reqwest::Url::parse(url)
             .map_err(|e| ReadError::Invalid(format!("invalid URL {url:?}: {e}")))?;
         if !matches!(parsed.scheme(), "http" | "https") {
@@ -196,6 +206,20 @@ impl UrlReader {
         if response.status() == reqwest::StatusCode::NOT_FOUND {
             return Err(ReadError::NotFound(format!(
                 "{url} was not found (HTTP 404)"
+            )));
+        }
+        if response.status().is_redirection() {
+            // The redirect policy stopped here: the target is not allowed (or too many hops).
+            let to = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|l| response.url().join(l).ok());
+            let host = to.as_ref().and_then(|u| u.host_str()).unwrap_or("?");
+            return Err(ReadError::Denied(format!(
+                "could not read {url}: HTTP {} redirects to {host}, which is not allowed \
+                 (add the host to backend.reading.allow), or too many redirects",
+                response.status()
             )));
         }
         if !response.status().is_success() {

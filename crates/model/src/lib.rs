@@ -5,6 +5,7 @@ pub mod entity;
 pub mod entity_ref;
 pub mod filter;
 pub mod kinds;
+pub mod redact;
 pub mod relations;
 pub mod validate;
 pub mod yaml;

@@ -27,22 +27,16 @@ impl std::fmt::Debug for Config {
                     .catalog
                     .locations
                     .iter()
-                    .map(|(l, _)| l.key())
+                    .map(|(l, _)| redact_url(&l.key()))
                     .collect::<Vec<_>>(),
             )
             .finish()
     }
 }
 
-/// Hides the password of a `scheme://user:password@host` URL.
+/// Hides the password (userinfo or `?password=`) of a database or location URL.
 pub fn redact_url(url: &str) -> String {
-    if let Some((scheme, rest)) = url.split_once("://")
-        && let Some((creds, host)) = rest.split_once('@')
-        && let Some((user, _)) = creds.split_once(':')
-    {
-        return format!("{scheme}://{user}:***@{host}");
-    }
-    url.to_owned()
+    model::redact::url(url)
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7007";

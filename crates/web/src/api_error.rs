@@ -5,7 +5,7 @@
 
 use axum::Json;
 use axum::extract::Request;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use catalog::CatalogError;
@@ -71,13 +71,101 @@ impl IntoResponse for ApiError {
 }
 
 /// Middleware that writes the request's method and URL (relative to where the router is
-/// mounted, as Backstage reports it) into every error envelope.
+/// mounted, as Backstage reports it) into every error envelope, refuses JSON-less bodies, and
+/// wraps errors answered by the framework itself (405, 413, ...) in the same envelope.
 pub async fn echo_request(request: Request, next: Next) -> Response {
     let method = request.method().to_string();
     let url = request.uri().to_string();
-    let mut response = next.run(request).await;
-    match response.extensions_mut().remove::<ApiError>() {
-        Some(e) => (e.status, Json(e.envelope(&method, &url))).into_response(),
-        None => response,
+    if let Some(e) = unsupported_body(&request) {
+        return (e.status, Json(e.envelope(&method, &url))).into_response();
     }
+    let mut response = next.run(request).await;
+    if let Some(e) = response.extensions_mut().remove::<ApiError>() {
+        return (e.status, Json(e.envelope(&method, &url))).into_response();
+    }
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if (status.is_client_error() || status.is_server_error()) && !is_json {
+        let e = ApiError::for_status(status);
+        return (e.status, Json(e.envelope(&method, &url))).into_response();
+    }
+    response
+}
+
+/// A body that is not declared `application/json` (parameters such as `charset` allowed). A
+/// browser sends `text/plain`, form and multipart bodies cross-site without a CORS preflight, so
+/// accepting them would let any web page write to the catalog.
+fn unsupported_body(request: &Request) -> Option<ApiError> {
+    let h = request.headers();
+    let has_body = h.contains_key(header::TRANSFER_ENCODING)
+        || h.get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim() != "0");
+    if !has_body {
+        return None;
+    }
+    let essence = h
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
+    match essence.as_deref() {
+        Some("application/json") => None,
+        other => Some(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UnsupportedMediaTypeError",
+            format!(
+                "Unsupported content type {:?}, request bodies must be application/json",
+                other.unwrap_or("")
+            ),
+        )),
+    }
+}
+
+impl ApiError {
+    /// The error for a status the framework answered with an empty or plain-text body.
+    pub fn for_status(status: StatusCode) -> Self {
+        let name = match status {
+            StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => "NotFoundError",
+            StatusCode::PAYLOAD_TOO_LARGE => "PayloadTooLargeError",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => "UnsupportedMediaTypeError",
+            s if s.is_client_error() => "InputError",
+            _ => "Error",
+        };
+        Self::new(
+            status,
+            name,
+            status.canonical_reason().unwrap_or("request failed"),
+        )
+    }
+}
+
+/// Unknown paths outside the API and pages: Backstage's envelope rather than an empty 404.
+pub async fn unknown_route(method: axum::http::Method, uri: axum::http::Uri) -> Response {
+    let e = ApiError::not_found(format!("No such endpoint: {method} {}", uri.path()));
+    (
+        e.status,
+        Json(e.envelope(method.as_str(), &uri.to_string())),
+    )
+        .into_response()
+}
+
+/// `X-Content-Type-Options: nosniff` on every response, so no browser renders JSON (with
+/// catalog-controlled strings in it) as HTML.
+pub async fn nosniff(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    response.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        axum::http::HeaderValue::from_static("nosniff"),
+    );
+    response
 }

@@ -496,7 +496,9 @@ pub async fn entity_facets(State(s): State<AppState>, uri: Uri) -> ApiResult {
 fn location_json(l: &store::LocationRow) -> Value {
     let entity_ref =
         catalog::engine::generated_location_ref(&LocationSpec::new(&l.kind, &l.target));
-    json!({"id": l.id, "type": l.kind, "target": l.target, "entityRef": entity_ref})
+    // Credentials in a URL target (userinfo, `?token=`) are masked: the list is readable by
+    // every API client (a deliberate difference from Backstage, see docs/compatibility.md).
+    json!({"id": l.id, "type": l.kind, "target": model::redact::url(&l.target), "entityRef": entity_ref})
 }
 
 pub async fn list_locations(State(s): State<AppState>) -> ApiResult {
@@ -562,20 +564,47 @@ pub async fn add_location(State(s): State<AppState>, uri: Uri, body: Bytes) -> A
             spec.kind
         )));
     }
+    check_url_target(&spec.target)?;
     let (row, entities, _) = s
         .catalog
         .add_location(spec.clone(), dry_run)
         .await
         .map_err(ApiError::from)?;
-    let location = row
-        .as_ref()
-        .map(location_json)
-        .unwrap_or_else(|| json!({"id": "", "type": spec.kind, "target": spec.target}));
+    let location = row.as_ref().map(location_json).unwrap_or_else(
+        || json!({"id": "", "type": spec.kind, "target": model::redact::url(&spec.target)}),
+    );
     let mut out = json!({"location": location, "entities": entities});
     if dry_run {
         out["exists"] = json!(row.is_some());
     }
     Ok((StatusCode::CREATED, Json(out)).into_response())
+}
+
+/// A `url` location must be an absolute http(s) URL with a host: anything else (`not a url`,
+/// `file://`, `gopher://`, a NUL byte that PostgreSQL cannot store) is refused before it is
+/// stored, instead of being registered and failing on every round.
+fn check_url_target(target: &str) -> Result<(), ApiError> {
+    let bad = |why: &str| {
+        Err(ApiError::input(format!(
+            "Invalid location target {:?}: {why}",
+            model::redact::url(target)
+        )))
+    };
+    if target.chars().any(char::is_control) || target.contains(char::is_whitespace) {
+        return bad("control characters and spaces are not allowed");
+    }
+    let Some((scheme, rest)) = target.split_once("://") else {
+        return bad("not an absolute URL");
+    };
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+        return bad("only http and https URLs can be read");
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    if host.is_empty() || host.starts_with(':') {
+        return bad("the URL has no host");
+    }
+    Ok(())
 }
 
 pub async fn refresh(State(s): State<AppState>, body: Bytes) -> ApiResult {

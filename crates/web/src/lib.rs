@@ -62,6 +62,8 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .nest("/api/catalog", api)
         .merge(pages::routes())
+        .fallback(api_error::unknown_route)
+        .layer(axum::middleware::from_fn(api_error::nosniff))
         .with_state(state)
 }
 

@@ -151,6 +151,7 @@ async fn bad_requests_get_clear_errors_and_lose_nothing() {
     let big = "x".repeat(2 * 1024 * 1024);
     let resp = http
         .post(format!("{base}/api/catalog/entities/by-refs"))
+        .header("content-type", "application/json")
         .body(big)
         .send()
         .await

@@ -143,8 +143,58 @@ pub async fn sign_in_page(
     super::render(&page)
 }
 
+/// True unless the browser says the form was posted from another site. Browsers send `Origin`
+/// on every form POST (and `Sec-Fetch-Site`); a client that sends neither (curl, a script) is
+/// not a browser a third-party page could drive, so it is let through.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let h = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(origin) = h(header::ORIGIN) {
+        let host = headers
+            .get("x-forwarded-host")
+            .and_then(|v| v.to_str().ok())
+            .or(h(header::HOST));
+        let origin_host = origin.split_once("://").map(|(_, rest)| rest);
+        return origin_host.is_some() && origin_host == host;
+    }
+    headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|site| site != "cross-site" && site != "same-site")
+}
+
+/// Cookie attributes: `Secure` when the portal is served over HTTPS (behind a proxy that says
+/// so), so the session never travels over plain HTTP; always HttpOnly and SameSite=Lax.
+fn cookie_attributes(headers: &HeaderMap) -> &'static str {
+    let https = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|p| {
+            p.split(',')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case("https")
+        });
+    if https {
+        "Path=/; HttpOnly; SameSite=Lax; Secure"
+    } else {
+        "Path=/; HttpOnly; SameSite=Lax"
+    }
+}
+
+fn cross_site() -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        "cross-site form posts are refused; sign in from the portal itself",
+    )
+        .into_response()
+}
+
 /// `POST /sign-in` with `user=<ref>`: remembers the choice and goes home.
-pub async fn sign_in(State(state): State<AppState>, body: String) -> Response {
+pub async fn sign_in(State(state): State<AppState>, headers: HeaderMap, body: String) -> Response {
+    if !same_origin(&headers) {
+        return cross_site();
+    }
     let chosen = form_urlencoded::parse(body.as_bytes())
         .find(|(k, _)| k == "user")
         .map(|(_, v)| v.into_owned())
@@ -157,8 +207,9 @@ pub async fn sign_in(State(state): State<AppState>, body: String) -> Response {
         return (StatusCode::BAD_REQUEST, "no such user in the catalog").into_response();
     };
     let cookie = format!(
-        "{GUEST_COOKIE}={}; Path=/; Max-Age=2592000; HttpOnly; SameSite=Lax",
-        view::query_value(&user.key())
+        "{GUEST_COOKIE}={}; Max-Age=2592000; {}",
+        view::query_value(&user.key()),
+        cookie_attributes(&headers)
     );
     let mut res = Redirect::to("/").into_response();
     if let Ok(v) = HeaderValue::from_str(&cookie) {
@@ -168,12 +219,18 @@ pub async fn sign_in(State(state): State<AppState>, body: String) -> Response {
 }
 
 /// `POST /sign-out`.
-pub async fn sign_out() -> Response {
+pub async fn sign_out(headers: HeaderMap) -> Response {
+    if !same_origin(&headers) {
+        return cross_site();
+    }
     let mut res = Redirect::to("/").into_response();
-    res.headers_mut().append(
-        header::SET_COOKIE,
-        HeaderValue::from_static("stagedoor_guest=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax"),
+    let cookie = format!(
+        "{GUEST_COOKIE}=; Max-Age=0; {}",
+        cookie_attributes(&headers)
     );
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
     res
 }
 
