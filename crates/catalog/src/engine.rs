@@ -25,6 +25,7 @@ use crate::index::{Snapshot, Stitched};
 use crate::process::{
     self, ANNOTATION_LOCATION, ANNOTATION_ORIGIN_LOCATION, Context, Emitted, ProcessingError,
 };
+use crate::read::{self, Change, Subscription};
 use crate::settings::{CatalogSettings, LocationSpec, OrphanStrategy, Rule};
 use crate::source::{self, FileSig, ReadError, UrlReader};
 use crate::stitch;
@@ -112,6 +113,9 @@ enum Step {
 /// One step of an ancestry chain: an entity and the refs of the Location entities that led to it.
 pub type Ancestor = (Arc<Stitched>, Vec<String>);
 
+/// How many published changes a subscriber may fall behind before it is told it missed some.
+const CHANGE_BACKLOG: usize = 64;
+
 /// Counts from the last round, for logs and the benchmark.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RoundStats {
@@ -126,7 +130,9 @@ pub struct Catalog {
     settings: CatalogSettings,
     db: Db,
     urls: UrlReader,
-    snapshot: ArcSwap<Snapshot>,
+    snapshot: ArcSwap<read::Snapshot>,
+    /// Tells subscribers about each published snapshot.
+    changes: tokio::sync::broadcast::Sender<Change>,
     state: Mutex<State>,
     ready: AtomicBool,
     /// Set while a database write is failing; cleared by the write that succeeds.
@@ -309,7 +315,8 @@ impl Catalog {
             urls: UrlReader::new(&settings),
             settings,
             db,
-            snapshot: ArcSwap::from_pointee(snapshot),
+            snapshot: ArcSwap::from_pointee(read::Snapshot::new(Arc::new(snapshot), 0)),
+            changes: tokio::sync::broadcast::channel(CHANGE_BACKLOG).0,
             state: Mutex::new(State {
                 current,
                 registered,
@@ -323,8 +330,28 @@ impl Catalog {
         Ok(catalog)
     }
 
-    pub fn snapshot(&self) -> Arc<Snapshot> {
+    /// The newest published state.
+    pub fn snapshot(&self) -> Arc<read::Snapshot> {
         self.snapshot.load_full()
+    }
+
+    /// Notifications of every snapshot published from now on, with the entities it changed.
+    pub fn subscribe(&self) -> Subscription {
+        Subscription::new(self.changes.subscribe())
+    }
+
+    /// Swaps in the next state and tells subscribers which entities it changed.
+    fn publish(&self, index: Arc<Snapshot>, changed: Vec<String>, removed: Vec<String>) {
+        let generation = self.snapshot.load().generation() + 1;
+        let snapshot = Arc::new(read::Snapshot::new(index, generation));
+        self.snapshot.store(snapshot.clone());
+        // No subscriber is not an error: nobody needed telling.
+        let _ = self.changes.send(Change {
+            snapshot,
+            changed: changed.into(),
+            removed: removed.into(),
+            missed: false,
+        });
     }
 
     /// True once every location has been read and stitched at least once.
@@ -702,7 +729,10 @@ impl Catalog {
         // Otherwise the next snapshot is derived from the latest one, parsing only what changed.
         if !upserts.is_empty() || !deletes.is_empty() {
             let changed: Vec<Arc<Stitched>> = upserts.iter().map(|(s, _)| s.clone()).collect();
-            let base = pending.snapshot.clone().unwrap_or_else(|| self.snapshot());
+            let base = pending
+                .snapshot
+                .clone()
+                .unwrap_or_else(|| self.snapshot().index().clone());
             pending.snapshot = Some(Arc::new(base.update(changed, &deletes)));
         }
         drop(upserts);
@@ -747,7 +777,9 @@ impl Catalog {
         }
         let pending = std::mem::take(&mut state.pending);
         if let Some(snapshot) = pending.snapshot {
-            self.snapshot.store(snapshot);
+            let changed = pending.rows.into_keys().collect();
+            let removed = pending.deletes.into_iter().collect();
+            self.publish(snapshot, changed, removed);
         }
         *self.lag.lock().expect("lag lock") = None;
         self.ready.store(true, Ordering::Release);
@@ -1048,10 +1080,10 @@ impl Catalog {
             .clone();
         let mut state = self.state.lock().await;
         state.current.remove(&s.key);
-        self.snapshot.store(Arc::new(
-            self.snapshot()
-                .update(Vec::new(), std::slice::from_ref(&s.key)),
-        ));
+        let next = self
+            .snapshot()
+            .update(Vec::new(), std::slice::from_ref(&s.key));
+        self.publish(Arc::new(next), Vec::new(), vec![s.key.clone()]);
         // Dropped from its file's cached output too, so it stays away until that file changes.
         for fs in state.files.values_mut() {
             if fs.entities.iter().any(|e| e.key == s.key) {

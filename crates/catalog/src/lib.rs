@@ -5,6 +5,7 @@ pub mod engine;
 pub mod index;
 pub mod process;
 pub mod query;
+pub mod read;
 pub mod search;
 pub mod settings;
 pub mod source;

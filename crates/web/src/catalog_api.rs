@@ -9,8 +9,8 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use catalog::LocationSpec;
-use catalog::index::Stitched;
-use catalog::query::{self, FullText, Order, QueryRequest};
+use catalog::read::Stitched;
+use catalog::read::{self, FullText, Order, QueryRequest};
 use model::filter::{self, Filter};
 use serde_json::{Value, json};
 
@@ -45,7 +45,7 @@ fn entities_json(items: &[Arc<Stitched>], fields: &[String]) -> String {
         if fields.is_empty() {
             out.push_str(&s.body);
         } else {
-            out.push_str(&query::project(&s.body, fields).to_string());
+            out.push_str(&read::project(&s.body, fields).to_string());
         }
     }
     out.push(']');
@@ -187,16 +187,16 @@ pub async fn list_entities(State(s): State<AppState>, uri: Uri) -> ApiResult {
     }
     let snap = s.catalog.snapshot();
     if limit.is_none() && offset.is_none() && after.is_none() {
-        let items = query::list_all(&snap, filter.as_ref(), &order);
+        let items = read::list_all(&snap, filter.as_ref(), &order);
         return Ok(streamed_entities(items, fields));
     }
     if let Some(after) = after {
-        let (l, o) = query::decode_after(after).map_err(|e| input(e.to_string()))?;
+        let (l, o) = read::decode_after(after).map_err(|e| input(e.to_string()))?;
         limit = l.or(limit);
         offset = o.or(offset);
     }
     let offset = offset.unwrap_or(0);
-    let (items, more) = query::list(&snap, filter.as_ref(), &order, offset, limit);
+    let (items, more) = read::list(&snap, filter.as_ref(), &order, offset, limit);
     let mut response = json_response(StatusCode::OK, entities_json(&items, &fields));
     if more && let Some(limit) = limit {
         let next: Vec<(String, String)> = pairs
@@ -205,7 +205,7 @@ pub async fn list_entities(State(s): State<AppState>, uri: Uri) -> ApiResult {
             .cloned()
             .chain([(
                 "after".to_owned(),
-                query::encode_after(limit, offset + limit),
+                read::encode_after(limit, offset + limit),
             )])
             .collect();
         let qs = form_urlencoded::Serializer::new(String::new())
@@ -218,7 +218,7 @@ pub async fn list_entities(State(s): State<AppState>, uri: Uri) -> ApiResult {
     Ok(response)
 }
 
-fn page_response(page: query::QueryPage, fields: &[String]) -> Response {
+fn page_response(page: read::QueryPage, fields: &[String]) -> Response {
     let mut page_info = serde_json::Map::new();
     if let Some(c) = page.next_cursor {
         page_info.insert("nextCursor".into(), json!(c));
@@ -249,7 +249,7 @@ pub async fn query_entities_get(State(s): State<AppState>, uri: Uri) -> ApiResul
             term,
             fields: params::comma_list(&pairs, "fullTextFilterFields"),
         }),
-        limit: limit.unwrap_or(query::DEFAULT_QUERY_LIMIT),
+        limit: limit.unwrap_or(read::DEFAULT_QUERY_LIMIT),
         offset: params::number(&pairs, "offset").map_err(ApiError::input)?,
         cursor: params::one(&pairs, "cursor").map(str::to_owned),
     };
@@ -257,7 +257,7 @@ pub async fn query_entities_get(State(s): State<AppState>, uri: Uri) -> ApiResul
         return Err(ApiError::input("Cursor cannot be empty"));
     }
     let page =
-        query::query(&s.catalog.snapshot(), req).map_err(|e| ApiError::input(e.to_string()))?;
+        read::query(&s.catalog.snapshot(), req).map_err(|e| ApiError::input(e.to_string()))?;
     Ok(page_response(page, &fields))
 }
 
@@ -326,7 +326,7 @@ pub async fn query_entities_post(State(s): State<AppState>, body: Bytes) -> ApiR
         filter,
         order,
         full_text,
-        limit: limit.unwrap_or(query::DEFAULT_QUERY_LIMIT),
+        limit: limit.unwrap_or(read::DEFAULT_QUERY_LIMIT),
         offset: body
             .get("offset")
             .and_then(Value::as_u64)
@@ -334,7 +334,7 @@ pub async fn query_entities_post(State(s): State<AppState>, body: Bytes) -> ApiR
         cursor,
     };
     let page =
-        query::query(&s.catalog.snapshot(), req).map_err(|e| ApiError::input(e.to_string()))?;
+        read::query(&s.catalog.snapshot(), req).map_err(|e| ApiError::input(e.to_string()))?;
     Ok(page_response(page, &fields))
 }
 
@@ -446,7 +446,7 @@ pub async fn entities_by_refs(State(s): State<AppState>, uri: Uri, body: Bytes) 
     };
     let snap = s.catalog.snapshot();
     let allowed: Option<std::collections::HashSet<String>> = filter.as_ref().map(|f| {
-        query::list_all(&snap, Some(f), &[])
+        read::list_all(&snap, Some(f), &[])
             .iter()
             .map(|s| s.key.clone())
             .collect()
@@ -462,7 +462,7 @@ pub async fn entities_by_refs(State(s): State<AppState>, uri: Uri, body: Bytes) 
             .filter(|s| allowed.as_ref().is_none_or(|a| a.contains(&s.key)));
         match found {
             Some(s) if fields.is_empty() => out.push_str(&s.body),
-            Some(s) => out.push_str(&query::project(&s.body, &fields).to_string()),
+            Some(s) => out.push_str(&read::project(&s.body, &fields).to_string()),
             None => out.push_str("null"),
         }
     }
@@ -477,7 +477,7 @@ pub async fn entity_facets(State(s): State<AppState>, uri: Uri) -> ApiResult {
         return Err(ApiError::input("Missing facet parameter"));
     }
     let filter = parse_filter(&pairs)?;
-    let result = query::facets(&s.catalog.snapshot(), &facets, filter.as_ref());
+    let result = read::facets(&s.catalog.snapshot(), &facets, filter.as_ref());
     let mut map = serde_json::Map::new();
     for (facet, values) in result {
         map.insert(

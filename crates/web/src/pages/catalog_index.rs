@@ -10,8 +10,8 @@ use std::sync::Arc;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use catalog::index::{Bits, Snapshot};
-use catalog::query::{self, FullText, QueryRequest};
+use catalog::read::{self, FullText, QueryRequest};
+use catalog::read::{Bits, Snapshot};
 use model::filter::Filter;
 
 use super::derived::{self, Derived};
@@ -227,9 +227,9 @@ pub async fn page(
 }
 
 /// Entities whose name, title, description or display name contain `term`.
-fn text_bits(d: &Derived, term: &str) -> Bits {
-    let page = query::query(
-        d.snapshot(),
+fn text_bits(snap: &Snapshot, d: &Derived, term: &str) -> Bits {
+    let page = read::query(
+        snap,
         QueryRequest {
             full_text: Some(FullText {
                 term: term.to_owned(),
@@ -246,18 +246,18 @@ fn text_bits(d: &Derived, term: &str) -> Bits {
 }
 
 /// The selection of one facet as a bitmap (`None`: nothing selected, no restriction).
-fn facet_selection(d: &Derived, facet: usize, values: &[String]) -> Option<Bits> {
+fn facet_selection(snap: &Snapshot, d: &Derived, facet: usize, values: &[String]) -> Option<Bits> {
     if values.is_empty() {
         return None;
     }
     let key = FACETS[facet].1;
-    let table = d.facet(key);
+    let table = d.facet(snap, key);
     let mut acc = Bits::empty(d.len());
     for v in values {
         match table.iter().find(|f| &f.key == v) {
             Some(f) => acc.or_with(&f.bits),
             // A value beyond the facet cap still filters correctly.
-            None => acc.or_with(&d.snapshot().matching(Some(&Filter::Eq {
+            None => acc.or_with(&snap.matching(Some(&Filter::Eq {
                 key: key.to_owned(),
                 values: vec![v.clone()],
             }))),
@@ -269,7 +269,7 @@ fn facet_selection(d: &Derived, facet: usize, values: &[String]) -> Option<Bits>
 pub fn results(snap: &Arc<Snapshot>, params: Params) -> Results {
     let d = derived::of(snap);
     let n = d.len();
-    let text = (!params.q.trim().is_empty()).then(|| text_bits(&d, params.q.trim()));
+    let text = (!params.q.trim().is_empty()).then(|| text_bits(snap, &d, params.q.trim()));
     let errors = params.errors.map(|want| {
         let mut b = d.errors.clone();
         if !want {
@@ -278,7 +278,7 @@ pub fn results(snap: &Arc<Snapshot>, params: Params) -> Results {
         b
     });
     let selections: Vec<Option<Bits>> = (0..FACETS.len())
-        .map(|i| facet_selection(&d, i, &params.selected[i]))
+        .map(|i| facet_selection(snap, &d, i, &params.selected[i]))
         .collect();
 
     // Everything but one restriction (`skip`), for that facet's counts.
@@ -302,7 +302,7 @@ pub fn results(snap: &Arc<Snapshot>, params: Params) -> Results {
     let mut facets = Vec::with_capacity(FACETS.len() + 1);
     for (i, (param, key, title)) in FACETS.iter().enumerate() {
         let base = base_without(Some(i), false);
-        let table = d.facet(key);
+        let table = d.facet(snap, key);
         let mut opts: Vec<FacetOption> = table
             .iter()
             .enumerate()
@@ -367,7 +367,7 @@ pub fn results(snap: &Arc<Snapshot>, params: Params) -> Results {
     let pages = total.div_ceil(params.size).max(1);
     let page = params.page.min(pages);
     let offset = (page - 1) * params.size;
-    let order = d.order(SORTS[params.sort].1);
+    let order = d.order(snap, SORTS[params.sort].1);
     let pick = |id: &u32| cand.contains(*id);
     let ids: Vec<u32> = if params.desc {
         order

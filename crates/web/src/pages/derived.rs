@@ -10,10 +10,10 @@
 //! Ids here are positions in `Snapshot::iter()`, the same ids the index uses.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 
-use catalog::index::{Bits, Snapshot, Stitched};
-use catalog::query::{self, Order};
+use catalog::read::{self, Order};
+use catalog::read::{Bits, Snapshot, Stitched};
 use model::filter::Filter;
 
 use super::view;
@@ -28,8 +28,9 @@ pub struct FacetValue {
     pub bits: Bits,
 }
 
+/// Kept in the snapshot's own cache, so it holds no reference back to the snapshot: methods
+/// that need the index take it as an argument.
 pub struct Derived {
-    snap: Arc<Snapshot>,
     pub ents: Vec<Arc<Stitched>>,
     /// Entities with at least one processing error.
     pub errors: Bits,
@@ -37,27 +38,13 @@ pub struct Derived {
     orders: Mutex<HashMap<&'static str, Arc<Vec<u32>>>>,
 }
 
-/// The derived data of the newest snapshot asked for. A `Weak` keeps the old snapshot's
-/// allocation (not its contents) alive, so comparing pointers cannot confuse a new snapshot
-/// with a freed one at the same address.
-static CURRENT: Mutex<Option<(Weak<Snapshot>, Arc<Derived>)>> = Mutex::new(None);
-
-pub fn of(snap: &Arc<Snapshot>) -> Arc<Derived> {
-    {
-        let cur = CURRENT.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((w, d)) = cur.as_ref()
-            && std::ptr::eq(w.as_ptr(), Arc::as_ptr(snap))
-        {
-            return d.clone();
-        }
-    }
-    let d = Arc::new(Derived::build(snap.clone()));
-    *CURRENT.lock().unwrap_or_else(|e| e.into_inner()) = Some((Arc::downgrade(snap), d.clone()));
-    d
+/// The derived data of a snapshot, built on first use and kept with that snapshot.
+pub fn of(snap: &Snapshot) -> Arc<Derived> {
+    snap.derived(Derived::build)
 }
 
 impl Derived {
-    pub fn build(snap: Arc<Snapshot>) -> Derived {
+    pub fn build(snap: &Snapshot) -> Derived {
         let ents: Vec<Arc<Stitched>> = snap.iter().cloned().collect();
         let mut errors = Bits::empty(ents.len());
         for (id, e) in ents.iter().enumerate() {
@@ -68,16 +55,11 @@ impl Derived {
             }
         }
         Derived {
-            snap,
             ents,
             errors,
             facets: Mutex::new(HashMap::new()),
             orders: Mutex::new(HashMap::new()),
         }
-    }
-
-    pub fn snapshot(&self) -> &Arc<Snapshot> {
-        &self.snap
     }
 
     pub fn len(&self) -> usize {
@@ -108,7 +90,7 @@ impl Derived {
     }
 
     /// The values of a search key with their bitmaps, most common first beyond the cap.
-    pub fn facet(&self, key: &'static str) -> Arc<Vec<FacetValue>> {
+    pub fn facet(&self, snap: &Snapshot, key: &'static str) -> Arc<Vec<FacetValue>> {
         if let Some(f) = self
             .facets
             .lock()
@@ -117,7 +99,7 @@ impl Derived {
         {
             return f.clone();
         }
-        let counted = query::facets(&self.snap, &[key.to_owned()], None);
+        let counted = read::facets(snap, &[key.to_owned()], None);
         let mut values: Vec<(String, usize)> = counted.into_iter().flat_map(|(_, v)| v).collect();
         // Spellings that differ only in case are one value to a filter.
         let mut merged: Vec<(String, String, usize)> = Vec::new();
@@ -141,7 +123,7 @@ impl Derived {
         let out: Vec<FacetValue> = merged
             .into_iter()
             .map(|(label, lower, _)| {
-                let bits = self.snap.matching(Some(&Filter::Eq {
+                let bits = snap.matching(Some(&Filter::Eq {
                     key: key.to_owned(),
                     values: vec![lower.clone()],
                 }));
@@ -161,7 +143,7 @@ impl Derived {
     }
 
     /// Every id in ascending order of `field` (entities without it last, ties by ref), each once.
-    pub fn order(&self, field: &'static str) -> Arc<Vec<u32>> {
+    pub fn order(&self, snap: &Snapshot, field: &'static str) -> Arc<Vec<u32>> {
         if let Some(o) = self
             .orders
             .lock()
@@ -170,8 +152,8 @@ impl Derived {
         {
             return o.clone();
         }
-        let sorted = query::list(
-            &self.snap,
+        let sorted = read::list(
+            snap,
             None,
             &[Order {
                 field: field.to_owned(),

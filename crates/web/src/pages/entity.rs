@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use catalog::index::{Snapshot, Stitched};
+use catalog::read::{Snapshot, Stitched};
 use model::EntityRef;
 use model::relations as rel;
 use serde_json::Value;

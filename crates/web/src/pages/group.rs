@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::response::Response;
-use catalog::index::{Snapshot, Stitched};
+use catalog::read::{Snapshot, Stitched};
 use model::relations as rel;
 use serde_json::Value;
 
@@ -159,7 +159,7 @@ pub fn render(snap: &Arc<Snapshot>, st: &Arc<Stitched>, e: &Value, me: &Identity
     let mut members = members;
     members.sort_by_key(|m| m.name.to_lowercase());
 
-    let owned = owned::owned(&d, std::slice::from_ref(&st.key));
+    let owned = owned::owned(snap, std::slice::from_ref(&st.key));
     let owner_q = view::query_value(&st.key);
     let by_kind = owned::by_kind(snap, &d, &owned.bits, PER_KIND)
         .into_iter()

@@ -3,7 +3,7 @@
 
 use axum::extract::State;
 use axum::response::Response;
-use catalog::query;
+use catalog::read;
 
 use super::derived;
 use super::identity::{Identity, Recent};
@@ -50,7 +50,7 @@ pub async fn page(State(state): State<AppState>, me: Identity, recent: Recent) -
         teams = user::teams(&snap, &e);
         let mut owners = vec![st.key.clone()];
         owners.extend(teams.iter().map(|t| t.link.full.clone()));
-        let o = owned::owned(&d, &owners);
+        let o = owned::owned(&snap, &owners);
         owned_total = o.total;
         owned = owned::rows(&snap, &d, &o.bits, OWNED_SHOWN);
         let mut with_errors = o.bits.clone();
@@ -68,7 +68,7 @@ pub async fn page(State(state): State<AppState>, me: Identity, recent: Recent) -
         .filter_map(|k| snap.get(k))
         .map(|st| Row::of(&snap, st))
         .collect();
-    let kinds = query::facets(&snap, &["kind".to_owned()], None)
+    let kinds = read::facets(&snap, &["kind".to_owned()], None)
         .into_iter()
         .flat_map(|(_, v)| v)
         .map(|(kind, count)| KindCount {

@@ -124,7 +124,7 @@ pub async fn sign_in_page(
         values: vec!["user".into()],
     };
     let term = params.q.trim().to_lowercase();
-    let matching: Vec<Row> = catalog::query::list_all(&snap, Some(&users), &[])
+    let matching: Vec<Row> = catalog::read::list_all(&snap, Some(&users), &[])
         .iter()
         .map(|st| Row::of(&snap, st))
         .filter(|r| {

@@ -1,6 +1,6 @@
 //! The frame every page shares: title, navigation, the signed-in person and asset URLs.
 
-use catalog::index::Snapshot;
+use catalog::read::Snapshot;
 
 use super::assets;
 use super::identity::Identity;

@@ -1,7 +1,7 @@
 //! "What does this team (or person) own": entities whose `ownedBy` relation names one of the
 //! given owners, found through the catalog's filter index rather than a scan.
 
-use catalog::index::{Bits, Snapshot};
+use catalog::read::{Bits, Snapshot};
 use model::filter::Filter;
 
 use super::derived::Derived;
@@ -26,11 +26,11 @@ pub struct Owned {
 }
 
 /// Everything owned by any of `owners` (entity keys, lower-case).
-pub fn owned(d: &Derived, owners: &[String]) -> Owned {
+pub fn owned(snap: &Snapshot, owners: &[String]) -> Owned {
     let bits = if owners.is_empty() {
-        Bits::empty(d.len())
+        Bits::empty(snap.len())
     } else {
-        d.snapshot().matching(Some(&Filter::Eq {
+        snap.matching(Some(&Filter::Eq {
             key: "relations.ownedby".into(),
             values: owners.to_vec(),
         }))

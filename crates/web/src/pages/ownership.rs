@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use axum::extract::State;
 use axum::response::Response;
-use catalog::index::{Bits, Snapshot};
-use catalog::query;
+use catalog::read;
+use catalog::read::{Bits, Snapshot};
 use model::filter::Filter;
 
 use super::derived::{self, Derived};
@@ -132,7 +132,7 @@ pub async fn page(State(state): State<AppState>, me: Identity) -> Response {
 
     // Unknown owner: every distinct owner value that is not an entity.
     let mut unknown_owner = 0;
-    for (value, _) in query::facets(&snap, &["relations.ownedby".to_owned()], None)
+    for (value, _) in read::facets(&snap, &["relations.ownedby".to_owned()], None)
         .into_iter()
         .flat_map(|(_, v)| v)
     {

@@ -292,7 +292,7 @@ async fn page_render_bench() {
     );
 
     // A busy team and one of its components.
-    let owners = catalog::query::facets(&snap, &["relations.ownedby".to_owned()], None);
+    let owners = catalog::read::facets(&snap, &["relations.ownedby".to_owned()], None);
     let (team, _) = owners[0].1.iter().max_by_key(|(_, n)| *n).unwrap().clone();
     let component = snap
         .iter()

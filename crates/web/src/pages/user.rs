@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::response::Response;
-use catalog::index::{Snapshot, Stitched};
+use catalog::read::{Snapshot, Stitched};
 use model::relations as rel;
 use serde_json::Value;
 
@@ -66,9 +66,9 @@ pub fn render(snap: &Arc<Snapshot>, st: &Arc<Stitched>, e: &Value, me: &Identity
     let d = derived::of(snap);
     let header = Header::new(snap, st, e);
     let teams = teams(snap, e);
-    let direct = owned::owned(&d, std::slice::from_ref(&st.key));
+    let direct = owned::owned(snap, std::slice::from_ref(&st.key));
     let team_keys: Vec<String> = teams.iter().map(|t| t.link.full.clone()).collect();
-    let mut via = owned::owned(&d, &team_keys).bits;
+    let mut via = owned::owned(snap, &team_keys).bits;
     via.and_not(&direct.bits);
     let email = view::str_at(e, "/spec/profile/email").map(|m| ExtLink {
         label: m.to_owned(),

@@ -5,7 +5,7 @@
 //! template cannot make safely is whether a catalog-supplied URL may become an `href`, so
 //! [`safe_href`] makes it here, once.
 
-use catalog::index::{Snapshot, Stitched};
+use catalog::read::{Snapshot, Stitched};
 use model::EntityRef;
 use model::relations as rel;
 use serde_json::Value;
