@@ -2,6 +2,7 @@
 //! and health endpoints.
 
 mod api_error;
+mod auth;
 mod catalog_api;
 mod pages;
 mod params;
@@ -61,7 +62,17 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .nest("/api/catalog", api)
-        .merge(pages::routes())
+        // Pages, by capability.
+        .route("/", get(pages::home::page))
+        .route("/catalog", get(pages::catalog::index::page))
+        .route(
+            "/catalog/{namespace}/{kind}/{name}",
+            get(pages::catalog::entity::page),
+        )
+        .route("/ownership", get(pages::ownership::page))
+        .route("/sign-in", get(pages::sign_in::page).post(auth::sign_in))
+        .route("/sign-out", post(auth::sign_out))
+        .route("/assets/{file}", get(pages::assets::serve))
         .fallback(api_error::unknown_route)
         .layer(axum::middleware::from_fn(api_error::nosniff))
         .with_state(state)

@@ -5,13 +5,14 @@ use axum::extract::State;
 use axum::response::Response;
 use catalog::read;
 
+use super::catalog::user::{self, Team};
 use super::derived;
-use super::identity::{Identity, Recent};
 use super::layout::Layout;
 use super::owned;
-use super::user::{self, Team};
+use super::recent::Recent;
 use super::view::{self, Row};
 use crate::AppState;
+use crate::auth::Identity;
 
 const OWNED_SHOWN: usize = 10;
 

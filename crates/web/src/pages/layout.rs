@@ -3,8 +3,8 @@
 use catalog::read::Snapshot;
 
 use super::assets;
-use super::identity::Identity;
 use super::view::{self, RefLink};
+use crate::auth::Identity;
 
 /// The signed-in person as the header shows them.
 pub struct Me {

@@ -4,46 +4,26 @@
 //! Each page is a full-page template that wraps a partial; an htmx request that targets the
 //! partial's element gets the partial alone ([`wants_partial`]). Every page answers with a
 //! strict Content-Security-Policy, so even a mistake in escaping could not run inline script.
+//!
+//! Shared pieces sit here (layout, view models, the per-snapshot page cache); each capability's
+//! pages live in a folder of their own (`catalog/`, `ownership/`, …). Routes are in the one
+//! table in `lib.rs`.
 
-mod assets;
-mod catalog_index;
+pub mod assets;
+pub mod catalog;
 mod derived;
-mod entity;
-mod graph;
-mod group;
 mod highlight;
-mod home;
-mod identity;
+pub mod home;
 mod layout;
-mod openapi;
 mod owned;
-mod ownership;
-mod user;
+pub mod ownership;
+pub mod recent;
+pub mod sign_in;
 mod view;
-mod yaml_out;
 
 use askama::Template;
-use axum::Router;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-
-use crate::AppState;
-
-/// Every page route, merged into the main router.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(home::page))
-        .route("/catalog", get(catalog_index::page))
-        .route("/catalog/{namespace}/{kind}/{name}", get(entity::page))
-        .route("/ownership", get(ownership::page))
-        .route(
-            "/sign-in",
-            get(identity::sign_in_page).post(identity::sign_in),
-        )
-        .route("/sign-out", post(identity::sign_out))
-        .route("/assets/{file}", get(assets::serve))
-}
 
 /// Scripts only from our own origin (htmx); no inline script, no plugins, no framing.
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \

@@ -300,7 +300,7 @@ async fn page_render_bench() {
         .unwrap()
         .clone();
     let group = snap.get(&team).unwrap().clone();
-    let me = super::identity::Identity::default();
+    let me = crate::auth::Identity::default();
     eprintln!("group {team}, component {}", component.entity_ref);
 
     type Render = Box<dyn Fn() -> usize>;
@@ -308,8 +308,8 @@ async fn page_render_bench() {
         ("catalog index", {
             let snap = snap.clone();
             Box::new(move || {
-                let p = super::catalog_index::Params::parse("");
-                let r = super::catalog_index::results(&snap, p);
+                let p = super::catalog::index::Params::parse("");
+                let r = super::catalog::index::results(&snap, p);
                 askama::Template::render(&r).unwrap().len()
             })
         }),
@@ -317,8 +317,8 @@ async fn page_render_bench() {
             let snap = snap.clone();
             Box::new(move || {
                 let p =
-                    super::catalog_index::Params::parse("kind=component&q=pay&sort=owner&page=3");
-                let r = super::catalog_index::results(&snap, p);
+                    super::catalog::index::Params::parse("kind=component&q=pay&sort=owner&page=3");
+                let r = super::catalog::index::results(&snap, p);
                 askama::Template::render(&r).unwrap().len()
             })
         }),
@@ -326,7 +326,7 @@ async fn page_render_bench() {
             let snap = snap.clone();
             let me = me.clone();
             Box::new(move || {
-                super::entity::render(&snap, &component, &me)
+                super::catalog::entity::render(&snap, &component, &me)
                     .status()
                     .as_u16() as usize
             })
@@ -334,7 +334,7 @@ async fn page_render_bench() {
         ("group page", {
             let snap = snap.clone();
             let me = me.clone();
-            Box::new(move || super::entity::render(&snap, &group, &me).status().as_u16() as usize)
+            Box::new(move || super::catalog::entity::render(&snap, &group, &me).status().as_u16() as usize)
         }),
     ];
     // First call builds the per-snapshot derived index; report it apart.

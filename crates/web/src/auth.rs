@@ -1,28 +1,20 @@
-//! Who is looking, and what they looked at: the guest sign-in (demo and evaluation mode) and the
-//! recently-viewed list, both kept in cookies.
+//! Who is signed in: the [`Identity`] every handler can ask for, and the guest sign-in that
+//! sets it (demo and evaluation mode), kept in a cookie.
 //!
 //! Guest mode trusts the person to say which catalog User they are; it proves nothing and is
-//! meant for demos and evaluation only. The rest of the portal only ever sees an [`Identity`]
-//! from the request extractor, so a real sign-in (OIDC, with a server-side session) can replace
-//! the cookie without touching the pages.
+//! meant for demos and evaluation only. Pages only ever see an [`Identity`] from the request
+//! extractor, so a real sign-in (OIDC, with a server-side session) lands here without touching
+//! them. Every form post that changes who is signed in is checked for a same-site origin.
 
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use model::EntityRef;
-use model::filter::Filter;
 
-use super::layout::Layout;
-use super::view::{self, Row};
 use crate::AppState;
 
 const GUEST_COOKIE: &str = "stagedoor_guest";
-const RECENT_COOKIE: &str = "stagedoor_recent";
-/// Entities kept in the recently-viewed list.
-pub const RECENT_MAX: usize = 8;
-/// Users listed on the sign-in page at once; the filter narrows longer lists.
-const SIGN_IN_LIMIT: usize = 60;
 
 /// The signed-in person, if any: a catalog User reference. Built only by the extractor.
 #[derive(Debug, Clone, Default)]
@@ -41,48 +33,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Identity {
     }
 }
 
-/// Recently viewed entity keys, newest first, as the browser sent them back.
-#[derive(Debug, Clone, Default)]
-pub struct Recent(pub Vec<String>);
-
-impl<S: Send + Sync> FromRequestParts<S> for Recent {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let list = cookie(&parts.headers, RECENT_COOKIE)
-            .map(|v| {
-                v.split('|')
-                    .filter(|s| !s.is_empty() && s.len() < 300)
-                    .take(RECENT_MAX)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default();
-        Ok(Recent(list))
-    }
-}
-
-impl Recent {
-    /// The cookie that records `key` as viewed just now.
-    pub fn set_cookie(&self, key: &str) -> HeaderValue {
-        let mut list = vec![key.to_owned()];
-        list.extend(
-            self.0
-                .iter()
-                .filter(|k| *k != key)
-                .take(RECENT_MAX - 1)
-                .cloned(),
-        );
-        let value = view::query_value(&list.join("|"));
-        HeaderValue::from_str(&format!(
-            "{RECENT_COOKIE}={value}; Path=/; Max-Age=2592000; HttpOnly; SameSite=Lax"
-        ))
-        .unwrap_or_else(|_| HeaderValue::from_static(""))
-    }
-}
-
 /// A cookie's value, percent-decoded.
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -96,51 +48,6 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
                 .map(|(_, v)| v.into_owned())
                 .unwrap_or_default()
         })
-}
-
-#[derive(askama::Template)]
-#[template(path = "sign_in.html")]
-struct SignInPage {
-    layout: Layout,
-    filter: String,
-    users: Vec<Row>,
-    more: usize,
-}
-
-#[derive(serde::Deserialize, Default)]
-pub struct SignInQuery {
-    #[serde(default)]
-    q: String,
-}
-
-pub async fn sign_in_page(
-    State(state): State<AppState>,
-    me: Identity,
-    axum::extract::Query(params): axum::extract::Query<SignInQuery>,
-) -> Response {
-    let snap = state.catalog.snapshot();
-    let users = Filter::Eq {
-        key: "kind".into(),
-        values: vec!["user".into()],
-    };
-    let term = params.q.trim().to_lowercase();
-    let matching: Vec<Row> = catalog::read::list_all(&snap, Some(&users), &[])
-        .iter()
-        .map(|st| Row::of(&snap, st))
-        .filter(|r| {
-            term.is_empty()
-                || r.title.to_lowercase().contains(&term)
-                || r.link.label.to_lowercase().contains(&term)
-        })
-        .collect();
-    let more = matching.len().saturating_sub(SIGN_IN_LIMIT);
-    let page = SignInPage {
-        layout: Layout::new("Sign in", "", &snap, &me),
-        filter: params.q.clone(),
-        users: matching.into_iter().take(SIGN_IN_LIMIT).collect(),
-        more,
-    };
-    super::render(&page)
 }
 
 /// True unless the browser says the form was posted from another site. Browsers send `Origin`
@@ -208,7 +115,7 @@ pub async fn sign_in(State(state): State<AppState>, headers: HeaderMap, body: St
     };
     let cookie = format!(
         "{GUEST_COOKIE}={}; Max-Age=2592000; {}",
-        view::query_value(&user.key()),
+        form_urlencoded::byte_serialize(user.key().as_bytes()).collect::<String>(),
         cookie_attributes(&headers)
     );
     let mut res = Redirect::to("/").into_response();
@@ -250,32 +157,5 @@ mod tests {
             Some("user:default/priya.raman")
         );
         assert_eq!(cookie(&h, "missing"), None);
-    }
-
-    #[test]
-    fn recent_list_puts_the_newest_first_once_and_is_bounded() {
-        let r = Recent(
-            (0..RECENT_MAX)
-                .map(|i| format!("component:default/c{i}"))
-                .collect(),
-        );
-        let v = r.set_cookie("component:default/c3");
-        let s = v.to_str().unwrap();
-        let value = s.split(';').next().unwrap().split_once('=').unwrap().1;
-        let decoded: String = form_urlencoded::parse(format!("v={value}").as_bytes())
-            .next()
-            .unwrap()
-            .1
-            .into_owned();
-        let items: Vec<&str> = decoded.split('|').collect();
-        assert_eq!(items[0], "component:default/c3");
-        assert_eq!(items.len(), RECENT_MAX);
-        assert_eq!(
-            items
-                .iter()
-                .filter(|i| **i == "component:default/c3")
-                .count(),
-            1
-        );
     }
 }

@@ -7,12 +7,12 @@ use catalog::read::{Snapshot, Stitched};
 use model::relations as rel;
 use serde_json::Value;
 
-use super::derived;
-use super::entity::Header;
-use super::identity::Identity;
-use super::layout::Layout;
-use super::owned;
-use super::view::{self, ExtLink, ProblemView, RefLink, Row};
+use super::header::Header;
+use crate::auth::Identity;
+use crate::pages::derived;
+use crate::pages::layout::Layout;
+use crate::pages::owned;
+use crate::pages::view::{self, ExtLink, ProblemView, RefLink, Row};
 
 const OWNED_LIMIT: usize = 100;
 
@@ -86,5 +86,5 @@ pub fn render(snap: &Arc<Snapshot>, st: &Arc<Stitched>, e: &Value, me: &Identity
         problems: view::problems(e),
         header,
     };
-    super::render(&page)
+    crate::pages::render(&page)
 }

@@ -14,11 +14,11 @@ use catalog::read::{self, FullText, QueryRequest};
 use catalog::read::{Bits, Snapshot};
 use model::filter::Filter;
 
-use super::derived::{self, Derived};
-use super::identity::Identity;
-use super::layout::Layout;
-use super::view::{self, Row};
 use crate::AppState;
+use crate::auth::Identity;
+use crate::pages::derived::{self, Derived};
+use crate::pages::layout::Layout;
+use crate::pages::view::{self, Row};
 
 /// (URL parameter, search key, heading) of each facet, in sidebar order.
 const FACETS: [(&str, &str, &str); 6] = [
@@ -211,15 +211,15 @@ pub async fn page(
     let snap = state.catalog.snapshot();
     let params = Params::parse(raw.as_deref().unwrap_or(""));
     let results = results(&snap, params);
-    if super::wants_partial(&headers, "catalog-results") {
-        return super::render(&results);
+    if crate::pages::wants_partial(&headers, "catalog-results") {
+        return crate::pages::render(&results);
     }
     let title = if results.params.q.is_empty() {
         "Catalog".to_owned()
     } else {
         format!("“{}” in the catalog", results.params.q)
     };
-    super::render(&CatalogPage {
+    crate::pages::render(&CatalogPage {
         layout: Layout::new(&title, "catalog", &snap, &me),
         q: results.params.q.clone(),
         results,

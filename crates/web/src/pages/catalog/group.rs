@@ -8,13 +8,13 @@ use catalog::read::{Snapshot, Stitched};
 use model::relations as rel;
 use serde_json::Value;
 
-use super::derived;
-use super::entity::{self, Header};
 use super::graph::Graph;
-use super::identity::Identity;
-use super::layout::Layout;
-use super::owned;
-use super::view::{self, ExtLink, ProblemView, RefLink, Row};
+use super::header::{self, Header};
+use crate::auth::Identity;
+use crate::pages::derived;
+use crate::pages::layout::Layout;
+use crate::pages::owned;
+use crate::pages::view::{self, ExtLink, ProblemView, RefLink, Row};
 
 /// Owned entities listed per kind before the rest are left to the catalog table.
 const PER_KIND: usize = 20;
@@ -189,9 +189,9 @@ pub fn render(snap: &Arc<Snapshot>, st: &Arc<Stitched>, e: &Value, me: &Identity
         owned_total: owned.total,
         owned_href: format!("/catalog?owner={owner_q}"),
         errors: owned::rows(snap, &d, &with_errors, 100),
-        graph: entity::graph_of(snap, &header, e),
+        graph: header::graph_of(snap, &header, e),
         problems: view::problems(e),
         header,
     };
-    super::render(&page)
+    crate::pages::render(&page)
 }

@@ -9,11 +9,11 @@ use catalog::read;
 use catalog::read::{Bits, Snapshot};
 use model::filter::Filter;
 
-use super::derived::{self, Derived};
-use super::identity::Identity;
-use super::layout::Layout;
-use super::view::{self, ProblemView, RefLink, Row};
 use crate::AppState;
+use crate::auth::Identity;
+use crate::pages::derived::{self, Derived};
+use crate::pages::layout::Layout;
+use crate::pages::view::{self, ProblemView, RefLink, Row};
 
 /// Kinds that must name an owner (Backstage requires `spec.owner` for these).
 const OWNED_KINDS: [&str; 5] = ["component", "api", "resource", "system", "domain"];
@@ -173,7 +173,7 @@ pub async fn page(State(state): State<AppState>, me: Identity) -> Response {
             .then(a.owner.is_none().cmp(&b.owner.is_none()))
             .then(a.title.to_lowercase().cmp(&b.title.to_lowercase()))
     });
-    super::render(&OwnershipPage {
+    crate::pages::render(&OwnershipPage {
         layout,
         teams,
         no_owner,

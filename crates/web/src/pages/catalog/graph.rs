@@ -78,7 +78,7 @@ pub struct Graph {
 }
 
 fn cut(s: &str) -> String {
-    super::view::truncate(s, LABEL_CHARS)
+    crate::pages::view::truncate(s, LABEL_CHARS)
 }
 
 /// Lays out `center` and its neighbours. Neighbours reached by several relations become one

@@ -12,58 +12,19 @@ use model::EntityRef;
 use model::relations as rel;
 use serde_json::Value;
 
-use super::graph::{self, Graph, Neighbour};
-use super::highlight::{self, Lang, Tok};
-use super::identity::{Identity, Recent};
-use super::layout::Layout;
+use super::graph::Graph;
+use super::header::{Header, graph_of};
 use super::openapi::{self, ApiDoc};
-use super::view::{self, ExtLink, ProblemView, RefLink, Row};
 use super::yaml_out;
 use crate::AppState;
+use crate::auth::Identity;
+use crate::pages::highlight::{self, Lang, Tok};
+use crate::pages::layout::Layout;
+use crate::pages::recent::Recent;
+use crate::pages::view::{self, ExtLink, ProblemView, RefLink, Row};
 
 /// Related entities listed per section before the rest are counted.
 pub const SECTION_LIMIT: usize = 100;
-
-/// The top of every entity-like page.
-pub struct Header {
-    pub title: String,
-    pub me: RefLink,
-    pub kind: String,
-    pub type_: String,
-    pub lifecycle: String,
-    pub namespace: String,
-    pub owner: Option<RefLink>,
-    pub system: Option<RefLink>,
-    pub domain: Option<RefLink>,
-    pub tags: Vec<String>,
-    pub description: String,
-    pub problems: usize,
-}
-
-impl Header {
-    pub fn new(snap: &Snapshot, st: &Stitched, e: &Value) -> Header {
-        let row = Row::from_value(snap, st, e);
-        let domain = view::targets(e, rel::PART_OF)
-            .find(|t| t.starts_with("domain:"))
-            .and_then(|t| RefLink::parse(snap, t, None));
-        Header {
-            title: row.title,
-            namespace: view::str_at(e, "/metadata/namespace")
-                .unwrap_or("default")
-                .to_owned(),
-            me: row.link,
-            kind: row.kind,
-            type_: row.type_,
-            lifecycle: row.lifecycle,
-            owner: row.owner,
-            system: row.system,
-            domain,
-            tags: row.tags,
-            description: row.description,
-            problems: row.errors,
-        }
-    }
-}
 
 /// A list of related entities: those in the catalog as rows, dangling references apart.
 pub struct Section {
@@ -124,60 +85,6 @@ pub struct Definition {
     pub lines: usize,
 }
 
-/// The entity's relations as graph neighbours. Targets are chosen per side (in relation, then
-/// ref order) before any is looked up, so an owner of thousands costs no more than a leaf.
-pub fn graph_of(snap: &Snapshot, header: &Header, e: &Value) -> Graph {
-    let mut by_target: Vec<(&str, &str)> = e
-        .get("relations")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|r| Some((r.get("type")?.as_str()?, r.get("targetRef")?.as_str()?)))
-        .collect();
-    by_target.sort_unstable_by(|a, b| a.1.cmp(b.1).then(a.0.cmp(b.0)));
-    // Each target once, with the first of its relations deciding its side and place.
-    let mut targets: Vec<(&str, &str)> = Vec::new();
-    for (relation, target) in &by_target {
-        if targets.last().is_none_or(|(_, t)| t != target) {
-            targets.push((relation, target));
-        }
-    }
-    targets.sort_by(|a, b| a.0.cmp(b.0).then(a.1.cmp(b.1)));
-    let mut shown: Vec<&str> = Vec::new();
-    let mut counts = [0usize; 2];
-    let mut hidden = [0usize; 2];
-    for (relation, target) in &targets {
-        let side = usize::from(!graph::on_left(relation));
-        counts[side] += 1;
-        if counts[side] > graph::MAX_PER_SIDE {
-            hidden[side] += 1;
-        } else {
-            shown.push(target);
-        }
-    }
-    let neighbours = by_target
-        .iter()
-        .filter(|(_, t)| shown.contains(t))
-        .filter_map(|(relation, target)| {
-            let link = RefLink::parse(snap, target, None)?;
-            Some(Neighbour {
-                relation: (*relation).to_owned(),
-                label: link.label.clone(),
-                kind: link.kind.clone(),
-                href: link.exists.then(|| link.href.clone()),
-                full: link.full,
-            })
-        })
-        .collect();
-    graph::layout_with_hidden(
-        &header.title,
-        &header.me.kind,
-        &header.me.full,
-        neighbours,
-        hidden,
-    )
-}
-
 #[derive(askama::Template)]
 #[template(path = "entity.html")]
 struct EntityPage {
@@ -204,7 +111,7 @@ pub async fn page(
     let key = EntityRef::new(&kind, &namespace, &name).key();
     let Some(st) = snap.get(&key).cloned() else {
         let layout = Layout::new("Not found", "catalog", &snap, &me);
-        return super::not_found(
+        return crate::pages::not_found(
             layout,
             format!("There is no {kind} named “{name}” in namespace “{namespace}”."),
         );
@@ -224,7 +131,7 @@ pub fn render(snap: &Arc<Snapshot>, st: &Arc<Stitched>, me: &Identity) -> Respon
         _ => {}
     }
     let page = entity_page(snap, st, &e, me);
-    super::render(&page).into_response()
+    crate::pages::render(&page).into_response()
 }
 
 fn entity_page(snap: &Arc<Snapshot>, st: &Stitched, e: &Value, me: &Identity) -> EntityPage {
