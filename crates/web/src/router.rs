@@ -1,0 +1,86 @@
+//! Every route Stagedoor serves, in one table: the Backstage catalog API under `/api/catalog`,
+//! health probes, and the pages, grouped by capability.
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::{AppState, api_error, auth, catalog_api, pages};
+
+/// Every route Stagedoor serves.
+pub fn router(state: AppState) -> Router {
+    use catalog_api as c;
+    let api = Router::new()
+        .route("/entities", get(c::list_entities))
+        .route(
+            "/entities/by-query",
+            get(c::query_entities_get).post(c::query_entities_post),
+        )
+        .route(
+            "/entities/by-name/{kind}/{namespace}/{name}",
+            get(c::entity_by_name),
+        )
+        .route(
+            "/entities/by-name/{kind}/{namespace}/{name}/ancestry",
+            get(c::entity_ancestry),
+        )
+        .route(
+            "/entities/by-uid/{uid}",
+            get(c::entity_by_uid).delete(c::delete_entity_by_uid),
+        )
+        .route("/entities/by-refs", post(c::entities_by_refs))
+        .route("/entity-facets", get(c::entity_facets))
+        .route("/locations", get(c::list_locations).post(c::add_location))
+        .route(
+            "/locations/{id}",
+            get(c::get_location).delete(c::delete_location),
+        )
+        .route(
+            "/locations/by-entity/{kind}/{namespace}/{name}",
+            get(c::location_by_entity),
+        )
+        .route("/refresh", post(c::refresh))
+        .route("/validate-entity", post(c::validate_entity))
+        .route("/analyze-location", post(c::analyze_location))
+        .fallback(c::not_found)
+        .layer(axum::middleware::from_fn(api_error::echo_request));
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .nest("/api/catalog", api)
+        // Pages, by capability.
+        .route("/", get(pages::home::page))
+        .route("/catalog", get(pages::catalog::index::page))
+        .route(
+            "/catalog/{namespace}/{kind}/{name}",
+            get(pages::catalog::entity::page),
+        )
+        .route("/ownership", get(pages::ownership::page))
+        .route("/sign-in", get(pages::sign_in::page).post(auth::sign_in))
+        .route("/sign-out", post(auth::sign_out))
+        .route("/assets/{file}", get(pages::assets::serve))
+        .fallback(api_error::unknown_route)
+        .layer(axum::middleware::from_fn(api_error::nosniff))
+        .with_state(state)
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// 200 when the catalog is ingested and stored; otherwise 503 with the reason as JSON
+/// (`{"status": "unavailable", "reason": "stored state lags: …"}`), so probes and operators see why.
+async fn readyz(
+    axum::extract::State(s): axum::extract::State<AppState>,
+) -> (axum::http::StatusCode, axum::Json<serde_json::Value>) {
+    match s.catalog.readiness() {
+        Ok(()) => (
+            axum::http::StatusCode::OK,
+            axum::Json(serde_json::json!({"status": "ready"})),
+        ),
+        Err(reason) => (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(serde_json::json!({"status": "unavailable", "reason": reason})),
+        ),
+    }
+}
+
