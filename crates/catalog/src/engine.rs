@@ -271,6 +271,13 @@ struct Claim {
 }
 
 impl Catalog {
+    /// Connects to the database at `url` (`sqlite://…` or `postgres://…`), migrating it, and
+    /// opens the catalog over it.
+    pub async fn connect(settings: CatalogSettings, url: &str) -> Result<Arc<Self>, CatalogError> {
+        let db = Db::connect(url).await?;
+        Self::open(settings, db).await
+    }
+
     /// Opens the catalog over `db`, serving what the database already holds until the first round.
     pub async fn open(settings: CatalogSettings, db: Db) -> Result<Arc<Self>, CatalogError> {
         let rows = db.load_entities().await?;

@@ -40,8 +40,7 @@ async fn catalog(dir: &tempfile::TempDir, text: &str) -> Arc<Catalog> {
         orphan_strategy: OrphanStrategy::Delete,
         ..Default::default()
     };
-    let db = store::Db::connect("sqlite::memory:").await.unwrap();
-    Catalog::open(settings, db).await.unwrap()
+    Catalog::connect(settings, "sqlite::memory:").await.unwrap()
 }
 
 /// Rewrites the file with a modification time that differs from the previous version's.

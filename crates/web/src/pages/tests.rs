@@ -20,8 +20,7 @@ async fn catalog_of(file: &Path) -> Arc<Catalog> {
         locations: vec![(LocationSpec::new("file", &file.to_string_lossy()), vec![])],
         ..Default::default()
     };
-    let db = store::Db::connect("sqlite::memory:").await.unwrap();
-    let c = Catalog::open(settings, db).await.unwrap();
+    let c = Catalog::connect(settings, "sqlite::memory:").await.unwrap();
     c.round().await.unwrap();
     c
 }
