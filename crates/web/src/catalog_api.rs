@@ -154,12 +154,14 @@ fn check_fields(fields: &[String]) -> Result<(), ApiError> {
     }
 }
 
-/// `totalItems` is a boolean in Backstage's API; any other value is an InputError there.
-fn check_total_items(pairs: &[(String, String)]) -> Result<(), ApiError> {
-    match params::one(pairs, "totalItems") {
-        None | Some("true") | Some("false") => Ok(()),
+/// Whether the caller asked to skip the count (`totalItems=exclude`; `include` is the default),
+/// as Backstage's API has it; any other value is an InputError there.
+fn exclude_total(value: Option<&str>, what: &str) -> Result<bool, ApiError> {
+    match value {
+        None | Some("include") => Ok(false),
+        Some("exclude") => Ok(true),
         Some(v) => Err(ApiError::input(format!(
-            "Invalid totalItems {v:?}, must be true or false"
+            "Invalid totalItems {what} \"{v}\", expected one of: include, exclude"
         ))),
     }
 }
@@ -239,7 +241,7 @@ pub async fn query_entities_get(State(s): State<AppState>, uri: Uri) -> ApiResul
     let pairs = params::pairs(uri.query());
     let fields = params::comma_list(&pairs, "fields");
     check_fields(&fields)?;
-    check_total_items(&pairs)?;
+    let exclude = exclude_total(params::one(&pairs, "totalItems"), "parameter")?;
     let limit = query_limit_of(params::number(&pairs, "limit").map_err(ApiError::input)?);
     let term = params::one(&pairs, "fullTextFilterTerm").map(str::to_owned);
     let req = QueryRequest {
@@ -256,15 +258,18 @@ pub async fn query_entities_get(State(s): State<AppState>, uri: Uri) -> ApiResul
     if req.cursor.as_deref() == Some("") {
         return Err(ApiError::input("Cursor cannot be empty"));
     }
-    let page =
-        read::query(&s.catalog.snapshot(), req).map_err(|e| ApiError::input(e.to_string()))?;
-    Ok(page_response(page, &fields))
+    answer_query(&s, req, exclude, &fields)
 }
 
 pub async fn query_entities_post(State(s): State<AppState>, body: Bytes) -> ApiResult {
     let body = json_body(&body)?;
     let fields: Vec<String> = string_list(&body["fields"]);
     check_fields(&fields)?;
+    let exclude = match body.get("totalItems") {
+        None | Some(Value::Null) => false,
+        Some(Value::String(v)) => exclude_total(Some(v), "value")?,
+        Some(v) => exclude_total(Some(&v.to_string()), "value")?,
+    };
     let limit = query_limit_of(
         body.get("limit")
             .and_then(Value::as_u64)
@@ -333,9 +338,24 @@ pub async fn query_entities_post(State(s): State<AppState>, body: Bytes) -> ApiR
             .map(|n| n as usize),
         cursor,
     };
-    let page =
+    answer_query(&s, req, exclude, &fields)
+}
+
+/// Runs a by-query request; a first page asked with `totalItems: exclude` reports 0, as
+/// Backstage does (later pages carry the count their cursor holds).
+fn answer_query(
+    s: &AppState,
+    req: QueryRequest,
+    exclude_total: bool,
+    fields: &[String],
+) -> ApiResult {
+    let first_page = req.cursor.is_none();
+    let mut page =
         read::query(&s.catalog.snapshot(), req).map_err(|e| ApiError::input(e.to_string()))?;
-    Ok(page_response(page, &fields))
+    if exclude_total && first_page {
+        page.total_items = 0;
+    }
+    Ok(page_response(page, fields))
 }
 
 fn string_list(v: &Value) -> Vec<String> {

@@ -265,8 +265,34 @@ async fn parameters_are_accepted_and_refused_as_backstage_does() {
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body, json!({"items": [], "totalItems": 1, "pageInfo": {}}));
 
+    // The real Backstage web app sends totalItems=exclude on its catalog table; the count is
+    // then 0, and `include` is the default.
+    for (mode, total) in [("exclude", 0), ("include", 1)] {
+        let body: Value = http
+            .get(format!(
+                "{api}/entities/by-query?filter=kind=component&fields=kind&totalItems={mode}"
+            ))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(body["totalItems"], total, "totalItems={mode}");
+        assert_eq!(body["items"], json!([{"kind": "Component"}]));
+    }
+    let resp = http
+        .post(format!("{api}/entities/by-query"))
+        .json(&json!({"query": {"kind": "component"}, "totalItems": "exclude"}))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["totalItems"], 0);
+
     for (method, path) in [
         ("GET", "/entities/by-query?totalItems=sometimes"),
+        ("GET", "/entities/by-query?totalItems=true"),
         ("POST", "/entities/by-refs?fields=kind"),
         ("GET", "/entity-facets"),
         ("GET", "/entities?fields=metadata.tags%5B0%5D"),
