@@ -83,4 +83,3 @@ async fn readyz(
         ),
     }
 }
-

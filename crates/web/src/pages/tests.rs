@@ -333,7 +333,11 @@ async fn page_render_bench() {
         ("group page", {
             let snap = snap.clone();
             let me = me.clone();
-            Box::new(move || super::catalog::entity::render(&snap, &group, &me).status().as_u16() as usize)
+            Box::new(move || {
+                super::catalog::entity::render(&snap, &group, &me)
+                    .status()
+                    .as_u16() as usize
+            })
         }),
     ];
     // First call builds the per-snapshot derived index; report it apart.
