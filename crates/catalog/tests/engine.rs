@@ -7,16 +7,29 @@ use std::sync::Arc;
 use catalog::settings::{AllowedHost, CatalogSettings, LocationSpec, OrphanStrategy};
 use catalog::{Catalog, CatalogError};
 use serde_json::Value;
+use store::testing::TestDb;
 
+/// A directory of catalog files and a fresh database (SQLite or PostgreSQL: every test runs on
+/// both, see the end of this file).
 struct Fixture {
     dir: tempfile::TempDir,
+    db: TestDb,
 }
 
 impl Fixture {
-    fn new() -> Self {
+    fn new(db: TestDb) -> Self {
         Self {
             dir: tempfile::tempdir().unwrap(),
+            db,
         }
+    }
+    /// Another fixture on a fresh database of the same backend.
+    async fn another(&self) -> Self {
+        Self::new(
+            TestDb::fresh(self.db.backend())
+                .await
+                .expect("backend available"),
+        )
     }
     fn path(&self, rel: &str) -> PathBuf {
         self.dir.path().join(rel)
@@ -35,7 +48,7 @@ impl Fixture {
         }
     }
     fn db_url(&self) -> String {
-        format!("sqlite://{}", self.path("catalog.db").display())
+        self.db.url().to_owned()
     }
     fn settings(&self, roots: &[&str]) -> CatalogSettings {
         CatalogSettings {
@@ -96,9 +109,8 @@ fn errors(e: &Value) -> Vec<Value> {
 
 const ORG: &str = "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: team-a\nspec:\n  type: team\n  children: []\n---\napiVersion: backstage.io/v1alpha1\nkind: User\nmetadata:\n  name: ada\nspec:\n  memberOf: [team-a]\n";
 
-#[tokio::test]
-async fn ingests_files_with_relations_both_ways_and_rewrites_nothing_when_unchanged() {
-    let f = Fixture::new();
+async fn ingests_files_with_relations_both_ways_and_rewrites_nothing_when_unchanged(db: TestDb) {
+    let f = Fixture::new(db);
     f.write("org.yaml", ORG);
     f.write("svc.yaml", &component("payments", "team-a", ""));
     f.write(
@@ -146,9 +158,8 @@ async fn ingests_files_with_relations_both_ways_and_rewrites_nothing_when_unchan
     assert_eq!((again.files_read, again.changed, again.deleted), (0, 0, 0));
 }
 
-#[tokio::test]
-async fn an_edit_shows_up_and_keeps_the_uid() {
-    let f = Fixture::new();
+async fn an_edit_shows_up_and_keeps_the_uid(db: TestDb) {
+    let f = Fixture::new(db);
     f.write("svc.yaml", &component("payments", "team-a", ""));
     let c = f.open(f.settings(&["svc.yaml"])).await;
     c.round().await.unwrap();
@@ -165,9 +176,8 @@ async fn an_edit_shows_up_and_keeps_the_uid() {
     assert_ne!(after["metadata"]["etag"], before["metadata"]["etag"]);
 }
 
-#[tokio::test]
-async fn bad_input_keeps_the_last_good_version_with_file_and_line() {
-    let f = Fixture::new();
+async fn bad_input_keeps_the_last_good_version_with_file_and_line(db: TestDb) {
+    let f = Fixture::new(db);
     let good = format!(
         "{}---\n{}",
         component("a", "team", ""),
@@ -221,9 +231,8 @@ async fn bad_input_keeps_the_last_good_version_with_file_and_line() {
     assert!(errors(&entity(&c, "component:default/b").unwrap()).is_empty());
 }
 
-#[tokio::test]
-async fn the_first_location_keeps_a_conflicting_entity() {
-    let f = Fixture::new();
+async fn the_first_location_keeps_a_conflicting_entity(db: TestDb) {
+    let f = Fixture::new(db);
     f.write("one/catalog-info.yaml", &component("dup", "first", ""));
     f.write("two/catalog-info.yaml", &component("dup", "second", ""));
     let c = f.open(f.settings(&["one", "two"])).await;
@@ -235,9 +244,8 @@ async fn the_first_location_keeps_a_conflicting_entity() {
     assert_eq!(errs[0]["name"], "ConflictError");
 }
 
-#[tokio::test]
-async fn a_location_given_twice_is_read_once_without_errors() {
-    let f = Fixture::new();
+async fn a_location_given_twice_is_read_once_without_errors(db: TestDb) {
+    let f = Fixture::new(db);
     f.write("svc.yaml", &component("a", "t", ""));
     let c = f.open(f.settings(&["svc.yaml", "svc.yaml"])).await;
     c.round().await.unwrap();
@@ -245,10 +253,10 @@ async fn a_location_given_twice_is_read_once_without_errors() {
     assert_eq!(c.snapshot().len(), 2);
 }
 
-#[tokio::test]
-async fn removed_entities_become_orphans_or_go_by_strategy() {
+async fn removed_entities_become_orphans_or_go_by_strategy(db: TestDb) {
+    let first = Fixture::new(db);
     for strategy in [OrphanStrategy::Keep, OrphanStrategy::Delete] {
-        let f = Fixture::new();
+        let f = first.another().await;
         f.write(
             "svc.yaml",
             &format!(
@@ -282,9 +290,8 @@ async fn removed_entities_become_orphans_or_go_by_strategy() {
     }
 }
 
-#[tokio::test]
-async fn deleting_a_registered_location_removes_exactly_what_it_produced() {
-    let f = Fixture::new();
+async fn deleting_a_registered_location_removes_exactly_what_it_produced(db: TestDb) {
+    let f = Fixture::new(db);
     f.write("base/catalog-info.yaml", &component("base", "t", ""));
     f.write(
         "extra/catalog-info.yaml",
@@ -319,9 +326,8 @@ async fn deleting_a_registered_location_removes_exactly_what_it_produced() {
     assert!(entity(&c, "component:default/base").is_some());
 }
 
-#[tokio::test]
-async fn cyclic_locations_terminate_with_an_error() {
-    let f = Fixture::new();
+async fn cyclic_locations_terminate_with_an_error(db: TestDb) {
+    let f = Fixture::new(db);
     let loc = |name: &str, target: &str| {
         format!(
             "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: {name}\nspec:\n  target: {target}\n"
@@ -346,9 +352,8 @@ async fn cyclic_locations_terminate_with_an_error() {
     );
 }
 
-#[tokio::test]
-async fn substitutions_read_files_but_never_escape_the_location() {
-    let f = Fixture::new();
+async fn substitutions_read_files_but_never_escape_the_location(db: TestDb) {
+    let f = Fixture::new(db);
     f.write(
         "cat/api.yaml",
         "openapi: 3.0.0\ninfo: {title: x, version: '1'}\npaths: {}\n",
@@ -405,9 +410,8 @@ async fn serve_changing_yaml(body: Arc<std::sync::Mutex<String>>) -> String {
     format!("http://{addr}/catalog-info.yaml")
 }
 
-#[tokio::test]
-async fn url_locations_read_only_allowed_hosts() {
-    let f = Fixture::new();
+async fn url_locations_read_only_allowed_hosts(db: TestDb) {
+    let f = Fixture::new(db);
     let url = serve_yaml(component("remote", "t", "")).await;
     let spec = LocationSpec::new("url", &url);
     let denied = f
@@ -421,7 +425,7 @@ async fn url_locations_read_only_allowed_hosts() {
     let errs = errors(&entity(&denied, &catalog::engine::generated_location_ref(&spec)).unwrap());
     assert_eq!(errs[0]["name"], "NotAllowedError", "{errs:?}");
 
-    let g = Fixture::new();
+    let g = f.another().await;
     let allowed = g
         .open(CatalogSettings {
             locations: vec![(spec, vec![])],
@@ -440,9 +444,8 @@ async fn url_locations_read_only_allowed_hosts() {
     );
 }
 
-#[tokio::test]
-async fn url_locations_are_fetched_again_after_their_interval() {
-    let f = Fixture::new();
+async fn url_locations_are_fetched_again_after_their_interval(db: TestDb) {
+    let f = Fixture::new(db);
     let body = Arc::new(std::sync::Mutex::new(component("remote", "team-a", "")));
     let url = serve_changing_yaml(body.clone()).await;
     let c = f
@@ -467,9 +470,8 @@ async fn url_locations_are_fetched_again_after_their_interval() {
     assert_eq!(owner(&c), "team-b", "due: fetched again");
 }
 
-#[tokio::test]
-async fn a_restart_serves_the_stored_catalog_at_once_with_the_same_uids() {
-    let f = Fixture::new();
+async fn a_restart_serves_the_stored_catalog_at_once_with_the_same_uids(db: TestDb) {
+    let f = Fixture::new(db);
     f.write("svc.yaml", &component("payments", "team-a", ""));
     let uid = {
         let c = f.open(f.settings(&["svc.yaml"])).await;
@@ -494,9 +496,8 @@ async fn a_restart_serves_the_stored_catalog_at_once_with_the_same_uids() {
     );
 }
 
-#[tokio::test]
-async fn oversized_files_are_refused_and_named() {
-    let f = Fixture::new();
+async fn oversized_files_are_refused_and_named(db: TestDb) {
+    let f = Fixture::new(db);
     f.write(
         "big.yaml",
         &format!(
@@ -523,9 +524,8 @@ async fn oversized_files_are_refused_and_named() {
 /// Persist, then publish: while entity writes fail (a database outage) nothing new is served,
 /// `readiness` says the stored state lags, and nothing is dropped: the next round that can write
 /// stores exactly what it then publishes, and a restart finds the same uids.
-#[tokio::test]
-async fn failed_writes_are_not_published_and_are_retried() {
-    let fx = Fixture::new();
+async fn failed_writes_are_not_published_and_are_retried(db: TestDb) {
+    let fx = Fixture::new(db);
     fx.write("all.yaml", &component("a", "team-a", ""));
     let c = fx.open(fx.settings(&["all.yaml"])).await;
     c.round().await.unwrap();
@@ -567,3 +567,20 @@ async fn failed_writes_are_not_published_and_are_retried() {
         uid_a
     );
 }
+
+store::on_each_database!(
+    ingests_files_with_relations_both_ways_and_rewrites_nothing_when_unchanged,
+    an_edit_shows_up_and_keeps_the_uid,
+    bad_input_keeps_the_last_good_version_with_file_and_line,
+    the_first_location_keeps_a_conflicting_entity,
+    a_location_given_twice_is_read_once_without_errors,
+    removed_entities_become_orphans_or_go_by_strategy,
+    deleting_a_registered_location_removes_exactly_what_it_produced,
+    cyclic_locations_terminate_with_an_error,
+    substitutions_read_files_but_never_escape_the_location,
+    url_locations_read_only_allowed_hosts,
+    url_locations_are_fetched_again_after_their_interval,
+    a_restart_serves_the_stored_catalog_at_once_with_the_same_uids,
+    oversized_files_are_refused_and_named,
+    failed_writes_are_not_published_and_are_retried,
+);

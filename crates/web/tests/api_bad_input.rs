@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use catalog::settings::{CatalogSettings, LocationSpec};
 use serde_json::{Value, json};
+use store::testing::TestDb;
 
-async fn start(dir: &std::path::Path) -> (String, Arc<catalog::Catalog>) {
+async fn start(dir: &std::path::Path, db: &TestDb) -> (String, Arc<catalog::Catalog>) {
     std::fs::write(
         dir.join("catalog-info.yaml"),
         "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: keeper\nspec:\n  type: service\n  lifecycle: production\n  owner: team-a\n",
@@ -19,8 +20,7 @@ async fn start(dir: &std::path::Path) -> (String, Arc<catalog::Catalog>) {
         )],
         ..Default::default()
     };
-    let db = store::Db::connect("sqlite::memory:").await.unwrap();
-    let catalog = catalog::Catalog::open(settings, db).await.unwrap();
+    let catalog = catalog::Catalog::connect(settings, db.url()).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let state = web::AppState {
@@ -52,10 +52,9 @@ async fn envelope(resp: reqwest::Response, status: u16, name: &str) -> Value {
     body
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_requests_get_clear_errors_and_lose_nothing() {
+async fn bad_requests_get_clear_errors_and_lose_nothing(db: TestDb) {
     let dir = tempfile::tempdir().unwrap();
-    let (base, catalog) = start(dir.path()).await;
+    let (base, catalog) = start(dir.path(), &db).await;
     let http = reqwest::Client::new();
 
     // Not ready until the first round; then ready.
@@ -186,10 +185,9 @@ async fn bad_requests_get_clear_errors_and_lose_nothing() {
     assert_eq!(keeper["metadata"]["name"], "keeper");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_file_edit_is_served_within_two_seconds() {
+async fn a_file_edit_is_served_within_two_seconds(db: TestDb) {
     let dir = tempfile::tempdir().unwrap();
-    let (base, catalog) = start(dir.path()).await;
+    let (base, catalog) = start(dir.path(), &db).await;
     tokio::spawn(catalog.clone().run());
     let http = reqwest::Client::new();
     let url = format!("{base}/api/catalog/entities/by-name/component/default/keeper");
@@ -217,10 +215,9 @@ async fn a_file_edit_is_served_within_two_seconds() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_unpaged_list_streams_one_valid_array() {
+async fn the_unpaged_list_streams_one_valid_array(db: TestDb) {
     let dir = tempfile::tempdir().unwrap();
-    let (base, catalog) = start(dir.path()).await;
+    let (base, catalog) = start(dir.path(), &db).await;
     let many: String = (0..600)
         .map(|i| format!("---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: c{i}\nspec:\n  type: service\n  lifecycle: production\n  owner: team-a\n"))
         .collect();
@@ -246,10 +243,9 @@ async fn the_unpaged_list_streams_one_valid_array() {
 
 /// Answers that Backstage gives and Stagedoor did not (issue 13): counts with `limit=0`, and
 /// InputError for parameters Backstage refuses.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn parameters_are_accepted_and_refused_as_backstage_does() {
+async fn parameters_are_accepted_and_refused_as_backstage_does(db: TestDb) {
     let dir = tempfile::tempdir().unwrap();
-    let (base, catalog) = start(dir.path()).await;
+    let (base, catalog) = start(dir.path(), &db).await;
     catalog.round().await.unwrap();
     let http = reqwest::Client::new();
     let api = format!("{base}/api/catalog");
@@ -308,3 +304,11 @@ async fn parameters_are_accepted_and_refused_as_backstage_does() {
         envelope(req.send().await.unwrap(), 400, "InputError").await;
     }
 }
+
+// Every test runs on SQLite and on PostgreSQL.
+store::on_each_database!(
+    bad_requests_get_clear_errors_and_lose_nothing,
+    a_file_edit_is_served_within_two_seconds,
+    the_unpaged_list_streams_one_valid_array,
+    parameters_are_accepted_and_refused_as_backstage_does,
+);

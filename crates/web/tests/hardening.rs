@@ -2,10 +2,10 @@
 
 use catalog::settings::CatalogSettings;
 use serde_json::Value;
+use store::testing::TestDb;
 
-async fn start() -> String {
-    let db = store::Db::connect("sqlite::memory:").await.unwrap();
-    let catalog = catalog::Catalog::open(CatalogSettings::default(), db)
+async fn start(db: &TestDb) -> String {
+    let catalog = catalog::Catalog::connect(CatalogSettings::default(), db.url())
         .await
         .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -24,9 +24,8 @@ async fn envelope(resp: reqwest::Response, status: u16, name: &str) -> Value {
     body
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn json_bodies_must_be_declared_json() {
-    let base = start().await;
+async fn json_bodies_must_be_declared_json(db: TestDb) {
+    let base = start(&db).await;
     let http = reqwest::Client::new();
     let post = |ct: &'static str| {
         http.post(format!("{base}/api/catalog/locations?dryRun=true"))
@@ -58,9 +57,8 @@ async fn json_bodies_must_be_declared_json() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_location_targets_are_input_errors() {
-    let base = start().await;
+async fn bad_location_targets_are_input_errors(db: TestDb) {
+    let base = start(&db).await;
     let http = reqwest::Client::new();
     for target in [
         "not a url",
@@ -78,9 +76,8 @@ async fn bad_location_targets_are_input_errors() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn framework_errors_use_the_envelope() {
-    let base = start().await;
+async fn framework_errors_use_the_envelope(db: TestDb) {
+    let base = start(&db).await;
     // No pooled connections: the server closes the one whose oversized body it refused unread,
     // and a reused connection would fail the next request for a reason unrelated to the server.
     let http = reqwest::Client::builder()
@@ -111,9 +108,8 @@ async fn framework_errors_use_the_envelope() {
     assert_eq!(r.headers()["x-content-type-options"], "nosniff");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cross_site_sign_in_is_refused_and_https_cookies_are_secure() {
-    let base = start().await;
+async fn cross_site_sign_in_is_refused_and_https_cookies_are_secure(db: TestDb) {
+    let base = start(&db).await;
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -142,3 +138,11 @@ async fn cross_site_sign_in_is_refused_and_https_cookies_are_secure() {
         "{cookie}"
     );
 }
+
+// Every test runs on SQLite and on PostgreSQL.
+store::on_each_database!(
+    json_bodies_must_be_declared_json,
+    bad_location_targets_are_input_errors,
+    framework_errors_use_the_envelope,
+    cross_site_sign_in_is_refused_and_https_cookies_are_secure,
+);
