@@ -44,6 +44,30 @@ const files = verdict =>
 const VALID = files('valid');
 const INVALID = files('invalid');
 
+/**
+ * The field an invalid file is invalid for, from its `# field:` line: a dotted path, or
+ * `(yaml)` / `(document)` when the file does not parse or is not a mapping. Required, so the
+ * corpus checks why a file is rejected and not only that it is.
+ */
+function fieldOf(file) {
+  const m = readFileSync(file, 'utf8').match(/^# field: (.+)$/m);
+  assert.ok(m, `${path.basename(file)} has no "# field:" line naming the field at fault`);
+  return m[1].trim();
+}
+
+/** Whether Backstage's error message names `field`, in any of the spellings its checks use. */
+function backstageNames(message, field) {
+  if (field === '(yaml)') return message.startsWith('YAML error');
+  if (field === '(document)') return message.startsWith('expected an object');
+  const parts = field.split('.');
+  // ajv: /spec/type; the field-format policy: "tags.0" (no metadata. prefix); required: 'type'
+  const spellings = new Set([field, `/${parts.join('/')}`, `/${parts.slice(0, 2).join('/')}`, `'${parts.at(-1)}'`]);
+  if (parts[0] === 'metadata') spellings.add(`"${parts.slice(1).join('.')}"`);
+  // an unknown root field: the envelope schema allows no additional properties at <root>
+  if (parts.length === 1 && message.includes('<root> must NOT have additional properties')) return true;
+  return [...spellings].some(s => message.includes(s));
+}
+
 // The policies the catalog backend applies to every entity by default.
 const policy = EntityPolicies.allOf([
   new SchemaValidEntityPolicy(),
@@ -85,12 +109,17 @@ function checkRelationRefs(entity) {
   for (const [field, defaultKind] of Object.entries(RELATION_FIELDS[entity.kind] ?? {})) {
     const value = entity.spec?.[field];
     if (value === undefined) continue;
-    for (const target of [value].flat()) {
-      parseEntityRef(target, {
-        defaultKind: defaultKind ?? undefined,
-        defaultNamespace: entity.metadata.namespace,
-      });
-    }
+    [value].flat().forEach((target, i) => {
+      try {
+        parseEntityRef(target, {
+          defaultKind: defaultKind ?? undefined,
+          defaultNamespace: entity.metadata.namespace,
+        });
+      } catch (e) {
+        // name the field, as the catalog's processing error names the entity
+        throw new Error(`spec.${field}${Array.isArray(value) ? `.${i}` : ''}: ${e.message}`);
+      }
+    });
   }
 }
 
@@ -124,7 +153,7 @@ async function backstageErrors(file) {
       // false: not this validator's kind; throws: its kind, but invalid
       if (await v.check(entity)) recognised = true;
     }
-    if (!recognised) return [`no validator recognised kind ${entity.kind} ${entity.apiVersion}`];
+    if (!recognised) return [`no validator recognised kind ${entity.kind} with apiVersion ${entity.apiVersion}`];
     checkRelationRefs(entity);
   } catch (e) {
     return [String(e?.message ?? e)];
@@ -133,7 +162,8 @@ async function backstageErrors(file) {
 }
 
 describe('the corpus agrees with Backstage', () => {
-  test('it is big enough to mean something', () => {
+  test('the corpus is there and big enough to mean something', () => {
+    assert.ok(existsSync(CORPUS), `no corpus at ${CORPUS}`);
     assert.ok(VALID.length >= 15, `${VALID.length} valid files`);
     assert.ok(INVALID.length >= 40, `${INVALID.length} invalid files`);
   });
@@ -147,6 +177,8 @@ describe('the corpus agrees with Backstage', () => {
     test(`invalid/${path.basename(file)}`, async () => {
       const errors = await backstageErrors(file);
       assert.ok(errors.length > 0, 'Backstage accepts this file, so it belongs in corpus/valid');
+      const field = fieldOf(file);
+      assert.ok(backstageNames(errors[0], field), `Backstage rejects it for another reason than ${field}: ${errors[0]}`);
     });
   }
 });
@@ -184,6 +216,12 @@ describe('stagedoor validate agrees with Backstage', () => {
       const { status, problems } = run(file);
       assert.notEqual(status, 0, 'non-zero exit expected');
       assert.ok(problems.length > 0, 'at least one problem reported');
+      const field = fieldOf(file);
+      const named = problems.some(p =>
+        field === '(yaml)' ? p.message.startsWith('YAML error') :
+        field === '(document)' ? p.message.startsWith('expected an entity') :
+        p.message.startsWith(`${field}: `));
+      assert.ok(named, `no problem names ${field}: ${JSON.stringify(problems.map(p => p.message))}`);
       const lines = readFileSync(file, 'utf8').split('\n').length;
       for (const p of problems) {
         assert.equal(path.resolve(p.file), path.resolve(file), 'problem names the file');
