@@ -108,6 +108,9 @@ pub fn process_file(ctx: &Context<'_>, text: &str) -> FileOutput {
 pub fn process_documents(ctx: &Context<'_>, text: &str, docs: Vec<yaml::Document>) -> FileOutput {
     let mut out = FileOutput::default();
     let file = ctx.location.target.as_str();
+    // Indexed once, and only if a document fails: placing each error is then linear.
+    let lines = std::cell::OnceCell::new();
+    let lines = || lines.get_or_init(|| yaml::Lines::new(text));
     for doc in docs {
         let value = match doc.result {
             Ok(Value::Null) => continue,
@@ -122,7 +125,7 @@ pub fn process_documents(ctx: &Context<'_>, text: &str, docs: Vec<yaml::Document
                 continue;
             }
         };
-        match process_document(ctx, text, doc.index, doc.line, value) {
+        match process_document(ctx, &lines, doc.index, doc.line, value) {
             Ok(e) => out.entities.push(e),
             Err(f) => out.failures.push(*f),
         }
@@ -130,9 +133,9 @@ pub fn process_documents(ctx: &Context<'_>, text: &str, docs: Vec<yaml::Document
     out
 }
 
-fn process_document(
+fn process_document<'t>(
     ctx: &Context<'_>,
-    text: &str,
+    lines: &dyn Fn() -> &'t yaml::Lines<'t>,
     doc_index: usize,
     line: usize,
     value: Value,
@@ -142,7 +145,7 @@ fn process_document(
         let (l, c) = if path.is_empty() {
             (line, 1)
         } else {
-            yaml::locate(text, line, path)
+            lines().locate(line, path)
         };
         Box::new(Failure {
             doc_index,
