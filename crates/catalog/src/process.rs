@@ -93,7 +93,8 @@ pub struct Context<'a> {
     /// The root location it was reached from.
     pub origin: &'a str,
     pub rules: &'a [Rule],
-    /// Directory that `$text`-style references from files may not escape.
+    /// Real (canonical) directory that `$text`-style references from files may not escape;
+    /// `None` when there is none, and file references then fail.
     pub root_dir: Option<&'a Path>,
     /// Runs URL reads for `$text`-style references; `None` where blocking on the runtime is not
     /// possible (a current-thread runtime), and such references then fail with a clear error.
@@ -380,16 +381,13 @@ fn read_reference(ctx: &Context<'_>, target: &str) -> Result<String, String> {
     let resolved = source::resolve(ctx.location, &ctx.location.kind, target);
     match resolved.kind.as_str() {
         "file" => {
-            let path = Path::new(&resolved.target);
-            if let Some(root) = ctx.root_dir
-                && !path.starts_with(root)
-            {
-                return Err(format!(
-                    "{target} resolves outside the location's directory {}",
-                    root.display()
-                ));
-            }
-            source::read_file(path, ctx.settings.max_file_bytes).map_err(|e| e.to_string())
+            // By real path: a link inside the directory may point anywhere.
+            let root = ctx
+                .root_dir
+                .ok_or_else(|| format!("{target}: this location has no directory to read from"))?;
+            let real = source::confined(Path::new(&resolved.target), root, target)
+                .map_err(|e| e.to_string())?;
+            source::read_file(&real, ctx.settings.max_file_bytes).map_err(|e| e.to_string())
         }
         _ => match ctx.runtime {
             Some(rt) => rt

@@ -164,8 +164,16 @@ fn clean_message(msg: &str) -> String {
         Some(i) if msg[i..].contains("column") => &msg[..i],
         _ => msg,
     };
-    msg.trim_end_matches([',', ' ']).to_owned()
+    let msg = msg.trim_end_matches([',', ' ']);
+    // The message may quote the offending scalar: never more than a line's worth of the file.
+    match msg.char_indices().nth(MAX_MESSAGE_CHARS) {
+        Some((end, _)) => format!("{}…", &msg[..end]),
+        None => msg.to_owned(),
+    }
 }
+
+/// Longest YAML error message kept, in characters.
+const MAX_MESSAGE_CHARS: usize = 200;
 
 struct Chunk {
     range: std::ops::Range<usize>,
@@ -482,6 +490,20 @@ mod tests {
         let e = values("x: 1\n---\nk: [1, 2\n")[1].clone().unwrap_err();
         assert_eq!(e.line, 3);
         assert!(e.column > 1);
+    }
+
+    #[test]
+    fn error_messages_quote_at_most_a_line_of_the_file() {
+        let key = "k".repeat(5000);
+        let e = values(&format!("? {key}\n: 1\n? {key}\n: 2\n"))[0]
+            .clone()
+            .unwrap_err();
+        assert!(e.message.contains("duplicate"), "{}", e.message);
+        assert!(
+            e.message.chars().count() <= MAX_MESSAGE_CHARS + 1,
+            "{}",
+            e.message
+        );
     }
 
     #[test]
