@@ -897,7 +897,7 @@ impl Catalog {
                     root_dir,
                     runtime,
                 };
-                let result = text.map(|t| process::process_file(&ctx, &t));
+                let result = text.and_then(|t| process::process_file_guarded(&ctx, &t));
                 (file.key(), Loaded { sig, result })
             })
         })
@@ -1028,8 +1028,9 @@ impl Catalog {
                         root_dir: root_dir.as_deref(),
                         runtime,
                     };
-                    process::process_file(&ctx, &text)
-                });
+                    process::process_file_guarded(&ctx, &text)
+                })
+                .map_err(|e| CatalogError::Input(e.to_string()))?;
                 if let Some(f) = output.failures.first() {
                     return Err(CatalogError::Input(format!(
                         "{}: {}",

@@ -9,7 +9,7 @@ use serde_json::Value;
 use sha1::{Digest, Sha1};
 
 use crate::settings::{CatalogSettings, LocationSpec, Rule};
-use crate::source::{self, UrlReader};
+use crate::source::{self, ReadError, UrlReader};
 use crate::stitch::Processed;
 
 pub const ANNOTATION_LOCATION: &str = "backstage.io/managed-by-location";
@@ -102,7 +102,31 @@ pub struct Context<'a> {
 }
 
 pub fn process_file(ctx: &Context<'_>, text: &str) -> FileOutput {
+    #[cfg(test)]
+    if text.contains(tests::PANIC_MARKER) {
+        panic!("test hook: processing this file panics");
+    }
     process_documents(ctx, text, yaml::parse_documents(text))
+}
+
+/// [`process_file`], with a panic caught: it is logged with the file and returned as that
+/// file's error, so one file that trips a bug costs only itself, not the round.
+pub fn process_file_guarded(ctx: &Context<'_>, text: &str) -> Result<FileOutput, ReadError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| process_file(ctx, text))).map_err(
+        |panic| {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".into());
+            let file = ctx.location.key();
+            tracing::error!(file = %model::redact::text(&file), "processing panicked: {what}");
+            ReadError::Internal(model::redact::text(&format!(
+                "processing {file} failed inside Stagedoor ({what}); the rest of the catalog \
+                 was processed; please report this"
+            )))
+        },
+    )
 }
 
 /// Like [`process_file`], for documents parsed beforehand (the engine parses files in parallel).
@@ -436,5 +460,60 @@ impl std::io::Write for HashWriter<'_> {
     }
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::settings::{CatalogSettings, LocationSpec};
+
+    /// A file containing this makes [`super::process_file`] panic (test builds only).
+    pub const PANIC_MARKER: &str = "# stagedoor-test: panic while processing this file";
+
+    fn component(name: &str) -> String {
+        format!(
+            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\nspec:\n  type: service\n  lifecycle: production\n  owner: team\n"
+        )
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panic_in_one_file_costs_only_that_file() {
+        let dir = tempfile::tempdir().unwrap();
+        for (sub, text) in [
+            ("a", component("first")),
+            ("b", format!("{PANIC_MARKER}\n{}", component("broken"))),
+            ("c", component("last")),
+        ] {
+            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+            std::fs::write(dir.path().join(sub).join("catalog-info.yaml"), text).unwrap();
+        }
+        let root = LocationSpec::new("file", &dir.path().to_string_lossy());
+        let settings = CatalogSettings {
+            locations: vec![(root.clone(), vec![])],
+            ..Default::default()
+        };
+        let db = store::Db::connect(&format!(
+            "sqlite://{}",
+            dir.path().join("catalog.db").display()
+        ))
+        .await
+        .unwrap();
+        let c = crate::Catalog::open(settings, db).await.unwrap();
+        c.round().await.unwrap();
+        let snap = c.snapshot();
+        assert!(snap.get("component:default/first").is_some());
+        assert!(snap.get("component:default/last").is_some());
+        assert!(snap.get("component:default/broken").is_none());
+        let location = snap
+            .get(&crate::engine::generated_location_ref(&root))
+            .unwrap();
+        let location: serde_json::Value = serde_json::from_str(&location.body).unwrap();
+        let items = location["status"]["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "{items:?}");
+        let error = &items[0]["error"];
+        assert_eq!(error["name"], "Error");
+        let message = error["message"].as_str().unwrap();
+        assert!(message.contains("b/catalog-info.yaml"), "{message}");
+        assert!(message.contains("failed inside Stagedoor"), "{message}");
     }
 }

@@ -14,6 +14,9 @@ pub enum ReadError {
     Denied(String),
     #[error("{0}")]
     Invalid(String),
+    /// Processing the file failed inside Stagedoor (a panic, caught): not the file's fault.
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl ReadError {
@@ -22,6 +25,7 @@ impl ReadError {
             ReadError::NotFound(_) => "NotFoundError",
             ReadError::Denied(_) => "NotAllowedError",
             ReadError::Invalid(_) => "InputError",
+            ReadError::Internal(_) => "Error",
         }
     }
 }
@@ -324,6 +328,7 @@ impl UrlReader {
             ReadError::NotFound(m) => ReadError::NotFound(model::redact::text(&m)),
             ReadError::Denied(m) => ReadError::Denied(model::redact::text(&m)),
             ReadError::Invalid(m) => ReadError::Invalid(model::redact::text(&m)),
+            ReadError::Internal(m) => ReadError::Internal(model::redact::text(&m)),
         })
     }
 
