@@ -187,13 +187,20 @@ fn apply_file(state: &mut State, file: &LocationSpec, loaded: Loaded) -> bool {
     entry.read_error = None;
     let previous = std::mem::take(&mut entry.entities);
     let mut entities = output.entities;
+    // Looked up by key and by document (the first one wins, hence `rev`), not scanned per
+    // failure: that was quadratic in big files.
+    let previous_by_key: HashMap<&str, &Emitted> =
+        previous.iter().rev().map(|p| (p.key.as_str(), p)).collect();
+    let previous_by_doc: HashMap<usize, &Emitted> =
+        previous.iter().rev().map(|p| (p.doc_index, p)).collect();
+    let mut emitted: HashSet<String> = entities.iter().map(|e| e.key.clone()).collect();
     for f in &output.failures {
-        let keep = previous.iter().find(|p| match &f.key {
-            Some(k) => &p.key == k,
-            None => p.doc_index == f.doc_index,
-        });
+        let keep = match &f.key {
+            Some(k) => previous_by_key.get(k.as_str()).copied(),
+            None => previous_by_doc.get(&f.doc_index).copied(),
+        };
         if let Some(p) = keep
-            && !entities.iter().any(|e| e.key == p.key)
+            && emitted.insert(p.key.clone())
         {
             let mut kept = p.clone();
             kept.body = None;
@@ -505,13 +512,21 @@ impl Catalog {
                             .or_default()
                             .push(e.clone());
                     }
+                    // Indexed once per file: scanning the entities for each failure was
+                    // quadratic, on every round (2 s per unchanged round at 20,000 of each).
+                    let by_key: HashSet<&str> =
+                        fs.entities.iter().map(|e| e.key.as_str()).collect();
+                    let by_doc: HashMap<usize, &[ProcessingError]> = fs
+                        .entities
+                        .iter()
+                        .map(|e| (e.doc_index, e.errors.as_slice()))
+                        .collect();
                     for f in &fs.failures {
                         let attached = match &f.key {
-                            Some(k) => fs.entities.iter().any(|e| &e.key == k),
-                            None => fs
-                                .entities
-                                .iter()
-                                .any(|e| e.doc_index == f.doc_index && e.errors.contains(&f.error)),
+                            Some(k) => by_key.contains(k.as_str()),
+                            None => by_doc
+                                .get(&f.doc_index)
+                                .is_some_and(|errors| errors.contains(&f.error)),
                         };
                         if !attached {
                             parent_errors
