@@ -27,7 +27,7 @@ use crate::process::{
 };
 use crate::read::{self, Change, Subscription};
 use crate::settings::{CatalogSettings, LocationSpec, OrphanStrategy, Rule};
-use crate::source::{self, FileSig, ReadError, UrlReader};
+use crate::source::{self, Confine, FileSig, ReadError, UrlReader};
 use crate::stitch;
 
 /// Errors the catalog API maps onto HTTP statuses.
@@ -187,13 +187,20 @@ fn apply_file(state: &mut State, file: &LocationSpec, loaded: Loaded) -> bool {
     entry.read_error = None;
     let previous = std::mem::take(&mut entry.entities);
     let mut entities = output.entities;
+    // Looked up by key and by document (the first one wins, hence `rev`), not scanned per
+    // failure: that was quadratic in big files.
+    let previous_by_key: HashMap<&str, &Emitted> =
+        previous.iter().rev().map(|p| (p.key.as_str(), p)).collect();
+    let previous_by_doc: HashMap<usize, &Emitted> =
+        previous.iter().rev().map(|p| (p.doc_index, p)).collect();
+    let mut emitted: HashSet<String> = entities.iter().map(|e| e.key.clone()).collect();
     for f in &output.failures {
-        let keep = previous.iter().find(|p| match &f.key {
-            Some(k) => &p.key == k,
-            None => p.doc_index == f.doc_index,
-        });
+        let keep = match &f.key {
+            Some(k) => previous_by_key.get(k.as_str()).copied(),
+            None => previous_by_doc.get(&f.doc_index).copied(),
+        };
         if let Some(p) = keep
-            && !entities.iter().any(|e| e.key == p.key)
+            && emitted.insert(p.key.clone())
         {
             let mut kept = p.clone();
             kept.body = None;
@@ -454,6 +461,8 @@ impl Catalog {
             let mut seen_specs: HashSet<String> = HashSet::new();
             let mut level: Vec<(LocationSpec, String)> =
                 vec![(root.spec.clone(), root_key.clone())];
+            // The root may point anywhere; what its files name stays under its directory.
+            let mut confine = Some(Confine::Anywhere);
             while !level.is_empty() {
                 let mut files: Vec<(LocationSpec, String)> = Vec::new();
                 for (spec, parent) in level.drain(..) {
@@ -464,7 +473,7 @@ impl Catalog {
                         ));
                         continue;
                     }
-                    match self.expand(&spec) {
+                    match self.expand(&spec, confine) {
                         Ok(found) => files.extend(
                             found
                                 .into_iter()
@@ -503,13 +512,21 @@ impl Catalog {
                             .or_default()
                             .push(e.clone());
                     }
+                    // Indexed once per file: scanning the entities for each failure was
+                    // quadratic, on every round (2 s per unchanged round at 20,000 of each).
+                    let by_key: HashSet<&str> =
+                        fs.entities.iter().map(|e| e.key.as_str()).collect();
+                    let by_doc: HashMap<usize, &[ProcessingError]> = fs
+                        .entities
+                        .iter()
+                        .map(|e| (e.doc_index, e.errors.as_slice()))
+                        .collect();
                     for f in &fs.failures {
                         let attached = match &f.key {
-                            Some(k) => fs.entities.iter().any(|e| &e.key == k),
-                            None => fs
-                                .entities
-                                .iter()
-                                .any(|e| e.doc_index == f.doc_index && e.errors.contains(&f.error)),
+                            Some(k) => by_key.contains(k.as_str()),
+                            None => by_doc
+                                .get(&f.doc_index)
+                                .is_some_and(|errors| errors.contains(&f.error)),
                         };
                         if !attached {
                             parent_errors
@@ -523,6 +540,7 @@ impl Catalog {
                     }
                     steps.push(Step::File(file.key(), parent, origin.clone()));
                 }
+                confine = nested_confine(root_dir.as_deref());
             }
         }
         // Files no longer reached are forgotten.
@@ -821,12 +839,26 @@ impl Catalog {
     }
 
     /// The files a location names: for `file`, the expansion of its path; for `url`, itself.
-    fn expand(&self, spec: &LocationSpec) -> Result<Vec<LocationSpec>, ReadError> {
+    /// `confine` is `None` where no file may be named at all (below a URL root).
+    fn expand(
+        &self,
+        spec: &LocationSpec,
+        confine: Option<Confine<'_>>,
+    ) -> Result<Vec<LocationSpec>, ReadError> {
         match spec.kind.as_str() {
-            "file" => Ok(source::expand_file_target(&spec.target)?
-                .into_iter()
-                .map(|p| LocationSpec::new("file", &p.to_string_lossy()))
-                .collect()),
+            "file" => Ok(source::expand_file_target(
+                &spec.target,
+                confine.ok_or_else(|| {
+                    ReadError::Denied(format!(
+                        "{} is a file target in a catalog file read from a URL; only a \
+                         configured location may name files there",
+                        spec.target
+                    ))
+                })?,
+            )?
+            .into_iter()
+            .map(|p| LocationSpec::new("file", &p.to_string_lossy()))
+            .collect()),
             "url" => Ok(vec![spec.clone()]),
             other => Err(ReadError::Invalid(format!(
                 "unsupported location type {other:?}; use file or url"
@@ -880,7 +912,7 @@ impl Catalog {
                     root_dir,
                     runtime,
                 };
-                let result = text.map(|t| process::process_file(&ctx, &t));
+                let result = text.and_then(|t| process::process_file_guarded(&ctx, &t));
                 (file.key(), Loaded { sig, result })
             })
         })
@@ -988,13 +1020,14 @@ impl Catalog {
         let mut queue = VecDeque::from([spec.clone()]);
         let mut seen = HashSet::new();
         let root_dir = root_dir(spec);
+        let mut confine = Some(Confine::Anywhere);
         while let Some(spec) = queue.pop_front() {
             if !seen.insert(spec.key()) || seen.len() > 10_000 {
                 continue;
             }
-            let files = self
-                .expand(&spec)
-                .map_err(|e| CatalogError::Input(e.to_string()))?;
+            let files = self.expand(&spec, confine);
+            confine = nested_confine(root_dir.as_deref());
+            let files = files.map_err(|e| CatalogError::Input(e.to_string()))?;
             for file in files {
                 let text = self.read_target(&file).await.map_err(|e| match e {
                     ReadError::NotFound(m) => CatalogError::NotFound(m),
@@ -1010,8 +1043,9 @@ impl Catalog {
                         root_dir: root_dir.as_deref(),
                         runtime,
                     };
-                    process::process_file(&ctx, &text)
-                });
+                    process::process_file_guarded(&ctx, &text)
+                })
+                .map_err(|e| CatalogError::Input(e.to_string()))?;
                 if let Some(f) = output.failures.first() {
                     return Err(CatalogError::Input(format!(
                         "{}: {}",
@@ -1308,21 +1342,25 @@ fn glob_or_dir_contains(target: &str, file: &str) -> bool {
     }
 }
 
-/// Files referenced by `$text` and friends must stay under the root location's directory.
+/// The real directory that files named in a root's catalog files (nested Location targets,
+/// `$text` and friends) must stay under; `None` for a URL root, or a root that does not exist.
 fn root_dir(spec: &LocationSpec) -> Option<PathBuf> {
     if spec.kind != "file" {
         return None;
     }
-    let t = std::path::Path::new(&spec.target);
-    let base: PathBuf = t
-        .components()
-        .take_while(|c| !c.as_os_str().to_string_lossy().contains(['*', '?', '[']))
-        .collect();
-    if base.is_dir() {
-        Some(base)
+    let base = source::glob_base(&spec.target);
+    let dir = if base.is_dir() {
+        base
     } else {
-        base.parent().map(|p| p.to_path_buf())
-    }
+        base.parent()?.to_path_buf()
+    };
+    dir.canonicalize().ok()
+}
+
+/// How the targets that a root's catalog files name are confined: under its directory, and
+/// not at all to files below a URL root.
+fn nested_confine(root_dir: Option<&std::path::Path>) -> Option<Confine<'_>> {
+    root_dir.map(Confine::Under)
 }
 
 /// An annotation's value in a parsed entity.

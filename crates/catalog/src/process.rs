@@ -9,7 +9,7 @@ use serde_json::Value;
 use sha1::{Digest, Sha1};
 
 use crate::settings::{CatalogSettings, LocationSpec, Rule};
-use crate::source::{self, UrlReader};
+use crate::source::{self, ReadError, UrlReader};
 use crate::stitch::Processed;
 
 pub const ANNOTATION_LOCATION: &str = "backstage.io/managed-by-location";
@@ -96,7 +96,8 @@ pub struct Context<'a> {
     /// The root location it was reached from.
     pub origin: &'a str,
     pub rules: &'a [Rule],
-    /// Directory that `$text`-style references from files may not escape.
+    /// Real (canonical) directory that `$text`-style references from files may not escape;
+    /// `None` when there is none, and file references then fail.
     pub root_dir: Option<&'a Path>,
     /// Runs URL reads for `$text`-style references; `None` where blocking on the runtime is not
     /// possible (a current-thread runtime), and such references then fail with a clear error.
@@ -104,13 +105,40 @@ pub struct Context<'a> {
 }
 
 pub fn process_file(ctx: &Context<'_>, text: &str) -> FileOutput {
+    #[cfg(test)]
+    if text.contains(tests::PANIC_MARKER) {
+        panic!("test hook: processing this file panics");
+    }
     process_documents(ctx, text, yaml::parse_documents(text))
+}
+
+/// [`process_file`], with a panic caught: it is logged with the file and returned as that
+/// file's error, so one file that trips a bug costs only itself, not the round.
+pub fn process_file_guarded(ctx: &Context<'_>, text: &str) -> Result<FileOutput, ReadError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| process_file(ctx, text))).map_err(
+        |panic| {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".into());
+            let file = ctx.location.key();
+            tracing::error!(file = %model::redact::text(&file), "processing panicked: {what}");
+            ReadError::Internal(model::redact::text(&format!(
+                "processing {file} failed inside Stagedoor ({what}); the rest of the catalog \
+                 was processed; please report this"
+            )))
+        },
+    )
 }
 
 /// Like [`process_file`], for documents parsed beforehand (the engine parses files in parallel).
 pub fn process_documents(ctx: &Context<'_>, text: &str, docs: Vec<yaml::Document>) -> FileOutput {
     let mut out = FileOutput::default();
     let file = ctx.location.target.as_str();
+    // Indexed once, and only if a document fails: placing each error is then linear.
+    let lines = std::cell::OnceCell::new();
+    let lines = || lines.get_or_init(|| yaml::Lines::new(text));
     for doc in docs {
         let value = match doc.result {
             Ok(Value::Null) => continue,
@@ -125,7 +153,7 @@ pub fn process_documents(ctx: &Context<'_>, text: &str, docs: Vec<yaml::Document
                 continue;
             }
         };
-        match process_document(ctx, text, doc.index, doc.line, value) {
+        match process_document(ctx, &lines, doc.index, doc.line, value) {
             Ok(e) => out.entities.push(e),
             Err(f) => out.failures.push(*f),
         }
@@ -133,9 +161,9 @@ pub fn process_documents(ctx: &Context<'_>, text: &str, docs: Vec<yaml::Document
     out
 }
 
-fn process_document(
+fn process_document<'t>(
     ctx: &Context<'_>,
-    text: &str,
+    lines: &dyn Fn() -> &'t yaml::Lines<'t>,
     doc_index: usize,
     line: usize,
     value: Value,
@@ -145,7 +173,7 @@ fn process_document(
         let (l, c) = if path.is_empty() {
             (line, 1)
         } else {
-            yaml::locate(text, line, path)
+            lines().locate(line, path)
         };
         Box::new(Failure {
             doc_index,
@@ -451,16 +479,13 @@ fn read_reference(ctx: &Context<'_>, target: &str) -> Result<String, String> {
     let resolved = source::resolve(ctx.location, &ctx.location.kind, target);
     match resolved.kind.as_str() {
         "file" => {
-            let path = Path::new(&resolved.target);
-            if let Some(root) = ctx.root_dir
-                && !path.starts_with(root)
-            {
-                return Err(format!(
-                    "{target} resolves outside the location's directory {}",
-                    root.display()
-                ));
-            }
-            source::read_file(path, ctx.settings.max_file_bytes).map_err(|e| e.to_string())
+            // By real path: a link inside the directory may point anywhere.
+            let root = ctx
+                .root_dir
+                .ok_or_else(|| format!("{target}: this location has no directory to read from"))?;
+            let real = source::confined(Path::new(&resolved.target), root, target)
+                .map_err(|e| e.to_string())?;
+            source::read_file(&real, ctx.settings.max_file_bytes).map_err(|e| e.to_string())
         }
         _ => match ctx.runtime {
             Some(rt) => rt
@@ -513,8 +538,59 @@ impl std::io::Write for HashWriter<'_> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::is_script_url;
+    use crate::settings::{CatalogSettings, LocationSpec};
+
+    /// A file containing this makes [`super::process_file`] panic (test builds only).
+    pub const PANIC_MARKER: &str = "# stagedoor-test: panic while processing this file";
+
+    fn component(name: &str) -> String {
+        format!(
+            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\nspec:\n  type: service\n  lifecycle: production\n  owner: team\n"
+        )
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panic_in_one_file_costs_only_that_file() {
+        let dir = tempfile::tempdir().unwrap();
+        for (sub, text) in [
+            ("a", component("first")),
+            ("b", format!("{PANIC_MARKER}\n{}", component("broken"))),
+            ("c", component("last")),
+        ] {
+            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+            std::fs::write(dir.path().join(sub).join("catalog-info.yaml"), text).unwrap();
+        }
+        let root = LocationSpec::new("file", &dir.path().to_string_lossy());
+        let settings = CatalogSettings {
+            locations: vec![(root.clone(), vec![])],
+            ..Default::default()
+        };
+        let db = store::Db::connect(&format!(
+            "sqlite://{}",
+            dir.path().join("catalog.db").display()
+        ))
+        .await
+        .unwrap();
+        let c = crate::Catalog::open(settings, db).await.unwrap();
+        c.round().await.unwrap();
+        let snap = c.snapshot();
+        assert!(snap.get("component:default/first").is_some());
+        assert!(snap.get("component:default/last").is_some());
+        assert!(snap.get("component:default/broken").is_none());
+        let location = snap
+            .get(&crate::engine::generated_location_ref(&root))
+            .unwrap();
+        let location: serde_json::Value = serde_json::from_str(&location.body).unwrap();
+        let items = location["status"]["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "{items:?}");
+        let error = &items[0]["error"];
+        assert_eq!(error["name"], "Error");
+        let message = error["message"].as_str().unwrap();
+        assert!(message.contains("b/catalog-info.yaml"), "{message}");
+        assert!(message.contains("failed inside Stagedoor"), "{message}");
+    }
 
     #[test]
     fn script_urls_are_recognised_as_browsers_read_them() {

@@ -14,6 +14,9 @@ pub enum ReadError {
     Denied(String),
     #[error("{0}")]
     Invalid(String),
+    /// Processing the file failed inside Stagedoor (a panic, caught): not the file's fault.
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl ReadError {
@@ -22,6 +25,7 @@ impl ReadError {
             ReadError::NotFound(_) => "NotFoundError",
             ReadError::Denied(_) => "NotAllowedError",
             ReadError::Invalid(_) => "InputError",
+            ReadError::Internal(_) => "Error",
         }
     }
 }
@@ -34,47 +38,161 @@ pub fn file_sig(path: &Path) -> Option<FileSig> {
     Some((meta.modified().ok()?, meta.len()))
 }
 
+/// Walking a directory or glob target stops with an error past this depth below its base...
+pub const MAX_WALK_DEPTH: usize = 32;
+/// ...or after visiting this many entries (files and directories): a target such as `/` must
+/// not walk the whole host file system every round.
+pub const MAX_WALK_ENTRIES: usize = 200_000;
+
+/// Where the files a target names may lie.
+#[derive(Debug, Clone, Copy)]
+pub enum Confine<'a> {
+    /// A configured root location (settings, `POST /locations`): anywhere.
+    Anywhere,
+    /// A target named inside a catalog file: under this real (canonical) directory only,
+    /// through links or `..` included.
+    Under(&'a Path),
+}
+
 /// The files a `file` target names: the file itself, every match of a glob, or every
-/// `catalog-info.yaml` under a directory (sorted, so ingestion order is stable).
-pub fn expand_file_target(target: &str) -> Result<Vec<PathBuf>, ReadError> {
+/// `catalog-info.yaml` under a directory (sorted, so ingestion order is stable). Globs and
+/// directories yield regular files only and never follow links while walking.
+pub fn expand_file_target(target: &str, confine: Confine<'_>) -> Result<Vec<PathBuf>, ReadError> {
     if target.contains(['*', '?', '[']) {
-        let paths = glob::glob(target)
+        let pattern = glob::Pattern::new(target)
             .map_err(|e| ReadError::Invalid(format!("bad glob {target:?}: {e}")))?;
-        let mut files: Vec<PathBuf> = paths
-            .filter_map(Result::ok)
-            .filter(|p| p.is_file())
-            .collect();
-        files.sort();
+        let base = glob_base(target);
+        if let Confine::Under(root) = confine {
+            confined(&base, root, target)?;
+        }
+        // Deep only when the pattern itself can match any depth.
+        let depth = if target.contains("**") {
+            usize::MAX
+        } else {
+            Path::new(target).components().count() - base.components().count()
+        };
+        let options = glob::MatchOptions {
+            require_literal_separator: true,
+            ..Default::default()
+        };
+        let files = walk(&base, target, depth, false, |e| {
+            pattern.matches_path_with(e.path(), options)
+        })?;
         if files.is_empty() {
             return Err(ReadError::NotFound(format!("no files match {target}")));
         }
         return Ok(files);
     }
     let path = Path::new(target);
-    if path.is_dir() {
-        let mut files: Vec<PathBuf> = walkdir::WalkDir::new(path)
-            .follow_links(false)
-            .into_iter()
-            .filter_entry(|e| {
-                e.depth() == 0 || !is_hidden_or_vendored(e.file_name().to_str().unwrap_or(""))
-            })
-            .filter_map(Result::ok)
-            .filter(|e| e.file_type().is_file())
-            .filter(|e| {
-                matches!(
-                    e.file_name().to_str(),
-                    Some("catalog-info.yaml" | "catalog-info.yml")
-                )
-            })
-            .map(walkdir::DirEntry::into_path)
-            .collect();
-        files.sort();
-        return Ok(files);
+    let real = match confine {
+        Confine::Under(root) => Some(confined(path, root, target)?),
+        Confine::Anywhere => None,
+    };
+    let is_dir = real.as_deref().unwrap_or(path).is_dir();
+    if is_dir {
+        return walk(path, target, usize::MAX, true, |e| {
+            matches!(
+                e.file_name().to_str(),
+                Some("catalog-info.yaml" | "catalog-info.yml")
+            )
+        });
     }
-    if path.is_file() {
-        return Ok(vec![path.to_path_buf()]);
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() => Ok(vec![path.to_path_buf()]),
+        Ok(_) => Err(ReadError::Invalid(format!(
+            "{target} is not a regular file or a directory"
+        ))),
+        Err(_) => Err(ReadError::NotFound(format!("{target} does not exist"))),
     }
-    Err(ReadError::NotFound(format!("{target} does not exist")))
+}
+
+/// The directory a glob's matches all lie under: its components before the first pattern.
+pub fn glob_base(target: &str) -> PathBuf {
+    Path::new(target)
+        .components()
+        .take_while(|c| !c.as_os_str().to_string_lossy().contains(['*', '?', '[']))
+        .collect()
+}
+
+/// The regular files at most `depth` levels under `dir` that `keep` accepts, sorted. Links are
+/// not followed; with `skip_hidden`, hidden and vendored folders are skipped (a glob matches
+/// them as written). Deeper than [`MAX_WALK_DEPTH`] or larger than [`MAX_WALK_ENTRIES`] is an
+/// error, not a silent cut.
+fn walk(
+    dir: &Path,
+    target: &str,
+    depth: usize,
+    skip_hidden: bool,
+    keep: impl Fn(&walkdir::DirEntry) -> bool,
+) -> Result<Vec<PathBuf>, ReadError> {
+    walk_bounded(
+        dir,
+        target,
+        (depth, skip_hidden),
+        (MAX_WALK_DEPTH, MAX_WALK_ENTRIES),
+        keep,
+    )
+}
+
+/// [`walk`] with its bounds given (tests use small ones).
+fn walk_bounded(
+    dir: &Path,
+    target: &str,
+    (depth, skip_hidden): (usize, bool),
+    (max_depth, max_entries): (usize, usize),
+    keep: impl Fn(&walkdir::DirEntry) -> bool,
+) -> Result<Vec<PathBuf>, ReadError> {
+    let mut files = Vec::new();
+    let entries = walkdir::WalkDir::new(dir)
+        .follow_links(false)
+        // One level past the cap, to tell a tree that is too deep from one that just fits.
+        .max_depth(depth.min(max_depth + 1))
+        .into_iter()
+        .filter_entry(|e| {
+            !skip_hidden
+                || e.depth() == 0
+                || !is_hidden_or_vendored(e.file_name().to_str().unwrap_or(""))
+        })
+        .filter_map(Result::ok);
+    for (n, e) in entries.enumerate() {
+        if n == max_entries {
+            return Err(ReadError::Invalid(format!(
+                "{target}: stopped after {max_entries} files and folders under {}; \
+                 point the location at a smaller directory or a narrower glob",
+                dir.display()
+            )));
+        }
+        if e.depth() > max_depth {
+            return Err(ReadError::Invalid(format!(
+                "{target}: {} is more than {max_depth} levels below {}; \
+                 point the location at a smaller directory",
+                e.path().display(),
+                dir.display()
+            )));
+        }
+        if e.file_type().is_file() && keep(&e) {
+            files.push(e.into_path());
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// The real path of `path`, refused when it leaves the real directory `root` (through a link or
+/// `..`). Messages name `shown` (the target as written), never the file's content.
+pub fn confined(path: &Path, root: &Path, shown: &str) -> Result<PathBuf, ReadError> {
+    let real = path
+        .canonicalize()
+        .map_err(|_| ReadError::NotFound(format!("{shown} does not exist")))?;
+    if real.starts_with(root) {
+        Ok(real)
+    } else {
+        Err(ReadError::Denied(format!(
+            "{shown} resolves outside the location's directory {}; files named in a catalog \
+             must stay under it",
+            root.display()
+        )))
+    }
 }
 
 fn is_hidden_or_vendored(name: &str) -> bool {
@@ -83,21 +201,51 @@ fn is_hidden_or_vendored(name: &str) -> bool {
         || name == "target"
 }
 
-/// Reads a file as UTF-8, refusing anything larger than `max_bytes`.
+/// Reads a regular file as UTF-8, refusing anything larger than `max_bytes`. The file is opened
+/// without blocking (a FIFO with no writer would hang the round) and checked on the open handle,
+/// so a link to `/dev/zero` or a pipe is refused instead of read without end.
 pub fn read_file(path: &Path, max_bytes: u64) -> Result<String, ReadError> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| ReadError::NotFound(format!("cannot read {}: {e}", path.display())))?;
-    if meta.len() > max_bytes {
+    use std::io::Read;
+    let cannot =
+        |e: std::io::Error| ReadError::NotFound(format!("cannot read {}: {e}", path.display()));
+    let file = open_nonblocking(path).map_err(cannot)?;
+    let meta = file.metadata().map_err(cannot)?;
+    if !meta.is_file() {
         return Err(ReadError::Invalid(format!(
-            "{} is {} bytes, more than the limit of {max_bytes}",
-            path.display(),
-            meta.len()
+            "{} is not a regular file",
+            path.display()
         )));
     }
-    let bytes = std::fs::read(path)
-        .map_err(|e| ReadError::NotFound(format!("cannot read {}: {e}", path.display())))?;
+    let too_large = || {
+        ReadError::Invalid(format!(
+            "{} is more than the limit of {max_bytes} bytes",
+            path.display()
+        ))
+    };
+    if meta.len() > max_bytes {
+        return Err(too_large());
+    }
+    // The length can change after the check: read one byte past the limit at most.
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(max_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(too_large());
+    }
     String::from_utf8(bytes)
         .map_err(|_| ReadError::Invalid(format!("{} is not UTF-8 text", path.display())))
+}
+
+fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    options.open(path)
 }
 
 /// Resolves a target written inside the file at `base` (a nested Location's `target`, or a
@@ -180,6 +328,7 @@ impl UrlReader {
             ReadError::NotFound(m) => ReadError::NotFound(model::redact::text(&m)),
             ReadError::Denied(m) => ReadError::Denied(model::redact::text(&m)),
             ReadError::Invalid(m) => ReadError::Invalid(model::redact::text(&m)),
+            ReadError::Internal(m) => ReadError::Internal(model::redact::text(&m)),
         })
     }
 
@@ -300,14 +449,88 @@ mod tests {
         std::fs::write(dir.path().join("a/b/catalog-info.yml"), "x").unwrap();
         std::fs::write(dir.path().join("a/other.yaml"), "x").unwrap();
         std::fs::write(dir.path().join("node_modules/x/catalog-info.yaml"), "x").unwrap();
-        let files = expand_file_target(dir.path().to_str().unwrap()).unwrap();
+        let files = expand_file_target(dir.path().to_str().unwrap(), Confine::Anywhere).unwrap();
         assert_eq!(files.len(), 2, "{files:?}");
         let glob = format!("{}/a/*.yaml", dir.path().display());
-        assert_eq!(expand_file_target(&glob).unwrap().len(), 2);
+        assert_eq!(
+            expand_file_target(&glob, Confine::Anywhere).unwrap().len(),
+            2
+        );
         assert!(matches!(
-            expand_file_target("/nonexistent/x.yaml"),
+            expand_file_target("/nonexistent/x.yaml", Confine::Anywhere),
             Err(ReadError::NotFound(_))
         ));
+    }
+
+    #[test]
+    fn walks_are_bounded_in_depth_and_size_with_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        // The file is 6 levels down: five folders, then itself.
+        let deep: PathBuf = (0..5).map(|i| format!("d{i}")).collect();
+        std::fs::create_dir_all(dir.path().join(&deep)).unwrap();
+        std::fs::write(dir.path().join(&deep).join("catalog-info.yaml"), "x").unwrap();
+        let all = |_: &walkdir::DirEntry| true;
+        let ok = walk_bounded(dir.path(), "t", (usize::MAX, true), (6, 100), all).unwrap();
+        assert_eq!(ok.len(), 1);
+        let Err(ReadError::Invalid(m)) =
+            walk_bounded(dir.path(), "t", (usize::MAX, true), (5, 100), all)
+        else {
+            panic!("too deep");
+        };
+        assert!(m.contains("more than 5 levels"), "{m}");
+        let Err(ReadError::Invalid(m)) =
+            walk_bounded(dir.path(), "t", (usize::MAX, true), (6, 3), all)
+        else {
+            panic!("too many");
+        };
+        assert!(m.contains("stopped after 3 files and folders"), "{m}");
+        // A glob's own depth is a limit, not an error.
+        let glob = format!("{}/*/catalog-info.yaml", dir.path().display());
+        assert!(matches!(
+            expand_file_target(&glob, Confine::Anywhere),
+            Err(ReadError::NotFound(_))
+        ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn globs_and_directories_skip_links_and_special_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("catalog-info.yaml"), "x").unwrap();
+        std::fs::create_dir_all(dir.path().join("a")).unwrap();
+        std::fs::write(dir.path().join("a/catalog-info.yaml"), "x").unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("linked")).unwrap();
+        std::os::unix::fs::symlink(
+            outside.path().join("catalog-info.yaml"),
+            dir.path().join("catalog-info.yml"),
+        )
+        .unwrap();
+        let files = expand_file_target(dir.path().to_str().unwrap(), Confine::Anywhere).unwrap();
+        assert_eq!(files, vec![dir.path().join("a/catalog-info.yaml")]);
+        let glob = format!("{}/**/catalog-info.*", dir.path().display());
+        assert_eq!(expand_file_target(&glob, Confine::Anywhere).unwrap(), files);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn special_files_are_refused_on_the_open_handle() {
+        let Err(ReadError::Invalid(m)) = read_file(Path::new("/dev/zero"), 1024) else {
+            panic!("/dev/zero is refused");
+        };
+        assert!(m.contains("not a regular file"), "{m}");
+    }
+
+    /// The size on record can be wrong (here 0): at most one byte past the limit is read.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_limit_holds_when_the_size_on_record_is_wrong() {
+        let status = Path::new("/proc/self/status");
+        assert_eq!(std::fs::metadata(status).unwrap().len(), 0);
+        let Err(ReadError::Invalid(m)) = read_file(status, 16) else {
+            panic!("more than 16 bytes");
+        };
+        assert!(m.contains("limit of 16 bytes"), "{m}");
     }
 
     #[test]

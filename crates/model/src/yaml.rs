@@ -164,8 +164,16 @@ fn clean_message(msg: &str) -> String {
         Some(i) if msg[i..].contains("column") => &msg[..i],
         _ => msg,
     };
-    msg.trim_end_matches([',', ' ']).to_owned()
+    let msg = msg.trim_end_matches([',', ' ']);
+    // The message may quote the offending scalar: never more than a line's worth of the file.
+    match msg.char_indices().nth(MAX_MESSAGE_CHARS) {
+        Some((end, _)) => format!("{}…", &msg[..end]),
+        None => msg.to_owned(),
+    }
 }
+
+/// Longest YAML error message kept, in characters.
+const MAX_MESSAGE_CHARS: usize = 200;
 
 struct Chunk {
     range: std::ops::Range<usize>,
@@ -236,32 +244,81 @@ fn split(text: &str) -> Vec<Chunk> {
 /// Best-effort 1-based (line, column) of the field at a dotted path (`metadata.name`) inside
 /// the document starting at `doc_line`; falls back to the document's first line.
 ///
-/// Scans block-style YAML by indentation: keys may be quoted or contain dots
-/// (`metadata.annotations.backstage.io/techdocs-ref`), numeric segments index block sequences
-/// (`metadata.links.0.url`). When a segment cannot be found (flow style, anchors), the deepest
-/// field found so far is returned.
+/// This indexes the whole text first: to place several errors in one file, build [`Lines`] once
+/// and call [`Lines::locate`] for each, so the cost stays linear in the file.
 pub fn locate(text: &str, doc_line: usize, path: &str) -> (usize, usize) {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut lines = Vec::new();
-    for (n, raw) in text.lines().enumerate().skip(doc_line.saturating_sub(1)) {
-        if n + 1 > doc_line && (is_marker(raw, "---") || is_marker(raw, "...")) {
-            break;
+    Lines::new(text).locate(doc_line, path)
+}
+
+/// Where each line of a file starts, computed once per file so that placing many errors does
+/// not re-scan the file from its top for each one (200,000 failing documents were quadratic).
+pub struct Lines<'a> {
+    text: &'a str,
+    /// Byte offset of the start of each line (0-based line numbers).
+    starts: Vec<usize>,
+}
+
+impl<'a> Lines<'a> {
+    pub fn new(text: &'a str) -> Self {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut starts = vec![0];
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|&(i, b)| b == b'\n' && i + 1 < text.len())
+                .map(|(i, _)| i + 1),
+        );
+        if text.is_empty() {
+            starts.clear();
         }
-        let body = if n + 1 == doc_line && is_marker(raw, "---") {
-            ""
-        } else {
-            raw
-        };
-        let trimmed = body.trim_start_matches(' ');
-        if !is_content(trimmed) {
-            continue;
-        }
-        lines.push(Line {
-            no: n + 1,
-            indent: body.len() - trimmed.len(),
-            text: trimmed,
-        });
+        Self { text, starts }
     }
+
+    /// The 0-based line `n` without its line ending, as [`str::lines`] yields it.
+    fn line(&self, n: usize) -> &'a str {
+        let start = self.starts[n];
+        let end = self.starts.get(n + 1).copied().unwrap_or(self.text.len());
+        let raw = &self.text[start..end];
+        match raw.strip_suffix('\n') {
+            Some(line) => line.strip_suffix('\r').unwrap_or(line),
+            None => raw,
+        }
+    }
+
+    /// [`locate`] over the indexed text: the cost is that of the document, not of the file.
+    ///
+    /// Scans block-style YAML by indentation: keys may be quoted or contain dots
+    /// (`metadata.annotations.backstage.io/techdocs-ref`), numeric segments index block
+    /// sequences (`metadata.links.0.url`). When a segment cannot be found (flow style, anchors),
+    /// the deepest field found so far is returned.
+    pub fn locate(&self, doc_line: usize, path: &str) -> (usize, usize) {
+        let mut lines = Vec::new();
+        for n in doc_line.saturating_sub(1)..self.starts.len() {
+            let raw = self.line(n);
+            if n + 1 > doc_line && (is_marker(raw, "---") || is_marker(raw, "...")) {
+                break;
+            }
+            let body = if n + 1 == doc_line && is_marker(raw, "---") {
+                ""
+            } else {
+                raw
+            };
+            let trimmed = body.trim_start_matches(' ');
+            if !is_content(trimmed) {
+                continue;
+            }
+            lines.push(Line {
+                no: n + 1,
+                indent: body.len() - trimmed.len(),
+                text: trimmed,
+            });
+        }
+        locate_in(lines, doc_line, path)
+    }
+}
+
+/// Walks `path` through the content lines of one document.
+fn locate_in(lines: Vec<Line<'_>>, doc_line: usize, path: &str) -> (usize, usize) {
     let mut found = (doc_line.max(1), 1);
     let mut scope: Vec<Line> = lines;
     let mut rest = path;
@@ -433,6 +490,20 @@ mod tests {
         let e = values("x: 1\n---\nk: [1, 2\n")[1].clone().unwrap_err();
         assert_eq!(e.line, 3);
         assert!(e.column > 1);
+    }
+
+    #[test]
+    fn error_messages_quote_at_most_a_line_of_the_file() {
+        let key = "k".repeat(5000);
+        let e = values(&format!("? {key}\n: 1\n? {key}\n: 2\n"))[0]
+            .clone()
+            .unwrap_err();
+        assert!(e.message.contains("duplicate"), "{}", e.message);
+        assert!(
+            e.message.chars().count() <= MAX_MESSAGE_CHARS + 1,
+            "{}",
+            e.message
+        );
     }
 
     #[test]
@@ -619,6 +690,14 @@ metadata:
                 }
             }
             let _ = locate(&text, 1, "a.b.0.c");
+        }
+
+        #[test]
+        fn indexed_lines_are_the_lines_of_the_text(text in "(a|\r|\n|\u{feff}| ){0,40}") {
+            let lines = Lines::new(&text);
+            let stripped = text.strip_prefix('\u{feff}').unwrap_or(&text);
+            let got: Vec<&str> = (0..lines.starts.len()).map(|n| lines.line(n)).collect();
+            prop_assert_eq!(got, stripped.lines().collect::<Vec<_>>());
         }
 
         #[test]

@@ -125,6 +125,8 @@ fn check_file(file: &Path, strict: bool, problems: &mut Vec<Problem>) -> usize {
         }
     };
     let mut count = 0;
+    // Indexed once per file: each problem is then placed without re-scanning the file.
+    let lines = yaml::Lines::new(&text);
     for doc in yaml::parse_documents(&text) {
         match doc.result {
             Ok(Value::Null) => {}
@@ -135,7 +137,7 @@ fn check_file(file: &Path, strict: bool, problems: &mut Vec<Problem>) -> usize {
             Ok(Value::Object(entity)) => {
                 count += 1;
                 for p in catalog::process::problems(&entity) {
-                    let (line, column) = yaml::locate(&text, doc.line, &p.path);
+                    let (line, column) = lines.locate(doc.line, &p.path);
                     let message = if p.path.is_empty() {
                         p.message
                     } else {
@@ -164,4 +166,29 @@ fn check_file(file: &Path, strict: bool, problems: &mut Vec<Problem>) -> usize {
         }
     }
     count
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every problem is placed on its line without re-scanning the file from its top.
+    #[test]
+    fn many_failing_documents_are_checked_in_linear_time() {
+        const N: usize = 20_000;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("many.yaml");
+        std::fs::write(&file, "---\nkind: X\n".repeat(N)).unwrap();
+        let started = std::time::Instant::now();
+        let mut problems = Vec::new();
+        assert_eq!(check_file(&file, true, &mut problems), N);
+        let took = started.elapsed();
+        eprintln!("{N} failing documents: {took:?}");
+        assert!(problems.len() >= N);
+        assert_eq!(problems.last().unwrap().line, 2 * N);
+        assert!(
+            took < std::time::Duration::from_secs(10),
+            "{N} failing documents took {took:?}"
+        );
+    }
 }
