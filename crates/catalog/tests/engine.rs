@@ -360,8 +360,9 @@ async fn substitutions_read_files_but_never_escape_the_location(db: TestDb) {
     );
     f.write(
         "cat/all.yaml",
-        "apiVersion: backstage.io/v1alpha1\nkind: API\nmetadata:\n  name: pets\nspec:\n  type: openapi\n  lifecycle: production\n  owner: t\n  definition:\n    $text: ./api.yaml\n---\napiVersion: backstage.io/v1alpha1\nkind: API\nmetadata:\n  name: sneaky\nspec:\n  type: openapi\n  lifecycle: production\n  owner: t\n  definition:\n    $text: ../catalog.db\n",
+        "apiVersion: backstage.io/v1alpha1\nkind: API\nmetadata:\n  name: pets\nspec:\n  type: openapi\n  lifecycle: production\n  owner: t\n  definition:\n    $text: ./api.yaml\n---\napiVersion: backstage.io/v1alpha1\nkind: API\nmetadata:\n  name: sneaky\nspec:\n  type: openapi\n  lifecycle: production\n  owner: t\n  definition:\n    $text: ../secret.txt\n",
     );
+    f.write("secret.txt", "outside the location's directory");
     let c = f.open(f.settings(&["cat/all.yaml"])).await;
     c.round().await.unwrap();
     let pets = entity(&c, "api:default/pets").unwrap();
