@@ -1,0 +1,193 @@
+//! No client, request or load stalls the server: silent sockets, connection floods, oversized
+//! heads and costly projections, over real TCP.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use catalog::settings::CatalogSettings;
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+async fn start_with(settings: CatalogSettings, limits: web::ServeLimits) -> SocketAddr {
+    let db = store::Db::connect("sqlite::memory:").await.unwrap();
+    let catalog = catalog::Catalog::open(settings, db).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = web::AppState { catalog };
+    tokio::spawn(web::serve_with(
+        listener,
+        state,
+        std::future::pending(),
+        limits,
+    ));
+    addr
+}
+
+async fn start(limits: web::ServeLimits) -> SocketAddr {
+    start_with(CatalogSettings::default(), limits).await
+}
+
+/// Sends `request` on a fresh connection and reads the answer until the server closes it.
+async fn raw(addr: SocketAddr, request: &[u8]) -> String {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(request).await.unwrap();
+    let mut out = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut out))
+        .await
+        .expect("the server answers and closes")
+        .unwrap();
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Whether the server closes `s` within `within` (end of stream or reset), reading any answer.
+async fn closed_within(s: &mut TcpStream, within: Duration) -> bool {
+    let mut buf = [0u8; 1024];
+    let deadline = Instant::now() + within;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, s.read(&mut buf)).await {
+            Err(_) => return false,
+            Ok(Ok(0) | Err(_)) => return true,
+            Ok(Ok(_)) => {}
+        }
+    }
+}
+
+async fn healthz_within(addr: SocketAddr, within: Duration) {
+    let started = Instant::now();
+    let r = tokio::time::timeout(within, reqwest::get(format!("http://{addr}/healthz")))
+        .await
+        .unwrap_or_else(|_| panic!("/healthz did not answer within {within:?}"))
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(started.elapsed() < within);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sockets_that_never_send_headers_are_closed_after_the_timeout() {
+    let addr = start(web::ServeLimits {
+        header_read_timeout: Duration::from_millis(500),
+        ..Default::default()
+    })
+    .await;
+    let mut silent = TcpStream::connect(addr).await.unwrap();
+    let mut partial = TcpStream::connect(addr).await.unwrap();
+    partial
+        .write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n")
+        .await
+        .unwrap();
+    assert!(closed_within(&mut silent, Duration::from_secs(3)).await);
+    assert!(closed_within(&mut partial, Duration::from_secs(3)).await);
+    // An idle keep-alive connection gets the same deadline for its next request.
+    let mut kept = TcpStream::connect(addr).await.unwrap();
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
+    assert!(closed_within(&mut kept, Duration::from_secs(3)).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_sockets_beyond_the_cap_make_room_and_healthz_answers() {
+    let cap = 100;
+    let addr = start(web::ServeLimits {
+        max_connections: cap,
+        header_read_timeout: Duration::from_secs(60),
+        ..Default::default()
+    })
+    .await;
+    let mut idle = Vec::new();
+    for _ in 0..2_000 {
+        idle.push(TcpStream::connect(addr).await.unwrap());
+    }
+    healthz_within(addr, Duration::from_secs(1)).await;
+    // The oldest unused connections were closed to make room: no more than the cap stay open.
+    let closed = futures_util::future::join_all(
+        idle.iter_mut()
+            .map(|s| closed_within(s, Duration::from_secs(2))),
+    )
+    .await;
+    let open = closed.iter().filter(|c| !**c).count();
+    assert!(open <= cap, "{open} idle connections still open, cap {cap}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_every_connection_is_busy_new_ones_are_closed_at_once() {
+    let cap = 5;
+    let addr = start(web::ServeLimits {
+        max_connections: cap,
+        ..Default::default()
+    })
+    .await;
+    // Each of these has sent a request whose body never comes: busy, not sheddable.
+    let mut busy = Vec::new();
+    for _ in 0..cap {
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"POST /api/catalog/refresh HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 10\r\n\r\n")
+            .await
+            .unwrap();
+        busy.push(s);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut extra = TcpStream::connect(addr).await.unwrap();
+    assert!(closed_within(&mut extra, Duration::from_secs(1)).await);
+    drop(busy);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    healthz_within(addr, Duration::from_secs(1)).await;
+}
+
+fn envelope_of(response: &str, status: u16) -> Value {
+    assert!(
+        response.starts_with(&format!("HTTP/1.1 {status} ")),
+        "{}",
+        &response[..response.len().min(200)]
+    );
+    assert!(
+        response
+            .to_ascii_lowercase()
+            .contains("content-type: application/json"),
+        "{response}"
+    );
+    let body = &response[response.find("\r\n\r\n").expect("a head") + 4..];
+    let v: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body:?}"));
+    assert_eq!(v["error"]["name"], "InputError", "{v}");
+    assert_eq!(v["response"]["statusCode"], status, "{v}");
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn too_long_uris_and_too_large_heads_answer_in_the_envelope() {
+    let addr = start(web::ServeLimits::default()).await;
+    let long = format!(
+        "GET /api/catalog/entities?{} HTTP/1.1\r\nhost: x\r\n\r\n",
+        "a".repeat(70_000)
+    );
+    envelope_of(&raw(addr, long.as_bytes()).await, 414);
+    let mut many = String::from("GET /api/catalog/entities HTTP/1.1\r\nhost: x\r\n");
+    for i in 0..150 {
+        many.push_str(&format!("x-h{i}: v\r\n"));
+    }
+    many.push_str("\r\n");
+    envelope_of(&raw(addr, many.as_bytes()).await, 431);
+    let big = format!(
+        "GET / HTTP/1.1\r\nhost: x\r\nx-big: {}\r\n\r\n",
+        "b".repeat(500_000)
+    );
+    envelope_of(&raw(addr, big.as_bytes()).await, 431);
+    // The server goes on answering.
+    healthz_within(addr, Duration::from_secs(1)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn used_connections_stay_open_for_the_next_request() {
+    let addr = start(web::ServeLimits::default()).await;
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let mut buf = vec![0u8; 4096];
+    for _ in 0..3 {
+        s.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let n = s.read(&mut buf).await.unwrap();
+        assert!(buf[..n].starts_with(b"HTTP/1.1 200 "));
+    }
+}
