@@ -219,6 +219,12 @@ fn cpu_bound<R>(work: impl FnOnce(Option<&tokio::runtime::Handle>) -> R) -> R {
     }
 }
 
+/// Runs CPU-bound request work (a large page, a projection, a long list of refs) without
+/// stalling the async workers that answer every other request, `/healthz` included.
+pub fn off_async_workers<R>(work: impl FnOnce() -> R) -> R {
+    cpu_bound(|_| work())
+}
+
 /// Processes files on every core: YAML parsing is most of the cost of ingesting a catalog.
 fn in_parallel<'a>(
     texts: Vec<(&'a LocationSpec, Option<FileSig>, Result<String, ReadError>)>,

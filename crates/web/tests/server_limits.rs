@@ -191,3 +191,88 @@ async fn used_connections_stay_open_for_the_next_request() {
         assert!(buf[..n].starts_with(b"HTTP/1.1 200 "));
     }
 }
+
+/// A catalog of `n` components in one file, ingested.
+async fn start_with_components(n: usize) -> (SocketAddr, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("all.yaml");
+    let docs: Vec<String> = (0..n)
+        .map(|i| {
+            format!(
+                "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: c{i}\n  annotations:\n    a{i}: x\nspec:\n  type: service\n  lifecycle: production\n  owner: team-a\n"
+            )
+        })
+        .collect();
+    std::fs::write(&file, docs.join("---\n")).unwrap();
+    let settings = CatalogSettings {
+        locations: vec![(
+            catalog::LocationSpec::new("file", file.to_str().unwrap()),
+            vec![],
+        )],
+        ..Default::default()
+    };
+    let db = store::Db::connect("sqlite::memory:").await.unwrap();
+    let catalog = catalog::Catalog::open(settings, db).await.unwrap();
+    catalog.settle().await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(web::serve(
+        listener,
+        web::AppState { catalog },
+        std::future::pending(),
+    ));
+    (addr, dir)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thousands_of_fields_are_refused_fast_while_healthz_answers() {
+    let (addr, _dir) = start_with_components(100).await;
+    let fields: Vec<String> = (0..10_900).map(|i| format!("f{i}")).collect();
+    let url = format!(
+        "http://{addr}/api/catalog/entities/by-query?limit=100&fields={}",
+        fields.join(",")
+    );
+    assert!(url.len() > 65_000);
+    let started = Instant::now();
+    let big = tokio::spawn(async move { reqwest::get(url).await.unwrap() });
+    healthz_within(addr, Duration::from_secs(1)).await;
+    let r = tokio::time::timeout(Duration::from_secs(2), big)
+        .await
+        .expect("answered within 2 s")
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["name"], "InputError", "{v}");
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("fields"),
+        "{v}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
+
+    // As many fields as allowed, every one of them real: answered, and fast.
+    let mut allowed: Vec<String> = vec!["metadata.name".into(), "kind".into()];
+    allowed.extend((0..500).map(|i| format!("metadata.annotations.a{i}")));
+    allowed.extend((0..400).map(|i| format!("metadata.annotations.a{i}"))); // repeats
+    let started = Instant::now();
+    let r = reqwest::Client::new()
+        .post(format!("http://{addr}/api/catalog/entities/by-query"))
+        .json(&serde_json::json!({"limit": 100, "fields": allowed}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["items"].as_array().unwrap().len(), 100);
+    let c7 = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["metadata"]["name"] == "c7")
+        .unwrap();
+    assert_eq!(c7["metadata"]["annotations"]["a7"], "x", "{c7}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+}
