@@ -75,7 +75,6 @@ struct State {
     current: HashMap<String, Current>,
     /// Files or URLs to re-read on the next round whatever their signature says.
     forced: HashSet<String>,
-    registered: Vec<LocationRow>,
     rounds: u64,
     /// The root locations of the last round, to notice registrations and removals.
     last_roots: Vec<String>,
@@ -134,6 +133,9 @@ pub struct Catalog {
     /// Tells subscribers about each published snapshot.
     changes: tokio::sync::broadcast::Sender<Change>,
     state: Mutex<State>,
+    /// Locations registered through the API. Outside `state`, so that listing them never waits
+    /// for a processing round (which may be waiting on a slow URL).
+    registered: std::sync::RwLock<Vec<LocationRow>>,
     ready: AtomicBool,
     /// Set while a database write is failing; cleared by the write that succeeds.
     lag: std::sync::Mutex<Option<Lag>>,
@@ -332,9 +334,9 @@ impl Catalog {
             changes: tokio::sync::broadcast::channel(CHANGE_BACKLOG).0,
             state: Mutex::new(State {
                 current,
-                registered,
                 ..Default::default()
             }),
+            registered: std::sync::RwLock::new(registered),
             ready: AtomicBool::new(false),
             lag: std::sync::Mutex::new(None),
             stopped: AtomicBool::new(false),
@@ -438,7 +440,7 @@ impl Catalog {
         let started = Instant::now();
         let mut state = self.state.lock().await;
         state.rounds += 1;
-        let roots = self.roots(&state);
+        let roots = self.roots();
         let mut stats = RoundStats::default();
 
         // 1. Walk every location, re-reading files whose signature changed.
@@ -806,7 +808,7 @@ impl Catalog {
         changed
     }
 
-    fn roots(&self, state: &State) -> Vec<Root> {
+    fn roots(&self) -> Vec<Root> {
         let mut roots: Vec<Root> = self
             .settings
             .locations
@@ -816,7 +818,7 @@ impl Catalog {
                 rules: rules.clone(),
             })
             .collect();
-        roots.extend(state.registered.iter().map(|l| Root {
+        roots.extend(self.registered().iter().map(|l| Root {
             spec: LocationSpec::new(&l.kind, &l.target),
             rules: vec![],
         }));
@@ -911,18 +913,16 @@ impl Catalog {
 
     // --- Locations -------------------------------------------------------------------------
 
+    fn registered(&self) -> std::sync::RwLockReadGuard<'_, Vec<LocationRow>> {
+        self.registered.read().expect("registered lock")
+    }
+
     pub async fn locations(&self) -> Vec<LocationRow> {
-        self.state.lock().await.registered.clone()
+        self.registered().clone()
     }
 
     pub async fn location(&self, id: &str) -> Option<LocationRow> {
-        self.state
-            .lock()
-            .await
-            .registered
-            .iter()
-            .find(|l| l.id == id)
-            .cloned()
+        self.registered().iter().find(|l| l.id == id).cloned()
     }
 
     /// Registers a location (or, with `dry_run`, only reads it) and returns the entities it yields.
@@ -943,10 +943,7 @@ impl Catalog {
             ));
         }
         let existing = self
-            .state
-            .lock()
-            .await
-            .registered
+            .registered()
             .iter()
             .find(|l| l.kind == spec.kind && l.target == spec.target)
             .cloned();
@@ -970,7 +967,10 @@ impl Catalog {
             store::StoreError::Conflict(m) => CatalogError::Conflict(m),
             other => CatalogError::Store(other),
         })?;
-        self.state.lock().await.registered.push(row.clone());
+        self.registered
+            .write()
+            .expect("registered lock")
+            .push(row.clone());
         self.settle().await?;
         let origin = spec.key();
         let snap = self.snapshot();
@@ -1039,7 +1039,10 @@ impl Catalog {
                 "Found no location with ID {id}"
             )));
         }
-        self.state.lock().await.registered.retain(|l| l.id != id);
+        self.registered
+            .write()
+            .expect("registered lock")
+            .retain(|l| l.id != id);
         self.settle().await
     }
 
@@ -1054,10 +1057,7 @@ impl Catalog {
             CatalogError::NotFound(format!("found no origin annotation for ref {key}"))
         })?;
         let (kind, target) = origin.split_once(':').unwrap_or(("", origin));
-        self.state
-            .lock()
-            .await
-            .registered
+        self.registered()
             .iter()
             .find(|l| l.kind == kind && l.target == target)
             .cloned()

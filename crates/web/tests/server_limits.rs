@@ -276,3 +276,86 @@ async fn thousands_of_fields_are_refused_fast_while_healthz_answers() {
         started.elapsed()
     );
 }
+
+/// A loopback HTTP server that reads each request, tells `hits`, then answers after `delay`
+/// with `body` (`None`: never answers, holding the connection open).
+async fn slow_server(
+    delay: Option<Duration>,
+    body: String,
+) -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let (tx, body) = (tx.clone(), body.clone());
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let n = sock.read(&mut buf).await.unwrap_or(0);
+                let line = String::from_utf8_lossy(&buf[..n]);
+                let _ = tx.send(line.lines().next().unwrap_or("").to_owned());
+                let Some(delay) = delay else {
+                    std::future::pending::<()>().await;
+                    return;
+                };
+                tokio::time::sleep(delay).await;
+                let resp = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = sock.write_all(resp.as_bytes()).await;
+            });
+        }
+    });
+    (format!("http://{addr}"), rx)
+}
+
+fn loopback_allowed() -> Vec<catalog::settings::AllowedHost> {
+    vec![catalog::settings::AllowedHost {
+        host: "127.0.0.1".into(),
+        port: None,
+    }]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn locations_answer_while_a_round_waits_for_a_slow_url() {
+    let (base, mut hits) = slow_server(None, String::new()).await;
+    let settings = CatalogSettings {
+        locations: vec![(
+            catalog::LocationSpec::new("url", &format!("{base}/catalog-info.yaml")),
+            vec![],
+        )],
+        allowed_hosts: loopback_allowed(),
+        http_timeout: Duration::from_secs(30),
+        ..Default::default()
+    };
+    let db = store::Db::connect("sqlite::memory:").await.unwrap();
+    let catalog = catalog::Catalog::open(settings, db).await.unwrap();
+    tokio::spawn(catalog.clone().run());
+    tokio::time::timeout(Duration::from_secs(5), hits.recv())
+        .await
+        .expect("the round reads the URL");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(web::serve(
+        listener,
+        web::AppState { catalog },
+        std::future::pending(),
+    ));
+    let r = tokio::time::timeout(
+        Duration::from_secs(1),
+        reqwest::get(format!("http://{addr}/api/catalog/locations")),
+    )
+    .await
+    .expect("GET /locations does not wait for the round")
+    .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let r = tokio::time::timeout(
+        Duration::from_secs(1),
+        reqwest::get(format!("http://{addr}/api/catalog/locations/nope")),
+    )
+    .await
+    .expect("GET /locations/{id} does not wait for the round")
+    .unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+}
