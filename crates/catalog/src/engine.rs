@@ -21,6 +21,7 @@ use sha1::{Digest, Sha1};
 use store::{Db, EntityRow, LocationRow};
 use tokio::sync::Mutex;
 
+use crate::fetch::Fetcher;
 use crate::index::{Snapshot, Stitched};
 use crate::process::{
     self, ANNOTATION_LOCATION, ANNOTATION_ORIGIN_LOCATION, Context, Emitted, ProcessingError,
@@ -129,6 +130,8 @@ pub struct Catalog {
     settings: CatalogSettings,
     db: Db,
     urls: UrlReader,
+    /// URL locations' reads: bounded, and in the background once a URL has been read.
+    fetcher: Fetcher,
     snapshot: ArcSwap<read::Snapshot>,
     /// Tells subscribers about each published snapshot.
     changes: tokio::sync::broadcast::Sender<Change>,
@@ -326,8 +329,10 @@ impl Catalog {
             );
         }
         let snapshot = Snapshot::build(items);
+        let urls = UrlReader::new(&settings);
         let catalog = Arc::new(Self {
-            urls: UrlReader::new(&settings),
+            fetcher: Fetcher::new(urls.clone()),
+            urls,
             settings,
             db,
             snapshot: ArcSwap::from_pointee(read::Snapshot::new(Arc::new(snapshot), 0)),
@@ -441,6 +446,7 @@ impl Catalog {
         let mut state = self.state.lock().await;
         state.rounds += 1;
         let roots = self.roots();
+        self.read_root_urls_ahead(&state, &roots).await;
         let mut stats = RoundStats::default();
 
         // 1. Walk every location, re-reading files whose signature changed.
@@ -536,6 +542,8 @@ impl Catalog {
         // Files no longer reached are forgotten.
         let before = state.files.len();
         state.files.retain(|k, _| visited_files.contains(k));
+        self.fetcher
+            .retain(|url| visited_files.contains(&LocationSpec::new("url", url).key()));
         dirty |= state.files.len() != before;
         if !dirty && self.is_ready() && state.pending.snapshot.is_none() {
             stats.entities = state.current.len();
@@ -801,6 +809,24 @@ impl Catalog {
         Ok(())
     }
 
+    /// Reads, together, the root URL locations this round must read now (never read, or
+    /// refreshed): the walk goes one root at a time and would read them one after another.
+    async fn read_root_urls_ahead(&self, state: &State, roots: &[Root]) {
+        let urls: Vec<&str> = roots
+            .iter()
+            .filter(|r| r.spec.kind == "url")
+            .filter(|r| {
+                let key = r.spec.key();
+                state.forced.contains(&key)
+                    || state.files.get(&key).is_none_or(|e| e.fetched_at.is_none())
+            })
+            .map(|r| r.spec.target.as_str())
+            .collect();
+        if urls.len() > 1 {
+            self.fetcher.read_ahead(&urls).await;
+        }
+    }
+
     fn roots_changed(&self, state: &mut State, roots: &[Root]) -> bool {
         let keys: Vec<String> = roots.iter().map(|r| r.spec.key()).collect();
         let changed = keys != state.last_roots;
@@ -850,32 +876,45 @@ impl Catalog {
         files: impl Iterator<Item = &'a LocationSpec>,
         (origin, rules, root_dir): (&str, &[Rule], Option<&std::path::Path>),
     ) -> HashMap<String, Loaded> {
-        let mut due: Vec<(&LocationSpec, Option<FileSig>)> = Vec::new();
+        let mut texts: Vec<(&LocationSpec, Option<FileSig>, Result<String, ReadError>)> =
+            Vec::new();
+        // URLs never read yet (or forced by a refresh) are read now, together; the others are
+        // re-read in the background and their outcome is processed by the round after it arrives,
+        // so a slow host never holds up a round.
+        let mut read_now: Vec<&LocationSpec> = Vec::new();
         for file in files {
             let key = file.key();
             let forced = state.forced.remove(&key);
             let entry = state.files.get(&key);
-            let (is_due, sig) = if file.kind == "url" {
+            if file.kind == "url" {
+                let never_read = entry.is_none_or(|e| e.fetched_at.is_none());
                 let stale = entry
                     .and_then(|e| e.fetched_at)
                     .is_none_or(|t| t.elapsed() >= self.settings.url_refresh_interval);
-                (stale, None)
-            } else {
-                let sig = source::file_sig(std::path::Path::new(&file.target));
-                (
-                    sig.is_none() || entry.is_none_or(|e| e.sig != sig || e.fetched_at.is_none()),
-                    sig,
-                )
-            };
+                if let Some(outcome) = self.fetcher.take(&file.target) {
+                    texts.push((file, None, outcome));
+                } else if forced || never_read {
+                    read_now.push(file);
+                } else if stale {
+                    self.fetcher.start(&file.target);
+                }
+                continue;
+            }
+            let sig = source::file_sig(std::path::Path::new(&file.target));
+            let is_due =
+                sig.is_none() || entry.is_none_or(|e| e.sig != sig || e.fetched_at.is_none());
             if forced || is_due {
-                due.push((file, sig));
+                texts.push((file, sig, self.read_target(file).await));
             }
         }
-        let mut texts: Vec<(&LocationSpec, Option<FileSig>, Result<String, ReadError>)> =
-            Vec::with_capacity(due.len());
-        for (file, sig) in due {
-            texts.push((file, sig, self.read_target(file).await));
-        }
+        let targets: Vec<&str> = read_now.iter().map(|f| f.target.as_str()).collect();
+        let outcomes = self.fetcher.read_all(&targets).await;
+        texts.extend(
+            read_now
+                .into_iter()
+                .zip(outcomes)
+                .map(|(f, o)| (f, None, o)),
+        );
         // Parsing and processing are CPU work: give them every core, off the async workers.
         cpu_bound(|runtime| {
             in_parallel(texts, |(file, sig, text)| {

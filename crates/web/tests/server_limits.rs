@@ -359,3 +359,77 @@ async fn locations_answer_while_a_round_waits_for_a_slow_url() {
     .unwrap();
     assert_eq!(r.status().as_u16(), 404);
 }
+
+fn component(name: &str, description: &str) -> String {
+    format!(
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\n  description: {description}\nspec:\n  type: service\n  lifecycle: production\n  owner: team-a\n"
+    )
+}
+
+fn description(catalog: &catalog::Catalog, key: &str) -> Option<String> {
+    let snap = catalog.snapshot();
+    let body: Value = serde_json::from_str(&snap.get(key)?.body).ok()?;
+    body["metadata"]["description"].as_str().map(str::to_owned)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_urls_are_read_together_and_never_delay_file_edits() {
+    let delay = Duration::from_secs(3);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("local.yaml");
+    std::fs::write(&file, component("local", "v1")).unwrap();
+    let mut locations = vec![(
+        catalog::LocationSpec::new("file", file.to_str().unwrap()),
+        vec![],
+    )];
+    for i in 0..3 {
+        let (base, _hits) = slow_server(Some(delay), component(&format!("remote{i}"), "r")).await;
+        locations.push((
+            catalog::LocationSpec::new("url", &format!("{base}/catalog-info.yaml")),
+            vec![],
+        ));
+    }
+    let settings = CatalogSettings {
+        locations,
+        allowed_hosts: loopback_allowed(),
+        url_refresh_interval: Duration::from_secs(1),
+        ..Default::default()
+    };
+    let db = store::Db::connect("sqlite::memory:").await.unwrap();
+    let catalog = catalog::Catalog::open(settings, db).await.unwrap();
+    let started = Instant::now();
+    tokio::spawn(catalog.clone().run());
+    while !catalog.is_ready() {
+        assert!(
+            started.elapsed() < delay * 2,
+            "three URLs of {delay:?} each are read together"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    for i in 0..3 {
+        let key = format!("component:default/remote{i}");
+        assert_eq!(description(&catalog, &key).as_deref(), Some("r"), "{key}");
+    }
+    // Past the URLs' refresh interval, every round finds them due again; a file edit still
+    // shows within a watch interval or two.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    for round in 0..3 {
+        let text = format!("edited-{round}");
+        std::fs::write(&file, component("local", &text)).unwrap();
+        let edited = Instant::now();
+        while description(&catalog, "component:default/local").as_deref() != Some(&text) {
+            assert!(
+                edited.elapsed() < Duration::from_secs(2),
+                "edit {round} not visible after {:?}",
+                edited.elapsed()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(700)).await;
+    }
+    // The URLs were read again meanwhile, in the background, and their entities stayed.
+    assert_eq!(
+        description(&catalog, "component:default/remote0").as_deref(),
+        Some("r")
+    );
+}
