@@ -425,6 +425,14 @@ async fn slow_urls_are_read_together_and_never_delay_file_edits() {
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+        // A refresh (POST /refresh) of a file's entity does not wait for the URLs either.
+        let refreshing = Instant::now();
+        catalog.refresh("component:default/local").await.unwrap();
+        assert!(
+            refreshing.elapsed() < Duration::from_secs(1),
+            "refresh took {:?}",
+            refreshing.elapsed()
+        );
         tokio::time::sleep(Duration::from_millis(700)).await;
     }
     // The URLs were read again meanwhile, in the background, and their entities stayed.
