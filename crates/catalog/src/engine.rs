@@ -154,7 +154,12 @@ struct RunGuard<'a>(&'a AtomicBool);
 impl Drop for RunGuard<'_> {
     fn drop(&mut self) {
         self.0.store(true, Ordering::Release);
-        tracing::error!("catalog engine task stopped");
+        // `run` never returns: the task ends by a panic, or by being dropped at shutdown.
+        if std::thread::panicking() {
+            tracing::error!("catalog engine task stopped");
+        } else {
+            tracing::info!("catalog engine stopped");
+        }
     }
 }
 
