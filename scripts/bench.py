@@ -17,7 +17,7 @@ For each N (number of Components; default 1000 10000 50000):
      --seconds over one keep-alive connection (p50/p99 of raw per-request
      latency) and, when wrk is installed, `wrk -t1 -c16 -d5s` throughput.
 
---anchor also runs /work/shared/anchors/backstage/bench.py (ingest and
+--anchor also runs ../shared/anchors/backstage/bench.py (ingest and
 startup) on the same catalog for N <= 10000 and prints Backstage/Stagedoor
 ratios. --base-url skips 2 and 3 and runs only the checks and queries against
 a server that is already running with catalog N loaded (a dry run of this

@@ -15,7 +15,7 @@ use arc_swap::ArcSwap;
 // A fast hasher (randomly seeded, so still resistant to crafted keys): every round hashes every
 // entity key several times, and SipHash was a tenth of an edit's cost at 117,000 entities.
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
-use model::relations;
+use model::{Entity, relations};
 use serde_json::{Value, json};
 use sha1::{Digest, Sha1};
 use store::{Db, EntityRow, LocationRow};
@@ -1119,7 +1119,7 @@ impl Catalog {
         let snap = self.snapshot();
         let s = snap
             .get(key)
-            .ok_or_else(|| CatalogError::NotFound(format!("No entity with ref {key}")))?;
+            .ok_or_else(|| CatalogError::NotFound(format!("Entity {key} not found")))?;
         let body: Value = serde_json::from_str(&s.body).unwrap_or_default();
         if let Some(loc) = annotation(&body, ANNOTATION_LOCATION) {
             self.state.lock().await.forced.insert(loc.to_owned());
@@ -1130,27 +1130,26 @@ impl Catalog {
     /// Deletes an entity. One still present in its file comes back when that file is next read,
     /// as in Backstage; an orphan is gone for good.
     pub async fn delete_by_uid(&self, uid: &str) -> Result<(), CatalogError> {
-        let snap = self.snapshot();
-        let s = snap
-            .get_by_uid(uid)
-            .ok_or_else(|| CatalogError::NotFound(format!("Entity with uid {uid} not found")))?
-            .clone();
+        // An unknown uid is not an error (Backstage answers 204 too): the entity is gone either way.
+        let Some(s) = self.snapshot().get_by_uid(uid).cloned() else {
+            return Ok(());
+        };
         let mut state = self.state.lock().await;
+        // Persist, then publish: a failed write leaves the entity served and stored.
+        self.db
+            .apply_entity_changes(&[], std::slice::from_ref(&s.key))
+            .await?;
         state.current.remove(&s.key);
-        let next = self
-            .snapshot()
-            .update(Vec::new(), std::slice::from_ref(&s.key));
-        self.publish(Arc::new(next), Vec::new(), vec![s.key.clone()]);
         // Dropped from its file's cached output too, so it stays away until that file changes.
         for fs in state.files.values_mut() {
             if fs.entities.iter().any(|e| e.key == s.key) {
                 fs.entities.retain(|e| e.key != s.key);
             }
         }
-        drop(state);
-        self.db
-            .apply_entity_changes(&[], std::slice::from_ref(&s.key))
-            .await?;
+        let next = self
+            .snapshot()
+            .update(Vec::new(), std::slice::from_ref(&s.key));
+        self.publish(Arc::new(next), Vec::new(), vec![s.key.clone()]);
         Ok(())
     }
 
@@ -1185,31 +1184,69 @@ impl Catalog {
         Ok(out)
     }
 
-    /// Validates an entity as the processing pipeline would (`POST /validate-entity`).
-    pub fn validate(&self, entity: &Value, location: &str) -> Result<(), Vec<String>> {
-        let Value::Object(map) = entity else {
-            return Err(vec!["entity must be an object".into()]);
-        };
-        let mut problems: Vec<String> = process::problems(map)
-            .iter()
-            .map(process::describe)
-            .collect();
-        if problems.is_empty() {
-            let (kind, target) = location.split_once(':').unwrap_or(("url", location));
-            let kind_name = map.get("kind").and_then(Value::as_str).unwrap_or_default();
-            if !self
-                .settings
-                .allows(kind_name, &LocationSpec::new(kind, target), &[])
-            {
-                problems.push(format!("kind {kind_name} is not allowed by catalog.rules"));
+    /// Validates an entity as processing would, for `POST /validate-entity`: the location must be
+    /// a `url:` ref (as in Backstage), the entity must pass every check ingestion makes, and a
+    /// Location entity's targets must be `url` targets this server may read. Errors come as
+    /// Backstage's `{name, message}` pairs.
+    pub async fn validate(
+        &self,
+        entity: &Entity,
+        location: &str,
+    ) -> Result<(), Vec<ProcessingError>> {
+        let target = validate_location_ref(location).map_err(|e| vec![e])?;
+        let problems = process::problems(entity);
+        if !problems.is_empty() {
+            let subject =
+                process::loose_ref(entity).map_or_else(|| "entity".into(), |r| r.to_string());
+            let all: Vec<String> = problems.iter().map(process::describe).collect();
+            let message = format!("{subject} is invalid: {}", all.join("; "));
+            return Err(vec![ProcessingError::new("InputError", message)]);
+        }
+        let here = LocationSpec::new("url", target);
+        let kind = entity
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if !self.settings.allows(kind, &here, &[]) {
+            let message = format!("kind {kind} is not allowed by catalog.rules");
+            return Err(vec![ProcessingError::new("NotAllowedError", message)]);
+        }
+        if kind.eq_ignore_ascii_case("location") {
+            for t in process::location_targets(entity, &here) {
+                if t.kind != "url" {
+                    let message = r#"Registered locations must be of an allowed type ["url"]"#;
+                    return Err(vec![ProcessingError::new("InputError", message)]);
+                }
+                if let Err(e) = self.urls.read(&t.target).await {
+                    let message = format!("Unable to read url, {e}");
+                    return Err(vec![ProcessingError::new("Error", message)]);
+                }
             }
         }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(problems)
-        }
+        Ok(())
     }
+}
+
+/// The target of a `url:<target>` location ref, or Backstage's `TypeError` for anything else.
+fn validate_location_ref(location: &str) -> Result<&str, ProcessingError> {
+    let invalid = |why: String| ProcessingError::new("TypeError", why);
+    let Some((kind, target)) = location.split_once(':') else {
+        return Err(invalid(format!(
+            "Unable to parse location ref '{location}', expected '<type>:<target>', e.g. 'url:https://host/path'"
+        )));
+    };
+    let (kind, target) = (kind.trim(), target.trim());
+    if kind.is_empty() || target.is_empty() {
+        return Err(invalid(format!(
+            "Unable to parse location ref '{location}', expected '<type>:<target>', e.g. 'url:https://host/path'"
+        )));
+    }
+    if kind != "url" {
+        return Err(invalid(format!(
+            "Invalid location ref {location}, only 'url:<target>' is supported, e.g. url:https://host/path"
+        )));
+    }
+    Ok(target)
 }
 
 /// Records the first claim of an entity. A later location emitting the same entity is ignored,

@@ -357,6 +357,19 @@ impl Snapshot {
         self.entities.partition_point(|e| e.key.as_str() < key) as u32
     }
 
+    /// Adds the entities whose value at `key` is `value`, a value too long for the index (a null
+    /// row there): only the entities with a null row for the key are candidates, and each is
+    /// checked against its own JSON. Rare, and bounded by the number of such entities.
+    fn match_long_value(&self, k: KeyId, key: &str, value: &str, acc: &mut Bits) {
+        for &id in &self.pool[self.keys[k.0 as usize].nulls.range()] {
+            if let Ok(entity) = serde_json::from_str::<Value>(&self.entity(id).body)
+                && search::has_long_value(&entity, key, value)
+            {
+                acc.insert(id);
+            }
+        }
+    }
+
     /// The set of entity ids that a filter accepts.
     pub fn matching(&self, filter: Option<&Filter>) -> Bits {
         match filter {
@@ -391,7 +404,10 @@ impl Snapshot {
                 let mut acc = Bits::empty(n);
                 if let Some(k) = self.key_id(&search::lower(key)) {
                     for v in values {
-                        if let Some(e) = self.find_entry(k, &search::lower(v)) {
+                        let v = search::lower(v);
+                        if search::js_length(&v) > search::MAX_VALUE_LENGTH {
+                            self.match_long_value(k, &search::lower(key), &v, &mut acc);
+                        } else if let Some(e) = self.find_entry(k, &v) {
                             acc.set_all(self.entry_ids(e));
                         }
                     }
@@ -1609,6 +1625,23 @@ mod tests {
     }
 
     #[test]
+    fn values_longer_than_backstage_indexes_still_match_a_filter() {
+        let s = sample();
+        let long = eq("metadata.description", &[&"D".repeat(300)]);
+        assert_eq!(
+            names(&s, &s.matching(Some(&long))),
+            ["group:default/team-a"]
+        );
+        let shorter = eq("metadata.description", &[&"d".repeat(299)]);
+        assert_eq!(s.matching(Some(&shorter)).count(), 0);
+        // Still a null row for everything else: present for exists, absent from values.
+        let exists = Filter::Exists {
+            key: "metadata.description".into(),
+        };
+        assert_eq!(s.matching(Some(&exists)).count(), 1);
+    }
+
+    #[test]
     fn later_duplicate_wins() {
         let a = json!({"kind": "Component", "metadata": {"name": "x", "uid": "1"}, "spec": {"type": "old"}});
         let b = json!({"kind": "Component", "metadata": {"name": "X", "uid": "2"}, "spec": {"type": "new"}});
@@ -1665,7 +1698,11 @@ mod tests {
             }),
             ["group:default/team-a"]
         );
-        assert!(m(eq("metadata.description", &[&"d".repeat(300)])).is_empty());
+        // Too long for the index, but still matched (Backstage never matches it).
+        assert_eq!(
+            m(eq("metadata.description", &[&"d".repeat(300)])),
+            ["group:default/team-a"]
+        );
         // Arrays: per element, and the `<path>.<element>` flag key.
         assert_eq!(
             m(eq("metadata.tags", &["java"])),

@@ -15,6 +15,9 @@ use crate::stitch::Processed;
 pub const ANNOTATION_LOCATION: &str = "backstage.io/managed-by-location";
 pub const ANNOTATION_ORIGIN_LOCATION: &str = "backstage.io/managed-by-origin-location";
 pub const ANNOTATION_VIEW_URL: &str = "backstage.io/view-url";
+pub const ANNOTATION_EDIT_URL: &str = "backstage.io/edit-url";
+/// What a `javascript:` view or edit URL is replaced with, as Backstage does.
+pub const REJECTED_URL: &str = "https://backstage.io/annotation-rejected-for-security-reasons";
 pub const ANNOTATION_SOURCE_LOCATION: &str = "backstage.io/source-location";
 pub const ANNOTATION_ORPHAN: &str = "backstage.io/orphan";
 
@@ -196,6 +199,8 @@ fn process_document(
         ));
     }
 
+    reject_script_urls(&mut entity);
+    sort_relation_fields(&mut entity);
     let (outgoing, _) = relations::outgoing(&entity, &me);
     let children = if kind.eq_ignore_ascii_case("location") {
         location_targets(&entity, ctx.location)
@@ -261,6 +266,9 @@ pub fn loose_ref(entity: &Entity) -> Option<EntityRef> {
     Some(EntityRef::new(kind, model::entity::namespace(entity), name))
 }
 
+/// What processing adds to every entity before validation: the default namespace (served as
+/// `"namespace": "default"` when the file leaves it out, as Backstage does) and the location
+/// annotations.
 fn annotate(entity: &mut Entity, ctx: &Context<'_>) {
     let metadata = entity
         .entry("metadata")
@@ -268,6 +276,9 @@ fn annotate(entity: &mut Entity, ctx: &Context<'_>) {
     let Some(metadata) = metadata.as_object_mut() else {
         return;
     };
+    metadata
+        .entry("namespace")
+        .or_insert_with(|| Value::String(model::entity_ref::DEFAULT_NAMESPACE.into()));
     let annotations = metadata
         .entry("annotations")
         .or_insert_with(|| Value::Object(Default::default()));
@@ -286,8 +297,71 @@ fn annotate(entity: &mut Entity, ctx: &Context<'_>) {
     }
 }
 
+/// Relation fields whose string lists Backstage sorts while processing (relations are unordered,
+/// and a source that lists them in a different order each time should not change the entity).
+const SORTED_FIELDS: [&str; 7] = [
+    "providesApis",
+    "consumesApis",
+    "dependsOn",
+    "dependencyOf",
+    "memberOf",
+    "children",
+    "members",
+];
+
+/// Sorts the [`SORTED_FIELDS`] of `spec` that are lists of strings, in JavaScript's default
+/// order (UTF-16 code units), as Backstage serves them.
+fn sort_relation_fields(entity: &mut Entity) {
+    let Some(spec) = entity.get_mut("spec").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for field in SORTED_FIELDS {
+        if let Some(Value::Array(items)) = spec.get_mut(field)
+            && items.iter().all(Value::is_string)
+        {
+            items.sort_by(|a, b| {
+                let (a, b) = (
+                    a.as_str().unwrap_or_default(),
+                    b.as_str().unwrap_or_default(),
+                );
+                a.encode_utf16().cmp(b.encode_utf16())
+            });
+        }
+    }
+}
+
+/// A view or edit URL that would run script when clicked is replaced, as Backstage does: one that
+/// starts with `javascript:` in any case, after leading control characters or spaces, with tabs
+/// and newlines allowed inside the word (browsers ignore them there).
+fn reject_script_urls(entity: &mut Entity) {
+    let Some(annotations) = entity
+        .get_mut("metadata")
+        .and_then(|m| m.get_mut("annotations"))
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    for key in [ANNOTATION_VIEW_URL, ANNOTATION_EDIT_URL] {
+        if let Some(v) = annotations.get_mut(key)
+            && v.as_str().is_some_and(is_script_url)
+        {
+            *v = Value::String(REJECTED_URL.into());
+        }
+    }
+}
+
+fn is_script_url(url: &str) -> bool {
+    let mut chars = url
+        .trim_start_matches(|c: char| c <= '\u{1f}' || c == ' ')
+        .chars()
+        .filter(|c| !matches!(c, '\r' | '\n' | '\t'));
+    "javascript:"
+        .chars()
+        .all(|want| chars.next().is_some_and(|c| c.eq_ignore_ascii_case(&want)))
+}
+
 /// A Location entity's `spec.target` and `spec.targets`, resolved against its own file.
-fn location_targets(entity: &Entity, own: &LocationSpec) -> Vec<LocationSpec> {
+pub fn location_targets(entity: &Entity, own: &LocationSpec) -> Vec<LocationSpec> {
     let spec = entity.get("spec").and_then(Value::as_object);
     let kind = spec
         .and_then(|s| s.get("type"))
@@ -435,5 +509,32 @@ impl std::io::Write for HashWriter<'_> {
     }
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_script_url;
+
+    #[test]
+    fn script_urls_are_recognised_as_browsers_read_them() {
+        for url in [
+            "javascript:alert(1)",
+            "JavaScript:alert(1)",
+            "  \u{1}javascript:x",
+            "java\tscript:x",
+            "j\na\rv\ta script:x".replace(' ', "").as_str(),
+        ] {
+            assert!(is_script_url(url), "{url:?}");
+        }
+        for url in [
+            "https://example.com/javascript:",
+            "javascript",
+            "jav ascript:x",
+            "",
+            "data:text/html,x",
+        ] {
+            assert!(!is_script_url(url), "{url:?}");
+        }
     }
 }

@@ -53,6 +53,20 @@ pub fn search_rows_with_original(entity: &Value) -> Vec<(String, Option<(String,
         .collect()
 }
 
+/// Whether `entity` has a value longer than [`MAX_VALUE_LENGTH`] at `key` (lower-cased) that
+/// equals `value` (lower-cased). Such values are null rows in the index, as in Backstage, which
+/// therefore can never match them; Stagedoor checks the candidates' own JSON instead.
+pub fn has_long_value(entity: &Value, key: &str, value: &str) -> bool {
+    let mut sink = RowSink {
+        unbounded: true,
+        ..RowSink::default()
+    };
+    sink.collect(entity);
+    sink.rows.iter().any(|row| {
+        sink.str(row.key) == key && row.value.is_some_and(|(lower, _)| sink.str(lower) == value)
+    })
+}
+
 /// Keys of the entity (as search rows would have them) that differ only in casing, such as
 /// `metadata.labels.Tier` next to `metadata.labels.tier`. Backstage refuses to index such an
 /// entity, so it never reaches the catalog; callers should report it as a processing error.
@@ -146,6 +160,8 @@ pub(crate) struct RowSink {
     order: Vec<(u64, u32)>,
     keep: Vec<bool>,
     scratch: String,
+    /// Keep values of any length (for matching a long filter value), not only Backstage's 200.
+    unbounded: bool,
 }
 
 impl RowSink {
@@ -274,7 +290,7 @@ impl RowSink {
                     orig
                 };
                 // Backstage measures the lower-cased value.
-                if js_length(self.str(lower)) > MAX_VALUE_LENGTH {
+                if !self.unbounded && js_length(self.str(lower)) > MAX_VALUE_LENGTH {
                     self.text.truncate(orig_start);
                     None
                 } else if lower != orig && self.str(lower) == self.str(orig) {

@@ -68,7 +68,8 @@ async fn entities_read_through_typed_accessors() {
     let e = snap
         .entity("component:default/checkout-web")
         .expect("found in any case");
-    assert_eq!(e.entity_ref(), "component:default/Checkout-Web");
+    // Refs are lower case, as Backstage writes them; the name keeps its spelling.
+    assert_eq!(e.entity_ref(), "component:default/checkout-web");
     assert_eq!(e.key(), "component:default/checkout-web");
     assert_eq!(e.kind(), "Component");
     assert_eq!(e.namespace(), "default");

@@ -92,18 +92,20 @@ impl EntityRef {
     /// The canonical string, lower-cased entirely: the key Stagedoor uses for identity and
     /// uniqueness (names are unique per kind and namespace case-insensitively).
     pub fn key(&self) -> String {
-        self.to_string().to_lowercase()
+        self.to_string()
     }
 }
 
 impl fmt::Display for EntityRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Backstage's stringifyEntityRef lower-cases all three parts: relation targets, error
+        // messages and lookups all use this one spelling.
         write!(
             f,
             "{}:{}/{}",
             self.kind.to_lowercase(),
             self.namespace.to_lowercase(),
-            self.name
+            self.name.to_lowercase()
         )
     }
 }
@@ -172,9 +174,9 @@ mod tests {
     }
 
     #[test]
-    fn display_lowercases_kind_and_namespace_only() {
+    fn display_lowercases_every_part() {
         let r = EntityRef::new("Component", "Prod", "MySvc");
-        assert_eq!(r.to_string(), "component:prod/MySvc");
+        assert_eq!(r.to_string(), "component:prod/mysvc");
         assert_eq!(r.key(), "component:prod/mysvc");
     }
 

@@ -120,14 +120,12 @@ fn unsupported_body(request: &Request) -> Option<ApiError> {
         });
     match essence.as_deref() {
         Some("application/json") => None,
-        other => Some(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "UnsupportedMediaTypeError",
-            format!(
-                "Unsupported content type {:?}, request bodies must be application/json",
-                other.unwrap_or("")
-            ),
-        )),
+        // Backstage's body parser refuses other types with this 400 (browsers send text/plain
+        // and forms cross-site without a CORS preflight, so such bodies must never be read).
+        other => Some(ApiError::input(format!(
+            "unsupported media type {}",
+            other.unwrap_or("undefined")
+        ))),
     }
 }
 

@@ -80,6 +80,11 @@ fn streamed_entities(items: Vec<Arc<Stitched>>, fields: Vec<String>) -> Response
 }
 
 fn parse_filter(pairs: &[(String, String)]) -> Result<Option<Filter>, ApiError> {
+    if pairs.iter().any(|(k, v)| k == "filter" && v.is_empty()) {
+        return Err(ApiError::input(
+            "Empty value found for query parameter 'filter'",
+        ));
+    }
     filter::parse_query(&params::all(pairs, "filter")).map_err(|e| ApiError::input(e.to_string()))
 }
 
@@ -91,7 +96,7 @@ fn parse_order(pairs: &[(String, String)]) -> Result<Vec<Order>, ApiError> {
             // Backstage requires the direction: `order=metadata.name` is an InputError there.
             let Some((dir, field)) = o.split_once(':') else {
                 return Err(ApiError::input(format!(
-                    "Invalid order parameter {o:?}, expected asc:<field> or desc:<field>"
+                    "Invalid order parameter {o:?}, expected \"<asc or desc>:<field name>\""
                 )));
             };
             let descending = match dir {
@@ -99,7 +104,7 @@ fn parse_order(pairs: &[(String, String)]) -> Result<Vec<Order>, ApiError> {
                 "desc" => true,
                 _ => {
                     return Err(ApiError::input(format!(
-                        "Invalid order parameter {o:?}, expected asc:<field> or desc:<field>"
+                        "Invalid order parameter {o:?}, expected \"<asc or desc>:<field name>\""
                     )));
                 }
             };
@@ -164,7 +169,7 @@ fn check_fields(fields: &[String]) -> Result<(), ApiError> {
         .find(|f| !f.chars().all(|c| c.is_alphanumeric() || "._-/".contains(c)))
     {
         Some(f) => Err(ApiError::input(format!(
-            "Invalid field {f:?}, must be a dotted path such as metadata.name"
+            "Invalid field {f:?}, array type fields are not supported"
         ))),
         None => Ok(()),
     }
@@ -176,8 +181,8 @@ fn exclude_total(value: Option<&str>, what: &str) -> Result<bool, ApiError> {
     match value {
         None | Some("include") => Ok(false),
         Some("exclude") => Ok(true),
-        Some(v) => Err(ApiError::input(format!(
-            "Invalid totalItems {what} \"{v}\", expected one of: include, exclude"
+        Some(_) => Err(ApiError::input(format!(
+            "request/{what}/totalItems must be equal to one of the allowed values: include, exclude"
         ))),
     }
 }
@@ -260,7 +265,7 @@ pub async fn query_entities_get(State(s): State<AppState>, uri: Uri) -> ApiResul
     let pairs = params::pairs(uri.query());
     let fields = params::comma_list(&pairs, "fields");
     check_fields(&fields)?;
-    let exclude = exclude_total(params::one(&pairs, "totalItems"), "parameter")?;
+    let exclude = exclude_total(params::one(&pairs, "totalItems"), "query")?;
     let limit = query_limit_of(params::number(&pairs, "limit").map_err(ApiError::input)?);
     let term = params::one(&pairs, "fullTextFilterTerm").map(str::to_owned);
     let req = QueryRequest {
@@ -286,8 +291,8 @@ pub async fn query_entities_post(State(s): State<AppState>, body: Bytes) -> ApiR
     check_fields(&fields)?;
     let exclude = match body.get("totalItems") {
         None | Some(Value::Null) => false,
-        Some(Value::String(v)) => exclude_total(Some(v), "value")?,
-        Some(v) => exclude_total(Some(&v.to_string()), "value")?,
+        Some(Value::String(v)) => exclude_total(Some(v), "body")?,
+        Some(v) => exclude_total(Some(&v.to_string()), "body")?,
     };
     let limit = query_limit_of(
         body.get("limit")
@@ -469,16 +474,12 @@ pub async fn entity_ancestry(
 pub async fn entities_by_refs(State(s): State<AppState>, uri: Uri, body: Bytes) -> ApiResult {
     let body = json_body(&body)?;
     let Some(refs) = body.get("entityRefs").and_then(Value::as_array) else {
-        return Err(ApiError::input(
-            "Malformed request body: entityRefs must be an array of strings",
-        ));
+        return Err(ApiError::input("request/body/entityRefs must be array"));
     };
     let pairs = params::pairs(uri.query());
     // Backstage takes `fields` only in the body here; a query parameter is an InputError.
     if pairs.iter().any(|(k, _)| k == "fields") {
-        return Err(ApiError::input(
-            "Invalid query parameter fields, give fields in the request body",
-        ));
+        return Err(ApiError::input("Unknown query parameter 'fields'"));
     }
     let fields = string_list(&body["fields"]);
     check_fields(&fields)?;
@@ -529,7 +530,9 @@ pub async fn entity_facets(State(s): State<AppState>, uri: Uri) -> ApiResult {
     let pairs = params::pairs(uri.query());
     let facets = params::all(&pairs, "facet");
     if facets.is_empty() {
-        return Err(ApiError::input("Missing facet parameter"));
+        return Err(ApiError::input(
+            "request/query must have required property 'facet'",
+        ));
     }
     let filter = parse_filter(&pairs)?;
     let result = read::facets(&s.catalog.snapshot(), &facets, filter.as_ref());
@@ -599,10 +602,15 @@ pub async fn location_by_entity(
 
 fn location_spec(body: &Value) -> Result<LocationSpec, ApiError> {
     let kind = body.get("type").and_then(Value::as_str).unwrap_or("url");
-    let target = body
-        .get("target")
-        .and_then(Value::as_str)
-        .ok_or_else(|| ApiError::input("Malformed request body: target must be a string"))?;
+    let target = match body.get("target") {
+        Some(Value::String(t)) => t,
+        Some(_) => return Err(ApiError::input("request/body/target must be string")),
+        None => {
+            return Err(ApiError::input(
+                "request/body must have required property 'target'",
+            ));
+        }
+    };
     Ok(LocationSpec::new(kind, target))
 }
 
@@ -614,10 +622,9 @@ pub async fn add_location(State(s): State<AppState>, uri: Uri, body: Bytes) -> A
     if spec.kind != "url" {
         // A client must not be able to make the server read its own files: file locations
         // belong in configuration (Backstage's default rules refuse them here too).
-        return Err(ApiError::input(format!(
-            "Location type {:?} cannot be registered through the API; use url, or add it to catalog.locations",
-            spec.kind
-        )));
+        return Err(ApiError::input(
+            r#"Registered locations must be of an allowed type ["url"]"#,
+        ));
     }
     check_url_target(&spec.target)?;
     let (row, entities, _) = s
@@ -676,22 +683,37 @@ pub async fn refresh(State(s): State<AppState>, body: Bytes) -> ApiResult {
     Ok(StatusCode::OK.into_response())
 }
 
+/// `POST /validate-entity`: the body's shape is checked as Backstage's OpenAPI schema does
+/// (envelope errors), then the entity as processing would (`{errors: [...]}`).
 pub async fn validate_entity(State(s): State<AppState>, body: Bytes) -> ApiResult {
     let body = json_body(&body)?;
-    let (Some(entity), Some(location)) = (
-        body.get("entity"),
-        body.get("location").and_then(Value::as_str),
-    ) else {
-        return Err(ApiError::input(
-            "Malformed request body: expected {entity, location}",
-        ));
+    let Value::Object(body) = body else {
+        return Err(ApiError::input("request/body must be object"));
     };
-    match s.catalog.validate(entity, location) {
+    let location = match body.get("location") {
+        None => {
+            return Err(ApiError::input(
+                "request/body must have required property 'location'",
+            ));
+        }
+        Some(Value::String(l)) => l,
+        Some(_) => return Err(ApiError::input("request/body/location must be string")),
+    };
+    let entity = match body.get("entity") {
+        None => {
+            return Err(ApiError::input(
+                "request/body must have required property 'entity'",
+            ));
+        }
+        Some(Value::Object(e)) => e,
+        Some(_) => return Err(ApiError::input("request/body/entity must be object")),
+    };
+    match s.catalog.validate(entity, location).await {
         Ok(()) => Ok(StatusCode::OK.into_response()),
-        Err(problems) => {
-            let errors: Vec<Value> = problems
+        Err(errors) => {
+            let errors: Vec<Value> = errors
                 .iter()
-                .map(|m| json!({"name": "InputError", "message": m}))
+                .map(|e| json!({"name": e.name, "message": e.message}))
                 .collect();
             Ok((StatusCode::BAD_REQUEST, Json(json!({"errors": errors}))).into_response())
         }

@@ -40,10 +40,11 @@ pub fn comma_list(pairs: &[(String, String)], key: &str) -> Vec<String> {
 pub fn number(pairs: &[(String, String)], key: &str) -> Result<Option<usize>, String> {
     match one(pairs, key) {
         None => Ok(None),
-        Some(v) => v
-            .trim()
-            .parse::<usize>()
-            .map(Some)
-            .map_err(|_| format!("Invalid {key}, must be a non-negative integer")),
+        // Worded as Backstage's request validator words them.
+        Some(v) => match v.trim().parse::<i64>() {
+            Ok(n) if n < 0 => Err(format!("request/query/{key} must be >= 0")),
+            Ok(n) => Ok(Some(n as usize)),
+            Err(_) => Err(format!("request/query/{key} must be integer")),
+        },
     }
 }

@@ -1,7 +1,7 @@
 // Shared plumbing for the node suites: where the catalog server under test
 // is, how to start and stop Stagedoor when the suite owns it, and a small
 // HTTP server for fixtures that must be registered as `url` locations.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import net from 'node:net';
@@ -52,6 +52,32 @@ export async function waitFor(fn, { timeoutMs = 60_000, intervalMs = 250 } = {})
   }
 }
 
+let databases = 0;
+
+/**
+ * The database a started Stagedoor uses: SQLite in memory, or with STAGEDOOR_NODE_DB=postgres a
+ * fresh database on the PostgreSQL server at STAGEDOOR_TEST_PG (as scripts/test starts it), so the
+ * suites run on both backends. A missing server is an error, never a skip.
+ */
+function databaseUrl() {
+  if (process.env.STAGEDOOR_NODE_DB !== 'postgres') return 'sqlite::memory:';
+  const server = process.env.STAGEDOOR_TEST_PG;
+  if (!server) throw new Error('STAGEDOOR_NODE_DB=postgres needs STAGEDOOR_TEST_PG (scripts/pg-test.sh prints it)');
+  const name = `stagedoor_node_${process.pid}_${databases++}`;
+  const made = spawnSync('psql', [server, '-q', '-c', `CREATE DATABASE ${name}`], { encoding: 'utf8' });
+  if (made.status !== 0) throw new Error(`could not create database ${name}: ${made.stderr}`);
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** Drops a database databaseUrl() made (nothing for SQLite). */
+function dropDatabase(url) {
+  if (!url.startsWith('postgres')) return;
+  const name = new URL(url).pathname.slice(1);
+  spawnSync('psql', [process.env.STAGEDOOR_TEST_PG, '-q', '-c', `DROP DATABASE IF EXISTS ${name}`]);
+}
+
 /**
  * Resolves the server under test. With CATALOG_BASE_URL the server is
  * somebody else's (e.g. the Backstage anchor) and is left alone; otherwise
@@ -60,7 +86,7 @@ export async function waitFor(fn, { timeoutMs = 60_000, intervalMs = 250 } = {})
  * backend.reading.allow of a Backstage-style app-config given with --config:
  * like Backstage, Stagedoor reads URL locations only from allowed hosts.
  */
-export async function startServer({ allowHosts = [] } = {}) {
+export async function startServer({ allowHosts = [], location = FIXTURE_ALL } = {}) {
   if (process.env.CATALOG_BASE_URL) {
     return {
       base: process.env.CATALOG_BASE_URL.replace(/\/+$/, ''),
@@ -77,7 +103,8 @@ export async function startServer({ allowHosts = [] } = {}) {
   }
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const args = ['serve', '--db', 'sqlite::memory:', '--listen', `127.0.0.1:${port}`, '--location', FIXTURE_ALL];
+  const db = databaseUrl();
+  const args = ['serve', '--db', db, '--listen', `127.0.0.1:${port}`, '--location', location];
   if (allowHosts.length) {
     const config = path.join(mkdtempSync(path.join(os.tmpdir(), 'stagedoor-suite-')), 'app-config.yaml');
     writeFileSync(
@@ -123,6 +150,7 @@ export async function startServer({ allowHosts = [] } = {}) {
       const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await gone;
       clearTimeout(t);
+      dropDatabase(db);
     },
   };
 }
