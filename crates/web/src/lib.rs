@@ -3,6 +3,7 @@
 
 mod api_error;
 mod auth;
+mod body_deadline;
 mod catalog_api;
 mod framework_errors;
 mod pages;

@@ -19,6 +19,7 @@ use tokio::sync::{oneshot, watch};
 use tokio::task::JoinSet;
 
 use crate::AppState;
+use crate::body_deadline::Deadline;
 use crate::framework_errors::Enveloped;
 
 /// How much the server lets clients hold.
@@ -27,6 +28,8 @@ pub struct ServeLimits {
     /// Time a connection has to send a request's headers, from when it opens or its previous
     /// response was written.
     pub header_read_timeout: Duration,
+    /// Time a request's body has to arrive in full, from when its headers did.
+    pub body_read_timeout: Duration,
     /// Connections open at once.
     pub max_connections: usize,
     /// Time in-flight requests get to finish after shutdown is asked for.
@@ -37,6 +40,7 @@ impl Default for ServeLimits {
     fn default() -> Self {
         Self {
             header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
             max_connections: default_max_connections(),
             shutdown_grace: Duration::from_secs(3),
         }
@@ -116,20 +120,18 @@ struct Tracked {
     slots: Arc<Mutex<Slots>>,
     id: u64,
     used: Arc<AtomicBool>,
+    body_timeout: Duration,
 }
 
-impl<B> hyper::service::Service<hyper::Request<B>> for Tracked
-where
-    TowerToHyperService<axum::Router>: hyper::service::Service<hyper::Request<B>>,
-{
-    type Response =
-        <TowerToHyperService<axum::Router> as hyper::service::Service<hyper::Request<B>>>::Response;
-    type Error =
-        <TowerToHyperService<axum::Router> as hyper::service::Service<hyper::Request<B>>>::Error;
-    type Future =
-        <TowerToHyperService<axum::Router> as hyper::service::Service<hyper::Request<B>>>::Future;
+type Inner = TowerToHyperService<axum::Router>;
+type Request = hyper::Request<Deadline<hyper::body::Incoming>>;
 
-    fn call(&self, req: hyper::Request<B>) -> Self::Future {
+impl hyper::service::Service<hyper::Request<hyper::body::Incoming>> for Tracked {
+    type Response = <Inner as hyper::service::Service<Request>>::Response;
+    type Error = <Inner as hyper::service::Service<Request>>::Error;
+    type Future = <Inner as hyper::service::Service<Request>>::Future;
+
+    fn call(&self, req: hyper::Request<hyper::body::Incoming>) -> Self::Future {
         if !self.used.swap(true, Ordering::AcqRel) {
             self.slots
                 .lock()
@@ -137,7 +139,8 @@ where
                 .unused
                 .remove(&self.id);
         }
-        self.inner.call(req)
+        self.inner
+            .call(req.map(|body| Deadline::new(body, self.body_timeout)))
     }
 }
 
@@ -182,6 +185,7 @@ pub async fn serve_router(
             slots: slots.clone(),
             id: guard.id,
             used: Arc::new(AtomicBool::new(false)),
+            body_timeout: limits.body_read_timeout,
         };
         let conn = builder.serve_connection(TokioIo::new(Enveloped::new(stream)), service);
         let mut stop = stop_rx.clone();

@@ -441,3 +441,24 @@ async fn slow_urls_are_read_together_and_never_delay_file_edits() {
         Some("r")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_that_never_arrives_is_answered_and_its_connection_closed() {
+    let addr = start(web::ServeLimits {
+        body_read_timeout: Duration::from_millis(500),
+        ..Default::default()
+    })
+    .await;
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(b"POST /api/catalog/refresh HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"entityRef\":")
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    tokio::time::timeout(Duration::from_secs(3), s.read_to_end(&mut out))
+        .await
+        .expect("answered and closed after the body deadline")
+        .unwrap();
+    let text = String::from_utf8_lossy(&out);
+    assert!(text.starts_with("HTTP/1.1 400 "), "{text}");
+    assert!(text.contains("\"InputError\""), "{text}");
+}
