@@ -91,13 +91,11 @@ impl Drop for SlotGuard {
 fn admit(slots: &Arc<Mutex<Slots>>, cap: usize) -> Option<(SlotGuard, oneshot::Receiver<()>)> {
     let mut s = slots.lock().expect("slots lock");
     if s.open >= cap {
-        let shed = s.unused.pop_first();
-        match shed {
-            Some((_, tx)) if s.open < cap + SHED_SLACK => {
-                let _ = tx.send(());
-            }
-            _ => return None,
+        if s.open >= cap + SHED_SLACK {
+            return None;
         }
+        let (_, tx) = s.unused.pop_first()?;
+        let _ = tx.send(());
     }
     s.open += 1;
     s.next_id += 1;
