@@ -21,6 +21,7 @@ use sha1::{Digest, Sha1};
 use store::{Db, EntityRow, LocationRow};
 use tokio::sync::Mutex;
 
+use crate::fetch::Fetcher;
 use crate::index::{Snapshot, Stitched};
 use crate::process::{
     self, ANNOTATION_LOCATION, ANNOTATION_ORIGIN_LOCATION, Context, Emitted, ProcessingError,
@@ -75,7 +76,6 @@ struct State {
     current: HashMap<String, Current>,
     /// Files or URLs to re-read on the next round whatever their signature says.
     forced: HashSet<String>,
-    registered: Vec<LocationRow>,
     rounds: u64,
     /// The root locations of the last round, to notice registrations and removals.
     last_roots: Vec<String>,
@@ -130,10 +130,15 @@ pub struct Catalog {
     settings: CatalogSettings,
     db: Db,
     urls: UrlReader,
+    /// URL locations' reads: bounded, and in the background once a URL has been read.
+    fetcher: Fetcher,
     snapshot: ArcSwap<read::Snapshot>,
     /// Tells subscribers about each published snapshot.
     changes: tokio::sync::broadcast::Sender<Change>,
     state: Mutex<State>,
+    /// Locations registered through the API. Outside `state`, so that listing them never waits
+    /// for a processing round (which may be waiting on a slow URL).
+    registered: std::sync::RwLock<Vec<LocationRow>>,
     ready: AtomicBool,
     /// Set while a database write is failing; cleared by the write that succeeds.
     lag: std::sync::Mutex<Option<Lag>>,
@@ -149,7 +154,12 @@ struct RunGuard<'a>(&'a AtomicBool);
 impl Drop for RunGuard<'_> {
     fn drop(&mut self) {
         self.0.store(true, Ordering::Release);
-        tracing::error!("catalog engine task stopped");
+        // `run` never returns: the task ends by a panic, or by being dropped at shutdown.
+        if std::thread::panicking() {
+            tracing::error!("catalog engine task stopped");
+        } else {
+            tracing::info!("catalog engine stopped");
+        }
     }
 }
 
@@ -224,6 +234,12 @@ fn cpu_bound<R>(work: impl FnOnce(Option<&tokio::runtime::Handle>) -> R) -> R {
     } else {
         work(None)
     }
+}
+
+/// Runs CPU-bound request work (a large page, a projection, a long list of refs) without
+/// stalling the async workers that answer every other request, `/healthz` included.
+pub fn off_async_workers<R>(work: impl FnOnce() -> R) -> R {
+    cpu_bound(|_| work())
 }
 
 /// Processes files on every core: YAML parsing is most of the cost of ingesting a catalog.
@@ -325,17 +341,19 @@ impl Catalog {
             );
         }
         let snapshot = Snapshot::build(items);
+        let urls = UrlReader::new(&settings);
         let catalog = Arc::new(Self {
-            urls: UrlReader::new(&settings),
+            fetcher: Fetcher::new(urls.clone()),
+            urls,
             settings,
             db,
             snapshot: ArcSwap::from_pointee(read::Snapshot::new(Arc::new(snapshot), 0)),
             changes: tokio::sync::broadcast::channel(CHANGE_BACKLOG).0,
             state: Mutex::new(State {
                 current,
-                registered,
                 ..Default::default()
             }),
+            registered: std::sync::RwLock::new(registered),
             ready: AtomicBool::new(false),
             lag: std::sync::Mutex::new(None),
             stopped: AtomicBool::new(false),
@@ -439,7 +457,8 @@ impl Catalog {
         let started = Instant::now();
         let mut state = self.state.lock().await;
         state.rounds += 1;
-        let roots = self.roots(&state);
+        let roots = self.roots();
+        self.read_root_urls_ahead(&state, &roots).await;
         let mut stats = RoundStats::default();
 
         // 1. Walk every location, re-reading files whose signature changed.
@@ -546,6 +565,8 @@ impl Catalog {
         // Files no longer reached are forgotten.
         let before = state.files.len();
         state.files.retain(|k, _| visited_files.contains(k));
+        self.fetcher
+            .retain(|url| visited_files.contains(&LocationSpec::new("url", url).key()));
         dirty |= state.files.len() != before;
         if !dirty && self.is_ready() && state.pending.snapshot.is_none() {
             stats.entities = state.current.len();
@@ -811,6 +832,24 @@ impl Catalog {
         Ok(())
     }
 
+    /// Reads, together, the root URL locations this round must read now (never read, or
+    /// refreshed): the walk goes one root at a time and would read them one after another.
+    async fn read_root_urls_ahead(&self, state: &State, roots: &[Root]) {
+        let urls: Vec<&str> = roots
+            .iter()
+            .filter(|r| r.spec.kind == "url")
+            .filter(|r| {
+                let key = r.spec.key();
+                state.forced.contains(&key)
+                    || state.files.get(&key).is_none_or(|e| e.fetched_at.is_none())
+            })
+            .map(|r| r.spec.target.as_str())
+            .collect();
+        if urls.len() > 1 {
+            self.fetcher.read_ahead(&urls).await;
+        }
+    }
+
     fn roots_changed(&self, state: &mut State, roots: &[Root]) -> bool {
         let keys: Vec<String> = roots.iter().map(|r| r.spec.key()).collect();
         let changed = keys != state.last_roots;
@@ -818,7 +857,7 @@ impl Catalog {
         changed
     }
 
-    fn roots(&self, state: &State) -> Vec<Root> {
+    fn roots(&self) -> Vec<Root> {
         let mut roots: Vec<Root> = self
             .settings
             .locations
@@ -828,7 +867,7 @@ impl Catalog {
                 rules: rules.clone(),
             })
             .collect();
-        roots.extend(state.registered.iter().map(|l| Root {
+        roots.extend(self.registered().iter().map(|l| Root {
             spec: LocationSpec::new(&l.kind, &l.target),
             rules: vec![],
         }));
@@ -874,32 +913,45 @@ impl Catalog {
         files: impl Iterator<Item = &'a LocationSpec>,
         (origin, rules, root_dir): (&str, &[Rule], Option<&std::path::Path>),
     ) -> HashMap<String, Loaded> {
-        let mut due: Vec<(&LocationSpec, Option<FileSig>)> = Vec::new();
+        let mut texts: Vec<(&LocationSpec, Option<FileSig>, Result<String, ReadError>)> =
+            Vec::new();
+        // URLs never read yet (or forced by a refresh) are read now, together; the others are
+        // re-read in the background and their outcome is processed by the round after it arrives,
+        // so a slow host never holds up a round.
+        let mut read_now: Vec<&LocationSpec> = Vec::new();
         for file in files {
             let key = file.key();
             let forced = state.forced.remove(&key);
             let entry = state.files.get(&key);
-            let (is_due, sig) = if file.kind == "url" {
+            if file.kind == "url" {
+                let never_read = entry.is_none_or(|e| e.fetched_at.is_none());
                 let stale = entry
                     .and_then(|e| e.fetched_at)
                     .is_none_or(|t| t.elapsed() >= self.settings.url_refresh_interval);
-                (stale, None)
-            } else {
-                let sig = source::file_sig(std::path::Path::new(&file.target));
-                (
-                    sig.is_none() || entry.is_none_or(|e| e.sig != sig || e.fetched_at.is_none()),
-                    sig,
-                )
-            };
+                if let Some(outcome) = self.fetcher.take(&file.target) {
+                    texts.push((file, None, outcome));
+                } else if forced || never_read {
+                    read_now.push(file);
+                } else if stale {
+                    self.fetcher.start(&file.target);
+                }
+                continue;
+            }
+            let sig = source::file_sig(std::path::Path::new(&file.target));
+            let is_due =
+                sig.is_none() || entry.is_none_or(|e| e.sig != sig || e.fetched_at.is_none());
             if forced || is_due {
-                due.push((file, sig));
+                texts.push((file, sig, self.read_target(file).await));
             }
         }
-        let mut texts: Vec<(&LocationSpec, Option<FileSig>, Result<String, ReadError>)> =
-            Vec::with_capacity(due.len());
-        for (file, sig) in due {
-            texts.push((file, sig, self.read_target(file).await));
-        }
+        let targets: Vec<&str> = read_now.iter().map(|f| f.target.as_str()).collect();
+        let outcomes = self.fetcher.read_all(&targets).await;
+        texts.extend(
+            read_now
+                .into_iter()
+                .zip(outcomes)
+                .map(|(f, o)| (f, None, o)),
+        );
         // Parsing and processing are CPU work: give them every core, off the async workers.
         cpu_bound(|runtime| {
             in_parallel(texts, |(file, sig, text)| {
@@ -937,18 +989,16 @@ impl Catalog {
 
     // --- Locations -------------------------------------------------------------------------
 
+    fn registered(&self) -> std::sync::RwLockReadGuard<'_, Vec<LocationRow>> {
+        self.registered.read().expect("registered lock")
+    }
+
     pub async fn locations(&self) -> Vec<LocationRow> {
-        self.state.lock().await.registered.clone()
+        self.registered().clone()
     }
 
     pub async fn location(&self, id: &str) -> Option<LocationRow> {
-        self.state
-            .lock()
-            .await
-            .registered
-            .iter()
-            .find(|l| l.id == id)
-            .cloned()
+        self.registered().iter().find(|l| l.id == id).cloned()
     }
 
     /// Registers a location (or, with `dry_run`, only reads it) and returns the entities it yields.
@@ -969,10 +1019,7 @@ impl Catalog {
             ));
         }
         let existing = self
-            .state
-            .lock()
-            .await
-            .registered
+            .registered()
             .iter()
             .find(|l| l.kind == spec.kind && l.target == spec.target)
             .cloned();
@@ -996,7 +1043,10 @@ impl Catalog {
             store::StoreError::Conflict(m) => CatalogError::Conflict(m),
             other => CatalogError::Store(other),
         })?;
-        self.state.lock().await.registered.push(row.clone());
+        self.registered
+            .write()
+            .expect("registered lock")
+            .push(row.clone());
         self.settle().await?;
         let origin = spec.key();
         let snap = self.snapshot();
@@ -1067,7 +1117,10 @@ impl Catalog {
                 "Found no location with ID {id}"
             )));
         }
-        self.state.lock().await.registered.retain(|l| l.id != id);
+        self.registered
+            .write()
+            .expect("registered lock")
+            .retain(|l| l.id != id);
         self.settle().await
     }
 
@@ -1082,10 +1135,7 @@ impl Catalog {
             CatalogError::NotFound(format!("found no origin annotation for ref {key}"))
         })?;
         let (kind, target) = origin.split_once(':').unwrap_or(("", origin));
-        self.state
-            .lock()
-            .await
-            .registered
+        self.registered()
             .iter()
             .find(|l| l.kind == kind && l.target == target)
             .cloned()

@@ -2,6 +2,7 @@
 //! index every query is answered from.
 
 pub mod engine;
+mod fetch;
 pub mod index;
 pub mod process;
 pub mod query;

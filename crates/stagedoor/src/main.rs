@@ -57,6 +57,9 @@ struct ServeArgs {
     demo: bool,
 }
 
+/// How long background work (a processing round) gets after the server has stopped.
+const SHUTDOWN_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
@@ -66,7 +69,12 @@ fn main() -> anyhow::Result<()> {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;
-            runtime.block_on(serve(args))
+            let result = runtime.block_on(serve(args));
+            // Dropping the runtime would wait for a processing round running on a blocking
+            // thread (a large catalog takes many seconds); the round is abandoned instead: its
+            // database write is one transaction, and nothing unstored was ever published.
+            runtime.shutdown_timeout(SHUTDOWN_WAIT);
+            result
         }
     }
 }
@@ -122,7 +130,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
     web::serve(listener, web::AppState { catalog }, shutdown_signal()).await?;
-    tracing::info!("stopped");
+    tracing::info!("stopped accepting requests; exiting");
     Ok(())
 }
 

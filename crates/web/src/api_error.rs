@@ -34,7 +34,7 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, "NotFoundError", message)
     }
 
-    fn envelope(&self, method: &str, url: &str) -> Value {
+    pub(crate) fn envelope(&self, method: &str, url: &str) -> Value {
         json!({
             "error": {"name": self.name, "message": self.message},
             "request": {"method": method, "url": url},

@@ -9,6 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use catalog::LocationSpec;
+use catalog::engine::off_async_workers;
 use catalog::read::Stitched;
 use catalog::read::{self, FullText, Order, QueryRequest};
 use model::filter::{self, Filter};
@@ -146,8 +147,23 @@ fn query_limit_of(v: Option<usize>) -> Option<usize> {
     v.map(|n| n.min(MAX_LIMIT))
 }
 
+/// Most fields a projection or full-text search may name: each costs a lookup per entity
+/// answered, so one request cannot buy seconds of CPU with a long query string.
+const MAX_FIELDS: usize = 1000;
+
+fn check_field_count(fields: &[String]) -> Result<(), ApiError> {
+    if fields.len() > MAX_FIELDS {
+        return Err(ApiError::input(format!(
+            "Too many fields ({}), at most {MAX_FIELDS} may be given",
+            fields.len()
+        )));
+    }
+    Ok(())
+}
+
 /// Field paths are dotted keys; Backstage refuses anything else (`metadata.tags[0]`).
 fn check_fields(fields: &[String]) -> Result<(), ApiError> {
+    check_field_count(fields)?;
     match fields
         .iter()
         .find(|f| !f.chars().all(|c| c.is_alphanumeric() || "._-/".contains(c)))
@@ -203,8 +219,11 @@ pub async fn list_entities(State(s): State<AppState>, uri: Uri) -> ApiResult {
         offset = o.or(offset);
     }
     let offset = offset.unwrap_or(0);
-    let (items, more) = read::list(&snap, filter.as_ref(), &order, offset, limit);
-    let mut response = json_response(StatusCode::OK, entities_json(&items, &fields));
+    let (more, body) = off_async_workers(|| {
+        let (items, more) = read::list(&snap, filter.as_ref(), &order, offset, limit);
+        (more, entities_json(&items, &fields))
+    });
+    let mut response = json_response(StatusCode::OK, body);
     if more && let Some(limit) = limit {
         let next: Vec<(String, String)> = pairs
             .iter()
@@ -354,13 +373,18 @@ fn answer_query(
     exclude_total: bool,
     fields: &[String],
 ) -> ApiResult {
-    let first_page = req.cursor.is_none();
-    let mut page =
-        read::query(&s.catalog.snapshot(), req).map_err(|e| ApiError::input(e.to_string()))?;
-    if exclude_total && first_page {
-        page.total_items = 0;
+    if let Some(t) = &req.full_text {
+        check_field_count(&t.fields)?;
     }
-    Ok(page_response(page, fields))
+    let first_page = req.cursor.is_none();
+    let snap = s.catalog.snapshot();
+    off_async_workers(|| {
+        let mut page = read::query(&snap, req).map_err(|e| ApiError::input(e.to_string()))?;
+        if exclude_total && first_page {
+            page.total_items = 0;
+        }
+        Ok(page_response(page, fields))
+    })
 }
 
 fn string_list(v: &Value) -> Vec<String> {
@@ -466,8 +490,19 @@ pub async fn entities_by_refs(State(s): State<AppState>, uri: Uri, body: Bytes) 
         _ => parse_filter(&pairs)?,
     };
     let snap = s.catalog.snapshot();
-    let allowed: Option<std::collections::HashSet<String>> = filter.as_ref().map(|f| {
-        read::list_all(&snap, Some(f), &[])
+    let out = off_async_workers(|| refs_json(&snap, refs, filter.as_ref(), &fields));
+    Ok(json_response(StatusCode::OK, out))
+}
+
+/// `{"items": [...]}` with each ref's entity (or `null`), in the order asked.
+fn refs_json(
+    snap: &read::Snapshot,
+    refs: &[Value],
+    filter: Option<&Filter>,
+    fields: &[String],
+) -> String {
+    let allowed: Option<std::collections::HashSet<String>> = filter.map(|f| {
+        read::list_all(snap, Some(f), &[])
             .iter()
             .map(|s| s.key.clone())
             .collect()
@@ -483,12 +518,12 @@ pub async fn entities_by_refs(State(s): State<AppState>, uri: Uri, body: Bytes) 
             .filter(|s| allowed.as_ref().is_none_or(|a| a.contains(&s.key)));
         match found {
             Some(s) if fields.is_empty() => out.push_str(&s.body),
-            Some(s) => out.push_str(&read::project(&s.body, &fields).to_string()),
+            Some(s) => out.push_str(&read::project(&s.body, fields).to_string()),
             None => out.push_str("null"),
         }
     }
     out.push_str("]}");
-    Ok(json_response(StatusCode::OK, out))
+    out
 }
 
 pub async fn entity_facets(State(s): State<AppState>, uri: Uri) -> ApiResult {

@@ -3,10 +3,13 @@
 
 mod api_error;
 mod auth;
+mod body_deadline;
 mod catalog_api;
+mod framework_errors;
 mod pages;
 mod params;
 mod router;
+mod serve;
 
 use std::sync::Arc;
 
@@ -14,6 +17,7 @@ use catalog::Catalog;
 
 pub use api_error::ApiError;
 pub use router::router;
+pub use serve::{ServeLimits, serve_with};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -21,13 +25,12 @@ pub struct AppState {
     pub catalog: Arc<Catalog>,
 }
 
-/// Serves the router on `listener` until `shutdown` completes, letting in-flight requests finish.
+/// Serves the app on `listener` with the default [`ServeLimits`] until `shutdown` completes,
+/// letting in-flight requests finish for a few seconds.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_with(listener, state, shutdown, ServeLimits::default()).await
 }
