@@ -5,6 +5,7 @@ pub mod engine;
 mod fetch;
 pub mod index;
 pub mod process;
+mod processed;
 pub mod query;
 pub mod read;
 pub mod search;

@@ -6,53 +6,14 @@ use std::path::Path;
 
 use model::{Entity, EntityRef, relations, validate, yaml};
 use serde_json::Value;
-use sha1::{Digest, Sha1};
 
+pub use crate::processed::{
+    ANNOTATION_EDIT_URL, ANNOTATION_LOCATION, ANNOTATION_ORIGIN_LOCATION, ANNOTATION_ORPHAN,
+    ANNOTATION_SOURCE_LOCATION, ANNOTATION_VIEW_URL, Processed, ProcessingError, REJECTED_URL,
+    hash_json, sha1_bytes,
+};
 use crate::settings::{CatalogSettings, LocationSpec, Rule};
 use crate::source::{self, ReadError, UrlReader};
-use crate::stitch::Processed;
-
-pub const ANNOTATION_LOCATION: &str = "backstage.io/managed-by-location";
-pub const ANNOTATION_ORIGIN_LOCATION: &str = "backstage.io/managed-by-origin-location";
-pub const ANNOTATION_VIEW_URL: &str = "backstage.io/view-url";
-pub const ANNOTATION_EDIT_URL: &str = "backstage.io/edit-url";
-/// What a `javascript:` view or edit URL is replaced with, as Backstage does.
-pub const REJECTED_URL: &str = "https://backstage.io/annotation-rejected-for-security-reasons";
-pub const ANNOTATION_SOURCE_LOCATION: &str = "backstage.io/source-location";
-pub const ANNOTATION_ORPHAN: &str = "backstage.io/orphan";
-
-/// A processing error as it appears in `status.items[].error`: Backstage's `{name, message}`
-/// plus, when known, where in which file it happened.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub struct ProcessingError {
-    pub name: String,
-    pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub file: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub line: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub column: Option<usize>,
-}
-
-impl ProcessingError {
-    pub fn new(name: &str, message: impl Into<String>) -> Self {
-        Self {
-            name: name.to_owned(),
-            message: message.into(),
-            file: None,
-            line: None,
-            column: None,
-        }
-    }
-
-    pub fn at(mut self, file: &str, line: usize, column: usize) -> Self {
-        self.file = Some(file.to_owned());
-        self.line = Some(line);
-        self.column = Some(column);
-        self
-    }
-}
 
 /// An entity a file produced, with what stitching needs to know about it. `body` is `None` when
 /// the engine carried the entity over from an earlier round without re-reading its file.
@@ -511,29 +472,6 @@ fn parse_reference(which: &str, text: &str, target: &str) -> Result<Value, Strin
             Some(Err(e)) => Err(format!("{target}:{}:{}: {}", e.line, e.column, e.message)),
             None => Ok(Value::Null),
         },
-    }
-}
-
-pub fn sha1_bytes(bytes: &[u8]) -> [u8; 20] {
-    Sha1::digest(bytes).into()
-}
-
-pub fn hash_json(entity: &Entity) -> [u8; 20] {
-    let mut h = Sha1::new();
-    let mut w = HashWriter(&mut h);
-    serde_json::to_writer(&mut w, entity).expect("JSON values always serialise");
-    h.finalize().into()
-}
-
-struct HashWriter<'a>(&'a mut Sha1);
-
-impl std::io::Write for HashWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.update(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
     }
 }
 

@@ -5,53 +5,10 @@ use model::Entity;
 use serde_json::{Value, json};
 use sha1::{Digest, Sha1};
 
-use crate::process::{ANNOTATION_ORPHAN, ProcessingError};
+pub use crate::processed::Processed;
+use crate::processed::{ANNOTATION_ORPHAN, ProcessingError, hash_json};
 
 pub const STATUS_TYPE: &str = "backstage.io/catalog-processing";
-
-/// A processed entity kept as JSON text, with the position where its `metadata` object closes,
-/// so stitching can splice in uid, etag, relations and status without parsing it again. Text is
-/// about a fifth of the memory of a parsed value, which matters while a whole catalog is in flight.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Processed {
-    pub json: String,
-    /// Byte offset of the `}` closing `metadata`.
-    meta_end: usize,
-    /// Whether the entity has a `status` of its own (rare), which stitching must merge into.
-    has_status: bool,
-}
-
-impl Processed {
-    pub fn new(entity: &Entity) -> Self {
-        let mut json = String::with_capacity(1024);
-        let mut meta_end = 0;
-        json.push('{');
-        for (i, (k, v)) in entity.iter().enumerate() {
-            if i > 0 {
-                json.push(',');
-            }
-            json.push_str(&serde_json::to_string(k).expect("strings serialise"));
-            json.push(':');
-            json.push_str(&serde_json::to_string(v).expect("JSON values serialise"));
-            if k == "metadata" && v.is_object() {
-                meta_end = json.len() - 1;
-            }
-        }
-        json.push('}');
-        Self {
-            json,
-            meta_end,
-            has_status: entity.contains_key("status"),
-        }
-    }
-
-    pub fn to_entity(&self) -> Entity {
-        match serde_json::from_str(&self.json) {
-            Ok(Value::Object(m)) => m,
-            _ => Entity::new(),
-        }
-    }
-}
 
 /// The final entity as JSON text. The common case is pure splicing; orphans and entities with a
 /// status of their own take the parsed path.
@@ -164,7 +121,7 @@ pub fn stitch(
             }
         }
     }
-    let etag = hex(&crate::process::hash_json(&entity));
+    let etag = hex(&hash_json(&entity));
     if let Some(meta) = entity.get_mut("metadata").and_then(Value::as_object_mut) {
         meta.insert("uid".into(), json!(uid));
         meta.insert("etag".into(), json!(etag));
