@@ -1,17 +1,27 @@
 //! The catalog: reading locations, processing and stitching entities, and the in-memory read
 //! index every query is answered from.
+//!
+//! Public are the read seam ([`read`]), the settings ([`settings`]) and the [`Catalog`] with its
+//! write operations (`add_location`, `refresh`, ...); everything else is the engine's own.
 
-pub mod engine;
+mod engine;
 mod fetch;
-pub mod index;
-pub mod process;
+mod index;
+mod process;
 mod processed;
-pub mod query;
+mod query;
 pub mod read;
-pub mod search;
+mod search;
 pub mod settings;
-pub mod source;
-pub mod stitch;
+mod source;
+mod stitch;
 
-pub use engine::{Catalog, CatalogError};
+#[cfg(test)]
+mod never_panics;
+
+pub use engine::{
+    Catalog, CatalogError, Location, RoundStats, generated_location_ref, off_async_workers,
+};
+/// Everything that stops an entity from entering the catalog (`stagedoor validate` uses it).
+pub use process::problems as entity_problems;
 pub use settings::{CatalogSettings, LocationSpec};

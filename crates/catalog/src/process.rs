@@ -8,10 +8,11 @@ use model::{Entity, EntityRef, relations, validate, yaml};
 use serde_json::Value;
 
 pub use crate::processed::{
-    ANNOTATION_EDIT_URL, ANNOTATION_LOCATION, ANNOTATION_ORIGIN_LOCATION, ANNOTATION_ORPHAN,
+    ANNOTATION_EDIT_URL, ANNOTATION_LOCATION, ANNOTATION_ORIGIN_LOCATION,
     ANNOTATION_SOURCE_LOCATION, ANNOTATION_VIEW_URL, Processed, ProcessingError, REJECTED_URL,
     hash_json, sha1_bytes,
 };
+use crate::search;
 use crate::settings::{CatalogSettings, LocationSpec, Rule};
 use crate::source::{self, ReadError, UrlReader};
 
@@ -22,7 +23,6 @@ pub struct Emitted {
     pub key: String,
     pub entity_ref: String,
     pub doc_index: usize,
-    pub line: usize,
     pub body: Option<Processed>,
     /// Hash of the processed body: equal hashes mean nothing in the file changed for it.
     pub hash: [u8; 20],
@@ -169,6 +169,25 @@ fn process_document<'t>(
             format!("{subject} is invalid: {}", all.join("; ")),
         ));
     }
+    // Backstage cannot index keys that differ only in case (`labels.Tier` beside `labels.tier`)
+    // and refuses such an entity; so do we, naming the keys.
+    let whole = Value::Object(std::mem::take(&mut entity));
+    let conflicts = search::case_conflicts(&whole);
+    let Value::Object(taken_back) = whole else {
+        unreachable!("wrapped an object")
+    };
+    entity = taken_back;
+    if !conflicts.is_empty() {
+        return Err(fail(
+            named_key,
+            "",
+            "InputError",
+            format!(
+                "Entity has duplicate keys that vary only in casing, '{}'",
+                conflicts.join("', '")
+            ),
+        ));
+    }
     let kind = entity
         .get("kind")
         .and_then(Value::as_str)
@@ -202,7 +221,6 @@ fn process_document<'t>(
         key: me.key(),
         entity_ref: me.to_string(),
         doc_index,
-        line,
         hash: sha1_bytes(processed.json.as_bytes()),
         body: Some(processed),
         outgoing: outgoing
@@ -528,6 +546,32 @@ pub(crate) mod tests {
         let message = error["message"].as_str().unwrap();
         assert!(message.contains("b/catalog-info.yaml"), "{message}");
         assert!(message.contains("failed inside Stagedoor"), "{message}");
+    }
+
+    #[test]
+    fn keys_that_differ_only_in_case_refuse_the_entity() {
+        let settings = CatalogSettings::default();
+        let urls = crate::source::UrlReader::new(&settings);
+        let here = LocationSpec::new("file", "/catalog/catalog-info.yaml");
+        let ctx = super::Context {
+            settings: &settings,
+            urls: &urls,
+            location: &here,
+            origin: "file:/catalog/catalog-info.yaml",
+            rules: &[],
+            root_dir: None,
+            runtime: None,
+        };
+        let out = super::process_file(
+            &ctx,
+            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: a\n  labels:\n    tier: x\n    Tier: y\nspec:\n  type: service\n  lifecycle: production\n  owner: t\n",
+        );
+        assert!(out.entities.is_empty());
+        let message = &out.failures[0].error.message;
+        assert_eq!(
+            message,
+            "Entity has duplicate keys that vary only in casing, 'metadata.labels.tier'"
+        );
     }
 
     #[test]

@@ -30,6 +30,7 @@ const SPECIAL_PATHS: [&str; 7] = [
 ];
 
 /// The search rows of an entity as (lower-cased key, lower-cased value or `None` for null).
+#[cfg(test)]
 pub fn search_rows(entity: &Value) -> Vec<(String, Option<String>)> {
     search_rows_with_original(entity)
         .into_iter()
@@ -38,6 +39,7 @@ pub fn search_rows(entity: &Value) -> Vec<(String, Option<String>)> {
 }
 
 /// Search rows with the value as the entity spelled it, which is what facets report.
+#[cfg(test)]
 pub fn search_rows_with_original(entity: &Value) -> Vec<(String, Option<(String, String)>)> {
     let mut sink = RowSink::default();
     sink.collect(entity);

@@ -1,5 +1,8 @@
 //! What the catalog is told to read and how: locations, kind rules, URL allow-list, intervals.
 
+/// Lexical path normalisation, as configuration files resolve relative targets.
+pub use crate::source::normalize;
+
 use std::time::Duration;
 
 /// A place entities come from: `file` (a file, a glob, or a directory searched for

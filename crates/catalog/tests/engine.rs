@@ -67,7 +67,7 @@ impl Fixture {
     /// Errors on the Location entity generated for the file location at `rel`.
     fn root_errors(&self, c: &Catalog, rel: &str) -> Vec<Value> {
         let spec = LocationSpec::new("file", &self.path(rel).to_string_lossy());
-        errors(&entity(c, &catalog::engine::generated_location_ref(&spec)).unwrap())
+        errors(&entity(c, &catalog::generated_location_ref(&spec)).unwrap())
     }
     async fn open(&self, settings: CatalogSettings) -> Arc<Catalog> {
         let db = store::Db::connect(&self.db_url()).await.unwrap();
@@ -423,7 +423,7 @@ async fn url_locations_read_only_allowed_hosts(db: TestDb) {
         .await;
     denied.round().await.unwrap();
     assert!(entity(&denied, "component:default/remote").is_none());
-    let errs = errors(&entity(&denied, &catalog::engine::generated_location_ref(&spec)).unwrap());
+    let errs = errors(&entity(&denied, &catalog::generated_location_ref(&spec)).unwrap());
     assert_eq!(errs[0]["name"], "NotAllowedError", "{errs:?}");
 
     let g = f.another().await;

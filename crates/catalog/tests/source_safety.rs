@@ -49,7 +49,7 @@ impl Fixture {
     /// Errors on the Location entity generated for the file location at `rel`.
     fn root_errors(&self, c: &Catalog, rel: &str) -> Vec<Value> {
         let spec = LocationSpec::new("file", &self.path(rel).to_string_lossy());
-        errors(&entity(c, &catalog::engine::generated_location_ref(&spec)).unwrap())
+        errors(&entity(c, &catalog::generated_location_ref(&spec)).unwrap())
     }
 }
 

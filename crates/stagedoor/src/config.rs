@@ -136,7 +136,7 @@ impl Config {
 /// A location from config or the command line; relative file targets resolve against `base`.
 pub fn location(kind: &str, target: &str, base: &Path) -> LocationSpec {
     if kind == "file" && !Path::new(target).is_absolute() {
-        let abs: PathBuf = catalog::source::normalize(&base.join(target));
+        let abs: PathBuf = catalog::settings::normalize(&base.join(target));
         return LocationSpec::new("file", &abs.to_string_lossy());
     }
     LocationSpec::new(kind, target)

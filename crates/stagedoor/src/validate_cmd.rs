@@ -136,7 +136,7 @@ fn check_file(file: &Path, strict: bool, problems: &mut Vec<Problem>) -> usize {
                     && !entity.contains_key("kind") => {}
             Ok(Value::Object(entity)) => {
                 count += 1;
-                for p in catalog::process::problems(&entity) {
+                for p in catalog::entity_problems(&entity) {
                     let (line, column) = lines.locate(doc.line, &p.path);
                     let message = if p.path.is_empty() {
                         p.message

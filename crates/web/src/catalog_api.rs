@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use catalog::LocationSpec;
-use catalog::engine::off_async_workers;
+use catalog::off_async_workers;
 use catalog::read::Stitched;
 use catalog::read::{self, FullText, Order, QueryRequest};
 use model::filter::{self, Filter};
@@ -551,9 +551,8 @@ pub async fn entity_facets(State(s): State<AppState>, uri: Uri) -> ApiResult {
     Ok(Json(json!({"facets": map})).into_response())
 }
 
-fn location_json(l: &store::LocationRow) -> Value {
-    let entity_ref =
-        catalog::engine::generated_location_ref(&LocationSpec::new(&l.kind, &l.target));
+fn location_json(l: &catalog::Location) -> Value {
+    let entity_ref = l.entity_ref();
     // Credentials in a URL target (userinfo, `?token=`) are masked: the list is readable by
     // every API client (a deliberate difference from Backstage, see docs/compatibility.md).
     json!({"id": l.id, "type": l.kind, "target": model::redact::url(&l.target), "entityRef": entity_ref})

@@ -2,17 +2,46 @@
 
 use super::*;
 
+/// A location registered through the API (`POST /locations`), as the catalog reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub id: String,
+    /// `"url"` or `"file"`.
+    pub kind: String,
+    pub target: String,
+}
+
+impl Location {
+    /// The ref of the Location entity generated for it.
+    pub fn entity_ref(&self) -> String {
+        generated_location_ref(&LocationSpec::new(&self.kind, &self.target))
+    }
+}
+
+impl From<&LocationRow> for Location {
+    fn from(row: &LocationRow) -> Self {
+        Location {
+            id: row.id.clone(),
+            kind: row.kind.clone(),
+            target: row.target.clone(),
+        }
+    }
+}
+
 impl Catalog {
     pub(super) fn registered(&self) -> std::sync::RwLockReadGuard<'_, Vec<LocationRow>> {
         self.registered.read().expect("registered lock")
     }
 
-    pub async fn locations(&self) -> Vec<LocationRow> {
-        self.registered().clone()
+    pub async fn locations(&self) -> Vec<Location> {
+        self.registered().iter().map(Location::from).collect()
     }
 
-    pub async fn location(&self, id: &str) -> Option<LocationRow> {
-        self.registered().iter().find(|l| l.id == id).cloned()
+    pub async fn location(&self, id: &str) -> Option<Location> {
+        self.registered()
+            .iter()
+            .find(|l| l.id == id)
+            .map(Location::from)
     }
 
     /// Registers a location (or, with `dry_run`, only reads it) and returns the entities it yields.
@@ -20,7 +49,7 @@ impl Catalog {
         &self,
         spec: LocationSpec,
         dry_run: bool,
-    ) -> Result<(Option<LocationRow>, Vec<Value>, bool), CatalogError> {
+    ) -> Result<(Option<Location>, Vec<Value>, bool), CatalogError> {
         if !matches!(spec.kind.as_str(), "url" | "file") {
             return Err(CatalogError::Input(format!(
                 "unsupported location type {:?}; use url or file",
@@ -36,7 +65,7 @@ impl Catalog {
             .registered()
             .iter()
             .find(|l| l.kind == spec.kind && l.target == spec.target)
-            .cloned();
+            .map(Location::from);
         if dry_run {
             let entities = self.preview(&spec).await?;
             return Ok((existing, entities, true));
@@ -69,7 +98,7 @@ impl Catalog {
             .filter_map(|s| serde_json::from_str::<Value>(&s.body).ok())
             .filter(|v| annotation(v, ANNOTATION_ORIGIN_LOCATION) == Some(origin.as_str()))
             .collect();
-        Ok((Some(row), entities, false))
+        Ok((Some(Location::from(&row)), entities, false))
     }
 
     /// Reads a location without keeping anything: what registering it would produce.
@@ -139,7 +168,7 @@ impl Catalog {
     }
 
     /// The registered location an entity came from (Backstage matches on its origin annotation).
-    pub async fn location_by_entity(&self, key: &str) -> Result<LocationRow, CatalogError> {
+    pub async fn location_by_entity(&self, key: &str) -> Result<Location, CatalogError> {
         let snap = self.snapshot();
         let s = snap
             .get(key)
@@ -152,7 +181,7 @@ impl Catalog {
         self.registered()
             .iter()
             .find(|l| l.kind == kind && l.target == target)
-            .cloned()
+            .map(Location::from)
             .ok_or_else(|| {
                 CatalogError::NotFound(format!(
                     "Found no location with type {kind} and target {target}"

@@ -35,7 +35,7 @@ mod entities;
 mod locations;
 mod round;
 
-pub use locations::generated_location_ref;
+pub use locations::{Location, generated_location_ref};
 use locations::{generated_location_name, location_produces};
 use round::{Loaded, nested_confine, root_dir, root_location_entity};
 
@@ -354,8 +354,9 @@ impl Catalog {
         Ok(())
     }
 
-    /// Test hook standing in for a database outage: while set, every entity write fails.
-    #[doc(hidden)]
+    /// Test hook standing in for a database outage: while set, every entity write fails. Only
+    /// in builds with the `fault-injection` feature (this crate's own tests turn it on).
+    #[cfg(feature = "fault-injection")]
     pub fn inject_write_fault(&self, on: bool) {
         self.fail_writes.store(on, Ordering::Release);
     }

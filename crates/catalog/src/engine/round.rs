@@ -184,7 +184,6 @@ impl Catalog {
                             key: key.clone(),
                             entity_ref: cur.stitched.entity_ref.clone(),
                             doc_index: 0,
-                            line: 0,
                             hash: process::hash_json(&body),
                             body: Some(stitch::Processed::new(&body)),
                             outgoing: outgoing
@@ -356,13 +355,14 @@ impl Catalog {
     /// failure nothing is dropped: the writes stay pending and `/readyz` reports the lag.
     pub(super) async fn flush(&self, state: &mut State) -> Result<(), CatalogError> {
         let pending = &state.pending;
-        let result = if self.fail_writes.load(Ordering::Acquire) {
-            Err(store::StoreError::Conflict("injected write fault".into()))
-        } else {
-            let rows: Vec<EntityRow> = pending.rows.values().cloned().collect();
-            let deletes: Vec<String> = pending.deletes.iter().cloned().collect();
-            self.db.apply_entity_changes(&rows, &deletes).await
-        };
+        let result =
+            if cfg!(feature = "fault-injection") && self.fail_writes.load(Ordering::Acquire) {
+                Err(store::StoreError::Conflict("injected write fault".into()))
+            } else {
+                let rows: Vec<EntityRow> = pending.rows.values().cloned().collect();
+                let deletes: Vec<String> = pending.deletes.iter().cloned().collect();
+                self.db.apply_entity_changes(&rows, &deletes).await
+            };
         if let Err(e) = result {
             let mut lag = self.lag.lock().expect("lag lock");
             let since = lag.as_ref().map_or_else(SystemTime::now, |l| l.since);
@@ -649,7 +649,6 @@ pub(super) fn root_location_entity(spec: &LocationSpec) -> Emitted {
         key: format!("location:default/{name}"),
         entity_ref: format!("location:default/{name}"),
         doc_index: 0,
-        line: 0,
         hash: process::hash_json(&body),
         body: Some(stitch::Processed::new(&body)),
         outgoing: vec![],

@@ -1,9 +1,9 @@
 //! Property test: whatever text a catalog file holds, processing it never panics and every
 //! problem it reports names a line inside the file.
 
-use catalog::process::{Context, process_file};
-use catalog::settings::{CatalogSettings, LocationSpec};
-use catalog::source::UrlReader;
+use crate::process::{Context, process_file};
+use crate::settings::{CatalogSettings, LocationSpec};
+use crate::source::UrlReader;
 use proptest::prelude::*;
 
 fn fragments() -> impl Strategy<Value = String> {
