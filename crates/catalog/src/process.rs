@@ -455,7 +455,14 @@ fn find_placeholders(
 }
 
 fn read_reference(ctx: &Context<'_>, target: &str) -> Result<String, String> {
-    let resolved = source::resolve(ctx.location, &ctx.location.kind, target);
+    // An absolute http(s) URL is read as a URL from any location (from allow-listed hosts only);
+    // anything else is relative to the file that names it.
+    let kind = if target.starts_with("http://") || target.starts_with("https://") {
+        "url"
+    } else {
+        ctx.location.kind.as_str()
+    };
+    let resolved = source::resolve(ctx.location, kind, target);
     match resolved.kind.as_str() {
         "file" => {
             // By real path: a link inside the directory may point anywhere.

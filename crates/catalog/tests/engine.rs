@@ -381,6 +381,27 @@ async fn substitutions_read_files_but_never_escape_the_location(db: TestDb) {
     );
 }
 
+async fn absolute_url_references_in_files_are_read_from_allowed_hosts(db: TestDb) {
+    let f = Fixture::new(db);
+    let url = serve_yaml("served over HTTP".into()).await;
+    f.write(
+        "all.yaml",
+        &component("doc", "t", &format!("  description:\n    $text: {url}\n")),
+    );
+    let c = f
+        .open(CatalogSettings {
+            allowed_hosts: vec![AllowedHost {
+                host: "127.0.0.1".into(),
+                port: None,
+            }],
+            ..f.settings(&["all.yaml"])
+        })
+        .await;
+    c.round().await.unwrap();
+    let e = entity(&c, "component:default/doc").expect("read, not taken for a file path");
+    assert_eq!(e["metadata"]["description"], "served over HTTP");
+}
+
 /// Serves one YAML body on loopback, for `url` locations.
 async fn serve_yaml(body: String) -> String {
     serve_changing_yaml(Arc::new(std::sync::Mutex::new(body))).await
@@ -578,6 +599,7 @@ async fn failed_writes_are_not_published_and_are_retried(db: TestDb) {
 }
 
 store::on_each_database!(
+    absolute_url_references_in_files_are_read_from_allowed_hosts,
     ingests_files_with_relations_both_ways_and_rewrites_nothing_when_unchanged,
     an_edit_shows_up_and_keeps_the_uid,
     bad_input_keeps_the_last_good_version_with_file_and_line,
