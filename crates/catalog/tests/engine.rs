@@ -1,7 +1,6 @@
 //! The engine end to end on real files and a real database: ingestion, edits, bad input,
 //! conflicts, orphans, locations, substitutions, URL reading and restarts.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use catalog::settings::{AllowedHost, CatalogSettings, LocationSpec, OrphanStrategy};
@@ -9,82 +8,13 @@ use catalog::{Catalog, CatalogError};
 use serde_json::Value;
 use store::testing::TestDb;
 
-/// A directory of catalog files and a fresh database (SQLite or PostgreSQL: every test runs on
-/// both, see the end of this file).
-struct Fixture {
-    dir: tempfile::TempDir,
-    db: TestDb,
-}
-
-impl Fixture {
-    fn new(db: TestDb) -> Self {
-        Self {
-            dir: tempfile::tempdir().unwrap(),
-            db,
-        }
-    }
-    /// Another fixture on a fresh database of the same backend.
-    async fn another(&self) -> Self {
-        Self::new(
-            TestDb::fresh(self.db.backend())
-                .await
-                .expect("backend available"),
-        )
-    }
-    fn path(&self, rel: &str) -> PathBuf {
-        self.dir.path().join(rel)
-    }
-    /// Writes a file, making sure its modification time differs from the previous version's
-    /// even on file systems with coarse timestamps.
-    fn write(&self, rel: &str, text: &str) {
-        let p = self.path(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        let before = std::fs::metadata(&p).and_then(|m| m.modified()).ok();
-        std::fs::write(&p, text).unwrap();
-        if let Some(before) = before {
-            let f = std::fs::File::options().write(true).open(&p).unwrap();
-            f.set_modified(before + std::time::Duration::from_secs(1))
-                .unwrap();
-        }
-    }
-    fn db_url(&self) -> String {
-        self.db.url().to_owned()
-    }
-    fn settings(&self, roots: &[&str]) -> CatalogSettings {
-        CatalogSettings {
-            locations: roots
-                .iter()
-                .map(|r| {
-                    (
-                        LocationSpec::new("file", &self.path(r).to_string_lossy()),
-                        vec![],
-                    )
-                })
-                .collect(),
-            ..Default::default()
-        }
-    }
-    /// Errors on the Location entity generated for the file location at `rel`.
-    fn root_errors(&self, c: &Catalog, rel: &str) -> Vec<Value> {
-        let spec = LocationSpec::new("file", &self.path(rel).to_string_lossy());
-        errors(&entity(c, &catalog::generated_location_ref(&spec)).unwrap())
-    }
-    async fn open(&self, settings: CatalogSettings) -> Arc<Catalog> {
-        let db = store::Db::connect(&self.db_url()).await.unwrap();
-        Catalog::open(settings, db).await.unwrap()
-    }
-}
+mod common;
+use common::{Fixture, entity, errors};
 
 fn component(name: &str, owner: &str, extra: &str) -> String {
     format!(
         "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\n{extra}spec:\n  type: service\n  lifecycle: production\n  owner: {owner}\n"
     )
-}
-
-fn entity(c: &Catalog, key: &str) -> Option<Value> {
-    c.snapshot()
-        .get(key)
-        .map(|s| serde_json::from_str(&s.body).unwrap())
 }
 
 fn relations(e: &Value, kind: &str) -> Vec<String> {
@@ -94,16 +24,6 @@ fn relations(e: &Value, kind: &str) -> Vec<String> {
         .iter()
         .filter(|r| r["type"] == kind)
         .map(|r| r["targetRef"].as_str().unwrap().to_owned())
-        .collect()
-}
-
-fn errors(e: &Value) -> Vec<Value> {
-    e["status"]["items"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|i| i["error"].clone())
         .collect()
 }
 

@@ -1,79 +1,19 @@
 //! No file a catalog names can harm the server: links and special files, nested Location
 //! targets, many failing documents, and a panic while processing one file.
 
-use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use catalog::Catalog;
 use catalog::settings::{CatalogSettings, LocationSpec};
 use serde_json::Value;
 
-struct Fixture {
-    dir: tempfile::TempDir,
-}
+mod common;
+use common::{Fixture, entity, errors};
 
-impl Fixture {
-    fn new() -> Self {
-        Self {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-    fn path(&self, rel: &str) -> PathBuf {
-        self.dir.path().join(rel)
-    }
-    fn write(&self, rel: &str, text: &str) {
-        let p = self.path(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(&p, text).unwrap();
-    }
-    fn settings(&self, roots: &[&str]) -> CatalogSettings {
-        CatalogSettings {
-            locations: roots
-                .iter()
-                .map(|r| {
-                    (
-                        LocationSpec::new("file", &self.path(r).to_string_lossy()),
-                        vec![],
-                    )
-                })
-                .collect(),
-            ..Default::default()
-        }
-    }
-    async fn open(&self, settings: CatalogSettings) -> Arc<Catalog> {
-        let url = format!("sqlite://{}", self.path("catalog.db").display());
-        let db = store::Db::connect(&url).await.unwrap();
-        Catalog::open(settings, db).await.unwrap()
-    }
-    /// Errors on the Location entity generated for the file location at `rel`.
-    fn root_errors(&self, c: &Catalog, rel: &str) -> Vec<Value> {
-        let spec = LocationSpec::new("file", &self.path(rel).to_string_lossy());
-        errors(&entity(c, &catalog::generated_location_ref(&spec)).unwrap())
-    }
-}
-
-fn entity(c: &Catalog, key: &str) -> Option<Value> {
-    c.snapshot()
-        .get(key)
-        .map(|s| serde_json::from_str(&s.body).unwrap())
-}
-
-fn errors(e: &Value) -> Vec<Value> {
-    e["status"]["items"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|i| i["error"].clone())
-        .collect()
-}
-
-/// Each failing document is placed on its line without re-scanning the file from the top.
 #[tokio::test]
 async fn many_failing_documents_are_processed_in_linear_time() {
     let n = 20_000;
-    let f = Fixture::new();
+    let f = Fixture::sqlite().await;
     f.write("many.yaml", &"---\nkind: X\n".repeat(n));
     let c = f.open(f.settings(&["many.yaml"])).await;
     let started = Instant::now();
@@ -130,7 +70,7 @@ fn link(target: &std::path::Path, at: &std::path::Path) {
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn text_references_through_links_out_of_the_directory_are_refused() {
-    let f = Fixture::new();
+    let f = Fixture::sqlite().await;
     f.write("outside/secret.txt", SECRET);
     f.write("cat/inside.txt", "fine\n");
     link(&f.path("outside/secret.txt"), &f.path("cat/l"));
@@ -175,7 +115,7 @@ async fn text_references_through_links_out_of_the_directory_are_refused() {
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn special_files_are_refused_without_being_read() {
-    let f = Fixture::new();
+    let f = Fixture::sqlite().await;
     std::fs::create_dir_all(f.path("cat")).unwrap();
     link(std::path::Path::new("/dev/zero"), &f.path("cat/zero"));
     let fifo = std::process::Command::new("mkfifo")
@@ -213,7 +153,7 @@ async fn special_files_are_refused_without_being_read() {
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nested_location_targets_stay_under_the_root_directory() {
-    let f = Fixture::new();
+    let f = Fixture::sqlite().await;
     f.write("outside/secret.yaml", SECRET);
     f.write("outside/catalog-info.yaml", &component("outside", ""));
     f.write("cat/teams/a.yaml", &component("inside", ""));
@@ -256,7 +196,7 @@ async fn nested_location_targets_stay_under_the_root_directory() {
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_configured_root_may_point_anywhere() {
-    let f = Fixture::new();
+    let f = Fixture::sqlite().await;
     f.write(
         "elsewhere/all.yaml",
         &component("linked", "  description:\n    $text: ./text.txt\n"),
@@ -273,7 +213,7 @@ async fn a_configured_root_may_point_anywhere() {
 /// A file that is not YAML is reported by its offending line only, never its other lines.
 #[tokio::test]
 async fn yaml_errors_do_not_echo_the_file() {
-    let f = Fixture::new();
+    let f = Fixture::sqlite().await;
     f.write("cat/notes.yaml", SECRET);
     f.write("cat/all.yaml", &location("nested", &["./notes.yaml"]));
     let c = f.open(f.settings(&["cat/all.yaml"])).await;
@@ -312,7 +252,7 @@ async fn serve(body: String) -> String {
 /// (it used to be joined onto the URL, so this guards the rule rather than a seen leak).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_url_root_cannot_name_local_files() {
-    let f = Fixture::new();
+    let f = Fixture::sqlite().await;
     f.write("outside/secret.yaml", SECRET);
     let secret = f.path("outside/secret.yaml");
     let url = serve(location("remote", &[secret.to_str().unwrap()])).await;
@@ -338,7 +278,7 @@ async fn a_url_root_cannot_name_local_files() {
 #[tokio::test]
 async fn rounds_over_a_file_of_good_and_failing_documents_stay_linear() {
     let n = 20_000;
-    let f = Fixture::new();
+    let f = Fixture::sqlite().await;
     let mut text = String::new();
     for i in 0..n {
         text.push_str(&format!(

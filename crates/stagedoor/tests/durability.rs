@@ -9,13 +9,8 @@ use std::time::{Duration, Instant};
 
 use store::testing::TestDb;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+mod common;
+use common::free_port;
 
 fn serve(db: &str, port: u16, location: &std::path::Path) -> Child {
     Command::new(env!("CARGO_BIN_EXE_stagedoor"))

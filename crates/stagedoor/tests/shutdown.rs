@@ -1,17 +1,11 @@
 //! SIGTERM ends `stagedoor serve` within seconds, even in the middle of a long processing round.
 
 use std::fmt::Write as _;
-use std::net::TcpListener;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+mod common;
+use common::free_port;
 
 /// The status of `GET path`, or `None` while nothing listens.
 fn status(port: u16, path: &str) -> Option<u16> {

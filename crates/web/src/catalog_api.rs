@@ -682,6 +682,20 @@ pub async fn refresh(State(s): State<AppState>, body: Bytes) -> ApiResult {
     Ok(StatusCode::OK.into_response())
 }
 
+/// A required body property of the given JSON type, or the error Backstage's request validator
+/// gives for it (a missing property first, then a wrong type).
+fn required<'a, T>(
+    body: &'a serde_json::Map<String, Value>,
+    key: &str,
+    ty: &str,
+    as_type: impl Fn(&'a Value) -> Option<T>,
+) -> Result<T, ApiError> {
+    let value = body.get(key).ok_or_else(|| {
+        ApiError::input(format!("request/body must have required property '{key}'"))
+    })?;
+    as_type(value).ok_or_else(|| ApiError::input(format!("request/body/{key} must be {ty}")))
+}
+
 /// `POST /validate-entity`: the body's shape is checked as Backstage's OpenAPI schema does
 /// (envelope errors), then the entity as processing would (`{errors: [...]}`).
 pub async fn validate_entity(State(s): State<AppState>, body: Bytes) -> ApiResult {
@@ -689,24 +703,8 @@ pub async fn validate_entity(State(s): State<AppState>, body: Bytes) -> ApiResul
     let Value::Object(body) = body else {
         return Err(ApiError::input("request/body must be object"));
     };
-    let location = match body.get("location") {
-        None => {
-            return Err(ApiError::input(
-                "request/body must have required property 'location'",
-            ));
-        }
-        Some(Value::String(l)) => l,
-        Some(_) => return Err(ApiError::input("request/body/location must be string")),
-    };
-    let entity = match body.get("entity") {
-        None => {
-            return Err(ApiError::input(
-                "request/body must have required property 'entity'",
-            ));
-        }
-        Some(Value::Object(e)) => e,
-        Some(_) => return Err(ApiError::input("request/body/entity must be object")),
-    };
+    let location = required(&body, "location", "string", Value::as_str)?;
+    let entity = required(&body, "entity", "object", Value::as_object)?;
     match s.catalog.validate(entity, location).await {
         Ok(()) => Ok(StatusCode::OK.into_response()),
         Err(errors) => {
