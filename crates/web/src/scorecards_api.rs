@@ -18,11 +18,8 @@ type ApiResult = Result<Response, ApiError>;
 
 /// The evaluation of the current snapshot. The first request after a change may have to build
 /// it (seconds at 50,000 entities), so that runs off the async workers.
-pub(crate) async fn evaluation(snap: Arc<Snapshot>) -> Arc<Evaluation> {
-    let fallback = snap.clone();
-    tokio::task::spawn_blocking(move || scorecards::evaluation(&snap))
-        .await
-        .unwrap_or_else(|_| scorecards::evaluation(&fallback))
+fn evaluation(snap: &Snapshot) -> Arc<Evaluation> {
+    catalog::off_async_workers(|| scorecards::evaluation(snap))
 }
 
 /// `GET /entities/{kind}/{namespace}/{name}`: every scorecard that applies, with the level the
@@ -38,7 +35,7 @@ pub async fn entity(
             "No entity named '{name}' found, with kind '{kind}' in namespace '{namespace}'"
         )));
     };
-    let eval = evaluation(snap).await;
+    let eval = evaluation(&snap);
     let cards: Vec<Value> = eval
         .for_entity(&st.key)
         .into_iter()
@@ -55,7 +52,7 @@ pub async fn entity(
 /// `GET /scorecards/{name}` (namespace `default`): the definition, counts over everything it
 /// applies to, and the same counts per owning team.
 pub async fn scorecard(State(s): State<AppState>, Path(name): Path<String>) -> ApiResult {
-    let eval = evaluation(s.catalog.snapshot()).await;
+    let eval = evaluation(&s.catalog.snapshot());
     let Some((card, scores)) = eval.scorecard(model::entity_ref::DEFAULT_NAMESPACE, &name) else {
         return Err(ApiError::not_found(format!(
             "No scorecard named '{name}' found in namespace 'default'"

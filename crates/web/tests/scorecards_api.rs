@@ -190,6 +190,30 @@ async fn scorecards_are_served_per_entity_and_per_team(db: TestDb) {
     assert_eq!(teams[0]["levels"]["gold"], 1);
     assert_eq!(teams[0]["none"], 1);
 
+    // The entity page shows the level and, for each failing check, how to fix it.
+    let page = |path: &'static str| {
+        let http = http.clone();
+        let url = format!("{base}{path}");
+        async move { http.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let checkout = page("/catalog/default/component/checkout").await;
+    assert!(checkout.contains("Production readiness"), "{checkout}");
+    assert!(checkout.contains("no level yet"));
+    assert!(checkout.contains("Has a description"));
+    assert!(checkout.contains("Add one sentence saying what this does and for whom."));
+    assert!(
+        !checkout.contains("Paged through PagerDuty"),
+        "passing checks are not listed"
+    );
+    let payments = page("/catalog/default/component/payments").await;
+    assert!(payments.contains("badge-level level-3\"") && payments.contains(">gold<"));
+    assert!(payments.contains("Every check passes."));
+    let sandbox = page("/catalog/default/component/sandbox").await;
+    assert!(
+        !sandbox.contains("Production readiness"),
+        "the filter leaves it out"
+    );
+
     // 404s in the catalog API's envelope.
     for url in [
         format!("{api}/entities/component/default/nope"),
