@@ -125,8 +125,15 @@ fn a_bad_expression_is_an_error_at_the_expression() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].path, "spec.checks.1.expression");
     assert!(
-        found[0].message.starts_with("invalid CEL expression: "),
+        found[0]
+            .message
+            .starts_with("invalid CEL expression: 1:24: Syntax error:"),
         "{}",
+        found[0].message
+    );
+    assert!(
+        !found[0].message.contains('^'),
+        "no caret drawing: {}",
         found[0].message
     );
 }

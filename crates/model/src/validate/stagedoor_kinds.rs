@@ -130,14 +130,9 @@ pub fn check_expression(source: &str) -> Result<(), String> {
     let parsed = std::panic::catch_unwind(|| cel::Program::compile(source).map(|_| ()))
         .map_err(|_| "the CEL parser failed on this expression".to_owned())?;
     if let Err(e) = parsed {
-        let why = e.to_string();
         return Err(format!(
             "invalid CEL expression: {}",
-            why.lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .collect::<Vec<_>>()
-                .join("; ")
+            parse_errors(&e.to_string())
         ));
     }
     for fact in facts_named(source) {
@@ -149,6 +144,21 @@ pub fn check_expression(source: &str) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The parser's report as one line: each error's `line:column: message`, without the source
+/// excerpt and caret it draws under it (the caller shows where the expression is).
+fn parse_errors(report: &str) -> String {
+    let errors: Vec<&str> = report
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("ERROR: "))
+        .map(|l| l.strip_prefix("<input>:").unwrap_or(l))
+        .collect();
+    if errors.is_empty() {
+        report.trim().to_owned()
+    } else {
+        errors.join("; ")
+    }
 }
 
 /// The names written as `facts.<name>` in an expression (outside string literals).
