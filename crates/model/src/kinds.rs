@@ -9,14 +9,20 @@ pub const RESOURCE: &str = "Resource";
 pub const SYSTEM: &str = "System";
 pub const TEMPLATE: &str = "Template";
 pub const USER: &str = "User";
+/// Stagedoor's own kinds (`stagedoor.dev/v1alpha1`): maturity checks and the mandates built on them.
+pub const SCORECARD: &str = "Scorecard";
+pub const CAMPAIGN: &str = "Campaign";
 
-/// Every built-in kind, canonically spelled.
+/// Every kind the catalog accepts, canonically spelled: Backstage's built-in kinds and ours.
 pub const BUILTIN: &[&str] = &[
-    API, COMPONENT, DOMAIN, GROUP, LOCATION, RESOURCE, SYSTEM, TEMPLATE, USER,
+    API, COMPONENT, DOMAIN, GROUP, LOCATION, RESOURCE, SYSTEM, TEMPLATE, USER, SCORECARD, CAMPAIGN,
 ];
 
 const CATALOG_VERSIONS: &[&str] = &["backstage.io/v1alpha1", "backstage.io/v1beta1"];
 const TEMPLATE_VERSIONS: &[&str] = &["scaffolder.backstage.io/v1beta3"];
+/// The apiVersion of Stagedoor's own kinds.
+pub const STAGEDOOR_V1ALPHA1: &str = "stagedoor.dev/v1alpha1";
+const STAGEDOOR_VERSIONS: &[&str] = &[STAGEDOOR_V1ALPHA1];
 
 /// The canonical spelling of a built-in kind, matched case-insensitively (`component` →
 /// `Component`); `None` for kinds Stagedoor has no schema for.
@@ -31,6 +37,7 @@ pub fn canonical(kind: &str) -> Option<&'static str> {
 pub fn api_versions(kind: &str) -> &'static [&'static str] {
     match kind {
         TEMPLATE => TEMPLATE_VERSIONS,
+        SCORECARD | CAMPAIGN => STAGEDOOR_VERSIONS,
         k if BUILTIN.contains(&k) => CATALOG_VERSIONS,
         _ => &[],
     }
@@ -55,5 +62,8 @@ mod tests {
             ["scaffolder.backstage.io/v1beta3"]
         );
         assert!(api_versions("component").is_empty());
+        assert_eq!(api_versions("Scorecard"), ["stagedoor.dev/v1alpha1"]);
+        assert_eq!(api_versions("Campaign"), ["stagedoor.dev/v1alpha1"]);
+        assert!(!api_versions("Scorecard").contains(&"backstage.io/v1alpha1"));
     }
 }

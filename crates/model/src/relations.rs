@@ -89,6 +89,8 @@ fn fields(kind: &str) -> &'static [Field] {
     const SYSTEM_FIELDS: &[Field] = &[OWNER, f("domain", PART_OF, Some(kinds::DOMAIN))];
     const DOMAIN: &[Field] = &[OWNER, f("subdomainOf", PART_OF, Some(kinds::DOMAIN))];
     const TEMPLATE: &[Field] = &[OWNER];
+    // Stagedoor's own kinds: a scorecard or campaign belongs to the team that runs it.
+    const OWNED: &[Field] = &[OWNER];
     match kind {
         kinds::COMPONENT => COMPONENT,
         kinds::API => API,
@@ -98,6 +100,7 @@ fn fields(kind: &str) -> &'static [Field] {
         kinds::SYSTEM => SYSTEM_FIELDS,
         kinds::DOMAIN => DOMAIN,
         kinds::TEMPLATE => TEMPLATE,
+        kinds::SCORECARD | kinds::CAMPAIGN => OWNED,
         _ => &[],
     }
 }

@@ -77,3 +77,25 @@ fn every_command_has_help() {
         );
     }
 }
+
+#[test]
+fn validate_reports_a_bad_scorecard_check_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("scorecard.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: stagedoor.dev/v1alpha1\nkind: Scorecard\nmetadata: { name: readiness }\nspec:\n  owner: group:default/platform\n  filter: kind=component\n  levels: [bronze]\n  checks:\n    - id: described\n      title: Has a description\n      level: silver\n      expression: has(entity.metadata.description) &&\n",
+    )
+    .unwrap();
+    let out = stagedoor().args(["validate"]).arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("scorecard.yaml:11:7: spec.checks.0.level: level \"silver\" is not one of spec.levels (bronze)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("scorecard.yaml:12:7: spec.checks.0.expression: invalid CEL expression: 1:"),
+        "{text}"
+    );
+}

@@ -1,10 +1,11 @@
 //! Every route Stagedoor serves, in one table: the Backstage catalog API under `/api/catalog`,
-//! health probes, and the pages, grouped by capability.
+//! the scorecards API under `/api/scorecards/v1`, health probes, and the pages, grouped by
+//! capability.
 
 use axum::Router;
 use axum::routing::{get, post};
 
-use crate::{AppState, api_error, auth, catalog_api, pages};
+use crate::{AppState, api_error, auth, catalog_api, pages, scorecards_api};
 
 /// Every route Stagedoor serves.
 pub fn router(state: AppState) -> Router {
@@ -43,10 +44,19 @@ pub fn router(state: AppState) -> Router {
         .route("/analyze-location", post(c::analyze_location))
         .fallback(c::not_found)
         .layer(axum::middleware::from_fn(api_error::echo_request));
+    let scorecards = Router::new()
+        .route(
+            "/entities/{kind}/{namespace}/{name}",
+            get(scorecards_api::entity),
+        )
+        .route("/scorecards/{name}", get(scorecards_api::scorecard))
+        .fallback(c::not_found)
+        .layer(axum::middleware::from_fn(api_error::echo_request));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .nest("/api/catalog", api)
+        .nest("/api/scorecards/v1", scorecards)
         // Pages, by capability.
         .route("/", get(pages::home::page))
         .route("/catalog", get(pages::catalog::index::page))

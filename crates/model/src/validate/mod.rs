@@ -300,7 +300,7 @@ fn metadata(m: &Map<String, Value>, out: &mut Out) {
 }
 
 /// The spec rules of each built-in kind, from catalog-model's kind schemas (and scaffolder's
-/// v1beta3 schema for Template).
+/// v1beta3 schema for Template); Stagedoor's own kinds are in `stagedoor_kinds`.
 fn kind_spec(kind: &str, spec: &Map<String, Value>, out: &mut Out) {
     let req = |out: &mut Out, f: &str| {
         out.required_str(spec, f, &format!("spec.{f}"));
@@ -381,6 +381,8 @@ fn kind_spec(kind: &str, spec: &Map<String, Value>, out: &mut Out) {
             }
         }
         kinds::TEMPLATE => template_spec(spec, out),
+        kinds::SCORECARD => stagedoor_kinds::scorecard_spec(spec, out),
+        kinds::CAMPAIGN => stagedoor_kinds::campaign_spec(spec, out),
         _ => {}
     }
 }
@@ -516,6 +518,7 @@ fn percent_decode(s: &str) -> String {
 }
 
 mod formats;
+pub mod stagedoor_kinds;
 
 pub use formats::{
     is_valid_api_version, is_valid_dns_label, is_valid_dns_subdomain, is_valid_kind,

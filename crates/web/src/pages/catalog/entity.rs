@@ -1,5 +1,5 @@
 //! The entity page: header, about (description, links, tool annotations), relations graph,
-//! APIs, dependencies, an API's definition, processing errors and the raw entity. Groups and
+//! APIs, dependencies, an API's definition, processing errors, scorecards and the raw entity. Groups and
 //! users get their own views at the same address ([`super::group`], [`super::user`]).
 
 use std::sync::Arc;
@@ -21,6 +21,7 @@ use crate::auth::Identity;
 use crate::pages::highlight::{self, Lang, Tok};
 use crate::pages::layout::Layout;
 use crate::pages::recent::Recent;
+use crate::pages::scorecards::{self, ScorecardView};
 use crate::pages::view::{self, ExtLink, ProblemView, RefLink, Row};
 
 /// Related entities listed per section before the rest are counted.
@@ -97,6 +98,7 @@ struct EntityPage {
     has_empty_sections: bool,
     definition: Option<Definition>,
     problems: Vec<ProblemView>,
+    scorecards: Vec<ScorecardView>,
     source: Option<String>,
     raw: String,
 }
@@ -224,6 +226,7 @@ fn entity_page(snap: &Arc<Snapshot>, st: &Stitched, e: &Value, me: &Identity) ->
         sections,
         definition,
         problems: view::problems(e),
+        scorecards: scorecards::for_entity(snap, &st.key),
         source: view::source_file(e),
         raw: yaml_out::to_yaml(e),
         header,

@@ -1,0 +1,361 @@
+//! Evaluation over small hand-built snapshots: levels, errors, bounds, facts, team counts.
+
+use std::sync::Arc;
+
+use catalog::read::{Snapshot, Stitched};
+use chrono::{DateTime, FixedOffset};
+use serde_json::{Value, json};
+
+use crate::{Evaluation, Summary};
+
+fn now() -> DateTime<FixedOffset> {
+    DateTime::parse_from_rfc3339("2026-09-10T12:00:00Z").unwrap()
+}
+
+/// A stitched entity as the catalog serves it; the etag follows the content, as the catalog's
+/// does.
+fn stitched(v: Value) -> Arc<Stitched> {
+    let kind = v["kind"].as_str().unwrap();
+    let name = v["metadata"]["name"].as_str().unwrap();
+    let entity_ref = format!("{kind}:default/{name}");
+    let body = v.to_string();
+    Arc::new(Stitched {
+        key: entity_ref.to_ascii_lowercase(),
+        uid: format!("uid-{name}"),
+        etag: format!(
+            "{:x}",
+            body.len() * 31 + body.bytes().map(usize::from).sum::<usize>()
+        ),
+        entity_ref,
+        body: body.into(),
+    })
+}
+
+fn component(name: &str, owner: Option<&str>, extra: Value) -> Value {
+    let mut c = json!({
+        "apiVersion": "backstage.io/v1alpha1", "kind": "Component",
+        "metadata": {"name": name, "namespace": "default", "annotations": {}},
+        "spec": {"type": "service", "lifecycle": "production"},
+        "relations": [],
+    });
+    if let Some(o) = owner {
+        c["spec"]["owner"] = json!(o);
+        c["relations"] = json!([{"type": "ownedBy", "targetRef": o}]);
+    }
+    merge(&mut c, extra);
+    c
+}
+
+fn merge(a: &mut Value, b: Value) {
+    match (a, b) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, v) in b {
+                merge(a.entry(k).or_insert(Value::Null), v);
+            }
+        }
+        (a, b) => *a = b,
+    }
+}
+
+fn group(name: &str) -> Value {
+    json!({"apiVersion": "backstage.io/v1alpha1", "kind": "Group",
+           "metadata": {"name": name, "namespace": "default"},
+           "spec": {"type": "team", "children": []}})
+}
+
+fn scorecard(name: &str, filter: &str, levels: &[&str], checks: Value) -> Value {
+    json!({"apiVersion": "stagedoor.dev/v1alpha1", "kind": "Scorecard",
+           "metadata": {"name": name, "namespace": "default"},
+           "spec": {"owner": "group:default/platform", "filter": filter, "levels": levels, "checks": checks},
+           "relations": [{"type": "ownedBy", "targetRef": "group:default/platform"}]})
+}
+
+fn check(id: &str, level: &str, expression: &str) -> Value {
+    json!({"id": id, "title": id, "level": level, "expression": expression, "fix": format!("fix {id}")})
+}
+
+fn readiness() -> Value {
+    scorecard(
+        "readiness",
+        "kind=component",
+        &["bronze", "silver", "gold"],
+        json!([
+            check("described", "bronze", "has(entity.metadata.description)"),
+            check(
+                "on-call",
+                "silver",
+                "'pagerduty.com/integration-key' in entity.metadata.annotations"
+            ),
+            check("docs", "gold", "facts.has_docs"),
+        ]),
+    )
+}
+
+fn evaluate(entities: Vec<Value>) -> Evaluation {
+    Evaluation::build(
+        &Snapshot::of(entities.into_iter().map(stitched).collect()),
+        now(),
+    )
+}
+
+fn level_of(e: &Evaluation, key: &str) -> Option<String> {
+    let found = e.for_entity(key);
+    assert_eq!(found.len(), 1, "{key} is scored by one scorecard");
+    let (card, score) = found[0];
+    score.level.map(|l| card.levels[l].clone())
+}
+
+#[test]
+fn a_level_needs_its_checks_and_every_lower_levels() {
+    let pd = json!({"metadata": {"annotations": {"pagerduty.com/integration-key": "k"}}});
+    let docs = json!({"metadata": {"annotations": {"backstage.io/techdocs-ref": "dir:."}}});
+    let e = evaluate(vec![
+        readiness(),
+        component("none", None, json!({})),
+        component("bronze", None, json!({"metadata": {"description": "d"}})),
+        component("silver", None, {
+            let mut v = pd.clone();
+            merge(&mut v, json!({"metadata": {"description": "d"}}));
+            v
+        }),
+        component("gold", None, {
+            let mut v = pd.clone();
+            merge(&mut v, docs.clone());
+            merge(&mut v, json!({"metadata": {"description": "d"}}));
+            v
+        }),
+        // Passes silver and gold but not bronze: no level at all.
+        component("skipper", None, {
+            let mut v = pd;
+            merge(&mut v, docs);
+            v
+        }),
+    ]);
+    assert_eq!(level_of(&e, "component:default/none"), None);
+    assert_eq!(
+        level_of(&e, "component:default/bronze").as_deref(),
+        Some("bronze")
+    );
+    assert_eq!(
+        level_of(&e, "component:default/silver").as_deref(),
+        Some("silver")
+    );
+    assert_eq!(
+        level_of(&e, "component:default/gold").as_deref(),
+        Some("gold")
+    );
+    assert_eq!(level_of(&e, "component:default/skipper"), None);
+}
+
+#[test]
+fn a_level_without_checks_is_reached_with_the_ones_below() {
+    let card = scorecard(
+        "sparse",
+        "kind=component",
+        &["bronze", "silver", "gold"],
+        json!([check("always", "bronze", "true")]),
+    );
+    let e = evaluate(vec![card, component("a", None, json!({}))]);
+    assert_eq!(level_of(&e, "component:default/a").as_deref(), Some("gold"));
+}
+
+#[test]
+fn evaluation_errors_fail_only_their_check_and_say_why() {
+    let card = scorecard(
+        "errors",
+        "kind=component",
+        &["bronze"],
+        json!([
+            check(
+                "missing-field",
+                "bronze",
+                "size(entity.metadata.description) > 3"
+            ),
+            check("not-bool", "bronze", "entity.metadata.name"),
+            check("divide", "bronze", "1 / 0 == 1"),
+            check("fine", "bronze", "entity.metadata.name == 'a'"),
+        ]),
+    );
+    let e = evaluate(vec![card, component("a", None, json!({}))]);
+    let (_, score) = e.for_entity("component:default/a")[0];
+    let errors: Vec<Option<&str>> = score.checks.iter().map(|c| c.error.as_deref()).collect();
+    assert_eq!(errors[0], Some("No such key: description"));
+    assert!(errors[1].unwrap().contains("not a boolean"), "{errors:?}");
+    assert!(errors[2].unwrap().contains("zero"), "{errors:?}");
+    assert_eq!(errors[3], None);
+    assert!(score.checks[3].passed);
+    assert!(score.checks[..3].iter().all(|c| !c.passed));
+    assert_eq!(score.level, None);
+}
+
+#[test]
+fn bad_and_oversized_expressions_are_check_errors_not_panics() {
+    // The catalog refuses these at validation; the evaluator must still cope with them.
+    let long = format!("{}true", "true && ".repeat(1000));
+    let card = scorecard(
+        "bad",
+        "kind=component",
+        &["bronze"],
+        json!([
+            check("syntax", "bronze", "entity.metadata.name ==="),
+            check("long", "bronze", &long),
+            check("fact", "bronze", "facts.nope"),
+            check("level", "platinum", "true"),
+        ]),
+    );
+    let e = evaluate(vec![card, component("a", None, json!({}))]);
+    let (card, score) = e.for_entity("component:default/a")[0];
+    let compile: Vec<String> = card
+        .checks
+        .iter()
+        .map(|c| c.program.as_ref().err().cloned().unwrap_or_default())
+        .collect();
+    assert!(
+        compile[0].starts_with("invalid CEL expression"),
+        "{compile:?}"
+    );
+    assert!(
+        compile[1].contains("at most 4096 are allowed"),
+        "{compile:?}"
+    );
+    assert!(
+        compile[2].contains("unknown fact facts.nope"),
+        "{compile:?}"
+    );
+    assert!(compile[3].contains("not one of spec.levels"), "{compile:?}");
+    for (c, r) in compile.iter().zip(&score.checks) {
+        assert_eq!(r.error.as_deref(), Some(c.as_str()));
+    }
+}
+
+#[test]
+fn facts_describe_owner_docs_and_dependents() {
+    let card = scorecard(
+        "facts",
+        "kind=component",
+        &["bronze"],
+        json!([
+            check(
+                "owner",
+                "bronze",
+                "facts.owner_exists && facts.owner_kind == 'group'"
+            ),
+            check("popular", "bronze", "facts.dependents >= 2"),
+        ]),
+    );
+    let used = json!({"relations": [
+        {"type": "ownedBy", "targetRef": "group:default/team-a"},
+        {"type": "dependencyOf", "targetRef": "component:default/x"},
+        {"type": "apiConsumedBy", "targetRef": "component:default/y"},
+    ]});
+    let e = evaluate(vec![
+        card,
+        group("team-a"),
+        component("owned", Some("group:default/team-a"), used),
+        component("orphaned", Some("group:default/gone"), json!({})),
+    ]);
+    let passed = |key: &str| -> Vec<bool> {
+        e.for_entity(key)[0]
+            .1
+            .checks
+            .iter()
+            .map(|c| c.passed)
+            .collect()
+    };
+    assert_eq!(passed("component:default/owned"), [true, true]);
+    assert_eq!(passed("component:default/orphaned"), [false, false]);
+}
+
+#[test]
+fn now_is_a_timestamp() {
+    let card = scorecard(
+        "time",
+        "kind=component",
+        &["bronze"],
+        json!([check(
+            "after",
+            "bronze",
+            "now > timestamp('2026-09-01T00:00:00Z')"
+        )]),
+    );
+    let e = evaluate(vec![card, component("a", None, json!({}))]);
+    let (_, score) = e.for_entity("component:default/a")[0];
+    assert_eq!(score.checks[0].error, None);
+    assert!(score.checks[0].passed);
+}
+
+#[test]
+fn only_what_the_filter_selects_is_scored() {
+    let mut experimental = component("exp", None, json!({}));
+    experimental["spec"]["lifecycle"] = json!("experimental");
+    let mut card = readiness();
+    card["spec"]["filter"] = json!("kind=component,spec.lifecycle=production");
+    let e = evaluate(vec![
+        card,
+        component("prod", None, json!({})),
+        experimental,
+        group("g"),
+    ]);
+    assert_eq!(e.for_entity("component:default/prod").len(), 1);
+    assert!(e.for_entity("component:default/exp").is_empty());
+    assert!(e.for_entity("group:default/g").is_empty());
+    let (_, scores) = e
+        .scorecard("default", "Readiness")
+        .expect("found by name, any casing");
+    assert_eq!(scores.len(), 1);
+}
+
+#[test]
+fn teams_count_levels_and_checks() {
+    let described = json!({"metadata": {"description": "d"}});
+    let e = evaluate(vec![
+        readiness(),
+        component("a1", Some("group:default/a"), described.clone()),
+        component("a2", Some("group:default/a"), json!({})),
+        component("b1", Some("group:default/b"), described),
+        component("loose", None, json!({})),
+    ]);
+    let (card, scores) = e.scorecard("default", "readiness").unwrap();
+    let summary = Summary::of(card, scores);
+    assert_eq!(summary.all.total, 4);
+    assert_eq!(summary.all.none, 2);
+    assert_eq!(summary.all.levels, [2, 0, 0]);
+    assert_eq!(summary.all.checks[0].passing, 2);
+    assert_eq!(summary.all.checks[0].failing, 2);
+    let owners: Vec<Option<&str>> = summary.teams.iter().map(|t| t.owner.as_deref()).collect();
+    assert_eq!(
+        owners,
+        [None, Some("group:default/a"), Some("group:default/b")]
+    );
+    assert_eq!(summary.teams[1].counts.total, 2);
+    assert_eq!(summary.teams[1].counts.levels, [1, 0, 0]);
+    assert_eq!(summary.teams[1].counts.none, 1);
+}
+
+#[test]
+fn a_scorecard_version_is_compiled_once() {
+    let card = scorecard(
+        "cached",
+        "kind=component",
+        &["bronze"],
+        json!([check("c", "bronze", "true")]),
+    );
+    let first = evaluate(vec![card.clone(), component("a", None, json!({}))]);
+    let second = evaluate(vec![card.clone(), component("b", None, json!({}))]);
+    assert!(Arc::ptr_eq(&first.scorecards[0], &second.scorecards[0]));
+    let mut edited = card;
+    edited["spec"]["checks"][0]["expression"] = json!("false");
+    let third = evaluate(vec![edited, component("a", None, json!({}))]);
+    assert!(!Arc::ptr_eq(&first.scorecards[0], &third.scorecards[0]));
+    assert!(!third.for_entity("component:default/a")[0].1.checks[0].passed);
+}
+
+#[test]
+fn large_catalogs_are_split_across_workers_in_ref_order() {
+    let mut entities = vec![readiness()];
+    entities.extend((0..2_000).map(|i| component(&format!("c{i:04}"), None, json!({}))));
+    let e = evaluate(entities);
+    let (_, scores) = e.scorecard("default", "readiness").unwrap();
+    assert_eq!(scores.len(), 2_000);
+    assert!(scores.windows(2).all(|w| w[0].entity_key < w[1].entity_key));
+}

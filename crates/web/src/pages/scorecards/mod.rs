@@ -1,0 +1,70 @@
+//! The scorecard section of an entity page: for each scorecard that applies, the level reached
+//! as a badge, how many checks pass, and every failing check with how to fix it.
+
+use catalog::read::Snapshot;
+
+/// One scorecard as shown on an entity page.
+pub struct ScorecardView {
+    pub title: String,
+    /// The highest level reached, if any.
+    pub level: Option<String>,
+    /// 1-based rank of `level` among the scorecard's levels (0: none), for the badge's colour.
+    pub rank: usize,
+    pub levels: Vec<String>,
+    pub passing: usize,
+    pub total: usize,
+    pub failing: Vec<FailingCheck>,
+}
+
+/// A check the entity does not pass.
+pub struct FailingCheck {
+    pub title: String,
+    pub level: String,
+    /// The fix as text, or as a link when it is an http(s) URL.
+    pub fix: Option<String>,
+    pub fix_is_link: bool,
+    /// Why it could not be evaluated, when that is the reason it fails.
+    pub error: Option<String>,
+}
+
+impl ScorecardView {
+    /// `level-1` … for the badge; `level-0` when no level is reached.
+    pub fn badge_class(&self) -> String {
+        format!("level-{}", self.rank.min(3))
+    }
+}
+
+/// Every scorecard that applies to the entity with this key.
+pub fn for_entity(snap: &Snapshot, key: &str) -> Vec<ScorecardView> {
+    let eval = catalog::off_async_workers(|| scorecards::evaluation(snap));
+    eval.for_entity(key)
+        .into_iter()
+        .map(|(card, score)| {
+            let failing = card
+                .checks
+                .iter()
+                .zip(&score.checks)
+                .filter(|(_, r)| !r.passed)
+                .map(|(c, r)| FailingCheck {
+                    title: c.title.clone(),
+                    level: c.level.clone(),
+                    fix_is_link: c
+                        .fix
+                        .as_deref()
+                        .is_some_and(|f| f.starts_with("https://") || f.starts_with("http://")),
+                    fix: c.fix.clone(),
+                    error: r.error.clone(),
+                })
+                .collect::<Vec<_>>();
+            ScorecardView {
+                title: card.display_name().to_owned(),
+                level: score.level.map(|l| card.levels[l].clone()),
+                rank: score.level.map_or(0, |l| l + 1),
+                levels: card.levels.clone(),
+                passing: score.checks.len() - failing.len(),
+                total: score.checks.len(),
+                failing,
+            }
+        })
+        .collect()
+}
