@@ -84,7 +84,7 @@ fn component(name: &str, owner: &str, extra: &str) -> String {
 fn entity(c: &Catalog, key: &str) -> Option<Value> {
     c.snapshot()
         .get(key)
-        .map(|s| serde_json::from_str(&s.body).unwrap())
+        .map(|s| serde_json::from_str(&s.body()).unwrap())
 }
 
 fn relations(e: &Value, kind: &str) -> Vec<String> {

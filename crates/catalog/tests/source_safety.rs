@@ -56,7 +56,7 @@ impl Fixture {
 fn entity(c: &Catalog, key: &str) -> Option<Value> {
     c.snapshot()
         .get(key)
-        .map(|s| serde_json::from_str(&s.body).unwrap())
+        .map(|s| serde_json::from_str(&s.body()).unwrap())
 }
 
 fn errors(e: &Value) -> Vec<Value> {
