@@ -20,10 +20,11 @@ use crate::source::{self, ReadError, UrlReader};
 /// the engine carried the entity over from an earlier round without re-reading its file.
 #[derive(Debug, Clone)]
 pub struct Emitted {
+    /// The entity's ref, lower-cased as Backstage spells refs everywhere.
     pub key: String,
-    pub entity_ref: String,
     pub doc_index: usize,
-    pub body: Option<Processed>,
+    /// Boxed: the engine keeps every file's entities between rounds, almost all without a body.
+    pub body: Option<Box<Processed>>,
     /// Hash of the processed body: equal hashes mean nothing in the file changed for it.
     pub hash: [u8; 20],
     /// Declared relations; targets are shared strings, interned by the engine across files.
@@ -219,10 +220,9 @@ fn process_document<'t>(
     drop(entity);
     Ok(Emitted {
         key: me.key(),
-        entity_ref: me.to_string(),
         doc_index,
         hash: sha1_bytes(processed.json.as_bytes()),
-        body: Some(processed),
+        body: Some(Box::new(processed)),
         outgoing: outgoing
             .into_iter()
             .map(|(t, r)| (t, r.to_string().into()))
@@ -545,7 +545,7 @@ pub(crate) mod tests {
         let location = snap
             .get(&crate::engine::generated_location_ref(&root))
             .unwrap();
-        let location: serde_json::Value = serde_json::from_str(&location.body).unwrap();
+        let location: serde_json::Value = serde_json::from_str(&location.body()).unwrap();
         let items = location["status"]["items"].as_array().unwrap();
         assert_eq!(items.len(), 1, "{items:?}");
         let error = &items[0]["error"];

@@ -141,7 +141,7 @@ pub struct Entity {
 impl Entity {
     pub fn new(record: &Arc<Stitched>) -> Self {
         // Bodies are produced by the engine as JSON; one that does not parse reads as empty.
-        let json = serde_json::from_str(&record.body).unwrap_or(Value::Null);
+        let json = serde_json::from_str(&record.body()).unwrap_or(Value::Null);
         Entity {
             record: record.clone(),
             json,
@@ -160,7 +160,7 @@ impl Entity {
 
     /// `kind:namespace/name` as written.
     pub fn entity_ref(&self) -> &str {
-        &self.record.entity_ref
+        &self.record.key
     }
 
     /// The lower-cased ref: the key lookups and relations use.

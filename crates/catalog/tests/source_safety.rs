@@ -10,6 +10,7 @@ use serde_json::Value;
 mod common;
 use common::{Fixture, entity, errors};
 
+/// Each failing document is placed on its line without re-scanning the file from the top.
 #[tokio::test]
 async fn many_failing_documents_are_processed_in_linear_time() {
     let n = 20_000;

@@ -17,18 +17,13 @@ fn now() -> DateTime<FixedOffset> {
 fn stitched(v: Value) -> Arc<Stitched> {
     let kind = v["kind"].as_str().unwrap();
     let name = v["metadata"]["name"].as_str().unwrap();
-    let entity_ref = format!("{kind}:default/{name}");
+    let key = format!("{kind}:default/{name}").to_ascii_lowercase();
     let body = v.to_string();
-    Arc::new(Stitched {
-        key: entity_ref.to_ascii_lowercase(),
-        uid: format!("uid-{name}"),
-        etag: format!(
-            "{:x}",
-            body.len() * 31 + body.bytes().map(usize::from).sum::<usize>()
-        ),
-        entity_ref,
-        body: body.into(),
-    })
+    let etag = format!(
+        "{:x}",
+        body.len() * 31 + body.bytes().map(usize::from).sum::<usize>()
+    );
+    Arc::new(Stitched::from_json(key, format!("uid-{name}"), etag, &body))
 }
 
 fn component(name: &str, owner: Option<&str>, extra: Value) -> Value {

@@ -37,16 +37,16 @@ fn json_response(status: StatusCode, body: String) -> Response {
 /// Serialises entities as a JSON array, splicing stored JSON text (no re-encoding) unless
 /// `fields` asks for a projection.
 fn entities_json(items: &[Arc<Stitched>], fields: &[String]) -> String {
-    let mut out = String::with_capacity(items.iter().map(|s| s.body.len() + 1).sum::<usize>() + 2);
+    let mut out = String::with_capacity(items.iter().map(|s| s.body_len() + 1).sum::<usize>() + 2);
     out.push('[');
     for (i, s) in items.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
         if fields.is_empty() {
-            out.push_str(&s.body);
+            out.push_str(&s.body());
         } else {
-            out.push_str(&read::project(&s.body, fields).to_string());
+            out.push_str(&read::project(&s.body(), fields).to_string());
         }
     }
     out.push(']');
@@ -422,7 +422,7 @@ fn json_body(body: &Bytes) -> Result<Value, ApiError> {
 
 fn one_entity(s: Option<&Arc<Stitched>>, what: String) -> ApiResult {
     match s {
-        Some(s) => Ok(json_response(StatusCode::OK, s.body.to_string())),
+        Some(s) => Ok(json_response(StatusCode::OK, s.body().into_owned())),
         None => Err(ApiError::not_found(what)),
     }
 }
@@ -460,12 +460,12 @@ pub async fn entity_ancestry(
     let chain = s.catalog.ancestry(&key).map_err(ApiError::from)?;
     let root = chain
         .first()
-        .map(|(s, _)| s.entity_ref.clone())
+        .map(|(s, _)| s.key.clone())
         .unwrap_or_default();
     let items: Vec<Value> = chain
         .iter()
         .map(|(s, parents)| {
-            json!({"entity": serde_json::from_str::<Value>(&s.body).unwrap_or_default(), "parentEntityRefs": parents})
+            json!({"entity": serde_json::from_str::<Value>(&s.body()).unwrap_or_default(), "parentEntityRefs": parents})
         })
         .collect();
     Ok(Json(json!({"rootEntityRef": root, "items": items})).into_response())
@@ -517,8 +517,8 @@ fn refs_json(
             .and_then(|r| snap.get(r))
             .filter(|s| allowed.as_ref().is_none_or(|a| a.contains(&s.key)));
         match found {
-            Some(s) if fields.is_empty() => out.push_str(&s.body),
-            Some(s) => out.push_str(&read::project(&s.body, fields).to_string()),
+            Some(s) if fields.is_empty() => out.push_str(&s.body()),
+            Some(s) => out.push_str(&read::project(&s.body(), fields).to_string()),
             None => out.push_str("null"),
         }
     }

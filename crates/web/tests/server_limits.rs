@@ -368,7 +368,7 @@ fn component(name: &str, description: &str) -> String {
 
 fn description(catalog: &catalog::Catalog, key: &str) -> Option<String> {
     let snap = catalog.snapshot();
-    let body: Value = serde_json::from_str(&snap.get(key)?.body).ok()?;
+    let body: Value = serde_json::from_str(&snap.get(key)?.body()).ok()?;
     body["metadata"]["description"].as_str().map(str::to_owned)
 }
 

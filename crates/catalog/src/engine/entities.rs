@@ -9,7 +9,7 @@ impl Catalog {
         let s = snap
             .get(key)
             .ok_or_else(|| CatalogError::NotFound(format!("Entity {key} not found")))?;
-        let body: Value = serde_json::from_str(&s.body).unwrap_or_default();
+        let body: Value = serde_json::from_str(&s.body()).unwrap_or_default();
         if let Some(loc) = annotation(&body, ANNOTATION_LOCATION) {
             self.state.lock().await.forced.insert(loc.to_owned());
         }
@@ -56,14 +56,14 @@ impl Catalog {
                 .get(&k)
                 .ok_or_else(|| CatalogError::NotFound(format!("No such entity {k}")))?
                 .clone();
-            let body: Value = serde_json::from_str(&s.body).unwrap_or_default();
+            let body: Value = serde_json::from_str(&s.body()).unwrap_or_default();
             let loc = annotation(&body, ANNOTATION_LOCATION).unwrap_or("");
             // The parent is the Location entity whose targets produced this entity's file.
             let parent = snap
                 .iter()
                 .filter(|p| p.key.starts_with("location:") && p.key != s.key)
                 .find(|p| {
-                    let pb: Value = serde_json::from_str(&p.body).unwrap_or_default();
+                    let pb: Value = serde_json::from_str(&p.body()).unwrap_or_default();
                     location_produces(&pb, loc)
                 })
                 .map(|p| p.key.clone());

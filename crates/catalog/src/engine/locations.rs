@@ -95,7 +95,7 @@ impl Catalog {
         let snap = self.snapshot();
         let entities = snap
             .iter()
-            .filter_map(|s| serde_json::from_str::<Value>(&s.body).ok())
+            .filter_map(|s| serde_json::from_str::<Value>(&s.body()).ok())
             .filter(|v| annotation(v, ANNOTATION_ORIGIN_LOCATION) == Some(origin.as_str()))
             .collect();
         Ok((Some(Location::from(&row)), entities, false))
@@ -173,7 +173,7 @@ impl Catalog {
         let s = snap
             .get(key)
             .ok_or_else(|| CatalogError::NotFound(format!("found no entity for ref {key}")))?;
-        let body: Value = serde_json::from_str(&s.body).unwrap_or_default();
+        let body: Value = serde_json::from_str(&s.body()).unwrap_or_default();
         let origin = annotation(&body, ANNOTATION_ORIGIN_LOCATION).ok_or_else(|| {
             CatalogError::NotFound(format!("found no origin annotation for ref {key}"))
         })?;

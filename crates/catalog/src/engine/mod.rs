@@ -22,7 +22,7 @@ use store::{Db, EntityRow, LocationRow};
 use tokio::sync::Mutex;
 
 use crate::fetch::Fetcher;
-use crate::index::{Snapshot, Stitched};
+use crate::index::{Body, Snapshot, Stitched, body};
 use crate::process::{
     self, ANNOTATION_LOCATION, ANNOTATION_ORIGIN_LOCATION, Context, Emitted, ProcessingError,
 };
@@ -98,7 +98,9 @@ struct State {
 /// Changes computed by a round whose database write failed; retried by every later round.
 #[derive(Default)]
 struct Pending {
-    rows: HashMap<String, EntityRow>,
+    /// Upserts by key: the entity, its stitch input hash and when it was stitched. Rows are
+    /// made from these only while they are written.
+    rows: HashMap<String, (Arc<Stitched>, [u8; 20], i64)>,
     deletes: HashSet<String>,
     snapshot: Option<Arc<Snapshot>>,
 }
@@ -248,7 +250,9 @@ impl Catalog {
         let mut current = HashMap::with_capacity(rows.len());
         let mut items = Vec::with_capacity(rows.len());
         let mut origins: HashMap<String, Arc<str>> = HashMap::new();
-        for row in rows {
+        // Compressed together: the first large batch teaches the process its dictionary.
+        let bodies = Body::new_all(&rows.iter().map(|r| &*r.body).collect::<Vec<_>>());
+        for (row, body) in rows.into_iter().zip(bodies) {
             let parsed: Value = serde_json::from_str(&row.body).unwrap_or_default();
             let origin = annotation(&parsed, ANNOTATION_ORIGIN_LOCATION).unwrap_or_default();
             let origin = match origins.get(origin) {
@@ -258,17 +262,12 @@ impl Catalog {
                     .or_insert_with(|| origin.into())
                     .clone(),
             };
-            let entity_ref = parsed
-                .as_object()
-                .and_then(process::loose_ref)
-                .map(|r| r.to_string());
-            let stitched = Arc::new(Stitched {
-                entity_ref: entity_ref.unwrap_or_else(|| row.entity_ref.clone()),
-                key: row.entity_ref.clone(),
-                uid: row.uid,
-                etag: row.etag,
-                body: row.body,
-            });
+            let stitched = Arc::new(Stitched::new(
+                row.entity_ref.clone(),
+                row.uid,
+                row.etag,
+                body,
+            ));
             let input_hash = unhex(&row.hash);
             items.push((stitched.clone(), None));
             current.insert(
@@ -371,12 +370,16 @@ impl Catalog {
         loop {
             match self.round().await {
                 Ok(stats) if stats.changed + stats.deleted > 0 || stats.files_read > 0 => {
+                    // What the served state holds, so memory at scale can be read off the log.
+                    let snap = self.snapshot();
                     tracing::info!(
                         files_read = stats.files_read,
                         entities = stats.entities,
                         changed = stats.changed,
                         deleted = stats.deleted,
                         ms = stats.elapsed.as_millis() as u64,
+                        entity_kib = snap.entity_bytes() / 1024,
+                        index_kib = snap.index_bytes() / 1024,
                         "catalog round"
                     );
                 }

@@ -172,7 +172,7 @@ impl Catalog {
             for (key, cur) in &state.current {
                 if !claimed.contains_key(key)
                     && origins.contains(&*cur.origin)
-                    && let Some(body) = stitch::unstitch(&cur.stitched.body)
+                    && let Some(body) = stitch::unstitch(&cur.stitched.body())
                 {
                     let me = process::loose_ref(&body);
                     let (outgoing, _) = me
@@ -182,10 +182,9 @@ impl Catalog {
                     claims.push(Claim {
                         emitted: Emitted {
                             key: key.clone(),
-                            entity_ref: cur.stitched.entity_ref.clone(),
                             doc_index: 0,
                             hash: process::hash_json(&body),
-                            body: Some(stitch::Processed::new(&body)),
+                            body: Some(Box::new(stitch::Processed::new(&body))),
                             outgoing: outgoing
                                 .into_iter()
                                 .map(|(t, r)| (t, r.to_string().into()))
@@ -202,7 +201,7 @@ impl Catalog {
 
         // 3. Relations in both directions, sorted as Backstage sorts them. Borrowed from the
         // claims: this runs over every entity on every change, so it must not allocate per relation.
-        let mut bodies: Vec<Option<stitch::Processed>> =
+        let mut bodies: Vec<Option<Box<stitch::Processed>>> =
             claims.iter_mut().map(|c| c.emitted.body.take()).collect();
         let mut rels: HashMap<Cow<'_, str>, Vec<(&'static str, &str)>> =
             HashMap::with_capacity(claims.len());
@@ -214,7 +213,7 @@ impl Catalog {
                 if let Some(inv) = relations::inverse(t) {
                     rels.entry(lower(target))
                         .or_default()
-                        .push((inv, c.emitted.entity_ref.as_str()));
+                        .push((inv, c.emitted.key.as_str()));
                 }
             }
         }
@@ -223,9 +222,33 @@ impl Catalog {
             list.dedup();
         }
 
-        // 4. Stitch what changed; keep what did not.
+        // 4. Stitch what changed; keep what did not. The first large round teaches the
+        // process its compression dictionary, on entities sampled across the whole walk.
+        if !body::trained() && claims.len() >= body::TRAIN_MIN {
+            let step = (claims.len() / body::TRAIN_SAMPLES).max(1);
+            let samples: Vec<String> = claims
+                .iter()
+                .zip(&bodies)
+                .step_by(step)
+                .filter_map(|(c, b)| {
+                    let rels = rels.get(c.emitted.key.as_str()).map(Vec::as_slice);
+                    let text = stitch::stitch_text(
+                        b.as_ref()?,
+                        rels.unwrap_or_default(),
+                        &c.emitted.errors,
+                        c.orphan,
+                        "00000000-0000-4000-8000-000000000000",
+                        "0000000000000000000000000000000000000000",
+                    );
+                    Some(text)
+                })
+                .collect();
+            body::train(&samples);
+        }
         let mut next: HashMap<String, Current> = HashMap::with_capacity(claims.len());
         let mut upserts: Vec<(Arc<Stitched>, [u8; 20])> = Vec::new();
+        let mut fresh: Vec<Fresh> = Vec::new();
+        let mut texts: Vec<String> = Vec::new();
         for (c, body) in claims.iter().zip(bodies.iter_mut()) {
             let key = c.emitted.key.clone();
             let relations = rels
@@ -251,11 +274,11 @@ impl Catalog {
                 continue;
             }
             let body = match body.take() {
-                Some(b) => b,
+                Some(b) => *b,
                 None => match state
                     .current
                     .get(&key)
-                    .and_then(|cur| stitch::unstitch(&cur.stitched.body))
+                    .and_then(|cur| stitch::unstitch(&cur.stitched.body()))
                 {
                     Some(b) => stitch::Processed::new(&b),
                     None => continue,
@@ -269,23 +292,20 @@ impl Catalog {
             // The stitch input hash changes exactly when the final entity does: it is the etag.
             let etag = stitch::hex(&input_hash);
             let text = stitch::stitch_text(&body, relations, &errors, c.orphan, &uid, &etag);
-            let stitched = Arc::new(Stitched {
-                entity_ref: c.emitted.entity_ref.clone(),
-                key: key.clone(),
+            fresh.push(Fresh {
+                key,
                 uid,
                 etag,
-                body: text.into(),
+                input_hash,
+                origin: c.origin.clone(),
             });
-            upserts.push((stitched.clone(), input_hash));
-            next.insert(
-                key,
-                Current {
-                    stitched,
-                    input_hash,
-                    origin: c.origin.clone(),
-                },
-            );
+            texts.push(text);
+            if texts.len() >= PACK_BATCH {
+                pack_fresh(&mut fresh, &mut texts, &mut upserts, &mut next);
+            }
         }
+        drop(bodies);
+        pack_fresh(&mut fresh, &mut texts, &mut upserts, &mut next);
         let deletes: Vec<String> = state
             .current
             .keys()
@@ -308,23 +328,12 @@ impl Catalog {
         }
         for (s, h) in &upserts {
             pending.deletes.remove(&s.key);
-            pending.rows.insert(
-                s.key.clone(),
-                EntityRow {
-                    entity_ref: s.key.clone(),
-                    uid: s.uid.clone(),
-                    etag: s.etag.clone(),
-                    hash: stitch::hex(h),
-                    location_key: None,
-                    body: s.body.clone(),
-                    updated_at: now,
-                },
-            );
+            pending.rows.insert(s.key.clone(), (s.clone(), *h, now));
         }
         // The snapshot loaded from the database is already right when nothing changed.
         // Otherwise the next snapshot is derived from the latest one, parsing only what changed.
         if !upserts.is_empty() || !deletes.is_empty() {
-            let changed: Vec<Arc<Stitched>> = upserts.iter().map(|(s, _)| s.clone()).collect();
+            let changed: Vec<Arc<Stitched>> = upserts.iter().map(|(s, ..)| s.clone()).collect();
             let base = pending
                 .snapshot
                 .clone()
@@ -359,9 +368,7 @@ impl Catalog {
             if cfg!(feature = "fault-injection") && self.fail_writes.load(Ordering::Acquire) {
                 Err(store::StoreError::Conflict("injected write fault".into()))
             } else {
-                let rows: Vec<EntityRow> = pending.rows.values().cloned().collect();
-                let deletes: Vec<String> = pending.deletes.iter().cloned().collect();
-                self.db.apply_entity_changes(&rows, &deletes).await
+                self.write_pending(pending).await
             };
         if let Err(e) = result {
             let mut lag = self.lag.lock().expect("lag lock");
@@ -380,6 +387,35 @@ impl Catalog {
         }
         *self.lag.lock().expect("lag lock") = None;
         self.ready.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// Writes the pending deletes, then the upserts a chunk at a time: each chunk's rows (with
+    /// their bodies decompressed) exist only while it is written, so a first ingestion never
+    /// holds the catalog's text twice. Chunks are separate transactions: a crash between two
+    /// leaves some rows new and some old, which the next round rewrites (upserts are
+    /// idempotent); nothing is published before every chunk is stored.
+    async fn write_pending(&self, pending: &Pending) -> Result<(), store::StoreError> {
+        let deletes: Vec<String> = pending.deletes.iter().cloned().collect();
+        if !deletes.is_empty() {
+            self.db.apply_entity_changes(&[], &deletes).await?;
+        }
+        let upserts: Vec<_> = pending.rows.values().collect();
+        for chunk in upserts.chunks(WRITE_CHUNK) {
+            let rows: Vec<EntityRow> = chunk
+                .iter()
+                .map(|(s, hash, updated_at)| EntityRow {
+                    entity_ref: s.key.clone(),
+                    uid: s.uid.clone(),
+                    etag: s.etag.clone(),
+                    hash: stitch::hex(hash),
+                    location_key: None,
+                    body: s.body().into(),
+                    updated_at: *updated_at,
+                })
+                .collect();
+            self.db.apply_entity_changes(&rows, &[]).await?;
+        }
         Ok(())
     }
 
@@ -596,6 +632,45 @@ pub(super) fn apply_file(state: &mut State, file: &LocationSpec, loaded: Loaded)
 }
 
 /// One entity claimed in this round, with where it came from.
+/// Entities stitched before their texts are compressed together (on every core) and dropped:
+/// bounds the text in flight to this many bodies, not the catalog.
+const PACK_BATCH: usize = 8_192;
+/// Rows per database write while flushing.
+const WRITE_CHUNK: usize = 5_000;
+
+/// Compresses the stitched texts waiting in `texts` (the first large batch trains the
+/// dictionary) and moves their entities into the round's results.
+fn pack_fresh(
+    fresh: &mut Vec<Fresh>,
+    texts: &mut Vec<String>,
+    upserts: &mut Vec<(Arc<Stitched>, [u8; 20])>,
+    next: &mut HashMap<String, Current>,
+) {
+    let packed = Body::new_all(texts);
+    texts.clear();
+    for (f, body) in fresh.drain(..).zip(packed) {
+        let stitched = Arc::new(Stitched::new(f.key.clone(), f.uid, f.etag, body));
+        upserts.push((stitched.clone(), f.input_hash));
+        next.insert(
+            f.key,
+            Current {
+                stitched,
+                input_hash: f.input_hash,
+                origin: f.origin,
+            },
+        );
+    }
+}
+
+/// An entity stitched anew this round, waiting for its body to be compressed.
+struct Fresh {
+    key: String,
+    uid: String,
+    etag: String,
+    input_hash: [u8; 20],
+    origin: Arc<str>,
+}
+
 pub(super) struct Claim {
     pub(super) emitted: Emitted,
     pub(super) origin: Arc<str>,
@@ -614,7 +689,7 @@ pub(super) fn claim(
     if let Some(first) = claimed.get(&emitted.key) {
         let message = format!(
             "Detected conflicting entityRef {} already referenced by {first} and now also {location_key}",
-            emitted.entity_ref
+            emitted.key
         );
         parent_errors
             .entry(parent.to_owned())
@@ -647,10 +722,9 @@ pub(super) fn root_location_entity(spec: &LocationSpec) -> Emitted {
     };
     Emitted {
         key: format!("location:default/{name}"),
-        entity_ref: format!("location:default/{name}"),
         doc_index: 0,
         hash: process::hash_json(&body),
-        body: Some(stitch::Processed::new(&body)),
+        body: Some(Box::new(stitch::Processed::new(&body))),
         outgoing: vec![],
         errors: vec![],
         children: vec![],

@@ -78,7 +78,7 @@ pub(super) fn extract(
         let owned;
         let value = match parsed {
             Some(v) => *v,
-            None => match serde_json::from_str::<Value>(&stitched.body) {
+            None => match serde_json::from_str::<Value>(&stitched.body()) {
                 Ok(v) => {
                     owned = v;
                     &owned

@@ -22,14 +22,50 @@ use crate::search::{self, RowSink};
 /// One entity as served: the final JSON text and the identifiers the API looks it up by.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stitched {
-    /// Canonical `kind:namespace/name`.
-    pub entity_ref: String,
-    /// Lower-cased `entity_ref`; the index's sort key.
+    /// `kind:namespace/name`, lower-cased as Backstage spells refs everywhere: the entity's ref
+    /// and the index's sort key in one.
     pub key: String,
     pub uid: String,
     pub etag: String,
-    /// The final entity JSON.
-    pub body: Arc<str>,
+    /// The final entity JSON, compressed (see [`Body`]).
+    body: Body,
+}
+
+impl Stitched {
+    pub fn new(key: String, uid: String, etag: String, body: Body) -> Self {
+        Stitched {
+            key,
+            uid,
+            etag,
+            body,
+        }
+    }
+
+    /// An entity from its final JSON text, compressed as the catalog stores it; for capability
+    /// crates' tests that build snapshots by hand.
+    pub fn from_json(key: String, uid: String, etag: String, json: &str) -> Self {
+        Self::new(key, uid, etag, Body::new(json))
+    }
+
+    /// The entity's ref as served (refs are lower case everywhere, so this is the key).
+    pub fn entity_ref(&self) -> &str {
+        &self.key
+    }
+
+    /// The final entity JSON, exactly as served.
+    pub fn body(&self) -> std::borrow::Cow<'_, str> {
+        self.body.text()
+    }
+
+    /// Length of the JSON text, without decompressing it.
+    pub fn body_len(&self) -> usize {
+        self.body.len()
+    }
+
+    /// Heap bytes held by this entity: its ids and its (compressed) body.
+    pub fn heap_bytes(&self) -> usize {
+        self.key.capacity() + self.uid.capacity() + self.etag.capacity() + self.body.heap_bytes()
+    }
 }
 
 /// A run in the id pool.
@@ -237,6 +273,14 @@ impl Snapshot {
             + self.entities.capacity() * std::mem::size_of::<Arc<Stitched>>()
     }
 
+    /// Approximate heap bytes held by the entities themselves (ids and compressed bodies).
+    pub fn entity_bytes(&self) -> usize {
+        self.entities
+            .iter()
+            .map(|e| e.heap_bytes() + std::mem::size_of::<Stitched>() + 16)
+            .sum()
+    }
+
     // ---- crate-internal access for the query layer ----
 
     pub(crate) fn entity(&self, id: u32) -> &Arc<Stitched> {
@@ -362,7 +406,7 @@ impl Snapshot {
     /// checked against its own JSON. Rare, and bounded by the number of such entities.
     fn match_long_value(&self, k: KeyId, key: &str, value: &str, acc: &mut Bits) {
         for &id in &self.pool[self.keys[k.0 as usize].nulls.range()] {
-            if let Ok(entity) = serde_json::from_str::<Value>(&self.entity(id).body)
+            if let Ok(entity) = serde_json::from_str::<Value>(&self.entity(id).body())
                 && search::has_long_value(&entity, key, value)
             {
                 acc.insert(id);
@@ -441,24 +485,25 @@ pub(crate) fn stitched_from(v: &Value) -> Arc<Stitched> {
     let kind = v["kind"].as_str().unwrap_or_default();
     let ns = v["metadata"]["namespace"].as_str().unwrap_or("default");
     let name = v["metadata"]["name"].as_str().unwrap_or_default();
-    let entity_ref = format!("{}:{}/{}", kind.to_lowercase(), ns.to_lowercase(), name);
-    Arc::new(Stitched {
-        key: entity_ref.to_lowercase(),
-        entity_ref,
-        uid: v["metadata"]["uid"].as_str().unwrap_or_default().to_owned(),
-        etag: v["metadata"]["etag"]
+    let key = format!("{kind}:{ns}/{name}").to_lowercase();
+    Arc::new(Stitched::new(
+        key,
+        v["metadata"]["uid"].as_str().unwrap_or_default().to_owned(),
+        v["metadata"]["etag"]
             .as_str()
             .unwrap_or_default()
             .to_owned(),
-        body: v.to_string().into(),
-    })
+        Body::new(&v.to_string()),
+    ))
 }
 
 mod bits;
+pub mod body;
 mod build;
 mod update;
 
 pub use bits::Bits;
+pub use body::Body;
 use build::{Builder, encode_spelling, extract_parallel};
 pub use update::{UPDATE_REBUILD_MIN, UPDATE_REBUILD_SHARE};
 #[cfg(test)]

@@ -10,7 +10,7 @@ fn snap(values: &[Value]) -> Snapshot {
 
 fn names(s: &Snapshot, bits: &Bits) -> Vec<String> {
     bits.iter_from(0)
-        .map(|id| s.entity(id).entity_ref.clone())
+        .map(|id| s.entity(id).entity_ref().to_owned())
         .collect()
 }
 
@@ -48,8 +48,8 @@ fn entities_sorted_by_key_and_looked_up_case_insensitively() {
         ]
     );
     assert_eq!(
-        s.get("Component:Default/A-WEB").unwrap().entity_ref,
-        "component:default/A-Web"
+        s.get("Component:Default/A-WEB").unwrap().entity_ref(),
+        "component:default/a-web"
     );
     assert!(s.get("component:default/nope").is_none());
     assert_eq!(s.get_by_uid("u3").unwrap().key, "api:prod/c-api");
@@ -92,7 +92,7 @@ fn filter_forms() {
     let m = |f: Filter| names(&s, &s.matching(Some(&f)));
     assert_eq!(
         m(eq("kind", &["component"])),
-        ["component:default/A-Web", "component:default/b-svc"]
+        ["component:default/a-web", "component:default/b-svc"]
     );
     // Case-insensitive on key and value.
     assert_eq!(m(eq("KIND", &["ComPonent"])).len(), 2);
@@ -124,7 +124,7 @@ fn filter_forms() {
         m(Filter::Exists {
             key: "spec.none".into()
         }),
-        ["component:default/A-Web"]
+        ["component:default/a-web"]
     );
     assert_eq!(
         m(Filter::Exists {
@@ -157,7 +157,7 @@ fn filter_forms() {
             key: "metadata.name".into(),
             prefix: "A-".into()
         }),
-        ["component:default/A-Web"]
+        ["component:default/a-web"]
     );
     assert_eq!(
         m(Filter::HasPrefix {
@@ -212,7 +212,7 @@ fn many_batches_keep_ids_sorted() {
     assert!(ids.windows(2).all(|w| w[0] < w[1]));
     assert!(
         ids.iter()
-            .all(|&id| s.entity(id).body.contains("\"service\""))
+            .all(|&id| s.entity(id).body().contains("\"service\""))
     );
     assert_eq!(s.with_key(k).count(), 2500);
 }
@@ -348,7 +348,12 @@ fn arb_entity() -> impl Strategy<Value = Arc<Stitched>> {
                 let mut s = (*stitched_from(&v)).clone();
                 if broken {
                     // Still listed and fetchable; no rows.
-                    s.body = format!("{{not json {name}").into();
+                    s = Stitched::new(
+                        s.key,
+                        s.uid,
+                        s.etag,
+                        Body::new(&format!("{{not json {name}")),
+                    );
                 }
                 Arc::new(s)
             },
@@ -418,7 +423,7 @@ fn assert_same(want: &Snapshot, got: &Snapshot) {
     assert_eq!(want_all, got_all);
     for e in &want_all {
         assert_eq!(
-            got.get(&e.entity_ref.to_uppercase()).map(|x| &**x),
+            got.get(&e.entity_ref().to_uppercase()).map(|x| &**x),
             Some(*e)
         );
         assert_eq!(got.get_by_uid(&e.uid).map(|x| &**x), Some(*e));
@@ -633,24 +638,24 @@ fn update_examples() {
     );
     let u = s.update(vec![changed, first], &["Group:Default/Team-A".to_owned()]);
     assert_eq!(
-        u.iter().map(|e| e.entity_ref.as_str()).collect::<Vec<_>>(),
+        u.iter().map(|e| e.entity_ref()).collect::<Vec<_>>(),
         [
             "api:default/a",
             "api:prod/c-api",
-            "component:default/A-Web",
-            "component:default/B-SVC"
+            "component:default/a-web",
+            "component:default/b-svc"
         ]
     );
     assert_eq!(
-        u.get_by_uid("u2").unwrap().entity_ref,
-        "component:default/B-SVC"
+        u.get_by_uid("u2").unwrap().entity_ref(),
+        "component:default/b-svc"
     );
     assert!(u.get_by_uid("u0").is_none());
     let m = |f: Filter| names(&u, &u.matching(Some(&f)));
     assert_eq!(m(eq("spec.type", &["service"])), ["api:default/a"]);
     assert_eq!(
         m(eq("spec.type", &["website"])),
-        ["component:default/A-Web", "component:default/B-SVC"]
+        ["component:default/a-web", "component:default/b-svc"]
     );
     assert!(m(eq("metadata.tags", &["java"])).is_empty());
     assert!(u.key_id("metadata.tags").is_none());
@@ -773,7 +778,7 @@ fn index_benchmark() {
     for n in [23_000usize, 117_000] {
         let values = synthetic(n);
         let stitched: Vec<Arc<Stitched>> = values.iter().map(stitched_from).collect();
-        let body_bytes: usize = stitched.iter().map(|s| s.body.len()).sum();
+        let body_bytes: usize = stitched.iter().map(|s| s.body().len()).sum();
 
         let (t, c) = (std::time::Instant::now(), cpu_time());
         let s = Snapshot::build(stitched.iter().map(|e| (e.clone(), None)).collect());
@@ -849,7 +854,7 @@ fn index_benchmark() {
             let (mut upserts, mut removals) = (Vec::new(), Vec::new());
             for c in 0..count {
                 let old = s.entity(((c * 7919 + 13) % s.len()) as u32);
-                let mut v: Value = serde_json::from_str(&old.body).unwrap();
+                let mut v: Value = serde_json::from_str(&old.body()).unwrap();
                 match c % 3 {
                     0 => {
                         v["metadata"]["title"] = json!(format!("Changed title {c}"));

@@ -26,7 +26,7 @@ fn names(items: &[Arc<Stitched>]) -> Vec<String> {
     items
         .iter()
         .map(|e| {
-            serde_json::from_str::<Value>(&e.body).unwrap()["metadata"]["name"]
+            serde_json::from_str::<Value>(&e.body()).unwrap()["metadata"]["name"]
                 .as_str()
                 .unwrap()
                 .to_owned()
@@ -79,7 +79,7 @@ fn list_single_order_puts_missing_last_and_repeats_array_rows() {
     let types: Vec<Option<String>> = asc
         .iter()
         .map(|e| {
-            serde_json::from_str::<Value>(&e.body).unwrap()["spec"]["type"]
+            serde_json::from_str::<Value>(&e.body()).unwrap()["spec"]["type"]
                 .as_str()
                 .map(str::to_owned)
         })
@@ -94,14 +94,14 @@ fn list_single_order_puts_missing_last_and_repeats_array_rows() {
     assert!(asc[30..].windows(2).all(|w| w[0].key < w[1].key));
     // Within equal values, ref order in both directions.
     let (desc, _) = list(&s, None, &[order("spec.type", true)], 0, None);
-    assert!(desc[0].body.contains("website"));
+    assert!(desc[0].body().contains("website"));
     let websites: Vec<&str> = desc
         .iter()
-        .take_while(|e| e.body.contains("website"))
+        .take_while(|e| e.body().contains("website"))
         .map(|e| e.key.as_str())
         .collect();
     assert!(websites.windows(2).all(|w| w[0] < w[1]));
-    assert!(desc[30..].iter().all(|e| !e.body.contains("\"type\"")));
+    assert!(desc[30..].iter().all(|e| !e.body().contains("\"type\"")));
     // An entity with two tags is listed once per tag.
     let (by_tag, _) = list(&s, None, &[order("metadata.tags", false)], 0, None);
     assert_eq!(by_tag.len(), 48);
@@ -136,7 +136,7 @@ fn list_multi_order() {
     let mut sorted = libs.clone();
     sorted.sort_by(|a, b| b.cmp(a));
     assert_eq!(libs, sorted);
-    assert!(all[..10].iter().all(|e| e.body.contains("library")));
+    assert!(all[..10].iter().all(|e| e.body().contains("library")));
     // Missing type last, still by name descending.
     let tail = names(&all[30..]);
     let mut sorted = tail.clone();
@@ -248,7 +248,7 @@ fn cursor_paging_excludes_entities_without_sort_value_and_handles_ties() {
     let keyed: Vec<(String, String)> = rows
         .iter()
         .map(|e| {
-            let v: Value = serde_json::from_str(&e.body).unwrap();
+            let v: Value = serde_json::from_str(&e.body()).unwrap();
             (
                 v["spec"]["type"].as_str().unwrap().to_owned(),
                 e.key.clone(),
@@ -446,7 +446,7 @@ fn list_all_follows_by_query_rules() {
         &[order("SPEC.TYPE", false), order("metadata.name", false)],
     );
     assert_eq!(by_type.len(), 30);
-    assert!(by_type[..10].iter().all(|e| e.body.contains("library")));
+    assert!(by_type[..10].iter().all(|e| e.body().contains("library")));
 }
 
 #[test]

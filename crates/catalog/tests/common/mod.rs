@@ -90,7 +90,7 @@ impl Fixture {
 pub fn entity(c: &Catalog, key: &str) -> Option<Value> {
     c.snapshot()
         .get(key)
-        .map(|s| serde_json::from_str(&s.body).unwrap())
+        .map(|s| serde_json::from_str(&s.body()).unwrap())
 }
 
 pub fn errors(e: &Value) -> Vec<Value> {

@@ -50,7 +50,7 @@ impl Derived {
         for (id, e) in ents.iter().enumerate() {
             // Cheap text test first; parse only the few that may have errors, so a description
             // mentioning the status type does not count.
-            if e.body.contains(view::PROCESSING) && !view::problems(&view::parse(e)).is_empty() {
+            if e.body().contains(view::PROCESSING) && !view::problems(&view::parse(e)).is_empty() {
                 errors.insert(id as u32);
             }
         }

@@ -113,7 +113,7 @@ async fn hostile_catalog_data_is_escaped_on_every_page() {
     ];
     // Every entity's own page, including the generated location that carries the errors.
     for st in snap.iter() {
-        let r = model::EntityRef::parse(&st.entity_ref, None, "default").unwrap();
+        let r = model::EntityRef::parse(st.entity_ref(), None, "default").unwrap();
         paths.push(super::view::entity_href(&r));
     }
     let mut saw_escaped = 0;
@@ -295,12 +295,12 @@ async fn page_render_bench() {
     let (team, _) = owners[0].1.iter().max_by_key(|(_, n)| *n).unwrap().clone();
     let component = snap
         .iter()
-        .find(|st| st.key.starts_with("component:") && st.body.contains(&format!("\"{team}\"")))
+        .find(|st| st.key.starts_with("component:") && st.body().contains(&format!("\"{team}\"")))
         .unwrap()
         .clone();
     let group = snap.get(&team).unwrap().clone();
     let me = crate::auth::Identity::default();
-    eprintln!("group {team}, component {}", component.entity_ref);
+    eprintln!("group {team}, component {}", component.key);
 
     type Render = Box<dyn Fn() -> usize>;
     let pages: Vec<(&str, Render)> = vec![

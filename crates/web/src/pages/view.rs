@@ -15,7 +15,7 @@ pub const PROCESSING: &str = "backstage.io/catalog-processing";
 
 /// Parses a stitched body; a body that does not parse (never expected) renders as empty.
 pub fn parse(st: &Stitched) -> Value {
-    serde_json::from_str(&st.body).unwrap_or(Value::Null)
+    serde_json::from_str(&st.body()).unwrap_or(Value::Null)
 }
 
 /// The string at a JSON pointer, if it is one.
@@ -174,8 +174,8 @@ impl Row {
     }
 
     pub fn from_value(snap: &Snapshot, st: &Stitched, e: &Value) -> Row {
-        let me = EntityRef::parse(&st.entity_ref, None, "default")
-            .unwrap_or_else(|_| EntityRef::new("unknown", "default", &st.entity_ref));
+        let me = EntityRef::parse(st.entity_ref(), None, "default")
+            .unwrap_or_else(|_| EntityRef::new("unknown", "default", st.entity_ref()));
         let name = str_at(e, "/metadata/name").unwrap_or(&me.name);
         let owner = targets(e, rel::OWNED_BY)
             .next()

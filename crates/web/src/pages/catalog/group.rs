@@ -68,7 +68,7 @@ fn title_of(e: &Value) -> Option<String> {
 fn tree_item(snap: &Snapshot, key: &str, depth: usize, current: bool) -> Option<(TreeItem, Value)> {
     let st = snap.get(key)?;
     let e = view::parse(st);
-    let link = RefLink::parse(snap, &st.entity_ref, None)?;
+    let link = RefLink::parse(snap, st.entity_ref(), None)?;
     Some((
         TreeItem {
             depth,
