@@ -15,25 +15,77 @@ use catalog::settings::{CatalogSettings, LocationSpec};
 /// Twenty checks of the kinds real scorecards have: annotations, links, spec fields, sizes,
 /// comprehensions over relations and tags, facts and time.
 const CHECKS: &[(&str, &str, &str)] = &[
-    ("described", "bronze", "has(entity.metadata.description) && size(entity.metadata.description) >= 20"),
+    (
+        "described",
+        "bronze",
+        "has(entity.metadata.description) && size(entity.metadata.description) >= 20",
+    ),
     ("titled", "bronze", "has(entity.metadata.title)"),
     ("owned", "bronze", "facts.owner_exists"),
     ("team-owned", "bronze", "facts.owner_kind == 'group'"),
-    ("source", "bronze", "'github.com/project-slug' in entity.metadata.annotations"),
-    ("lifecycle", "bronze", "entity.spec.lifecycle in ['production', 'experimental', 'deprecated']"),
-    ("tagged", "bronze", "has(entity.metadata.tags) && size(entity.metadata.tags) > 0"),
-    ("on-call", "silver", "'pagerduty.com/service-id' in entity.metadata.annotations"),
+    (
+        "source",
+        "bronze",
+        "'github.com/project-slug' in entity.metadata.annotations",
+    ),
+    (
+        "lifecycle",
+        "bronze",
+        "entity.spec.lifecycle in ['production', 'experimental', 'deprecated']",
+    ),
+    (
+        "tagged",
+        "bronze",
+        "has(entity.metadata.tags) && size(entity.metadata.tags) > 0",
+    ),
+    (
+        "on-call",
+        "silver",
+        "'pagerduty.com/service-id' in entity.metadata.annotations",
+    ),
     ("system", "silver", "has(entity.spec.system)"),
-    ("dashboard", "silver", "has(entity.metadata.links) && entity.metadata.links.exists(l, l.icon == 'dashboard')"),
-    ("repo-link", "silver", "has(entity.metadata.links) && entity.metadata.links.exists(l, l.url.startsWith('https://'))"),
-    ("quality", "silver", "'sonarqube.org/project-key' in entity.metadata.annotations"),
-    ("k8s", "silver", "'backstage.io/kubernetes-id' in entity.metadata.annotations"),
-    ("relations", "silver", "entity.relations.exists(r, r.type == 'ownedBy')"),
+    (
+        "dashboard",
+        "silver",
+        "has(entity.metadata.links) && entity.metadata.links.exists(l, l.icon == 'dashboard')",
+    ),
+    (
+        "repo-link",
+        "silver",
+        "has(entity.metadata.links) && entity.metadata.links.exists(l, l.url.startsWith('https://'))",
+    ),
+    (
+        "quality",
+        "silver",
+        "'sonarqube.org/project-key' in entity.metadata.annotations",
+    ),
+    (
+        "k8s",
+        "silver",
+        "'backstage.io/kubernetes-id' in entity.metadata.annotations",
+    ),
+    (
+        "relations",
+        "silver",
+        "entity.relations.exists(r, r.type == 'ownedBy')",
+    ),
     ("docs", "gold", "facts.has_docs"),
     ("depended-on", "gold", "facts.dependents >= 1"),
-    ("few-deps", "gold", "!has(entity.spec.dependsOn) || size(entity.spec.dependsOn) <= 5"),
-    ("apis", "gold", "entity.spec.type != 'service' || has(entity.spec.providesApis)"),
-    ("tier", "gold", "has(entity.metadata.tags) && entity.metadata.tags.exists(t, t.startsWith('tier-'))"),
+    (
+        "few-deps",
+        "gold",
+        "!has(entity.spec.dependsOn) || size(entity.spec.dependsOn) <= 5",
+    ),
+    (
+        "apis",
+        "gold",
+        "entity.spec.type != 'service' || has(entity.spec.providesApis)",
+    ),
+    (
+        "tier",
+        "gold",
+        "has(entity.metadata.tags) && entity.metadata.tags.exists(t, t.startsWith('tier-'))",
+    ),
     ("recent", "gold", "now > timestamp('2020-01-01T00:00:00Z')"),
 ];
 
@@ -67,7 +119,10 @@ async fn evaluate_20_checks_from_scratch() {
         ],
         ..Default::default()
     };
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("db.sqlite").display());
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("db.sqlite").display()
+    );
     let catalog = catalog::Catalog::connect(settings, &url).await.unwrap();
     catalog.round().await.unwrap();
     let snap = catalog.snapshot();
@@ -80,7 +135,9 @@ async fn evaluate_20_checks_from_scratch() {
         let t = Instant::now();
         let eval = scorecards::Evaluation::build(&fresh, chrono::Utc::now().fixed_offset());
         times.push(t.elapsed().as_secs_f64());
-        let (_, scores) = eval.scorecard("default", "bench").expect("the bench scorecard");
+        let (_, scores) = eval
+            .scorecard("default", "bench")
+            .expect("the bench scorecard");
         scored = scores.len();
         let errors = scores
             .iter()
@@ -94,6 +151,25 @@ async fn evaluate_20_checks_from_scratch() {
         println!("evaluation errors: {errors} (first: {first_error:?})");
     }
     times.sort_by(f64::total_cmp);
+    // Where the time goes, on one core: parsing the stored JSON, and converting it for CEL.
+    let records: Vec<_> = snap
+        .iter()
+        .filter(|r| r.key.starts_with("component:"))
+        .collect();
+    let t = Instant::now();
+    let parsed: Vec<_> = records
+        .iter()
+        .map(|r| catalog::read::Entity::new(r))
+        .collect();
+    let parse_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    for e in &parsed {
+        let _ = cel::to_value(e.json());
+    }
+    println!(
+        "one core: parse {parse_s:.3} s, to CEL values {:.3} s",
+        t.elapsed().as_secs_f64()
+    );
     println!(
         "entities {} components scored {scored} checks {} evaluation s: min {:.3} median {:.3} max {:.3}",
         snap.len(),
