@@ -136,10 +136,20 @@ pub(crate) fn compile(source: &str) -> Result<cel::Program, String> {
         .map_err(|e| format!("invalid CEL expression: {e}"))
 }
 
-/// Compiled scorecards by etag (a hash of the entity's whole content, so one etag is one
-/// version). Only the versions in the latest snapshot are kept, which bounds the map by the
-/// number of scorecards.
-static COMPILED: LazyLock<Mutex<HashMap<String, Arc<Scorecard>>>> = LazyLock::new(Default::default);
+/// Compiled scorecards by entity key and etag (a hash of the entity's whole content, so one
+/// etag is one version, and sharing between catalogs in one process is safe), with the build
+/// that last used each.
+static COMPILED: LazyLock<Mutex<Cache>> = LazyLock::new(Default::default);
+
+/// Versions kept beyond those of the latest snapshot: enough that several catalogs in one
+/// process (tests, tools) do not evict each other's, few enough to bound the memory.
+const MAX_CACHED: usize = 256;
+
+#[derive(Default)]
+struct Cache {
+    build: u64,
+    entries: HashMap<String, (u64, Arc<Scorecard>)>,
+}
 
 /// Every Scorecard entity of the snapshot, compiled or taken from the cache.
 pub(crate) fn scorecards(snapshot: &catalog::read::Snapshot) -> Vec<Arc<Scorecard>> {
@@ -148,19 +158,22 @@ pub(crate) fn scorecards(snapshot: &catalog::read::Snapshot) -> Vec<Arc<Scorecar
         values: vec!["scorecard".into()],
     };
     let mut cache = COMPILED.lock().unwrap_or_else(|e| e.into_inner());
-    let mut kept = HashMap::new();
+    cache.build += 1;
+    let build = cache.build;
     let out = snapshot
         .entities(Some(&kind))
         .map(|e| {
-            let etag = e.record().etag.clone();
-            let card = cache
-                .remove(&etag)
-                .or_else(|| kept.get(&etag).cloned())
-                .unwrap_or_else(|| Arc::new(Scorecard::from_entity(&e)));
-            kept.insert(etag, card.clone());
-            card
+            let entry = cache
+                .entries
+                .entry(format!("{} {}", e.key(), e.record().etag))
+                .or_insert_with(|| (build, Arc::new(Scorecard::from_entity(&e))));
+            entry.0 = build;
+            entry.1.clone()
         })
         .collect();
-    *cache = kept;
+    if cache.entries.len() > MAX_CACHED {
+        // Over the bound, keep only what this snapshot uses.
+        cache.entries.retain(|_, (used, _)| *used == build);
+    }
     out
 }

@@ -151,6 +151,25 @@ async fn evaluate_20_checks_from_scratch() {
         println!("evaluation errors: {errors} (first: {first_error:?})");
     }
     times.sort_by(f64::total_cmp);
+    // Where the time goes, on one core: parsing the stored JSON, and converting it for CEL.
+    let records: Vec<_> = snap
+        .iter()
+        .filter(|r| r.key.starts_with("component:"))
+        .collect();
+    let t = Instant::now();
+    let parsed: Vec<_> = records
+        .iter()
+        .map(|r| catalog::read::Entity::new(r))
+        .collect();
+    let parse_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    for e in &parsed {
+        let _ = cel::to_value(e.json());
+    }
+    println!(
+        "one core: parse {parse_s:.3} s, to CEL values {:.3} s",
+        t.elapsed().as_secs_f64()
+    );
     println!(
         "entities {} components scored {scored} checks {} evaluation s: min {:.3} median {:.3} max {:.3}",
         snap.len(),
