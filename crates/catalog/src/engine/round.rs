@@ -186,10 +186,7 @@ impl Catalog {
                             line: 0,
                             hash: process::hash_json(&body),
                             body: Some(Box::new(stitch::Processed::new(&body))),
-                            outgoing: outgoing
-                                .into_iter()
-                                .map(|(t, r)| (t, r.to_string().into()))
-                                .collect(),
+                            outgoing: process::shared_targets(outgoing),
                             errors: vec![],
                             children: vec![],
                         },
@@ -350,6 +347,7 @@ impl Catalog {
             }
         }
         self.flush(&mut state).await?;
+        stats.engine_bytes = state.heap_bytes();
         let published = started.elapsed();
         stats.elapsed = started.elapsed();
         tracing::debug!(
