@@ -446,6 +446,47 @@ async fn a_restart_serves_the_stored_catalog_at_once_with_the_same_uids(db: Test
     );
 }
 
+/// Large enough to train the body dictionary: what is served and what is stored are the same
+/// bytes, before and after a restart, while memory holds them compressed.
+async fn a_large_catalog_is_served_and_stored_byte_for_byte_from_compressed_bodies(db: TestDb) {
+    let f = Fixture::new(db);
+    let docs: Vec<String> = (0..700)
+        .map(|i| component(&format!("svc-{i}"), &format!("team-{}", i % 13), ""))
+        .collect();
+    f.write("all.yaml", &docs.join("---\n"));
+    let settings = || f.settings(&["all.yaml"]);
+    let served = |c: &Catalog| -> Vec<(String, String)> {
+        let snap = c.snapshot();
+        snap.iter()
+            .map(|s| (s.key.clone(), s.body().into_owned()))
+            .collect()
+    };
+    let c = f.open(settings()).await;
+    c.round().await.unwrap();
+    assert!(catalog::index::body::trained());
+    let first = served(&c);
+    assert_eq!(first.len(), 701);
+    let text: usize = first.iter().map(|(_, b)| b.len()).sum();
+    assert!(
+        c.snapshot().entity_bytes() < text,
+        "entities hold {} bytes for {text} bytes of text",
+        c.snapshot().entity_bytes()
+    );
+    let db = store::Db::connect(&f.db_url()).await.unwrap();
+    let stored: Vec<(String, String)> = db
+        .load_entities()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.entity_ref, r.body.to_string()))
+        .collect();
+    assert_eq!(stored, first);
+    drop(c);
+    let again = f.open(settings()).await;
+    assert_eq!(served(&again), first, "a restart serves the same bytes");
+    assert_eq!(again.round().await.unwrap().changed, 0);
+}
+
 async fn oversized_files_are_refused_and_named(db: TestDb) {
     let f = Fixture::new(db);
     f.write(
@@ -532,6 +573,7 @@ store::on_each_database!(
     url_locations_read_only_allowed_hosts,
     url_locations_are_fetched_again_after_their_interval,
     a_restart_serves_the_stored_catalog_at_once_with_the_same_uids,
+    a_large_catalog_is_served_and_stored_byte_for_byte_from_compressed_bodies,
     oversized_files_are_refused_and_named,
     failed_writes_are_not_published_and_are_retried,
 );

@@ -71,6 +71,40 @@ struct FileState {
     read_error: Option<ProcessingError>,
 }
 
+impl State {
+    /// Approximate heap bytes held between rounds (see [`RoundStats::engine_bytes`]).
+    fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let emitted = |e: &Emitted| {
+            size_of::<Emitted>()
+                + e.key.capacity()
+                + e.outgoing.capacity() * size_of::<(&str, Arc<str>)>()
+                + e.errors.capacity() * size_of::<ProcessingError>()
+                + e.children
+                    .iter()
+                    .map(|c| size_of::<LocationSpec>() + c.kind.capacity() + c.target.capacity())
+                    .sum::<usize>()
+        };
+        let files: usize = self
+            .files
+            .iter()
+            .map(|(k, f)| {
+                k.capacity()
+                    + size_of::<(String, FileState)>()
+                    + f.entities.iter().map(emitted).sum::<usize>()
+                    + (f.entities.capacity() - f.entities.len()) * size_of::<Emitted>()
+            })
+            .sum();
+        let current: usize = self
+            .current
+            .keys()
+            .map(|k| k.capacity() + size_of::<(String, Current)>() + 8)
+            .sum();
+        let targets: usize = self.targets.iter().map(|t| t.len() + 16 + 16).sum();
+        files + current + targets
+    }
+}
+
 struct Current {
     stitched: Arc<Stitched>,
     input_hash: [u8; 20],
@@ -134,6 +168,9 @@ pub struct RoundStats {
     pub changed: usize,
     pub deleted: usize,
     pub elapsed: Duration,
+    /// Approximate heap bytes of the engine's own state after the round: the per-file cache
+    /// and the per-entity bookkeeping (the snapshot's entities and index are counted apart).
+    pub engine_bytes: usize,
 }
 
 pub struct Catalog {
@@ -379,6 +416,7 @@ impl Catalog {
                         deleted = stats.deleted,
                         ms = stats.elapsed.as_millis() as u64,
                         entity_kib = snap.entity_bytes() / 1024,
+                        engine_kib = stats.engine_bytes / 1024,
                         index_kib = snap.index_bytes() / 1024,
                         "catalog round"
                     );

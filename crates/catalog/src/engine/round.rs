@@ -185,10 +185,7 @@ impl Catalog {
                             doc_index: 0,
                             hash: process::hash_json(&body),
                             body: Some(Box::new(stitch::Processed::new(&body))),
-                            outgoing: outgoing
-                                .into_iter()
-                                .map(|(t, r)| (t, r.to_string().into()))
-                                .collect(),
+                            outgoing: process::shared_targets(outgoing),
                             errors: vec![],
                             children: vec![],
                         },
@@ -349,6 +346,7 @@ impl Catalog {
             }
         }
         self.flush(&mut state).await?;
+        stats.engine_bytes = state.heap_bytes();
         let published = started.elapsed();
         stats.elapsed = started.elapsed();
         tracing::debug!(

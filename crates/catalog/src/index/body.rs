@@ -131,11 +131,18 @@ pub fn train<S: AsRef<str>>(texts: &[S]) {
         .step_by(step)
         .map(|t| t.as_ref().as_bytes())
         .collect();
+    let started = std::time::Instant::now();
     // Training fails on degenerate input (say, all bodies identical); plain text is the fallback.
     let Ok(raw) = zstd::dict::from_samples(&samples, DICT_BYTES) else {
         tracing::debug!("zstd dictionary training failed; bodies stay uncompressed");
         return;
     };
+    tracing::info!(
+        samples = samples.len(),
+        dict_bytes = raw.len(),
+        ms = started.elapsed().as_millis() as u64,
+        "trained the entity body dictionary"
+    );
     let _ = DICT.set(Dict {
         encoder: EncoderDictionary::copy(&raw, LEVEL),
         decoder: DecoderDictionary::copy(&raw),
