@@ -7,6 +7,8 @@ use catalog::settings::{CatalogSettings, LocationSpec};
 use serde_json::{Value, json};
 use store::testing::TestDb;
 
+mod common;
+
 async fn start(dir: &std::path::Path, db: &TestDb) -> (String, Arc<catalog::Catalog>) {
     std::fs::write(
         dir.join("catalog-info.yaml"),
@@ -20,14 +22,7 @@ async fn start(dir: &std::path::Path, db: &TestDb) -> (String, Arc<catalog::Cata
         )],
         ..Default::default()
     };
-    let catalog = catalog::Catalog::connect(settings, db.url()).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let state = web::AppState {
-        catalog: catalog.clone(),
-    };
-    tokio::spawn(web::serve(listener, state, std::future::pending()));
-    (base, catalog)
+    common::serve(settings, db).await
 }
 
 async fn status(http: &reqwest::Client, url: String) -> u16 {

@@ -4,15 +4,10 @@ use catalog::settings::CatalogSettings;
 use serde_json::Value;
 use store::testing::TestDb;
 
+mod common;
+
 async fn start(db: &TestDb) -> String {
-    let catalog = catalog::Catalog::connect(CatalogSettings::default(), db.url())
-        .await
-        .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let state = web::AppState { catalog };
-    tokio::spawn(web::serve(listener, state, std::future::pending()));
-    base
+    common::serve(CatalogSettings::default(), db).await.0
 }
 
 async fn envelope(resp: reqwest::Response, status: u16, name: &str) -> Value {

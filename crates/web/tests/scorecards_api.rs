@@ -9,6 +9,8 @@ use catalog::settings::{CatalogSettings, LocationSpec};
 use serde_json::{Value, json};
 use store::testing::TestDb;
 
+mod common;
+
 const SCORECARD: &str = "\
 apiVersion: stagedoor.dev/v1alpha1
 kind: Scorecard
@@ -92,14 +94,7 @@ async fn start(dir: &std::path::Path, db: &TestDb) -> (String, Arc<catalog::Cata
         watch_interval: Duration::from_millis(200),
         ..Default::default()
     };
-    let catalog = catalog::Catalog::connect(settings, db.url()).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let state = web::AppState {
-        catalog: catalog.clone(),
-    };
-    tokio::spawn(web::serve(listener, state, std::future::pending()));
-    (base, catalog)
+    common::serve(settings, db).await
 }
 
 async fn get(http: &reqwest::Client, url: String) -> (u16, Value) {
