@@ -183,12 +183,7 @@ fn process_document<'t>(
     }
     // Backstage cannot index keys that differ only in case (`labels.Tier` beside `labels.tier`)
     // and refuses such an entity; so do we, naming the keys.
-    let whole = Value::Object(std::mem::take(&mut entity));
-    let conflicts = search::case_conflicts(&whole);
-    let Value::Object(taken_back) = whole else {
-        unreachable!("wrapped an object")
-    };
-    entity = taken_back;
+    let conflicts = search::case_conflicts(&entity);
     if !conflicts.is_empty() {
         return Err(fail(
             named_key,

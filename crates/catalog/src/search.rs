@@ -72,7 +72,7 @@ pub fn has_long_value(entity: &Value, key: &str, value: &str) -> bool {
 /// Keys of the entity (as search rows would have them) that differ only in casing, such as
 /// `metadata.labels.Tier` next to `metadata.labels.tier`. Backstage refuses to index such an
 /// entity, so it never reaches the catalog; callers should report it as a processing error.
-pub fn case_conflicts(entity: &Value) -> Vec<String> {
+pub fn case_conflicts(entity: &serde_json::Map<String, Value>) -> Vec<String> {
     fn walk(path: &mut String, v: &Value, keys: &mut Vec<String>, elements: &mut Vec<String>) {
         if SPECIAL_PATHS.contains(&path.as_str()) {
             return;
@@ -108,8 +108,12 @@ pub fn case_conflicts(entity: &Value) -> Vec<String> {
             _ => keys.push(path.clone()),
         }
     }
-    let mut keys = Vec::new();
-    walk(&mut String::new(), entity, &mut keys, &mut Vec::new());
+    let (mut keys, mut elements, mut path) = (Vec::new(), Vec::new(), String::new());
+    for (k, v) in entity {
+        path.clear();
+        path.push_str(k);
+        walk(&mut path, v, &mut keys, &mut elements);
+    }
     keys.extend(["metadata.name", "metadata.namespace", "metadata.uid"].map(str::to_owned));
     if let Some(Value::Array(relations)) = entity.get("relations") {
         for relation in relations {
@@ -629,11 +633,11 @@ mod tests {
     fn case_conflicts_found_like_backstage() {
         let ok = json!({"metadata": {"name": "a", "tags": ["X", "x"], "labels": {"a": "1"}},
                         "relations": [{"type": "ownedBy", "targetRef": "g:d/x"}, {"type": "ownedBy", "targetRef": "g:d/y"}]});
-        assert!(case_conflicts(&ok).is_empty());
+        assert!(case_conflicts(ok.as_object().unwrap()).is_empty());
         let bad = json!({"metadata": {"name": "a", "labels": {"Tier": "1", "tier": "2"}},
                          "relations": [{"type": "OwnedBy", "targetRef": "g:d/x"}, {"type": "ownedBy", "targetRef": "g:d/y"}]});
         assert_eq!(
-            case_conflicts(&bad),
+            case_conflicts(bad.as_object().unwrap()),
             ["metadata.labels.tier", "relations.ownedby"]
         );
     }

@@ -119,17 +119,15 @@ impl Catalog {
 /// The target of a `url:<target>` location ref, or Backstage's `TypeError` for anything else.
 pub(super) fn validate_location_ref(location: &str) -> Result<&str, ProcessingError> {
     let invalid = |why: String| ProcessingError::new("TypeError", why);
-    let Some((kind, target)) = location.split_once(':') else {
-        return Err(invalid(format!(
-            "Unable to parse location ref '{location}', expected '<type>:<target>', e.g. 'url:https://host/path'"
-        )));
-    };
-    let (kind, target) = (kind.trim(), target.trim());
-    if kind.is_empty() || target.is_empty() {
-        return Err(invalid(format!(
-            "Unable to parse location ref '{location}', expected '<type>:<target>', e.g. 'url:https://host/path'"
-        )));
-    }
+    let (kind, target) = location
+        .split_once(':')
+        .map(|(k, t)| (k.trim(), t.trim()))
+        .filter(|(k, t)| !k.is_empty() && !t.is_empty())
+        .ok_or_else(|| {
+            invalid(format!(
+                "Unable to parse location ref '{location}', expected '<type>:<target>', e.g. 'url:https://host/path'"
+            ))
+        })?;
     if kind != "url" {
         return Err(invalid(format!(
             "Invalid location ref {location}, only 'url:<target>' is supported, e.g. url:https://host/path"
