@@ -10,7 +10,8 @@ use catalog::read::{Entity, Snapshot, Stitched};
 use cel::{Context, Env, Value};
 use chrono::{DateTime, FixedOffset};
 
-use crate::definition::{self, Scorecard};
+use crate::campaign::{self, CampaignStatus};
+use crate::definition::{self, CheckDef, Scorecard};
 use crate::facts::Facts;
 
 /// The standard CEL environment the checks are compiled for (`has`, `exists`, `size`, …).
@@ -50,6 +51,8 @@ pub struct Evaluation {
     scores: Vec<Vec<EntityScore>>,
     /// Entity key → (scorecard index, index into its scores).
     by_entity: HashMap<String, Vec<(usize, usize)>>,
+    /// Every campaign, in ref order.
+    pub campaigns: Vec<CampaignStatus>,
 }
 
 impl Evaluation {
@@ -69,11 +72,17 @@ impl Evaluation {
                     .push((c, i));
             }
         }
+        let mut campaigns: Vec<CampaignStatus> = campaign::campaigns(snapshot)
+            .into_iter()
+            .map(|c| campaign::evaluate(c, &scorecards, &scores, &by_entity, snapshot, &now_value))
+            .collect();
+        campaigns.sort_by(|a, b| a.campaign.key.cmp(&b.campaign.key));
         Evaluation {
             now,
             scorecards,
             scores,
             by_entity,
+            campaigns,
         }
     }
 
@@ -97,6 +106,24 @@ impl Evaluation {
             s.namespace.eq_ignore_ascii_case(namespace) && s.name.eq_ignore_ascii_case(name)
         })?;
         Some((&self.scorecards[c], &self.scores[c]))
+    }
+}
+
+impl Evaluation {
+    /// The campaign with this namespace and name (any casing).
+    pub fn campaign(&self, namespace: &str, name: &str) -> Option<&CampaignStatus> {
+        self.campaigns.iter().find(|c| {
+            c.campaign.namespace.eq_ignore_ascii_case(namespace)
+                && c.campaign.name.eq_ignore_ascii_case(name)
+        })
+    }
+
+    /// Every scorecard with the scores of the entities it applies to.
+    pub fn all_scorecards(&self) -> impl Iterator<Item = (&Arc<Scorecard>, &[EntityScore])> {
+        self.scorecards
+            .iter()
+            .zip(&self.scores)
+            .map(|(c, s)| (c, s.as_slice()))
     }
 }
 
@@ -147,6 +174,25 @@ pub(crate) fn score(
     snapshot: &Snapshot,
     now: &Value,
 ) -> EntityScore {
+    let ctx = context(entity, snapshot, now);
+    let checks: Vec<CheckResult> = card.checks.iter().map(|c| check(c, &ctx)).collect();
+    EntityScore {
+        entity_key: entity.key().to_owned(),
+        entity_ref: entity.entity_ref().to_owned(),
+        owner: entity.owner().map(str::to_owned),
+        level: level(card, &checks),
+        checks,
+    }
+}
+
+/// What the checks of one entity run against: `entity`, `facts` and `now` bound once.
+pub(crate) struct CheckContext {
+    ctx: Context<'static, 'static>,
+    /// Why the entity could not be bound (every check then fails with it).
+    entity_error: Option<String>,
+}
+
+pub(crate) fn context(entity: &Entity, snapshot: &Snapshot, now: &Value) -> CheckContext {
     let mut ctx = Context::with_env(ENV.clone());
     let as_cel = cel::to_value(entity.json());
     let entity_error = as_cel
@@ -156,20 +202,14 @@ pub(crate) fn score(
     ctx.add_variable_from_value("entity", as_cel.unwrap_or(Value::Null));
     ctx.add_variable_from_value("facts", Facts::of(entity, snapshot).to_cel());
     ctx.add_variable_from_value("now", now.clone());
-    let checks: Vec<CheckResult> = card
-        .checks
-        .iter()
-        .map(|check| match (&check.program, &entity_error) {
-            (Err(why), _) | (Ok(_), Some(why)) => failed(why.clone()),
-            (Ok(program), None) => run(program, &ctx),
-        })
-        .collect();
-    EntityScore {
-        entity_key: entity.key().to_owned(),
-        entity_ref: entity.entity_ref().to_owned(),
-        owner: entity.owner().map(str::to_owned),
-        level: level(card, &checks),
-        checks,
+    CheckContext { ctx, entity_error }
+}
+
+/// One check against one entity's context.
+pub(crate) fn check(def: &CheckDef, c: &CheckContext) -> CheckResult {
+    match (&def.program, &c.entity_error) {
+        (Err(why), _) | (Ok(_), Some(why)) => failed(why.clone()),
+        (Ok(program), None) => run(program, &c.ctx),
     }
 }
 

@@ -6,14 +6,19 @@
 //! evaluation of every scorecard over one snapshot is an [`Evaluation`], kept in
 //! `Snapshot::derived` so it is computed once per published catalog state and dropped with it.
 
+mod campaign;
 mod definition;
 mod evaluate;
 mod facts;
+mod progress;
 mod summary;
 
+pub use campaign::{Campaign, CampaignCheck, CampaignEntity, CampaignStatus, CampaignTeam, Phase};
 pub use definition::{CheckDef, Scorecard};
 pub use evaluate::{CheckResult, EntityScore, Evaluation};
 pub use facts::Facts;
+pub use progress::{CampaignEvent, Progress, point};
+pub use store::CampaignDay;
 pub use summary::{Counts, PassFail, Summary, TeamCounts};
 
 /// The evaluation of every scorecard over this snapshot, built on first use.

@@ -354,3 +354,121 @@ fn large_catalogs_are_split_across_workers_in_ref_order() {
     assert_eq!(scores.len(), 2_000);
     assert!(scores.windows(2).all(|w| w[0].entity_key < w[1].entity_key));
 }
+
+fn campaign(name: &str, filter: &str, checks: &[&str]) -> Value {
+    json!({"apiVersion": "stagedoor.dev/v1alpha1", "kind": "Campaign",
+           "metadata": {"name": name, "namespace": "default", "title": "On call"},
+           "spec": {"owner": "group:default/platform", "filter": filter, "checks": checks,
+                    "start": "2026-09-01", "deadline": "2026-09-21"},
+           "relations": [{"type": "ownedBy", "targetRef": "group:default/platform"}]})
+}
+
+fn on_call() -> Value {
+    json!({"metadata": {"annotations": {"pagerduty.com/integration-key": "k"}}})
+}
+
+#[test]
+fn a_campaign_counts_entities_and_teams_passing_its_checks() {
+    let e = evaluate(vec![
+        readiness(),
+        campaign("pd", "kind=component", &["readiness/on-call"]),
+        group("a"),
+        group("b"),
+        component("a1", Some("group:default/a"), on_call()),
+        component("a2", Some("group:default/a"), on_call()),
+        component("b1", Some("group:default/b"), on_call()),
+        component("b2", Some("group:default/b"), json!({})),
+        component("orphan", None, json!({})),
+    ]);
+    let c = e.campaign("default", "PD").expect("found in any casing");
+    assert_eq!((c.total(), c.passing, c.failing()), (5, 3, 2));
+    let teams: Vec<(Option<&str>, usize, usize)> = c
+        .teams
+        .iter()
+        .map(|t| (t.owner.as_deref(), t.total, t.passing))
+        .collect();
+    assert_eq!(
+        teams,
+        vec![
+            (Some("group:default/a"), 2, 2),
+            (Some("group:default/b"), 2, 1),
+            (None, 1, 0),
+        ]
+    );
+    assert_eq!(c.finished_teams(), vec!["group:default/a".to_string()]);
+    assert_eq!(c.checks[0].title, "on-call");
+    assert_eq!(c.checks[0].fix.as_deref(), Some("fix on-call"));
+}
+
+#[test]
+fn a_campaign_phase_follows_its_dates_and_its_failures() {
+    use crate::Phase;
+    let day = |d: &str| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
+    let failing = evaluate(vec![
+        readiness(),
+        campaign("pd", "kind=component", &["readiness/on-call"]),
+        component("a1", None, json!({})),
+    ]);
+    let c = &failing.campaigns[0];
+    assert_eq!(c.phase(day("2026-08-31")), Phase::NotStarted);
+    assert_eq!(c.phase(day("2026-09-01")), Phase::Active);
+    assert_eq!(c.phase(day("2026-09-21")), Phase::Active);
+    assert_eq!(c.phase(day("2026-09-22")), Phase::Overdue);
+    let done = evaluate(vec![
+        readiness(),
+        campaign("pd", "kind=component", &["readiness/on-call"]),
+        component("a1", None, on_call()),
+    ]);
+    assert_eq!(done.campaigns[0].phase(day("2026-09-22")), Phase::Complete);
+}
+
+#[test]
+fn a_campaign_covers_entities_outside_the_scorecards_filter() {
+    // The scorecard scores components only; the campaign also asks it of APIs.
+    let api = json!({"apiVersion": "backstage.io/v1alpha1", "kind": "API",
+        "metadata": {"name": "pay-api", "namespace": "default", "annotations": {}},
+        "spec": {"type": "openapi", "lifecycle": "production", "owner": "a", "definition": "x"},
+        "relations": []});
+    let e = evaluate(vec![
+        readiness(),
+        campaign("pd", "kind=component,kind=api", &["readiness/on-call"]),
+        component("a1", None, on_call()),
+        api,
+    ]);
+    let c = &e.campaigns[0];
+    let states: Vec<(&str, bool)> = c
+        .entities
+        .iter()
+        .map(|e| (e.entity_ref.as_str(), e.passing()))
+        .collect();
+    assert_eq!(
+        states,
+        vec![
+            ("api:default/pay-api", false),
+            ("component:default/a1", true)
+        ]
+    );
+}
+
+#[test]
+fn a_campaign_naming_a_missing_check_fails_everything_and_says_why() {
+    let e = evaluate(vec![
+        readiness(),
+        campaign(
+            "pd",
+            "kind=component",
+            &["readiness/nope", "missing/on-call"],
+        ),
+        component("a1", None, on_call()),
+    ]);
+    let c = &e.campaigns[0];
+    let errors: Vec<Option<&str>> = c.checks.iter().map(|c| c.error.as_deref()).collect();
+    assert_eq!(
+        errors,
+        vec![
+            Some("scorecard \"readiness\" has no check \"nope\""),
+            Some("no scorecard named \"missing\" in namespace \"default\""),
+        ]
+    );
+    assert_eq!((c.total(), c.passing), (1, 0));
+}

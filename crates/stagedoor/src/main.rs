@@ -124,6 +124,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("opening database {}", config::redact_url(&config.db)))?;
     let catalog = catalog::Catalog::open(config.catalog.clone(), db).await?;
     tokio::spawn(Arc::clone(&catalog).run());
+    let progress = scorecards::Progress::of(&catalog);
+    if args.demo {
+        tokio::spawn(demo::seed_history(progress.clone(), Arc::clone(&catalog)));
+    }
+    tokio::spawn(progress.run(Arc::clone(&catalog)));
 
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await

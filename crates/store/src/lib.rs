@@ -1,6 +1,8 @@
 //! The database behind Stagedoor: one `Db` over SQLite or PostgreSQL, its migrations, and the
-//! tables the catalog keeps durable (registered locations and the stitched final entities).
+//! tables the catalog keeps durable (registered locations and the stitched final entities), and
+//! the capabilities' own (campaign progress).
 
+mod campaigns;
 mod db;
 mod entities;
 mod error;
@@ -9,6 +11,7 @@ mod migrate;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use campaigns::CampaignDay;
 pub use db::Db;
 pub use entities::EntityRow;
 pub use error::StoreError;

@@ -14,17 +14,31 @@ pub(crate) struct Migration {
 }
 
 /// Append only: a shipped migration is never edited, a change is a new file in both folders.
-pub(crate) const SQLITE: &[Migration] = &[Migration {
-    version: 1,
-    name: "init",
-    sql: include_str!("../migrations/sqlite/0001_init.sql"),
-}];
+pub(crate) const SQLITE: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "init",
+        sql: include_str!("../migrations/sqlite/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "campaigns",
+        sql: include_str!("../migrations/sqlite/0002_campaigns.sql"),
+    },
+];
 
-pub(crate) const POSTGRES: &[Migration] = &[Migration {
-    version: 1,
-    name: "init",
-    sql: include_str!("../migrations/postgres/0001_init.sql"),
-}];
+pub(crate) const POSTGRES: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "init",
+        sql: include_str!("../migrations/postgres/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "campaigns",
+        sql: include_str!("../migrations/postgres/0002_campaigns.sql"),
+    },
+];
 
 /// Any constant that other applications sharing the database are unlikely to pick.
 const PG_MIGRATION_LOCK: i64 = 0x5354_4147_4544_4f4f; // "STAGEDOO"

@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use store::testing::{TestDb, notice};
-use store::{Db, EntityRow, LocationRow, StoreError};
+use store::{CampaignDay, Db, EntityRow, LocationRow, StoreError};
 
 // ---- harness ----------------------------------------------------------------------------------
 
@@ -15,6 +15,7 @@ store::on_each_database!(
     entities_upsert_update_delete_reload,
     bulk_apply,
     migrations_are_idempotent_on_reconnect,
+    campaign_days_and_finished_teams,
 );
 
 async fn connect(url: &str) -> Db {
@@ -254,7 +255,10 @@ async fn migrations_are_idempotent_on_reconnect(test_db: TestDb) {
     };
     assert_eq!(first.dialect(), expected_dialect);
     let versions = migration_versions(&first).await;
-    assert_eq!(versions, vec![(1, "init".to_string())]);
+    assert_eq!(
+        versions,
+        vec![(1, "init".to_string()), (2, "campaigns".to_string())]
+    );
     second.close().await;
 
     let loc = location("keep", "url", "https://git.example.com/keep.yaml");
@@ -281,8 +285,95 @@ async fn migrations_are_idempotent_on_reconnect(test_db: TestDb) {
     match Db::connect(&url).await {
         Err(StoreError::SchemaTooNew {
             found: 999,
-            known: 1,
+            known: 2,
         }) => {}
         other => panic!("a newer schema gave {other:?}"),
     }
+}
+
+fn day(day: &str, total: i64, failing: i64, source: &str) -> CampaignDay {
+    CampaignDay {
+        day: day.into(),
+        total,
+        failing,
+        source: source.into(),
+    }
+}
+
+async fn campaign_days_and_finished_teams(test_db: TestDb) {
+    let db = connect(test_db.url()).await;
+    assert!(
+        db.campaign_days("campaign:default/c")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Generated history fills empty days only; a measurement replaces what a day held.
+    let seeded = [
+        day("2026-09-02", 10, 9, "demo"),
+        day("2026-09-01", 10, 10, "demo"),
+    ];
+    db.seed_campaign_days("campaign:default/c", &seeded)
+        .await
+        .unwrap();
+    db.record_campaign_day("campaign:default/c", &day("2026-09-02", 11, 7, "recorded"))
+        .await
+        .unwrap();
+    db.record_campaign_day("campaign:default/c", &day("2026-09-02", 11, 6, "recorded"))
+        .await
+        .unwrap();
+    db.seed_campaign_days("campaign:default/c", &[day("2026-09-02", 1, 1, "demo")])
+        .await
+        .unwrap();
+    db.record_campaign_day(
+        "campaign:default/other",
+        &day("2026-09-02", 1, 1, "recorded"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        db.campaign_days("campaign:default/c").await.unwrap(),
+        vec![
+            day("2026-09-01", 10, 10, "demo"),
+            day("2026-09-02", 11, 6, "recorded")
+        ]
+    );
+
+    // A team keeps the time it finished while it stays finished, and loses it when it fails again.
+    let teams = |t: &[&str]| t.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let new = db
+        .update_finished_teams("campaign:default/c", &teams(&["group:default/a"]), 100)
+        .await
+        .unwrap();
+    assert_eq!(new, teams(&["group:default/a"]));
+    let new = db
+        .update_finished_teams(
+            "campaign:default/c",
+            &teams(&["group:default/a", "group:default/b"]),
+            200,
+        )
+        .await
+        .unwrap();
+    assert_eq!(new, teams(&["group:default/b"]));
+    assert_eq!(
+        db.finished_teams("campaign:default/c").await.unwrap(),
+        vec![
+            ("group:default/a".to_string(), 100),
+            ("group:default/b".to_string(), 200)
+        ]
+    );
+    db.update_finished_teams("campaign:default/c", &teams(&["group:default/b"]), 300)
+        .await
+        .unwrap();
+    assert_eq!(
+        db.finished_teams("campaign:default/c").await.unwrap(),
+        vec![("group:default/b".to_string(), 200)]
+    );
+    assert!(
+        db.finished_teams("campaign:default/other")
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

@@ -49,7 +49,10 @@ pub fn router(state: AppState) -> Router {
             "/entities/{kind}/{namespace}/{name}",
             get(scorecards_api::entity),
         )
+        .route("/scorecards", get(scorecards_api::scorecards))
         .route("/scorecards/{name}", get(scorecards_api::scorecard))
+        .route("/campaigns", get(scorecards_api::campaigns))
+        .route("/campaigns/{name}", get(scorecards_api::campaign))
         .fallback(c::not_found)
         .layer(axum::middleware::from_fn(api_error::echo_request));
     Router::new()

@@ -1,6 +1,6 @@
 //! The scorecards JSON API under `/api/scorecards/v1` (docs/api.md): one entity's scores under
-//! every scorecard that applies to it, and one scorecard's counts per owning team. Errors use
-//! the catalog API's envelope.
+//! every scorecard that applies to it, one scorecard's counts per owning team, and campaigns
+//! with their teams and history. Errors use the catalog API's envelope.
 
 use std::sync::Arc;
 
@@ -9,7 +9,9 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use catalog::read::Snapshot;
 use model::EntityRef;
-use scorecards::{CheckDef, Counts, EntityScore, Evaluation, Scorecard, Summary};
+use scorecards::{
+    CampaignStatus, CheckDef, Counts, EntityScore, Evaluation, Progress, Scorecard, Summary,
+};
 use serde_json::{Map, Value, json};
 
 use crate::{ApiError, AppState};
@@ -161,4 +163,134 @@ fn counts(card: &Scorecard, c: &Counts) -> Map<String, Value> {
     m.insert("levels".into(), levels.into());
     m.insert("checks".into(), checks.into());
     m
+}
+
+/// `GET /scorecards`: every scorecard with its counts over everything it applies to.
+pub async fn scorecards(State(s): State<AppState>) -> ApiResult {
+    let eval = evaluation(&s.catalog.snapshot());
+    let items: Vec<Value> = eval
+        .all_scorecards()
+        .map(|(card, scores)| {
+            json!({
+                "scorecard": definition(card),
+                "summary": counts(card, &Summary::of(card, scores).all),
+            })
+        })
+        .collect();
+    Ok(Json(json!({"evaluatedAt": eval.now.to_rfc3339(), "items": items})).into_response())
+}
+
+/// `GET /campaigns`: every campaign with its totals.
+pub async fn campaigns(State(s): State<AppState>) -> ApiResult {
+    let eval = evaluation(&s.catalog.snapshot());
+    let today = eval.now.date_naive();
+    let items: Vec<Value> = eval
+        .campaigns
+        .iter()
+        .map(|c| {
+            let mut v = campaign_head(c, today);
+            v.insert("total".into(), json!(c.total()));
+            v.insert("passing".into(), json!(c.passing));
+            v.insert("failing".into(), json!(c.failing()));
+            v.into()
+        })
+        .collect();
+    Ok(Json(json!({"evaluatedAt": eval.now.to_rfc3339(), "items": items})).into_response())
+}
+
+/// `GET /campaigns/{name}` (namespace `default`): totals, each team's standing, each entity's
+/// checks and the daily history of failing entities.
+pub async fn campaign(State(s): State<AppState>, Path(name): Path<String>) -> ApiResult {
+    let eval = evaluation(&s.catalog.snapshot());
+    let Some(c) = eval.campaign(model::entity_ref::DEFAULT_NAMESPACE, &name) else {
+        return Err(ApiError::not_found(format!(
+            "No campaign named '{name}' found in namespace 'default'"
+        )));
+    };
+    let today = eval.now.date_naive();
+    let (history, finished) = Progress::of(&s.catalog)
+        .history_and_finished(c, today, eval.now.timestamp_millis())
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "reading campaign history");
+            ApiError::new(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "Error",
+                "internal storage error",
+            )
+        })?;
+    let teams: Vec<Value> = c
+        .teams
+        .iter()
+        .map(|t| {
+            let mut v = json!({
+                "ref": t.owner, "total": t.total, "passing": t.passing,
+                "failing": t.total - t.passing,
+            });
+            if let Some((_, at)) = finished.iter().find(|(f, _)| Some(f) == t.owner.as_ref()) {
+                v["finishedAt"] = json!(rfc3339(*at));
+            }
+            v
+        })
+        .collect();
+    let entities: Vec<Value> = c
+        .entities
+        .iter()
+        .map(|e| {
+            let failing: Vec<&str> = c
+                .checks
+                .iter()
+                .zip(&e.checks)
+                .filter(|(_, r)| !r.passed)
+                .map(|(d, _)| d.reference.as_str())
+                .collect();
+            json!({"entityRef": e.entity_ref, "owner": e.owner, "passing": e.passing(), "failingChecks": failing})
+        })
+        .collect();
+    let history: Vec<Value> = history
+        .iter()
+        .map(|d| json!({"date": d.day, "failing": d.failing, "total": d.total, "source": d.source}))
+        .collect();
+    let mut v = campaign_head(c, today);
+    v.insert("total".into(), json!(c.total()));
+    v.insert("passing".into(), json!(c.passing));
+    v.insert("failing".into(), json!(c.failing()));
+    v.insert("teams".into(), teams.into());
+    v.insert("entities".into(), entities.into());
+    v.insert("history".into(), history.into());
+    v.insert("evaluatedAt".into(), json!(eval.now.to_rfc3339()));
+    Ok(Json(Value::Object(v)).into_response())
+}
+
+/// What a campaign is: its definition, dates and phase today.
+fn campaign_head(c: &CampaignStatus, today: chrono::NaiveDate) -> Map<String, Value> {
+    let d = &c.campaign;
+    let checks: Vec<Value> = c
+        .checks
+        .iter()
+        .map(|k| {
+            let mut v = json!({"ref": k.reference, "title": k.title, "fix": k.fix});
+            if let Some(e) = &k.error {
+                v["error"] = json!(e);
+            }
+            v
+        })
+        .collect();
+    let mut m = Map::new();
+    m.insert("ref".into(), json!(d.key));
+    m.insert("name".into(), json!(d.name));
+    m.insert("title".into(), json!(d.display_name()));
+    m.insert("owner".into(), json!(d.owner));
+    m.insert("filter".into(), json!(d.filter_text));
+    m.insert("checks".into(), checks.into());
+    m.insert("start".into(), json!(d.start.map(|s| s.to_string())));
+    m.insert("deadline".into(), json!(d.deadline.map(|s| s.to_string())));
+    m.insert("status".into(), json!(c.phase(today).as_str()));
+    m
+}
+
+fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }

@@ -338,6 +338,12 @@ impl Catalog {
         Ok(catalog)
     }
 
+    /// The database the catalog lives in. Capability crates keep their own tables there
+    /// (campaign progress, …), through `store`'s typed functions; one database to run and back up.
+    pub fn database(&self) -> &Db {
+        &self.db
+    }
+
     /// The newest published state.
     pub fn snapshot(&self) -> Arc<read::Snapshot> {
         self.snapshot.load_full()

@@ -1,0 +1,293 @@
+//! Campaigns: a mandate that every entity a filter selects passes some scorecard checks by a
+//! deadline. Evaluated with the scorecards, per snapshot: which entities still fail, and how each
+//! owning team stands.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use catalog::read::{Entity, Snapshot};
+use cel::Value;
+use chrono::NaiveDate;
+use model::filter::{self, Filter};
+use serde_json::Value as Json;
+
+use crate::definition::{CheckDef, Scorecard};
+use crate::evaluate::{self, CheckResult, EntityScore};
+
+/// One Campaign entity, read.
+#[derive(Debug)]
+pub struct Campaign {
+    /// `campaign:namespace/name`, lower-cased as the catalog keys it.
+    pub key: String,
+    pub name: String,
+    pub namespace: String,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub owner: Option<String>,
+    pub filter_text: String,
+    pub filter: Option<Filter>,
+    /// The check references as written (`scorecard/check`).
+    pub checks: Vec<String>,
+    pub start: Option<NaiveDate>,
+    pub deadline: Option<NaiveDate>,
+}
+
+impl Campaign {
+    pub fn from_entity(entity: &Entity) -> Campaign {
+        let spec = entity.json().get("spec");
+        let text = |k: &str| spec.and_then(|s| s.get(k)).and_then(Json::as_str);
+        let date = |k: &str| text(k).and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+        let filter_text = text("filter").unwrap_or_default().to_owned();
+        Campaign {
+            key: entity.key().to_owned(),
+            name: entity.name().to_owned(),
+            namespace: entity.namespace().to_owned(),
+            title: entity.title().map(str::to_owned),
+            description: entity.description().map(str::to_owned),
+            owner: entity.owner().map(str::to_owned),
+            filter: filter::parse_query(std::slice::from_ref(&filter_text))
+                .ok()
+                .flatten(),
+            filter_text,
+            checks: spec
+                .and_then(|s| s.get("checks"))
+                .and_then(Json::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|c| c.as_str().map(str::to_owned))
+                .collect(),
+            start: date("start"),
+            deadline: date("deadline"),
+        }
+    }
+
+    /// The title if there is one, else the name.
+    pub fn display_name(&self) -> &str {
+        self.title.as_deref().unwrap_or(&self.name)
+    }
+}
+
+/// Where a campaign stands on a given day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Before its start date.
+    NotStarted,
+    /// Between start and deadline, with entities still failing.
+    Active,
+    /// Nothing fails (before or after the deadline).
+    Complete,
+    /// Past the deadline with entities still failing.
+    Overdue,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::NotStarted => "not-started",
+            Phase::Active => "active",
+            Phase::Complete => "complete",
+            Phase::Overdue => "overdue",
+        }
+    }
+}
+
+/// One check a campaign asks for, resolved to its scorecard.
+#[derive(Debug)]
+pub struct CampaignCheck {
+    /// As written: `scorecard/check`.
+    pub reference: String,
+    pub title: String,
+    pub fix: Option<String>,
+    /// Why the reference does not resolve (no such scorecard or check): the check then fails
+    /// for every entity, with this as its error, so a typo cannot make a campaign look done.
+    pub error: Option<String>,
+}
+
+/// One entity under a campaign.
+#[derive(Debug, Clone)]
+pub struct CampaignEntity {
+    pub entity_ref: String,
+    pub owner: Option<String>,
+    /// Per campaign check (same order).
+    pub checks: Vec<CheckResult>,
+}
+
+impl CampaignEntity {
+    pub fn passing(&self) -> bool {
+        self.checks.iter().all(|c| c.passed)
+    }
+}
+
+/// One owning team's standing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CampaignTeam {
+    /// `None` for entities without an owner.
+    pub owner: Option<String>,
+    pub total: usize,
+    pub passing: usize,
+}
+
+/// A campaign evaluated over one snapshot.
+#[derive(Debug)]
+pub struct CampaignStatus {
+    pub campaign: Arc<Campaign>,
+    pub checks: Vec<CampaignCheck>,
+    /// Entities in ref order.
+    pub entities: Vec<CampaignEntity>,
+    /// Teams in ref order (no owner last).
+    pub teams: Vec<CampaignTeam>,
+    pub passing: usize,
+}
+
+impl CampaignStatus {
+    pub fn total(&self) -> usize {
+        self.entities.len()
+    }
+
+    pub fn failing(&self) -> usize {
+        self.total() - self.passing
+    }
+
+    pub fn phase(&self, today: NaiveDate) -> Phase {
+        let c = &self.campaign;
+        if c.start.is_some_and(|s| today < s) {
+            Phase::NotStarted
+        } else if self.failing() == 0 {
+            Phase::Complete
+        } else if c.deadline.is_some_and(|d| today > d) {
+            Phase::Overdue
+        } else {
+            Phase::Active
+        }
+    }
+
+    /// Teams with something to do in the campaign and nothing failing.
+    pub fn finished_teams(&self) -> Vec<String> {
+        self.teams
+            .iter()
+            .filter(|t| t.total > 0 && t.passing == t.total)
+            .filter_map(|t| t.owner.clone())
+            .collect()
+    }
+}
+
+/// Every Campaign entity of the snapshot.
+pub(crate) fn campaigns(snapshot: &Snapshot) -> Vec<Arc<Campaign>> {
+    let kind = Filter::Eq {
+        key: "kind".into(),
+        values: vec!["campaign".into()],
+    };
+    snapshot
+        .entities(Some(&kind))
+        .map(|e| Arc::new(Campaign::from_entity(&e)))
+        .collect()
+}
+
+/// Evaluates `campaign`. A check's result is taken from the scorecard's own evaluation when the
+/// entity is in that scorecard's scope, and computed here otherwise (a campaign may cover more).
+pub(crate) fn evaluate(
+    campaign: Arc<Campaign>,
+    scorecards: &[Arc<Scorecard>],
+    scores: &[Vec<EntityScore>],
+    by_entity: &std::collections::HashMap<String, Vec<(usize, usize)>>,
+    snapshot: &Snapshot,
+    now: &Value,
+) -> CampaignStatus {
+    // Each reference resolved to (scorecard index, check index), or why not.
+    let resolved: Vec<Result<(usize, usize), String>> = campaign
+        .checks
+        .iter()
+        .map(|r| resolve(r, &campaign.namespace, scorecards))
+        .collect();
+    let checks = campaign
+        .checks
+        .iter()
+        .zip(&resolved)
+        .map(|(reference, r)| {
+            let def = r.as_ref().ok().map(|&(c, i)| &scorecards[c].checks[i]);
+            CampaignCheck {
+                reference: reference.clone(),
+                title: def.map_or_else(|| reference.clone(), |d| d.title.clone()),
+                fix: def.and_then(|d| d.fix.clone()),
+                error: r.as_ref().err().cloned(),
+            }
+        })
+        .collect();
+    let mut entities = Vec::new();
+    if let Some(filter) = &campaign.filter {
+        for e in snapshot.entities(Some(filter)) {
+            let mine = by_entity.get(e.key());
+            let mut ctx = None;
+            let results = resolved
+                .iter()
+                .map(|r| match r {
+                    Err(why) => CheckResult {
+                        passed: false,
+                        error: Some(why.clone()),
+                    },
+                    Ok((c, i)) => {
+                        let known = mine
+                            .and_then(|m| m.iter().find(|(card, _)| card == c))
+                            .map(|&(card, at)| scores[card][at].checks[*i].clone());
+                        known.unwrap_or_else(|| {
+                            let ctx =
+                                ctx.get_or_insert_with(|| evaluate::context(&e, snapshot, now));
+                            evaluate::check(&scorecards[*c].checks[*i], ctx)
+                        })
+                    }
+                })
+                .collect();
+            entities.push(CampaignEntity {
+                entity_ref: e.entity_ref().to_owned(),
+                owner: e.owner().map(str::to_owned),
+                checks: results,
+            });
+        }
+    }
+    entities.sort_by(|a, b| a.entity_ref.cmp(&b.entity_ref));
+    let mut teams: BTreeMap<(bool, Option<String>), CampaignTeam> = BTreeMap::new();
+    for e in &entities {
+        let t = teams
+            .entry((e.owner.is_none(), e.owner.clone()))
+            .or_insert_with(|| CampaignTeam {
+                owner: e.owner.clone(),
+                total: 0,
+                passing: 0,
+            });
+        t.total += 1;
+        t.passing += usize::from(e.passing());
+    }
+    let passing = entities.iter().filter(|e| e.passing()).count();
+    CampaignStatus {
+        campaign,
+        checks,
+        entities,
+        teams: teams.into_values().collect(),
+        passing,
+    }
+}
+
+/// `scorecard/check` in the campaign's namespace → (scorecard index, check index).
+fn resolve(
+    reference: &str,
+    namespace: &str,
+    scorecards: &[Arc<Scorecard>],
+) -> Result<(usize, usize), String> {
+    let Some((card, id)) = reference.split_once('/') else {
+        return Err(format!(
+            "{reference:?} is not a check reference (<scorecard>/<check id>)"
+        ));
+    };
+    let c = scorecards
+        .iter()
+        .position(|s| {
+            s.namespace.eq_ignore_ascii_case(namespace) && s.name.eq_ignore_ascii_case(card)
+        })
+        .ok_or_else(|| format!("no scorecard named {card:?} in namespace {namespace:?}"))?;
+    let i = scorecards[c]
+        .checks
+        .iter()
+        .position(|d: &CheckDef| d.id == id)
+        .ok_or_else(|| format!("scorecard {card:?} has no check {id:?}"))?;
+    Ok((c, i))
+}

@@ -1,0 +1,213 @@
+//! Campaign progress over time, kept in the database: a point per campaign and day for the
+//! burndown, and when each team finished. [`Progress::run`] records a point whenever the catalog
+//! changes and at least every few minutes (so a quiet day still gets its point), and says what
+//! happened as campaign events in the log (started, deadline in 7 days, team finished, deadline
+//! passed) for digests and notifications to build on.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use catalog::Catalog;
+use chrono::{NaiveDate, Utc};
+use store::{CampaignDay, Db, StoreError};
+
+use crate::campaign::{CampaignStatus, Phase};
+use crate::evaluate::Evaluation;
+
+/// A recorded point when nothing changed, so each day has one however quiet the catalog is.
+const QUIET_INTERVAL: Duration = Duration::from_secs(300);
+
+/// The campaign tables of the database the catalog lives in.
+#[derive(Clone)]
+pub struct Progress {
+    db: Db,
+}
+
+/// Something that happened to a campaign, worth telling people about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CampaignEvent {
+    Started { campaign: String },
+    DeadlineInSevenDays { campaign: String },
+    TeamFinished { campaign: String, team: String },
+    DeadlinePassed { campaign: String, failing: usize },
+}
+
+impl Progress {
+    pub fn new(db: Db) -> Progress {
+        Progress { db }
+    }
+
+    /// The campaign tables of `catalog`'s database.
+    pub fn of(catalog: &Catalog) -> Progress {
+        Progress::new(catalog.database().clone())
+    }
+
+    /// Every recorded day of `campaign` (by key), oldest first.
+    pub async fn history(&self, campaign: &str) -> Result<Vec<CampaignDay>, StoreError> {
+        self.db.campaign_days(campaign).await
+    }
+
+    /// The finished teams of `campaign` with when they finished (epoch ms).
+    pub async fn finished(&self, campaign: &str) -> Result<Vec<(String, i64)>, StoreError> {
+        self.db.finished_teams(campaign).await
+    }
+
+    /// The campaign's history with today's point taken from `status` (what is served now), and
+    /// the teams finished now with when they finished (epoch ms; `now_ms` for a team that
+    /// finished since the last recording).
+    pub async fn history_and_finished(
+        &self,
+        status: &CampaignStatus,
+        today: NaiveDate,
+        now_ms: i64,
+    ) -> Result<(Vec<CampaignDay>, Vec<(String, i64)>), StoreError> {
+        let key = &status.campaign.key;
+        let mut days = self.db.campaign_days(key).await?;
+        let today_s = today.to_string();
+        days.retain(|d| d.day < today_s);
+        if status.phase(today) != Phase::NotStarted {
+            days.push(point(status, today, "recorded"));
+        }
+        let stored = self.db.finished_teams(key).await?;
+        let mut finished: Vec<(String, i64)> = status
+            .finished_teams()
+            .into_iter()
+            .map(|team| {
+                let at = stored
+                    .iter()
+                    .find(|(t, _)| *t == team)
+                    .map_or(now_ms, |s| s.1);
+                (team, at)
+            })
+            .collect();
+        finished.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+        Ok((days, finished))
+    }
+
+    /// Records today's point of every campaign that has started and updates its finished
+    /// teams. `last` is the day of the previous recording, for the once-a-day events.
+    pub async fn record(
+        &self,
+        eval: &Evaluation,
+        today: NaiveDate,
+        last: Option<NaiveDate>,
+    ) -> Result<Vec<CampaignEvent>, StoreError> {
+        let mut events = Vec::new();
+        for status in &eval.campaigns {
+            let c = &status.campaign;
+            if status.phase(today) == Phase::NotStarted {
+                continue;
+            }
+            let key = c.key.clone();
+            let new_day = last.is_none_or(|l| l < today);
+            if new_day && c.start == Some(today) {
+                events.push(CampaignEvent::Started {
+                    campaign: key.clone(),
+                });
+            }
+            if let Some(deadline) = c.deadline
+                && new_day
+            {
+                if deadline - chrono::Days::new(7) == today {
+                    events.push(CampaignEvent::DeadlineInSevenDays {
+                        campaign: key.clone(),
+                    });
+                }
+                if deadline.succ_opt() == Some(today) && status.failing() > 0 {
+                    events.push(CampaignEvent::DeadlinePassed {
+                        campaign: key.clone(),
+                        failing: status.failing(),
+                    });
+                }
+            }
+            self.db
+                .record_campaign_day(&key, &point(status, today, "recorded"))
+                .await?;
+            let now = Utc::now().timestamp_millis();
+            for team in self
+                .db
+                .update_finished_teams(&key, &status.finished_teams(), now)
+                .await?
+            {
+                events.push(CampaignEvent::TeamFinished {
+                    campaign: key.clone(),
+                    team,
+                });
+            }
+        }
+        Ok(events)
+    }
+
+    /// Generated history for the demo: a point per day from each campaign's start to yesterday,
+    /// falling from everything failing to today's count, stored as `demo` so pages label it.
+    /// Days that already have a point keep it.
+    pub async fn seed_demo_history(
+        &self,
+        eval: &Evaluation,
+        today: NaiveDate,
+    ) -> Result<(), StoreError> {
+        for status in &eval.campaigns {
+            let Some(start) = status.campaign.start else {
+                continue;
+            };
+            let days = (today - start).num_days();
+            if days <= 0 {
+                continue;
+            }
+            let (total, now) = (status.total() as f64, status.failing() as f64);
+            let points: Vec<CampaignDay> = (0..days)
+                .map(|d| {
+                    let left = 1.0 - d as f64 / days as f64;
+                    let failing = now + (total - now) * left.powf(1.4);
+                    CampaignDay {
+                        day: (start + chrono::Days::new(d as u64)).to_string(),
+                        total: status.total() as i64,
+                        failing: failing.round() as i64,
+                        source: "demo".into(),
+                    }
+                })
+                .collect();
+            self.db
+                .seed_campaign_days(&status.campaign.key, &points)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Records progress after every catalog change and every [`QUIET_INTERVAL`] until the
+    /// catalog is gone. A failed write is logged and tried again at the next change.
+    pub async fn run(self, catalog: Arc<Catalog>) {
+        let mut changes = catalog.subscribe();
+        let mut last = None;
+        loop {
+            if catalog.is_ready() {
+                let snap = catalog.snapshot();
+                let eval = catalog::off_async_workers(|| crate::evaluation(&snap));
+                let today = eval.now.date_naive();
+                match self.record(&eval, today, last).await {
+                    Ok(events) => {
+                        last = Some(today);
+                        for e in events {
+                            tracing::info!(event = ?e, "campaign event");
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "recording campaign progress failed"),
+                }
+            }
+            tokio::select! {
+                change = changes.next() => if change.is_none() { return },
+                () = tokio::time::sleep(QUIET_INTERVAL) => {}
+            }
+        }
+    }
+}
+
+/// A campaign's point for `day`.
+pub fn point(status: &CampaignStatus, day: NaiveDate, source: &str) -> CampaignDay {
+    CampaignDay {
+        day: day.to_string(),
+        total: status.total() as i64,
+        failing: status.failing() as i64,
+        source: source.into(),
+    }
+}

@@ -1,0 +1,20 @@
+-- Campaign progress over time: one point per campaign and day (the last evaluation of that day
+-- wins), and the day each team finished. `source` is 'recorded' for points the server measured
+-- and 'demo' for the generated history of the demo, so pages can label it.
+CREATE TABLE campaign_days (
+    campaign TEXT   NOT NULL,
+    day      TEXT   NOT NULL,
+    total    BIGINT NOT NULL,
+    failing  BIGINT NOT NULL,
+    source   TEXT   NOT NULL,
+    PRIMARY KEY (campaign, day)
+);
+
+-- A team is finished when none of its entities fail the campaign's checks; a team that fails
+-- again loses its row, so `finished_at` is when it last became finished.
+CREATE TABLE campaign_teams_finished (
+    campaign    TEXT   NOT NULL,
+    team        TEXT   NOT NULL,
+    finished_at BIGINT NOT NULL,
+    PRIMARY KEY (campaign, team)
+);
