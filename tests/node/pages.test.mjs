@@ -2,12 +2,13 @@
 // playwright-core; no browser is downloaded). Starts the real binary twice on free ports:
 //   - with the demo company: search → open an entity → follow its owner → filter the catalog by
 //     a facet → open an entity with an error and see its file and line → sign in as a user and
-//     see their team on the home page; once with JavaScript (htmx) and once without.
+//     see their team on the home page; once with JavaScript (htmx) and once without. Then a
+//     campaign: a failing check shows how to fix it, the file is fixed, the campaign's count drops.
 //   - with fixtures/xss: hostile catalog data on every page; nothing may run.
 // With STAGEDOOR_SCREENSHOTS=1 the demo run also writes docs/screenshots/*.png.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -41,6 +42,7 @@ async function startStagedoor(args) {
   assert.equal(ready, true, `server not ready: ${log}`);
   return {
     base,
+    cwd,
     stop: async () => {
       child.kill('SIGTERM');
       await new Promise(r => (child.exitCode !== null ? r() : child.once('exit', r)));
@@ -187,6 +189,55 @@ describe('portal pages with the demo company', () => {
       await page.locator('svg.relations a[href="/catalog/default/group/storefront"]').focus();
       await page.keyboard.press('Enter');
       await page.locator('h1', { hasText: 'Storefront' }).waitFor();
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('a campaign: the fix shown on the entity page, made in the file, counted on the campaign page', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const pageErrors = [];
+    page.on('pageerror', e => pageErrors.push(String(e)));
+    const failingOnCampaign = async () => {
+      await page.goto(`${server.base}/campaigns/pagerduty-on-call`);
+      return Number(await page.locator('#campaign-failing').textContent());
+    };
+    try {
+      // The navigation leads to the campaign, whose page lists account-web as still failing.
+      await page.goto(`${server.base}/`);
+      await follow(page, page.locator('nav.main-nav a', { hasText: 'Scorecards' }), 'h1:text("Scorecards and campaigns")');
+      await follow(page, page.locator('a', { hasText: 'Every production service on call' }), '#campaign-failing');
+      const before = Number(await page.locator('#campaign-failing').textContent());
+      assert.ok(before > 0, `the demo campaign has failing entities (${before})`);
+      assert.ok(await page.locator('svg.burndown polyline.actual').count() >= 1, 'the burndown draws the measured line');
+      assert.match(await page.locator('.failing-entities').textContent(), /account-web/);
+      await shot(page, 'campaign');
+
+      // The entity page says which check fails and how to fix it.
+      await page.goto(`${server.base}/catalog/default/component/account-web`);
+      const section = page.locator('section.scorecard');
+      assert.match(await section.textContent(), /Paged through PagerDuty[\s\S]*How to fix: Add the pagerduty.com\/service-id annotation/);
+
+      // The owner fixes the file; the campaign's count drops within the watch interval.
+      const file = path.join(server.cwd, '.stagedoor', 'demo', 'mistakes', 'missing-api.yaml');
+      const text = readFileSync(file, 'utf8');
+      const fixed = text.replace('    backstage.io/kubernetes-id: account-web\n',
+        '    backstage.io/kubernetes-id: account-web\n    pagerduty.com/service-id: PACCT01\n');
+      assert.notEqual(fixed, text, 'the demo file has the line the fix goes after');
+      writeFileSync(file, fixed);
+      const dropped = await waitFor(async () => (await failingOnCampaign()) === before - 1, { timeoutMs: 20_000 });
+      assert.equal(dropped, true, `the campaign's failing count drops from ${before} to ${before - 1}`);
+      assert.doesNotMatch(await page.locator('.failing-entities').textContent(), /account-web/);
+      await page.goto(`${server.base}/catalog/default/component/account-web`);
+      assert.doesNotMatch(await page.locator('section.scorecard').textContent(), /Paged through PagerDuty/);
+
+      // The scorecard's heat map is one click from the list.
+      await page.goto(`${server.base}/scorecards`);
+      await follow(page, page.locator('a', { hasText: 'Production readiness' }), 'table.heat');
+      assert.ok(await page.locator('table.heat tbody tr').count() > 2, 'a row per team and one for everything');
+      await shot(page, 'scorecard');
+      assert.deepEqual(pageErrors, []);
     } finally {
       await context.close();
     }

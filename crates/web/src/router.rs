@@ -68,6 +68,12 @@ pub fn router(state: AppState) -> Router {
             get(pages::catalog::entity::page),
         )
         .route("/ownership", get(pages::ownership::page))
+        .route("/scorecards", get(pages::scorecards::pages::list))
+        .route(
+            "/scorecards/{name}",
+            get(pages::scorecards::pages::scorecard),
+        )
+        .route("/campaigns/{name}", get(pages::scorecards::pages::campaign))
         .route("/sign-in", get(pages::sign_in::page).post(auth::sign_in))
         .route("/sign-out", post(auth::sign_out))
         .route("/assets/{file}", get(pages::assets::serve))

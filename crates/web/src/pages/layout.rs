@@ -15,7 +15,7 @@ pub struct Me {
 
 pub struct Layout {
     pub title: String,
-    /// Which navigation entry is current: `home`, `catalog`, `ownership` or empty.
+    /// Which navigation entry is current: `home`, `catalog`, `ownership`, `scorecards` or empty.
     pub nav: &'static str,
     pub me: Option<Me>,
     pub css: String,
@@ -25,15 +25,7 @@ pub struct Layout {
 impl Layout {
     pub fn new(title: &str, nav: &'static str, snap: &Snapshot, id: &Identity) -> Layout {
         let me = id.user.as_ref().map(|u| {
-            let name = snap
-                .get(&u.key())
-                .map(|st| view::parse(st))
-                .and_then(|e| {
-                    view::str_at(&e, "/spec/profile/displayName")
-                        .or_else(|| view::str_at(&e, "/metadata/title"))
-                        .map(str::to_owned)
-                })
-                .unwrap_or_else(|| u.name.clone());
+            let name = view::display_name(snap, &u.key()).unwrap_or_else(|| u.name.clone());
             Me {
                 initials: view::initials(&name),
                 name,

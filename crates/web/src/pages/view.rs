@@ -96,6 +96,14 @@ impl RefLink {
     }
 }
 
+/// How a person or team is called: `spec.profile.displayName`, else `metadata.title`.
+pub fn display_name(snap: &Snapshot, key: &str) -> Option<String> {
+    let e = parse(snap.get(key)?);
+    str_at(&e, "/spec/profile/displayName")
+        .or_else(|| str_at(&e, "/metadata/title"))
+        .map(str::to_owned)
+}
+
 /// The relation targets of one type, in body order.
 pub fn targets<'a>(entity: &'a Value, relation: &'a str) -> impl Iterator<Item = &'a str> + 'a {
     entity

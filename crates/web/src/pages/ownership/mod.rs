@@ -66,15 +66,7 @@ fn entry<'a>(
     teams.entry(owner.map(str::to_owned)).or_insert_with(|| {
         let link = owner.and_then(|o| RefLink::parse(snap, o, None));
         let title = match (&link, owner) {
-            (Some(l), _) => snap
-                .get(&l.full)
-                .map(|st| view::parse(st))
-                .and_then(|e| {
-                    view::str_at(&e, "/spec/profile/displayName")
-                        .or_else(|| view::str_at(&e, "/metadata/title"))
-                        .map(str::to_owned)
-                })
-                .unwrap_or_else(|| l.label.clone()),
+            (Some(l), _) => view::display_name(snap, &l.full).unwrap_or_else(|| l.label.clone()),
             (None, Some(o)) => o.to_owned(),
             (None, None) => "No owner".to_owned(),
         };

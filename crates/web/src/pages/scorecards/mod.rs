@@ -1,7 +1,11 @@
-//! The scorecard section of an entity page: for each scorecard that applies, the level reached
-//! as a badge, how many checks pass, and every failing check with how to fix it.
+//! Scorecard pages: the section on every entity page (for each scorecard that applies, the level
+//! reached as a badge, how many checks pass, every failing check with how to fix it), and the
+//! scorecard and campaign pages in [`pages`].
 
 use catalog::read::Snapshot;
+
+mod burndown;
+pub mod pages;
 
 /// One scorecard as shown on an entity page.
 pub struct ScorecardView {
