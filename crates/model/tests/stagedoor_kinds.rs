@@ -163,6 +163,57 @@ fn an_unknown_fact_is_named_with_the_known_ones() {
 }
 
 #[test]
+fn repository_facts_validate_by_their_nested_names() {
+    let expression = |e: &str| {
+        problems(scorecard(with(
+            good_spec(),
+            "/checks/0/expression",
+            json!(e),
+        )))
+    };
+    for good in [
+        "facts.days_since_change >= 0 && facts.days_since_change < 90",
+        "facts.repo.known && facts.repo.has_readme && facts.repo.has_codeowners",
+        "facts.repo.has_license && facts.repo.has_ci && !facts.repo.has_dockerfile",
+        "'Go' in facts.repo.languages && facts.repo.languages.exists(l, l == 'Rust')",
+        "'Cargo.toml' in facts.repo.manifests",
+        "!('react' in facts.repo.frameworks) || facts.repo.frameworks.react >= 18",
+        "facts.repo.frameworks['actix-web'] >= 4 && size(facts.repo.frameworks) > 0",
+        "has(facts.repo.frameworks.tokio) && facts.repo.frameworks.tokio == 1",
+        "facts.owner_kind.startsWith('g') && facts.repo.languages.size() > 0",
+        "facts.repo.has_readme || entity.metadata.name == 'facts.repo.nope'",
+    ] {
+        assert_eq!(expression(good), vec![], "{good}");
+    }
+
+    let found = expression("facts.repo.has_readme && facts.repo.nope");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].path, "spec.checks.0.expression");
+    assert!(
+        found[0].message.contains("unknown fact facts.repo.nope")
+            && found[0].message.contains("has_readme")
+            && found[0].message.contains("frameworks"),
+        "{}",
+        found[0].message
+    );
+    let found = expression("facts.nope.has_readme");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].message.contains("unknown fact facts.nope;")
+            && found[0].message.contains("days_since_change, repo"),
+        "{}",
+        found[0].message
+    );
+    // A repository fact is not a top-level one.
+    let found = expression("facts.has_readme");
+    assert!(
+        found[0].message.contains("unknown fact facts.has_readme"),
+        "{}",
+        found[0].message
+    );
+}
+
+#[test]
 fn expressions_and_checks_are_bounded() {
     let long = format!("{}true", "true && ".repeat(1000));
     let found = problems(scorecard(with(
@@ -209,4 +260,28 @@ fn our_kinds_are_owned() {
     assert!(problems.is_empty());
     assert_eq!(rels.len(), 1);
     assert_eq!(rels[0].1.to_string(), "group:default/platform");
+}
+
+#[test]
+fn exemptions_name_an_entity_one_of_the_checks_a_reason_and_an_end() {
+    let mut spec = good_spec();
+    spec["exemptions"] = json!([
+        {"entity": "component:default/legacy-billing", "check": "on-call",
+         "reason": "Replaced by billing-v2 in Q1", "until": "2027-03-31"},
+    ]);
+    assert_eq!(problems(scorecard(spec.clone())), vec![]);
+    spec["exemptions"] = json!([
+        {"entity": "not a ref:", "check": "nope", "reason": "", "until": "soon"},
+        "on-call",
+    ]);
+    assert_eq!(
+        paths(scorecard(spec)),
+        vec![
+            "spec.exemptions.0.entity",
+            "spec.exemptions.0.check",
+            "spec.exemptions.0.reason",
+            "spec.exemptions.0.until",
+            "spec.exemptions.1",
+        ]
+    );
 }

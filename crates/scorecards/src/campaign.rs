@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use catalog::read::{Entity, Snapshot};
-use cel::Value;
 use chrono::NaiveDate;
 use model::filter::{self, Filter};
 use serde_json::Value as Json;
@@ -190,9 +189,9 @@ pub(crate) fn evaluate(
     scorecards: &[Arc<Scorecard>],
     scores: &[Vec<EntityScore>],
     by_entity: &std::collections::HashMap<String, Vec<(usize, usize)>>,
-    snapshot: &Snapshot,
-    now: &Value,
+    inputs: &evaluate::Inputs,
 ) -> CampaignStatus {
+    let (snapshot, now) = (inputs.snapshot, inputs.now);
     // Each reference resolved to (scorecard index, check index), or why not.
     let resolved: Vec<Result<(usize, usize), String>> = campaign
         .checks
@@ -224,6 +223,7 @@ pub(crate) fn evaluate(
                     Err(why) => CheckResult {
                         passed: false,
                         error: Some(why.clone()),
+                        exempt: None,
                     },
                     Ok((c, i)) => {
                         let known = mine
@@ -231,8 +231,10 @@ pub(crate) fn evaluate(
                             .map(|&(card, at)| scores[card][at].checks[*i].clone());
                         known.unwrap_or_else(|| {
                             let ctx =
-                                ctx.get_or_insert_with(|| evaluate::context(&e, snapshot, now));
-                            evaluate::check(&scorecards[*c].checks[*i], ctx)
+                                ctx.get_or_insert_with(|| evaluate::context(&e, inputs).0);
+                            let card = &scorecards[*c];
+                            let result = evaluate::check(&card.checks[*i], ctx);
+                            evaluate::exempted(card, e.key(), *i, result, evaluate::today(now))
                         })
                     }
                 })

@@ -27,8 +27,21 @@ pub struct Scorecard {
     /// Ordered, lowest first.
     pub levels: Vec<String>,
     pub checks: Vec<CheckDef>,
+    /// Exemptions by entity key (lower-cased): the check index each concerns, and its terms.
+    pub exemptions: HashMap<String, Vec<(usize, Arc<Exemption>)>>,
     /// Why the scorecard as a whole cannot be evaluated.
     pub error: Option<String>,
+}
+
+/// An entity let off one check for a while, with the reason: written in the scorecard's
+/// `spec.exemptions`, so the scorecard's owner approves it in review.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exemption {
+    pub entity_ref: String,
+    pub check: String,
+    pub reason: String,
+    /// The last day it applies.
+    pub until: chrono::NaiveDate,
 }
 
 /// One check of a scorecard.
@@ -106,6 +119,32 @@ impl Scorecard {
                 }
             })
             .collect();
+        let mut exemptions: HashMap<String, Vec<(usize, Arc<Exemption>)>> = HashMap::new();
+        for x in spec
+            .and_then(|s| s.get("exemptions"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let field = |k: &str| text(x.get(k)).unwrap_or_default();
+            let check: &Vec<CheckDef> = &checks;
+            let (Some(i), Ok(entity), Ok(until)) = (
+                check.iter().position(|c| c.id == field("check")),
+                model::EntityRef::parse(&field("entity"), None, "default"),
+                chrono::NaiveDate::parse_from_str(&field("until"), "%Y-%m-%d"),
+            ) else {
+                continue;
+            };
+            exemptions.entry(entity.key()).or_default().push((
+                i,
+                Arc::new(Exemption {
+                    entity_ref: entity.key(),
+                    check: field("check"),
+                    reason: field("reason"),
+                    until,
+                }),
+            ));
+        }
         Scorecard {
             key: entity.key().to_owned(),
             entity_ref: entity.entity_ref().to_owned(),
@@ -117,6 +156,7 @@ impl Scorecard {
             filter,
             levels,
             checks,
+            exemptions,
             error,
         }
     }
@@ -124,6 +164,20 @@ impl Scorecard {
     /// The title if there is one, else the name.
     pub fn display_name(&self) -> &str {
         self.title.as_deref().unwrap_or(&self.name)
+    }
+
+    /// The exemption from check `index` that `entity_key` has on `today`, if any.
+    pub fn exemption(
+        &self,
+        entity_key: &str,
+        index: usize,
+        today: chrono::NaiveDate,
+    ) -> Option<&Arc<Exemption>> {
+        self.exemptions
+            .get(entity_key)?
+            .iter()
+            .find(|(i, x)| *i == index && x.until >= today)
+            .map(|(_, x)| x)
     }
 }
 

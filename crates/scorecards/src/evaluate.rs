@@ -11,8 +11,9 @@ use cel::{Context, Env, Value};
 use chrono::{DateTime, FixedOffset};
 
 use crate::campaign::{self, CampaignStatus};
-use crate::definition::{self, CheckDef, Scorecard};
+use crate::definition::{self, CheckDef, Exemption, Scorecard};
 use crate::facts::Facts;
+use crate::state::Pushed;
 
 /// The standard CEL environment the checks are compiled for (`has`, `exists`, `size`, …).
 static ENV: LazyLock<Arc<Env>> = LazyLock::new(|| Arc::new(Env::stdlib()));
@@ -26,6 +27,9 @@ pub struct CheckResult {
     pub passed: bool,
     /// Why the check could not be evaluated (it then counts as not passed).
     pub error: Option<String>,
+    /// Set when the check failed but the entity is exempt from it today: it then counts as
+    /// passed, and pages say why.
+    pub exempt: Option<Arc<Exemption>>,
 }
 
 /// One entity under one scorecard.
@@ -33,6 +37,11 @@ pub struct CheckResult {
 pub struct EntityScore {
     pub entity_key: String,
     pub entity_ref: String,
+    /// What the score was computed from, so the next evaluation can keep it when none of it
+    /// changed: the entity's etag, whether its owner existed, and a hash of its pushed facts.
+    etag: String,
+    owner_exists: bool,
+    pushed: u64,
     /// The `ownedBy` target: the team this entity counts for.
     pub owner: Option<String>,
     /// Index into the scorecard's levels of the highest level reached.
@@ -53,15 +62,55 @@ pub struct Evaluation {
     by_entity: HashMap<String, Vec<(usize, usize)>>,
     /// Every campaign, in ref order.
     pub campaigns: Vec<CampaignStatus>,
+    /// What this evaluation saw, and until when it holds (the next midnight, or the moment a
+    /// pushed fact it used expires, whichever is first).
+    generation: u64,
+    pushed_version: u64,
+    valid_until: DateTime<FixedOffset>,
+    /// Scores computed afresh (the rest were kept from the previous evaluation).
+    pub evaluated: usize,
 }
 
 impl Evaluation {
+    /// Every scorecard of `snapshot` evaluated from scratch, with no pushed facts.
     pub fn build(snapshot: &Snapshot, now: DateTime<FixedOffset>) -> Evaluation {
+        Evaluation::build_from(snapshot, now, &Pushed::default(), 0, None)
+    }
+
+    /// Every scorecard of `snapshot`, keeping from `previous` each score whose scorecard, entity,
+    /// owner, pushed facts and day are unchanged.
+    pub fn build_from(
+        snapshot: &Snapshot,
+        now: DateTime<FixedOffset>,
+        pushed: &Pushed,
+        pushed_version: u64,
+        previous: Option<&Evaluation>,
+    ) -> Evaluation {
         let scorecards = definition::scorecards(snapshot);
         let now_value = Value::Timestamp(now);
+        let now_ms = now.timestamp_millis();
+        let midnight = (now.date_naive() + chrono::Days::new(1))
+            .and_hms_opt(0, 0, 0)
+            .and_then(|t| t.and_local_timezone(*now.offset()).single())
+            .unwrap_or(now);
+        let earliest_expiry = std::sync::atomic::AtomicI64::new(i64::MAX);
+        let inputs = Inputs {
+            snapshot,
+            now: &now_value,
+            now_ms,
+            pushed,
+            earliest_expiry: &earliest_expiry,
+        };
+        let same_day = previous.filter(|p| p.now.date_naive() == now.date_naive());
+        let mut evaluated = 0;
         let scores: Vec<Vec<EntityScore>> = scorecards
             .iter()
-            .map(|card| evaluate_card(card, snapshot, &now_value))
+            .map(|card| {
+                let before = same_day.and_then(|p| p.scores_of(card));
+                let (scores, fresh) = evaluate_card(card, &inputs, before.as_ref());
+                evaluated += fresh;
+                scores
+            })
             .collect();
         let mut by_entity: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
         for (c, list) in scores.iter().enumerate() {
@@ -74,16 +123,49 @@ impl Evaluation {
         }
         let mut campaigns: Vec<CampaignStatus> = campaign::campaigns(snapshot)
             .into_iter()
-            .map(|c| campaign::evaluate(c, &scorecards, &scores, &by_entity, snapshot, &now_value))
+            .map(|c| campaign::evaluate(c, &scorecards, &scores, &by_entity, &inputs))
             .collect();
         campaigns.sort_by(|a, b| a.campaign.key.cmp(&b.campaign.key));
+        let expiry = earliest_expiry.load(std::sync::atomic::Ordering::Relaxed);
+        let valid_until = chrono::DateTime::from_timestamp_millis(expiry)
+            .map(|t| t.with_timezone(now.offset()))
+            .filter(|t| *t < midnight)
+            .unwrap_or(midnight);
         Evaluation {
             now,
             scorecards,
             scores,
             by_entity,
             campaigns,
+            generation: snapshot.generation(),
+            pushed_version,
+            valid_until,
+            evaluated,
         }
+    }
+
+    /// True when this evaluation is still the one for `snapshot` at `now` with the pushed facts
+    /// at `pushed_version`.
+    pub(crate) fn holds_for(
+        &self,
+        snapshot: &Snapshot,
+        pushed_version: u64,
+        now: DateTime<FixedOffset>,
+    ) -> bool {
+        self.generation == snapshot.generation()
+            && self.pushed_version == pushed_version
+            && now < self.valid_until
+    }
+
+    /// The scores of the scorecard that is this very version of `card`, by entity key.
+    fn scores_of(&self, card: &Arc<Scorecard>) -> Option<HashMap<&str, &EntityScore>> {
+        let c = self.scorecards.iter().position(|s| Arc::ptr_eq(s, card))?;
+        Some(
+            self.scores[c]
+                .iter()
+                .map(|s| (s.entity_key.as_str(), s))
+                .collect(),
+        )
     }
 
     /// Every scorecard that applies to this entity (by its lower-cased key), with its score.
@@ -127,11 +209,46 @@ impl Evaluation {
     }
 }
 
-/// One scorecard over the entities its filter selects, split across the cores.
-fn evaluate_card(card: &Scorecard, snapshot: &Snapshot, now: &Value) -> Vec<EntityScore> {
+/// What every score of one evaluation is computed from.
+pub(crate) struct Inputs<'a> {
+    pub snapshot: &'a Snapshot,
+    pub now: &'a Value,
+    pub now_ms: i64,
+    pub pushed: &'a Pushed,
+    /// The first expiry among the pushed facts used (epoch ms).
+    pub earliest_expiry: &'a std::sync::atomic::AtomicI64,
+}
+
+impl Inputs<'_> {
+    /// The entity's live pushed facts and their hash (0: none).
+    fn pushed(&self, key: &str) -> (Option<serde_json::Value>, u64) {
+        match self.pushed.of(key, self.now_ms) {
+            None => (None, 0),
+            Some((facts, expires)) => {
+                self.earliest_expiry
+                    .fetch_min(expires, std::sync::atomic::Ordering::Relaxed);
+                let hash = std::hash::BuildHasher::hash_one(
+                    &std::hash::RandomState::new(),
+                    facts.to_string(),
+                );
+                (Some(facts), hash | 1)
+            }
+        }
+    }
+}
+
+/// One scorecard over the entities its filter selects, split across the cores; a score from
+/// `before` is kept when its entity, owner and pushed facts are unchanged. Returns the scores
+/// and how many were computed afresh.
+fn evaluate_card(
+    card: &Scorecard,
+    inputs: &Inputs,
+    before: Option<&HashMap<&str, &EntityScore>>,
+) -> (Vec<EntityScore>, usize) {
     let Some(filter) = &card.filter else {
-        return Vec::new();
+        return (Vec::new(), 0);
     };
+    let snapshot = inputs.snapshot;
     let ids = snapshot.matching(Some(filter));
     let records: Vec<&Arc<Stitched>> = snapshot
         .iter()
@@ -139,47 +256,60 @@ fn evaluate_card(card: &Scorecard, snapshot: &Snapshot, now: &Value) -> Vec<Enti
         .filter(|(id, _)| ids.contains(*id as u32))
         .map(|(_, r)| r)
         .collect();
+    let fresh = std::sync::atomic::AtomicUsize::new(0);
+    let one = |r: &Arc<Stitched>| -> EntityScore {
+        let (_, pushed_hash) = inputs.pushed(&r.key);
+        if let Some(prev) = before.and_then(|b| b.get(r.key.as_str()))
+            && prev.etag == r.etag
+            && prev.pushed == pushed_hash
+            && prev.owner.as_deref().map(|o| snapshot.get(o).is_some()) == prev.owner.as_ref().map(|_| prev.owner_exists)
+        {
+            return (*prev).clone();
+        }
+        fresh.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        score(card, &Entity::new(r), inputs)
+    };
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(records.len() / MIN_PER_WORKER + 1);
-    if workers <= 1 {
-        return records
-            .iter()
-            .map(|r| score(card, &Entity::new(r), snapshot, now))
-            .collect();
-    }
-    let chunk = records.len().div_ceil(workers);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = records
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|r| score(card, &Entity::new(r), snapshot, now))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    })
+    let scores = if workers <= 1 {
+        records.iter().map(|r| one(r)).collect()
+    } else {
+        let chunk = records.len().div_ceil(workers);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = records
+                .chunks(chunk)
+                .map(|part| scope.spawn(|| part.iter().map(|r| one(r)).collect::<Vec<_>>()))
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        })
+    };
+    (scores, fresh.into_inner())
 }
 
 /// One entity under one scorecard: every check, then the level.
-pub(crate) fn score(
-    card: &Scorecard,
-    entity: &Entity,
-    snapshot: &Snapshot,
-    now: &Value,
-) -> EntityScore {
-    let ctx = context(entity, snapshot, now);
-    let checks: Vec<CheckResult> = card.checks.iter().map(|c| check(c, &ctx)).collect();
+pub(crate) fn score(card: &Scorecard, entity: &Entity, inputs: &Inputs) -> EntityScore {
+    let (ctx, pushed) = context(entity, inputs);
+    let today = today(inputs.now);
+    let checks: Vec<CheckResult> = card
+        .checks
+        .iter()
+        .enumerate()
+        .map(|(i, c)| exempted(card, entity.key(), i, check(c, &ctx), today))
+        .collect();
+    let owner = entity.owner().map(str::to_owned);
     EntityScore {
         entity_key: entity.key().to_owned(),
         entity_ref: entity.entity_ref().to_owned(),
-        owner: entity.owner().map(str::to_owned),
+        etag: entity.record().etag.clone(),
+        owner_exists: owner
+            .as_deref()
+            .is_some_and(|o| inputs.snapshot.get(o).is_some()),
+        pushed,
+        owner,
         level: level(card, &checks),
         checks,
     }
@@ -192,7 +322,9 @@ pub(crate) struct CheckContext {
     entity_error: Option<String>,
 }
 
-pub(crate) fn context(entity: &Entity, snapshot: &Snapshot, now: &Value) -> CheckContext {
+/// Binds `entity`, `facts` (the built-in ones, and `facts.pushed.<source>.<name>` from other
+/// systems) and `now`; also returns the hash of the pushed facts bound.
+pub(crate) fn context(entity: &Entity, inputs: &Inputs) -> (CheckContext, u64) {
     let mut ctx = Context::with_env(ENV.clone());
     let as_cel = cel::to_value(entity.json());
     let entity_error = as_cel
@@ -200,9 +332,11 @@ pub(crate) fn context(entity: &Entity, snapshot: &Snapshot, now: &Value) -> Chec
         .err()
         .map(|e| format!("the entity cannot be read by CEL: {e}"));
     ctx.add_variable_from_value("entity", as_cel.unwrap_or(Value::Null));
-    ctx.add_variable_from_value("facts", Facts::of(entity, snapshot).to_cel());
-    ctx.add_variable_from_value("now", now.clone());
-    CheckContext { ctx, entity_error }
+    let (pushed, hash) = inputs.pushed(entity.key());
+    let facts = Facts::of(entity, inputs.snapshot, inputs.now).to_cel_with(pushed);
+    ctx.add_variable_from_value("facts", facts);
+    ctx.add_variable_from_value("now", inputs.now.clone());
+    (CheckContext { ctx, entity_error }, hash)
 }
 
 /// One check against one entity's context.
@@ -213,10 +347,40 @@ pub(crate) fn check(def: &CheckDef, c: &CheckContext) -> CheckResult {
     }
 }
 
+/// `result`, passed with the exemption when it failed and the entity is exempt today.
+pub(crate) fn exempted(
+    card: &Scorecard,
+    entity_key: &str,
+    index: usize,
+    result: CheckResult,
+    today: chrono::NaiveDate,
+) -> CheckResult {
+    if result.passed {
+        return result;
+    }
+    match card.exemption(entity_key, index, today) {
+        Some(x) => CheckResult {
+            passed: true,
+            exempt: Some(x.clone()),
+            ..result
+        },
+        None => result,
+    }
+}
+
+/// The day `now` falls on.
+pub(crate) fn today(now: &Value) -> chrono::NaiveDate {
+    match now {
+        Value::Timestamp(t) => t.date_naive(),
+        _ => chrono::Utc::now().date_naive(),
+    }
+}
+
 fn failed(error: String) -> CheckResult {
     CheckResult {
         passed: false,
         error: Some(error),
+        exempt: None,
     }
 }
 
@@ -227,6 +391,7 @@ fn run(program: &cel::Program, ctx: &Context) -> CheckResult {
         Ok(Ok(Value::Bool(passed))) => CheckResult {
             passed,
             error: None,
+            exempt: None,
         },
         Ok(Ok(other)) => failed(format!(
             "the expression gave {}, not a boolean",

@@ -11,19 +11,29 @@ mod definition;
 mod evaluate;
 mod facts;
 mod progress;
+mod push;
+mod state;
 mod summary;
 
 pub use campaign::{Campaign, CampaignCheck, CampaignEntity, CampaignStatus, CampaignTeam, Phase};
-pub use definition::{CheckDef, Scorecard};
+pub use definition::{CheckDef, Exemption, Scorecard};
 pub use evaluate::{CheckResult, EntityScore, Evaluation};
 pub use facts::Facts;
 pub use progress::{CampaignEvent, Progress, point};
+pub use push::{MAX_BATCH, PushError, PushOutcome, Rejected, push};
+pub use state::{Pushed, State};
 pub use store::CampaignDay;
-pub use summary::{Counts, PassFail, Summary, TeamCounts};
+pub use summary::{Counts, GroupCounts, PassFail, RollUp, Summary, TeamCounts};
 
-/// The evaluation of every scorecard over this snapshot, built on first use.
-pub fn evaluation(snapshot: &catalog::read::Snapshot) -> std::sync::Arc<Evaluation> {
-    snapshot.derived(|s| Evaluation::build(s, chrono::Utc::now().fixed_offset()))
+/// The evaluation of every scorecard of `catalog` over `snapshot` (one of its snapshots), now:
+/// kept until the catalog, the pushed facts or the day change, and then built again from the
+/// previous one, so only what changed is evaluated. Can take seconds on a large catalog the
+/// first time: call it off the async workers.
+pub fn evaluation(
+    catalog: &catalog::Catalog,
+    snapshot: &std::sync::Arc<catalog::read::Snapshot>,
+) -> std::sync::Arc<Evaluation> {
+    state::State::of(catalog).evaluation(snapshot, chrono::Utc::now().fixed_offset())
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Campaign progress over time, kept in the database: a point per campaign and day for the
 //! burndown, and when each team finished. [`Progress::run`] records a point whenever the catalog
-//! changes and at least every few minutes (so a quiet day still gets its point), and says what
+//! changes and at least every few minutes (so a quiet day still gets its point, and pushed facts
+//! taken by other replicas are read), and says what
 //! happened as campaign events in the log (started, deadline in 7 days, team finished, deadline
 //! passed) for digests and notifications to build on.
 
@@ -180,9 +181,13 @@ impl Progress {
         let mut changes = catalog.subscribe();
         let mut last = None;
         loop {
+            // Other replicas may have taken pushes: the database is the truth.
+            if let Err(e) = crate::State::of(&catalog).reload(&self.db).await {
+                tracing::warn!(error = %e, "reading pushed facts failed");
+            }
             if catalog.is_ready() {
                 let snap = catalog.snapshot();
-                let eval = catalog::off_async_workers(|| crate::evaluation(&snap));
+                let eval = catalog::off_async_workers(|| crate::evaluation(&catalog, &snap));
                 let today = eval.now.date_naive();
                 match self.record(&eval, today, last).await {
                     Ok(events) => {

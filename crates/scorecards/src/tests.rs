@@ -472,3 +472,276 @@ fn a_campaign_naming_a_missing_check_fails_everything_and_says_why() {
     );
     assert_eq!((c.total(), c.passing), (1, 0));
 }
+
+/// A group under `parent` (a full ref), with the `childOf` relation the catalog would add.
+fn sub_group(name: &str, parent: &str) -> Value {
+    let mut g = group(name);
+    g["spec"]["parent"] = json!(parent);
+    g["relations"] = json!([{"type": "childOf", "targetRef": parent}]);
+    g
+}
+
+/// (owner, parent, depth, total, levels, passing per check) of every roll-up node.
+type Node = (
+    Option<String>,
+    Option<String>,
+    usize,
+    usize,
+    Vec<usize>,
+    Vec<usize>,
+);
+
+fn nodes(entities: Vec<Value>) -> Vec<Node> {
+    let snapshot = Snapshot::of(entities.into_iter().map(stitched).collect());
+    let e = Evaluation::build(&snapshot, now());
+    let (card, scores) = e.scorecard("default", "readiness").unwrap();
+    let rollup = crate::RollUp::of(card, scores, &snapshot);
+    let all: usize = scores.len();
+    assert_eq!(rollup.all.total, all);
+    rollup
+        .groups
+        .iter()
+        .map(|g| {
+            (
+                g.owner.clone(),
+                g.parent.clone(),
+                g.depth,
+                g.counts.total,
+                g.counts.levels.clone(),
+                g.counts.checks.iter().map(|c| c.passing).collect(),
+            )
+        })
+        .collect()
+}
+
+fn node(
+    owner: Option<&str>,
+    parent: Option<&str>,
+    depth: usize,
+    total: usize,
+    levels: [usize; 3],
+    passing: [usize; 3],
+) -> Node {
+    (
+        owner.map(|o| format!("group:default/{o}")),
+        parent.map(|p| format!("group:default/{p}")),
+        depth,
+        total,
+        levels.to_vec(),
+        passing.to_vec(),
+    )
+}
+
+#[test]
+fn groups_roll_up_everything_their_sub_groups_own() {
+    let described = json!({"metadata": {"description": "d"}});
+    let silver = {
+        let mut v = on_call();
+        merge(&mut v, described.clone());
+        v
+    };
+    let owned = |name: &str, owner: &str, extra: &Value| {
+        component(name, Some(&format!("group:default/{owner}")), extra.clone())
+    };
+    let nothing = json!({});
+    let got = nodes(vec![
+        readiness(),
+        group("org"),
+        sub_group("dept", "group:default/org"),
+        sub_group("team-b", "group:default/dept"),
+        sub_group("team-a", "group:default/dept"),
+        // A team owning nothing scored is left out.
+        sub_group("idle", "group:default/dept"),
+        owned("a1", "team-a", &silver),
+        owned("a2", "team-a", &nothing),
+        owned("b1", "team-b", &described),
+        owned("d1", "dept", &silver),
+        owned("o1", "org", &nothing),
+        // A person owning something is a root of its own.
+        component("u1", Some("user:default/ann"), described.clone()),
+        component("loose", None, on_call()),
+    ]);
+    let user = (
+        Some("user:default/ann".to_owned()),
+        None,
+        0,
+        1,
+        vec![1, 0, 0],
+        vec![1, 0, 0],
+    );
+    assert_eq!(
+        got,
+        vec![
+            node(Some("org"), None, 0, 5, [1, 2, 0], [3, 2, 0]),
+            node(Some("dept"), Some("org"), 1, 4, [1, 2, 0], [3, 2, 0]),
+            node(Some("team-a"), Some("dept"), 2, 2, [0, 1, 0], [1, 1, 0]),
+            node(Some("team-b"), Some("dept"), 2, 1, [1, 0, 0], [1, 0, 0]),
+            user,
+            node(None, None, 0, 1, [0, 0, 0], [0, 1, 0]),
+        ]
+    );
+}
+
+#[test]
+fn a_child_of_cycle_neither_hangs_nor_counts_twice() {
+    let cyclic = |name: &str, parents: &[&str]| {
+        let mut g = group(name);
+        g["relations"] = json!(
+            parents
+                .iter()
+                .map(|p| json!({"type": "childOf", "targetRef": format!("group:default/{p}")}))
+                .collect::<Vec<_>>()
+        );
+        g
+    };
+    let owned = |name: &str, owner: &str| {
+        component(name, Some(&format!("group:default/{owner}")), json!({}))
+    };
+    let got = nodes(vec![
+        readiness(),
+        // b → c → d → b, and b is also its own parent; t hangs below the loop.
+        cyclic("b", &["b", "c"]),
+        cyclic("c", &["d"]),
+        cyclic("d", &["b"]),
+        cyclic("t", &["c"]),
+        owned("b1", "b"),
+        owned("t1", "t"),
+        owned("t2", "t"),
+    ]);
+    let summary: Vec<(Option<String>, Option<String>, usize, usize)> = got
+        .into_iter()
+        .map(|(o, p, depth, total, _, _)| (o, p, depth, total))
+        .collect();
+    let g = |n: &str| Some(format!("group:default/{n}"));
+    assert_eq!(
+        summary,
+        vec![
+            // The loop is cut at its smallest ref: b becomes the root.
+            (g("b"), None, 0, 3),
+            (g("d"), g("b"), 1, 3),
+            (g("c"), g("d"), 2, 3),
+            (g("t"), g("c"), 3, 2),
+        ]
+    );
+}
+
+#[test]
+fn an_exemption_passes_its_check_until_its_last_day() {
+    let mut card = readiness();
+    card["spec"]["exemptions"] = json!([
+        {"entity": "component:default/legacy", "check": "on-call", "reason": "Retired in Q4", "until": "2026-09-10"},
+        {"entity": "component:default/old", "check": "on-call", "reason": "Expired", "until": "2026-09-09"},
+    ]);
+    let described = json!({"metadata": {"description": "d"}});
+    let e = evaluate(vec![
+        card,
+        campaign("pd", "kind=component", &["readiness/on-call"]),
+        component("legacy", None, described.clone()),
+        component("old", None, described),
+    ]);
+    let (_, legacy) = e.for_entity("component:default/legacy")[0];
+    assert!(
+        legacy.checks[1].passed,
+        "exempt on its last day (now is 2026-09-10)"
+    );
+    let x = legacy.checks[1]
+        .exempt
+        .as_ref()
+        .expect("the exemption is reported");
+    assert_eq!(
+        (x.reason.as_str(), x.until.to_string().as_str()),
+        ("Retired in Q4", "2026-09-10")
+    );
+    assert_eq!(
+        level_of(&e, "component:default/legacy").as_deref(),
+        Some("silver")
+    );
+    let (_, old) = e.for_entity("component:default/old")[0];
+    assert!(
+        !old.checks[1].passed && old.checks[1].exempt.is_none(),
+        "an expired exemption does not apply"
+    );
+    // Campaigns count the exempt entity as done.
+    assert_eq!((e.campaigns[0].total(), e.campaigns[0].passing), (2, 1));
+}
+
+#[test]
+fn the_next_evaluation_keeps_what_did_not_change() {
+    use crate::state::Pushed;
+    let card = readiness();
+    let mut entities = vec![card, group("a")];
+    for i in 0..20 {
+        entities.push(component(&format!("c{i}"), Some("group:default/a"), json!({})));
+    }
+    let first_snap = Snapshot::of(entities.iter().cloned().map(stitched).collect());
+    let first = Evaluation::build(&first_snap, now());
+    assert_eq!(first.evaluated, 20);
+
+    // One entity edited: only it is evaluated again, and the result is the fresh one.
+    entities[5] = component("c3", Some("group:default/a"), on_call());
+    let edited = Snapshot::of(entities.iter().cloned().map(stitched).collect());
+    let second = Evaluation::build_from(&edited, now(), &Pushed::default(), 0, Some(&first));
+    assert_eq!(second.evaluated, 1);
+    let (_, c3) = second.for_entity("component:default/c3")[0];
+    assert!(c3.checks[1].passed, "the edit is seen");
+
+    // The owner disappears: everything it owned is evaluated again (facts.owner_exists changed).
+    let ownerless: Vec<Value> = entities.iter().filter(|e| e["kind"] != "Group").cloned().collect();
+    let gone = Snapshot::of(ownerless.into_iter().map(stitched).collect());
+    let third = Evaluation::build_from(&gone, now(), &Pushed::default(), 0, Some(&second));
+    assert_eq!(third.evaluated, 20);
+
+    // A new day evaluates everything again (checks may read `now`).
+    let tomorrow = now() + chrono::Days::new(1);
+    let fourth = Evaluation::build_from(&gone, tomorrow, &Pushed::default(), 0, Some(&third));
+    assert_eq!(fourth.evaluated, 20);
+}
+
+#[test]
+fn pushed_facts_are_read_as_facts_pushed_source_name_until_they_expire() {
+    use crate::state::Pushed;
+    let card = scorecard(
+        "ci",
+        "kind=component",
+        &["bronze"],
+        json!([check(
+            "coverage",
+            "bronze",
+            "has(facts.pushed.ci) && facts.pushed.ci.coverage >= 80.0"
+        )]),
+    );
+    let snap = Snapshot::of(
+        vec![card, component("a", None, json!({})), component("b", None, json!({}))]
+            .into_iter()
+            .map(stitched)
+            .collect(),
+    );
+    let at = now().timestamp_millis();
+    let pushed = Pushed::from_rows(&[
+        store::PushedFactsRow {
+            entity_ref: "component:default/a".into(),
+            source: "ci".into(),
+            facts: r#"{"coverage": 91.5}"#.into(),
+            expires_at: at + 60_000,
+            updated_at: at,
+        },
+        store::PushedFactsRow {
+            entity_ref: "component:default/b".into(),
+            source: "ci".into(),
+            facts: r#"{"coverage": 95}"#.into(),
+            expires_at: at - 1,
+            updated_at: at - 100_000,
+        },
+    ]);
+    let e = Evaluation::build_from(&snap, now(), &pushed, 1, None);
+    let passed = |e: &Evaluation, k: &str| e.for_entity(k)[0].1.checks[0].passed;
+    assert!(passed(&e, "component:default/a"));
+    assert!(!passed(&e, "component:default/b"), "expired facts are not seen");
+    // The evaluation holds until a's facts expire, then the same inputs give a new result.
+    assert!(e.holds_for(&snap, 1, now()));
+    assert!(!e.holds_for(&snap, 1, now() + chrono::Duration::seconds(61)));
+    assert!(!e.holds_for(&snap, 2, now()), "a push makes a new evaluation");
+    let later = Evaluation::build_from(&snap, now() + chrono::Duration::seconds(61), &pushed, 1, Some(&e));
+    assert!(!passed(&later, "component:default/a"));
+    assert_eq!(later.evaluated, 1, "only the entity whose facts changed");
+}

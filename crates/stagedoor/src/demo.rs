@@ -36,7 +36,7 @@ pub async fn seed_history(
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     let snap = catalog.snapshot();
-    let eval = catalog::off_async_workers(|| scorecards::evaluation(&snap));
+    let eval = catalog::off_async_workers(|| scorecards::evaluation(&catalog, &snap));
     if let Err(e) = progress
         .seed_demo_history(&eval, eval.now.date_naive())
         .await

@@ -124,6 +124,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("opening database {}", config::redact_url(&config.db)))?;
     let catalog = catalog::Catalog::open(config.catalog.clone(), db).await?;
     tokio::spawn(Arc::clone(&catalog).run());
+    scorecards::State::of(&catalog)
+        .reload(catalog.database())
+        .await
+        .context("reading pushed scorecard facts")?;
     let progress = scorecards::Progress::of(&catalog);
     if args.demo {
         tokio::spawn(demo::seed_history(progress.clone(), Arc::clone(&catalog)));

@@ -1,6 +1,6 @@
 //! The database behind Stagedoor: one `Db` over SQLite or PostgreSQL, its migrations, and the
 //! tables the catalog keeps durable (registered locations and the stitched final entities), and
-//! the capabilities' own (campaign progress).
+//! the capabilities' own (campaign progress, pushed facts).
 
 mod campaigns;
 mod db;
@@ -8,6 +8,7 @@ mod entities;
 mod error;
 mod locations;
 mod migrate;
+mod pushed_facts;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -16,3 +17,4 @@ pub use db::Db;
 pub use entities::EntityRow;
 pub use error::StoreError;
 pub use locations::LocationRow;
+pub use pushed_facts::PushedFactsRow;

@@ -22,8 +22,8 @@ pub(crate) const SQLITE: &[Migration] = &[
     },
     Migration {
         version: 2,
-        name: "campaigns",
-        sql: include_str!("../migrations/sqlite/0002_campaigns.sql"),
+        name: "scorecards",
+        sql: include_str!("../migrations/sqlite/0002_scorecards.sql"),
     },
 ];
 
@@ -35,8 +35,8 @@ pub(crate) const POSTGRES: &[Migration] = &[
     },
     Migration {
         version: 2,
-        name: "campaigns",
-        sql: include_str!("../migrations/postgres/0002_campaigns.sql"),
+        name: "scorecards",
+        sql: include_str!("../migrations/postgres/0002_scorecards.sql"),
     },
 ];
 

@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use store::testing::{TestDb, notice};
-use store::{CampaignDay, Db, EntityRow, LocationRow, StoreError};
+use store::{CampaignDay, Db, EntityRow, LocationRow, PushedFactsRow, StoreError};
 
 // ---- harness ----------------------------------------------------------------------------------
 
@@ -16,6 +16,7 @@ store::on_each_database!(
     bulk_apply,
     migrations_are_idempotent_on_reconnect,
     campaign_days_and_finished_teams,
+    pushed_facts_replace_and_expire,
 );
 
 async fn connect(url: &str) -> Db {
@@ -257,7 +258,7 @@ async fn migrations_are_idempotent_on_reconnect(test_db: TestDb) {
     let versions = migration_versions(&first).await;
     assert_eq!(
         versions,
-        vec![(1, "init".to_string()), (2, "campaigns".to_string())]
+        vec![(1, "init".to_string()), (2, "scorecards".to_string())]
     );
     second.close().await;
 
@@ -376,4 +377,42 @@ async fn campaign_days_and_finished_teams(test_db: TestDb) {
             .unwrap()
             .is_empty()
     );
+}
+
+fn pushed(entity: &str, source: &str, facts: &str, expires_at: i64) -> PushedFactsRow {
+    PushedFactsRow {
+        entity_ref: entity.into(),
+        source: source.into(),
+        facts: facts.into(),
+        expires_at,
+        updated_at: 1,
+    }
+}
+
+async fn pushed_facts_replace_and_expire(test_db: TestDb) {
+    let db = connect(test_db.url()).await;
+    db.put_pushed_facts(&[
+        pushed("component:default/a", "ci", r#"{"coverage":50}"#, 1_000),
+        pushed("component:default/a", "pagerduty", r#"{"oncall":true}"#, 3_000),
+        pushed("component:default/b", "ci", r#"{"coverage":70}"#, 1_000),
+    ])
+    .await
+    .unwrap();
+    // A second push for the same entity and source replaces the first.
+    db.put_pushed_facts(&[pushed("component:default/a", "ci", r#"{"coverage":90}"#, 5_000)])
+        .await
+        .unwrap();
+    assert_eq!(
+        db.live_pushed_facts(2_000).await.unwrap(),
+        vec![
+            pushed("component:default/a", "ci", r#"{"coverage":90}"#, 5_000),
+            pushed("component:default/a", "pagerduty", r#"{"oncall":true}"#, 3_000),
+        ]
+    );
+    // Expired rows are gone for good, not only hidden.
+    assert_eq!(
+        db.live_pushed_facts(4_000).await.unwrap(),
+        vec![pushed("component:default/a", "ci", r#"{"coverage":90}"#, 5_000)]
+    );
+    assert_eq!(db.live_pushed_facts(0).await.unwrap().len(), 1);
 }

@@ -53,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .route("/scorecards/{name}", get(scorecards_api::scorecard))
         .route("/campaigns", get(scorecards_api::campaigns))
         .route("/campaigns/{name}", get(scorecards_api::campaign))
+        .route("/facts", post(scorecards_api::push_facts))
         .fallback(c::not_found)
         .layer(axum::middleware::from_fn(api_error::echo_request));
     Router::new()

@@ -20,8 +20,8 @@ type ApiResult = Result<Response, ApiError>;
 
 /// The evaluation of the current snapshot. The first request after a change may have to build
 /// it (seconds at 50,000 entities), so that runs off the async workers.
-fn evaluation(snap: &Snapshot) -> Arc<Evaluation> {
-    catalog::off_async_workers(|| scorecards::evaluation(snap))
+fn evaluation(s: &AppState, snap: &Arc<Snapshot>) -> Arc<Evaluation> {
+    catalog::off_async_workers(|| scorecards::evaluation(&s.catalog, snap))
 }
 
 /// `GET /entities/{kind}/{namespace}/{name}`: every scorecard that applies, with the level the
@@ -37,7 +37,7 @@ pub async fn entity(
             "No entity named '{name}' found, with kind '{kind}' in namespace '{namespace}'"
         )));
     };
-    let eval = evaluation(&snap);
+    let eval = evaluation(&s, &snap);
     let cards: Vec<Value> = eval
         .for_entity(&st.key)
         .into_iter()
@@ -52,9 +52,11 @@ pub async fn entity(
 }
 
 /// `GET /scorecards/{name}` (namespace `default`): the definition, counts over everything it
-/// applies to, and the same counts per owning team.
+/// applies to, the same counts per owning team, and per group with everything its sub-groups
+/// own (a tree in preorder: `parent` and `depth` place each node).
 pub async fn scorecard(State(s): State<AppState>, Path(name): Path<String>) -> ApiResult {
-    let eval = evaluation(&s.catalog.snapshot());
+    let snap = s.catalog.snapshot();
+    let eval = evaluation(&s, &snap);
     let Some((card, scores)) = eval.scorecard(model::entity_ref::DEFAULT_NAMESPACE, &name) else {
         return Err(ApiError::not_found(format!(
             "No scorecard named '{name}' found in namespace 'default'"
@@ -70,11 +72,24 @@ pub async fn scorecard(State(s): State<AppState>, Path(name): Path<String>) -> A
             v.into()
         })
         .collect();
+    let groups: Vec<Value> = scorecards::RollUp::of(card, scores, &snap)
+        .groups
+        .iter()
+        .map(|g| {
+            let mut v = Map::new();
+            v.insert("ref".into(), json!(g.owner));
+            v.insert("parent".into(), json!(g.parent));
+            v.insert("depth".into(), json!(g.depth));
+            v.extend(counts(card, &g.counts));
+            v.into()
+        })
+        .collect();
     Ok(Json(json!({
         "scorecard": definition(card),
         "evaluatedAt": eval.now.to_rfc3339(),
         "summary": counts(card, &summary.all),
         "teams": teams,
+        "groups": groups,
     }))
     .into_response())
 }
@@ -93,6 +108,12 @@ pub(crate) fn entity_score(card: &Scorecard, score: &EntityScore) -> Value {
             v.insert("passed".into(), json!(r.passed));
             if let Some(e) = &r.error {
                 v.insert("error".into(), json!(e));
+            }
+            if let Some(x) = &r.exempt {
+                v.insert(
+                    "exempt".into(),
+                    json!({"reason": x.reason, "until": x.until.to_string()}),
+                );
             }
             if let Some(f) = &c.fix {
                 v.insert("fix".into(), json!(f));
@@ -167,7 +188,7 @@ fn counts(card: &Scorecard, c: &Counts) -> Map<String, Value> {
 
 /// `GET /scorecards`: every scorecard with its counts over everything it applies to.
 pub async fn scorecards(State(s): State<AppState>) -> ApiResult {
-    let eval = evaluation(&s.catalog.snapshot());
+    let eval = evaluation(&s, &s.catalog.snapshot());
     let items: Vec<Value> = eval
         .all_scorecards()
         .map(|(card, scores)| {
@@ -182,7 +203,7 @@ pub async fn scorecards(State(s): State<AppState>) -> ApiResult {
 
 /// `GET /campaigns`: every campaign with its totals.
 pub async fn campaigns(State(s): State<AppState>) -> ApiResult {
-    let eval = evaluation(&s.catalog.snapshot());
+    let eval = evaluation(&s, &s.catalog.snapshot());
     let today = eval.now.date_naive();
     let items: Vec<Value> = eval
         .campaigns
@@ -201,7 +222,7 @@ pub async fn campaigns(State(s): State<AppState>) -> ApiResult {
 /// `GET /campaigns/{name}` (namespace `default`): totals, each team's standing, each entity's
 /// checks and the daily history of failing entities.
 pub async fn campaign(State(s): State<AppState>, Path(name): Path<String>) -> ApiResult {
-    let eval = evaluation(&s.catalog.snapshot());
+    let eval = evaluation(&s, &s.catalog.snapshot());
     let Some(c) = eval.campaign(model::entity_ref::DEFAULT_NAMESPACE, &name) else {
         return Err(ApiError::not_found(format!(
             "No campaign named '{name}' found in namespace 'default'"
@@ -293,4 +314,45 @@ fn rfc3339(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
         .unwrap_or_default()
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// `POST /facts`: facts pushed by another system, one item or a list of up to
+/// `scorecards::MAX_BATCH`: `{entityRef, source, facts, ttlSeconds?}`. Each invalid item is
+/// rejected with its index and reason; the valid ones in the same batch are kept. 200 with
+/// `{accepted, rejected: [{index, error}]}` when any item was kept, 400 when none was.
+pub async fn push_facts(State(s): State<AppState>, body: axum::body::Bytes) -> ApiResult {
+    let body = crate::catalog_api::json_body(&body)?;
+    let items = match body {
+        Value::Array(items) => items,
+        Value::Object(_) => vec![body],
+        _ => {
+            return Err(ApiError::input(
+                "the body must be one fact item or a list of them",
+            ));
+        }
+    };
+    let outcome = match scorecards::push(&s.catalog, &items).await {
+        Ok(o) => o,
+        Err(scorecards::PushError::TooMany(n)) => {
+            return Err(ApiError::new(
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                "PayloadTooLargeError",
+                scorecards::PushError::TooMany(n).to_string(),
+            ));
+        }
+        Err(scorecards::PushError::Store(e)) => {
+            tracing::error!(error = %e, "storing pushed facts");
+            return Err(ApiError::new(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "Error",
+                "internal storage error",
+            ));
+        }
+    };
+    let status = if outcome.accepted == 0 && !outcome.rejected.is_empty() {
+        axum::http::StatusCode::BAD_REQUEST
+    } else {
+        axum::http::StatusCode::OK
+    };
+    Ok((status, Json(json!(outcome))).into_response())
 }

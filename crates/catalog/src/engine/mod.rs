@@ -193,6 +193,8 @@ pub struct Catalog {
     stopped: AtomicBool,
     /// Test hook: makes every entity write fail, standing in for a database outage.
     fail_writes: AtomicBool,
+    /// Capabilities' own state for the catalog's lifetime, one value per type (see `state`).
+    capabilities: std::sync::Mutex<HashMap<std::any::TypeId, Arc<dyn std::any::Any + Send + Sync>>>,
 }
 
 /// Marks the engine as stopped when the background task ends, however it ends.
@@ -334,6 +336,7 @@ impl Catalog {
             lag: std::sync::Mutex::new(None),
             stopped: AtomicBool::new(false),
             fail_writes: AtomicBool::new(false),
+            capabilities: Default::default(),
         });
         Ok(catalog)
     }
@@ -342,6 +345,21 @@ impl Catalog {
     /// (campaign progress, …), through `store`'s typed functions; one database to run and back up.
     pub fn database(&self) -> &Db {
         &self.db
+    }
+
+    /// A capability's state for as long as this catalog lives (caches that outlive one
+    /// snapshot, data pushed by other systems), created with `Default` on first use. One value
+    /// per type: a capability keys it by a type of its own, as with `Snapshot::derived`.
+    pub fn state<T: std::any::Any + Send + Sync + Default>(&self) -> Arc<T> {
+        let mut map = self
+            .capabilities
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        map.entry(std::any::TypeId::of::<T>())
+            .or_insert_with(|| Arc::new(T::default()))
+            .clone()
+            .downcast::<T>()
+            .expect("state keyed by its type")
     }
 
     /// The newest published state.

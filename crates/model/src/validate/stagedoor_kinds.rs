@@ -23,7 +23,30 @@ pub const MAX_CHECKS: usize = 100;
 pub const VARIABLES: &[&str] = &["entity", "facts", "now"];
 /// The built-in facts, as `facts.<name>`; crates/scorecards computes them and docs/api.md
 /// describes each.
-pub const FACTS: &[&str] = &["owner_exists", "owner_kind", "has_docs", "dependents"];
+pub const FACTS: &[&str] = &[
+    "owner_exists",
+    "owner_kind",
+    "has_docs",
+    "dependents",
+    "days_since_change",
+    "repo",
+];
+/// The facts about the entity's repository, as `facts.repo.<name>`.
+pub const REPO_FACTS: &[&str] = &[
+    "known",
+    "has_readme",
+    "has_codeowners",
+    "has_license",
+    "has_ci",
+    "has_dockerfile",
+    "languages",
+    "manifests",
+    "frameworks",
+];
+/// Where facts pushed by other systems appear: `facts.pushed.<source>.<name>`.
+pub const PUSHED_FACTS: &str = "pushed";
+/// The facts that are maps of facts, with the names they hold.
+const NESTED_FACTS: &[(&str, &[&str])] = &[("repo", REPO_FACTS)];
 
 pub(super) fn scorecard_spec(spec: &Map<String, Value>, out: &mut Out) {
     out.required_str(spec, "owner", "spec.owner");
@@ -79,6 +102,53 @@ pub(super) fn scorecard_spec(spec: &Map<String, Value>, out: &mut Out) {
         out.optional_str(check, "fix", &format!("{p}.fix"), true);
         out.optional_str(check, "description", &format!("{p}.description"), false);
     }
+    exemptions(spec, &ids, out);
+}
+
+/// Most exemptions a scorecard may list.
+pub const MAX_EXEMPTIONS: usize = 1000;
+
+/// `spec.exemptions`: `[{entity, check, reason, until}]`, each naming one of the scorecard's
+/// checks, an entity ref, why, and the date it ends (an exemption is a deadline, never forever).
+fn exemptions(spec: &Map<String, Value>, ids: &HashSet<&str>, out: &mut Out) {
+    let Some(items) = out.optional_array(spec, "exemptions", "spec.exemptions") else {
+        return;
+    };
+    if items.len() > MAX_EXEMPTIONS {
+        out.push(
+            "spec.exemptions",
+            format!(
+                "has {} exemptions; at most {MAX_EXEMPTIONS} are allowed",
+                items.len()
+            ),
+        );
+    }
+    for (i, item) in items.iter().enumerate() {
+        let p = format!("spec.exemptions.{i}");
+        let Value::Object(item) = item else {
+            out.push(&p, format!("must be an object, found {}", type_name(item)));
+            continue;
+        };
+        if let Some(r) = out.required_str(item, "entity", &format!("{p}.entity"))
+            && crate::EntityRef::parse(r, None, "default").is_err()
+        {
+            out.push(
+                format!("{p}.entity"),
+                format!("{r:?} is not an entity reference; expected kind:namespace/name, e.g. component:default/payments"),
+            );
+        }
+        if let Some(c) = out.required_str(item, "check", &format!("{p}.check"))
+            && !ids.is_empty()
+            && !ids.contains(c)
+        {
+            out.push(
+                format!("{p}.check"),
+                format!("{c:?} is not one of this scorecard's check ids"),
+            );
+        }
+        out.required_str(item, "reason", &format!("{p}.reason"));
+        date_field(item, "until", &format!("{p}.until"), out);
+    }
 }
 
 pub(super) fn campaign_spec(spec: &Map<String, Value>, out: &mut Out) {
@@ -101,8 +171,8 @@ pub(super) fn campaign_spec(spec: &Map<String, Value>, out: &mut Out) {
             }
         }
     }
-    let start = date_field(spec, "start", out);
-    let deadline = date_field(spec, "deadline", out);
+    let start = date_field(spec, "start", "spec.start", out);
+    let deadline = date_field(spec, "deadline", "spec.deadline", out);
     if let (Some(start), Some(deadline)) = (start, deadline)
         && deadline < start
     {
@@ -135,11 +205,27 @@ pub fn check_expression(source: &str) -> Result<(), String> {
             parse_errors(&e.to_string())
         ));
     }
-    for fact in facts_named(source) {
+    for path in facts_named(source) {
+        let Some(&fact) = path.first() else {
+            continue;
+        };
+        if fact == PUSHED_FACTS {
+            // Pushed by other systems at run time: any source and name may come.
+            continue;
+        }
         if !FACTS.contains(&fact) {
             return Err(format!(
-                "unknown fact facts.{fact}; the built-in facts are {}",
+                "unknown fact facts.{fact}; the built-in facts are {}, and facts pushed by other systems are facts.{PUSHED_FACTS}.<source>.<name>",
                 FACTS.join(", ")
+            ));
+        }
+        let nested = NESTED_FACTS.iter().find(|(name, _)| *name == fact);
+        if let (Some((_, names)), Some(&field)) = (nested, path.get(1))
+            && !names.contains(&field)
+        {
+            return Err(format!(
+                "unknown fact facts.{fact}.{field}; the facts under facts.{fact} are {}",
+                names.join(", ")
             ));
         }
     }
@@ -161,8 +247,10 @@ fn parse_errors(report: &str) -> String {
     }
 }
 
-/// The names written as `facts.<name>` in an expression (outside string literals).
-fn facts_named(source: &str) -> Vec<&str> {
+/// The fields written as `facts.<name>.<name>…` in an expression (outside string literals), each
+/// as its names: `facts.repo.has_readme` gives `["repo", "has_readme"]`. A name followed by `(`
+/// is a method call (`facts.owner_kind.startsWith('g')`), not a field, and ends the path.
+fn facts_named(source: &str) -> Vec<Vec<&str>> {
     let b = source.as_bytes();
     let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
     let mut out = Vec::new();
@@ -179,13 +267,27 @@ fn facts_named(source: &str) -> Vec<&str> {
             Some(_) => {}
             None if c == b'"' || c == b'\'' => quote = Some(c),
             None if source[i..].starts_with("facts.") && (i == 0 || !ident(b[i - 1])) => {
-                let start = i + "facts.".len();
-                let end = b[start..]
-                    .iter()
-                    .position(|&c| !ident(c))
-                    .map_or(b.len(), |n| start + n);
-                out.push(&source[start..end]);
-                i = end;
+                let mut path = Vec::new();
+                let mut start = i + "facts.".len();
+                loop {
+                    let end = b[start..]
+                        .iter()
+                        .position(|&c| !ident(c))
+                        .map_or(b.len(), |n| start + n);
+                    let call = source[end..].trim_start().starts_with('(');
+                    if !call {
+                        path.push(&source[start..end]);
+                    }
+                    i = end;
+                    if call
+                        || b.get(end) != Some(&b'.')
+                        || !b.get(end + 1).is_some_and(|&c| ident(c))
+                    {
+                        break;
+                    }
+                    start = end + 1;
+                }
+                out.push(path);
                 continue;
             }
             None => {}
@@ -257,9 +359,13 @@ fn levels<'a>(spec: &'a Map<String, Value>, out: &mut Out) -> Option<Vec<&'a str
 }
 
 /// A calendar date written `YYYY-MM-DD`, returned as written (that form sorts as dates do).
-fn date_field<'a>(spec: &'a Map<String, Value>, key: &str, out: &mut Out) -> Option<&'a str> {
-    let path = format!("spec.{key}");
-    let s = out.required_str(spec, key, &path)?;
+fn date_field<'a>(
+    map: &'a Map<String, Value>,
+    key: &str,
+    path: &str,
+    out: &mut Out,
+) -> Option<&'a str> {
+    let s = out.required_str(map, key, path)?;
     if is_date(s) {
         Some(s)
     } else {

@@ -247,6 +247,20 @@ async fn demo_pages_partials_and_sign_in() {
     );
     assert!(group.contains("Priya Raman"));
     assert!(group.contains("kind-component"));
+    // Maturity: a department owning nothing scored counts what its teams own.
+    assert!(group.contains("href=\"/scorecards/production-readiness\""));
+    let (_, _, dept) = s.get("/catalog/default/group/digital-commerce").await;
+    assert!(
+        dept.contains(
+            "Production readiness</a> <span class=\"count\" title=\"11 entities scored\">11</span>"
+        ),
+        "{dept}"
+    );
+    // The heat map nests teams under their department and organisation.
+    let (_, _, heat) = s.get("/scorecards/production-readiness").await;
+    assert!(heat.contains(
+        "<th scope=\"row\" class=\"depth-2\"><a href=\"/catalog/default/group/checkout\">"
+    ));
 
     let (status, _, _) = s.get("/catalog/default/component/no-such-thing").await;
     assert_eq!(status, 404);
@@ -324,8 +338,9 @@ async fn page_render_bench() {
         ("entity page", {
             let snap = snap.clone();
             let me = me.clone();
+            let eval = ::scorecards::Evaluation::build(&snap, chrono::Utc::now().fixed_offset());
             Box::new(move || {
-                super::catalog::entity::render(&snap, &component, &me)
+                super::catalog::entity::render(&snap, &component, &me, &eval)
                     .status()
                     .as_u16() as usize
             })
@@ -333,8 +348,9 @@ async fn page_render_bench() {
         ("group page", {
             let snap = snap.clone();
             let me = me.clone();
+            let eval = ::scorecards::Evaluation::build(&snap, chrono::Utc::now().fixed_offset());
             Box::new(move || {
-                super::catalog::entity::render(&snap, &group, &me)
+                super::catalog::entity::render(&snap, &group, &me, &eval)
                     .status()
                     .as_u16() as usize
             })

@@ -118,25 +118,38 @@ pub async fn page(
             format!("There is no {kind} named “{name}” in namespace “{namespace}”."),
         );
     };
-    let mut res = render(&snap, &st, &me);
+    let eval = catalog::off_async_workers(|| ::scorecards::evaluation(&state.catalog, &snap));
+    let mut res = render(&snap, &st, &me, &eval);
     res.headers_mut()
         .append(header::SET_COOKIE, recent.set_cookie(&st.key));
     res
 }
 
 /// The page for one entity, by kind.
-pub fn render(snap: &Arc<Snapshot>, st: &Arc<Stitched>, me: &Identity) -> Response {
+/// The page of `st`: a group's or user's page for those kinds. `eval` gives the scorecards.
+pub fn render(
+    snap: &Arc<Snapshot>,
+    st: &Arc<Stitched>,
+    me: &Identity,
+    eval: &::scorecards::Evaluation,
+) -> Response {
     let e = view::parse(st);
     match view::str_at(&e, "/kind").map(str::to_lowercase).as_deref() {
-        Some("group") => return super::group::render(snap, st, &e, me),
+        Some("group") => return super::group::render(snap, st, &e, me, eval),
         Some("user") => return super::user::render(snap, st, &e, me),
         _ => {}
     }
-    let page = entity_page(snap, st, &e, me);
+    let page = entity_page(snap, st, &e, me, eval);
     crate::pages::render(&page).into_response()
 }
 
-fn entity_page(snap: &Arc<Snapshot>, st: &Stitched, e: &Value, me: &Identity) -> EntityPage {
+fn entity_page(
+    snap: &Arc<Snapshot>,
+    st: &Stitched,
+    e: &Value,
+    me: &Identity,
+    eval: &::scorecards::Evaluation,
+) -> EntityPage {
     let header = Header::new(snap, st, e);
     let kind = header.kind.to_lowercase();
     let mut sections = Vec::new();
@@ -226,7 +239,7 @@ fn entity_page(snap: &Arc<Snapshot>, st: &Stitched, e: &Value, me: &Identity) ->
         sections,
         definition,
         problems: view::problems(e),
-        scorecards: scorecards::for_entity(snap, &st.key),
+        scorecards: scorecards::for_entity(eval, &st.key),
         source: view::source_file(e),
         raw: yaml_out::to_yaml(e),
         header,

@@ -1,5 +1,5 @@
 //! The group (team) page: where the team sits in the organisation, its members, everything it
-//! owns by kind, and the processing errors in what it owns.
+//! owns by kind, the processing errors in what it owns, and its maturity under each scorecard.
 
 use std::sync::Arc;
 
@@ -14,6 +14,7 @@ use crate::auth::Identity;
 use crate::pages::derived;
 use crate::pages::layout::Layout;
 use crate::pages::owned;
+use crate::pages::scorecards::pages::{LevelShare, level_shares};
 use crate::pages::view::{self, ExtLink, ProblemView, RefLink, Row};
 
 /// Owned entities listed per kind before the rest are left to the catalog table.
@@ -43,6 +44,14 @@ pub struct Member {
     pub email: Option<String>,
 }
 
+/// One scorecard over what the group and its sub-groups own.
+pub struct Maturity {
+    pub name: String,
+    pub title: String,
+    pub total: usize,
+    pub levels: Vec<LevelShare>,
+}
+
 #[derive(askama::Template)]
 #[template(path = "group.html")]
 struct GroupPage {
@@ -57,6 +66,7 @@ struct GroupPage {
     errors: Vec<Row>,
     graph: Graph,
     problems: Vec<ProblemView>,
+    maturity: Vec<Maturity>,
 }
 
 fn title_of(e: &Value) -> Option<String> {
@@ -133,7 +143,30 @@ fn tree(snap: &Snapshot, st: &Stitched, e: &Value) -> Vec<TreeItem> {
     out
 }
 
-pub fn render(snap: &Arc<Snapshot>, st: &Arc<Stitched>, e: &Value, me: &Identity) -> Response {
+/// Every scorecard scoring something the group or one of its sub-groups owns: the levels reached,
+/// rolled up along the group hierarchy.
+fn maturity(snap: &Snapshot, key: &str, eval: &scorecards::Evaluation) -> Vec<Maturity> {
+    eval.all_scorecards()
+        .filter_map(|(card, scores)| {
+            let rollup = scorecards::RollUp::of(card, scores, snap);
+            let c = &rollup.group(key)?.counts;
+            (c.total > 0).then(|| Maturity {
+                name: card.name.clone(),
+                title: card.display_name().to_owned(),
+                total: c.total,
+                levels: level_shares(card, c),
+            })
+        })
+        .collect()
+}
+
+pub fn render(
+    snap: &Arc<Snapshot>,
+    st: &Arc<Stitched>,
+    e: &Value,
+    me: &Identity,
+    eval: &scorecards::Evaluation,
+) -> Response {
     let d = derived::of(snap);
     let header = Header::new(snap, st, e);
     let members: Vec<Member> = view::targets(e, rel::HAS_MEMBER)
@@ -191,6 +224,7 @@ pub fn render(snap: &Arc<Snapshot>, st: &Arc<Stitched>, e: &Value, me: &Identity
         errors: owned::rows(snap, &d, &with_errors, 100),
         graph: header::graph_of(snap, &header, e),
         problems: view::problems(e),
+        maturity: maturity(snap, &st.key, eval),
         header,
     };
     crate::pages::render(&page)

@@ -2,8 +2,6 @@
 //! reached as a badge, how many checks pass, every failing check with how to fix it), and the
 //! scorecard and campaign pages in [`pages`].
 
-use catalog::read::Snapshot;
-
 mod burndown;
 pub mod pages;
 
@@ -18,6 +16,8 @@ pub struct ScorecardView {
     pub passing: usize,
     pub total: usize,
     pub failing: Vec<FailingCheck>,
+    /// Checks the entity fails but is exempt from: (check title, reason, last day).
+    pub exempt: Vec<(String, String, String)>,
 }
 
 /// A check the entity does not pass.
@@ -39,8 +39,7 @@ impl ScorecardView {
 }
 
 /// Every scorecard that applies to the entity with this key.
-pub fn for_entity(snap: &Snapshot, key: &str) -> Vec<ScorecardView> {
-    let eval = catalog::off_async_workers(|| scorecards::evaluation(snap));
+pub fn for_entity(eval: &scorecards::Evaluation, key: &str) -> Vec<ScorecardView> {
     eval.for_entity(key)
         .into_iter()
         .map(|(card, score)| {
@@ -60,6 +59,15 @@ pub fn for_entity(snap: &Snapshot, key: &str) -> Vec<ScorecardView> {
                     error: r.error.clone(),
                 })
                 .collect::<Vec<_>>();
+            let exempt = card
+                .checks
+                .iter()
+                .zip(&score.checks)
+                .filter_map(|(c, r)| {
+                    let x = r.exempt.as_ref()?;
+                    Some((c.title.clone(), x.reason.clone(), x.until.to_string()))
+                })
+                .collect();
             ScorecardView {
                 title: card.display_name().to_owned(),
                 level: score.level.map(|l| card.levels[l].clone()),
@@ -68,6 +76,7 @@ pub fn for_entity(snap: &Snapshot, key: &str) -> Vec<ScorecardView> {
                 passing: score.checks.len() - failing.len(),
                 total: score.checks.len(),
                 failing,
+                exempt,
             }
         })
         .collect()

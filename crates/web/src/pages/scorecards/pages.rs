@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use catalog::read::Snapshot;
 use chrono::NaiveDate;
-use scorecards::{CampaignStatus, Counts, Evaluation, Phase, Progress, Scorecard, Summary};
+use scorecards::{CampaignStatus, Counts, Evaluation, Phase, Progress, RollUp, Scorecard, Summary};
 
 use super::burndown::{self, Point};
 use crate::AppState;
@@ -14,8 +14,8 @@ use crate::auth::Identity;
 use crate::pages::layout::Layout;
 use crate::pages::view::{self, RefLink};
 
-fn evaluation(snap: &Snapshot) -> std::sync::Arc<Evaluation> {
-    catalog::off_async_workers(|| scorecards::evaluation(snap))
+fn evaluation(state: &AppState, snap: &std::sync::Arc<Snapshot>) -> std::sync::Arc<Evaluation> {
+    catalog::off_async_workers(|| scorecards::evaluation(&state.catalog, snap))
 }
 
 /// A team (or "No owner") as the pages name and link it.
@@ -95,7 +95,7 @@ struct ListPage {
 /// far it is from done.
 pub async fn list(State(state): State<AppState>, me: Identity) -> Response {
     let snap = state.catalog.snapshot();
-    let eval = evaluation(&snap);
+    let eval = evaluation(&state, &snap);
     let today = eval.now.date_naive();
     let cards = eval
         .all_scorecards()
@@ -136,7 +136,7 @@ pub struct LevelShare {
 }
 
 /// Highest level first, then "no level".
-fn level_shares(card: &Scorecard, c: &Counts) -> Vec<LevelShare> {
+pub(crate) fn level_shares(card: &Scorecard, c: &Counts) -> Vec<LevelShare> {
     let pct = |n: usize| (n * 100).checked_div(c.total).unwrap_or(0);
     let mut parts: Vec<(String, usize, usize)> = card
         .levels
@@ -190,7 +190,11 @@ fn description(snap: &Snapshot, key: &str) -> String {
 
 pub struct HeatRow {
     pub team: Team,
+    /// `depth-0` … `depth-4`: how far down the group hierarchy the row sits.
+    pub depth: String,
     pub total: usize,
+    /// What the group owns itself, when sub-groups add to its total.
+    pub own: Option<usize>,
     pub levels: Vec<LevelShare>,
     pub checks: Vec<Share>,
 }
@@ -219,22 +223,25 @@ struct ScorecardPage {
 }
 
 /// `GET /scorecards/{name}`: the scorecard's checks and, per owning team, the share of its
-/// entities passing each check (a heat map) and reaching each level.
+/// entities passing each check (a heat map) and reaching each level. Teams sit under their
+/// department and organisation, whose rows count everything below them.
 pub async fn scorecard(
     State(state): State<AppState>,
     me: Identity,
     Path(name): Path<String>,
 ) -> Response {
     let snap = state.catalog.snapshot();
-    let eval = evaluation(&snap);
+    let eval = evaluation(&state, &snap);
     let Some((card, scores)) = eval.scorecard(model::entity_ref::DEFAULT_NAMESPACE, &name) else {
         let layout = Layout::new("Not found", "scorecards", &snap, &me);
         return crate::pages::not_found(layout, format!("No scorecard named {name}"));
     };
-    let summary = Summary::of(card, scores);
-    let heat = |team: Team, c: &Counts| HeatRow {
+    let rollup = RollUp::of(card, scores, &snap);
+    let heat = |team: Team, depth: usize, c: &Counts, own: &Counts| HeatRow {
         team,
+        depth: format!("depth-{}", depth.min(4)),
         total: c.total,
+        own: (own.total != c.total).then_some(own.total),
         levels: level_shares(card, c),
         checks: c
             .checks
@@ -242,17 +249,26 @@ pub async fn scorecard(
             .map(|pf| Share::new(pf.passing, pf.passing + pf.failing))
             .collect(),
     };
-    let teams = summary
-        .teams
+    let teams = rollup
+        .groups
         .iter()
-        .map(|t| heat(Team::of(&snap, t.owner.as_deref()), &t.counts))
+        .map(|g| {
+            heat(
+                Team::of(&snap, g.owner.as_deref()),
+                g.depth,
+                &g.counts,
+                &g.own,
+            )
+        })
         .collect();
     let all = heat(
         Team {
             link: None,
             name: "Everything".into(),
         },
-        &summary.all,
+        0,
+        &rollup.all,
+        &rollup.all,
     );
     crate::pages::render(&ScorecardPage {
         layout: Layout::new(card.display_name(), "scorecards", &snap, &me),
@@ -328,7 +344,7 @@ pub async fn campaign(
     Path(name): Path<String>,
 ) -> Response {
     let snap = state.catalog.snapshot();
-    let eval = evaluation(&snap);
+    let eval = evaluation(&state, &snap);
     let Some(c) = eval.campaign(model::entity_ref::DEFAULT_NAMESPACE, &name) else {
         let layout = Layout::new("Not found", "scorecards", &snap, &me);
         return crate::pages::not_found(layout, format!("No campaign named {name}"));

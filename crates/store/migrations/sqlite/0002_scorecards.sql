@@ -1,4 +1,4 @@
--- Campaign progress over time: one point per campaign and day (the last evaluation of that day
+-- Scorecards: campaign progress over time: one point per campaign and day (the last evaluation of that day
 -- wins), and the day each team finished. `source` is 'recorded' for points the server measured
 -- and 'demo' for the generated history of the demo, so pages can label it.
 CREATE TABLE campaign_days (
@@ -17,4 +17,15 @@ CREATE TABLE campaign_teams_finished (
     team        TEXT   NOT NULL,
     finished_at BIGINT NOT NULL,
     PRIMARY KEY (campaign, team)
+);
+
+-- Facts pushed by other systems (CI, on-call, security scanners) through
+-- POST /api/scorecards/v1/facts: one JSON object per entity and source, until it expires.
+CREATE TABLE pushed_facts (
+    entity_ref TEXT   NOT NULL,
+    source     TEXT   NOT NULL,
+    facts      TEXT   NOT NULL,
+    expires_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (entity_ref, source)
 );
