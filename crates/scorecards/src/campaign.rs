@@ -230,8 +230,7 @@ pub(crate) fn evaluate(
                             .and_then(|m| m.iter().find(|(card, _)| card == c))
                             .map(|&(card, at)| scores[card][at].checks[*i].clone());
                         known.unwrap_or_else(|| {
-                            let ctx =
-                                ctx.get_or_insert_with(|| evaluate::context(&e, inputs).0);
+                            let ctx = ctx.get_or_insert_with(|| evaluate::context(&e, inputs).0);
                             let card = &scorecards[*c];
                             let result = evaluate::check(&card.checks[*i], ctx);
                             evaluate::exempted(card, e.key(), *i, result, evaluate::today(now))

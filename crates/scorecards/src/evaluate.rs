@@ -262,7 +262,8 @@ fn evaluate_card(
         if let Some(prev) = before.and_then(|b| b.get(r.key.as_str()))
             && prev.etag == r.etag
             && prev.pushed == pushed_hash
-            && prev.owner.as_deref().map(|o| snapshot.get(o).is_some()) == prev.owner.as_ref().map(|_| prev.owner_exists)
+            && prev.owner.as_deref().map(|o| snapshot.get(o).is_some())
+                == prev.owner.as_ref().map(|_| prev.owner_exists)
         {
             return (*prev).clone();
         }

@@ -33,6 +33,51 @@ pub enum CampaignEvent {
     DeadlinePassed { campaign: String, failing: usize },
 }
 
+/// What the campaign page and API show beyond today's standing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CampaignReport {
+    /// A point per day, oldest first; today's is the live one.
+    pub history: Vec<CampaignDay>,
+    /// Teams finished now, with when (epoch ms), first first.
+    pub finished: Vec<(String, i64)>,
+    /// The team with the largest drop in failing entities over the last seven days, and the drop.
+    pub most_improved: Option<(String, i64)>,
+}
+
+impl CampaignEvent {
+    /// The event as one log line with its fields, for digests and notifications to read.
+    pub fn log(&self) {
+        match self {
+            CampaignEvent::Started { campaign } => {
+                tracing::info!(event = "campaign.started", campaign, "campaign event")
+            }
+            CampaignEvent::DeadlineInSevenDays { campaign } => {
+                tracing::info!(
+                    event = "campaign.deadline_in_7_days",
+                    campaign,
+                    "campaign event"
+                )
+            }
+            CampaignEvent::TeamFinished { campaign, team } => {
+                tracing::info!(
+                    event = "campaign.team_finished",
+                    campaign,
+                    team,
+                    "campaign event"
+                )
+            }
+            CampaignEvent::DeadlinePassed { campaign, failing } => {
+                tracing::info!(
+                    event = "campaign.deadline_passed",
+                    campaign,
+                    failing,
+                    "campaign event"
+                )
+            }
+        }
+    }
+}
+
 impl Progress {
     pub fn new(db: Db) -> Progress {
         Progress { db }
@@ -53,54 +98,87 @@ impl Progress {
         self.db.finished_teams(campaign).await
     }
 
-    /// The campaign's history with today's point taken from `status` (what is served now), and
-    /// the teams finished now with when they finished (epoch ms; `now_ms` for a team that
-    /// finished since the last recording).
-    pub async fn history_and_finished(
+    /// The campaign's history with today's point taken from `status` (what is served now), the
+    /// teams finished now with when they finished (epoch ms; `now_ms` for a team that finished
+    /// since the last recording), and the team that cut its failing entities most in the last
+    /// seven days.
+    pub async fn report(
         &self,
         status: &CampaignStatus,
         today: NaiveDate,
         now_ms: i64,
-    ) -> Result<(Vec<CampaignDay>, Vec<(String, i64)>), StoreError> {
+    ) -> Result<CampaignReport, StoreError> {
         let key = &status.campaign.key;
-        let mut days = self.db.campaign_days(key).await?;
+        let started = status.phase(today) != Phase::NotStarted;
+        let mut history = self.db.campaign_days(key).await?;
         let today_s = today.to_string();
-        days.retain(|d| d.day < today_s);
-        if status.phase(today) != Phase::NotStarted {
-            days.push(point(status, today, "recorded"));
+        history.retain(|d| d.day < today_s);
+        if started {
+            history.push(point(status, today, "recorded"));
         }
         let stored = self.db.finished_teams(key).await?;
-        let mut finished: Vec<(String, i64)> = status
-            .finished_teams()
-            .into_iter()
-            .map(|team| {
-                let at = stored
-                    .iter()
-                    .find(|(t, _)| *t == team)
-                    .map_or(now_ms, |s| s.1);
-                (team, at)
-            })
-            .collect();
+        let mut finished: Vec<(String, i64)> = if started {
+            status
+                .finished_teams()
+                .into_iter()
+                .map(|team| {
+                    let at = stored
+                        .iter()
+                        .find(|(t, _)| *t == team)
+                        .map_or(now_ms, |s| s.1);
+                    (team, at)
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         finished.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
-        Ok((days, finished))
+        let week_ago = (today - chrono::Days::new(7)).to_string();
+        let mut most_improved: Option<(String, i64)> = None;
+        let past = self.db.campaign_team_days(key, &week_ago).await?;
+        for t in status.teams.iter().filter(|_| started) {
+            let Some(team) = &t.owner else { continue };
+            // The team's earliest point of the week: where it stood seven days ago.
+            let Some((_, _, then)) = past
+                .iter()
+                .find(|(name, day, _)| name == team && *day < today_s)
+            else {
+                continue;
+            };
+            let drop = then - (t.total - t.passing) as i64;
+            if drop > 0 && most_improved.as_ref().is_none_or(|(_, best)| drop > *best) {
+                most_improved = Some((team.clone(), drop));
+            }
+        }
+        Ok(CampaignReport {
+            history,
+            finished,
+            most_improved,
+        })
     }
 
-    /// Records today's point of every campaign that has started and updates its finished
-    /// teams. `last` is the day of the previous recording, for the once-a-day events.
+    /// Records today's point of every campaign that has started, and of each of its teams, and
+    /// updates its finished teams. The once-a-day events are told on the first recording of the
+    /// day, as the database knows it (a restart does not tell them again).
     pub async fn record(
         &self,
         eval: &Evaluation,
         today: NaiveDate,
-        last: Option<NaiveDate>,
     ) -> Result<Vec<CampaignEvent>, StoreError> {
         let mut events = Vec::new();
+        let today_s = today.to_string();
         for status in &eval.campaigns {
             let c = &status.campaign;
             if status.phase(today) == Phase::NotStarted {
                 continue;
             }
             let key = c.key.clone();
-            let new_day = last.is_none_or(|l| l < today);
+            let new_day = !self
+                .db
+                .campaign_days(&key)
+                .await?
+                .iter()
+                .any(|d| d.day == today_s && d.source == "recorded");
             if new_day && c.start == Some(today) {
                 events.push(CampaignEvent::Started {
                     campaign: key.clone(),
@@ -123,6 +201,17 @@ impl Progress {
             }
             self.db
                 .record_campaign_day(&key, &point(status, today, "recorded"))
+                .await?;
+            let teams: Vec<(String, i64, i64)> = status
+                .teams
+                .iter()
+                .filter_map(|t| {
+                    let team = t.owner.clone()?;
+                    Some((team, t.total as i64, (t.total - t.passing) as i64))
+                })
+                .collect();
+            self.db
+                .record_campaign_team_days(&key, &today_s, &teams)
                 .await?;
             let now = Utc::now().timestamp_millis();
             for team in self
@@ -179,7 +268,6 @@ impl Progress {
     /// catalog is gone. A failed write is logged and tried again at the next change.
     pub async fn run(self, catalog: Arc<Catalog>) {
         let mut changes = catalog.subscribe();
-        let mut last = None;
         loop {
             // Other replicas may have taken pushes: the database is the truth.
             if let Err(e) = crate::State::of(&catalog).reload(&self.db).await {
@@ -189,13 +277,8 @@ impl Progress {
                 let snap = catalog.snapshot();
                 let eval = catalog::off_async_workers(|| crate::evaluation(&catalog, &snap));
                 let today = eval.now.date_naive();
-                match self.record(&eval, today, last).await {
-                    Ok(events) => {
-                        last = Some(today);
-                        for e in events {
-                            tracing::info!(event = ?e, "campaign event");
-                        }
-                    }
+                match self.record(&eval, today).await {
+                    Ok(events) => events.iter().for_each(CampaignEvent::log),
                     Err(e) => tracing::warn!(error = %e, "recording campaign progress failed"),
                 }
             }

@@ -43,7 +43,9 @@ pub enum PushError {
 impl std::fmt::Display for PushError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            PushError::TooMany(n) => write!(f, "{n} items in one push; at most {MAX_BATCH} are allowed"),
+            PushError::TooMany(n) => {
+                write!(f, "{n} items in one push; at most {MAX_BATCH} are allowed")
+            }
             PushError::Store(e) => write!(f, "{e}"),
         }
     }
@@ -84,21 +86,29 @@ fn row(item: &Value, snap: &catalog::read::Snapshot, now: i64) -> Result<PushedF
     let text = |k: &str| -> Result<&str, String> {
         match item.get(k) {
             Some(Value::String(s)) if !s.is_empty() => Ok(s),
-            Some(other) => Err(format!("{k} must be a non-empty string, found {}", kind(other))),
+            Some(other) => Err(format!(
+                "{k} must be a non-empty string, found {}",
+                kind(other)
+            )),
             None => Err(format!("{k} is missing")),
         }
     };
     let entity = text("entityRef")?;
-    let r = model::EntityRef::parse(entity, None, "default")
-        .map_err(|_| format!("entityRef {entity:?} is not an entity reference (kind:namespace/name)"))?;
+    let r = model::EntityRef::parse(entity, None, "default").map_err(|_| {
+        format!("entityRef {entity:?} is not an entity reference (kind:namespace/name)")
+    })?;
     if snap.get(&r.key()).is_none() {
-        return Err(format!("entityRef {entity:?}: no such entity in the catalog"));
+        return Err(format!(
+            "entityRef {entity:?}: no such entity in the catalog"
+        ));
     }
     let source = text("source")?;
     if !is_name(source) {
         return Err(format!(
             "source {source:?} must be 1-63 characters of [a-z0-9_], starting with a letter, so checks can name it (facts.pushed.{})",
-            source.to_lowercase().replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+            source
+                .to_lowercase()
+                .replace(|c: char| !c.is_ascii_alphanumeric(), "_")
         ));
     }
     let facts = match item.get("facts") {
@@ -108,19 +118,28 @@ fn row(item: &Value, snap: &catalog::read::Snapshot, now: i64) -> Result<PushedF
     };
     for (name, value) in facts {
         if !is_name(name) {
-            return Err(format!("fact name {name:?} must be 1-63 characters of [a-z0-9_], starting with a letter"));
+            return Err(format!(
+                "fact name {name:?} must be 1-63 characters of [a-z0-9_], starting with a letter"
+            ));
         }
         depth_ok(value, 1).map_err(|e| format!("facts.{name}: {e}"))?;
     }
     let text_facts = Value::Object(facts.clone()).to_string();
     if text_facts.len() > MAX_FACTS_BYTES {
-        return Err(format!("facts take {} bytes; at most {MAX_FACTS_BYTES} are allowed", text_facts.len()));
+        return Err(format!(
+            "facts take {} bytes; at most {MAX_FACTS_BYTES} are allowed",
+            text_facts.len()
+        ));
     }
     let ttl = match item.get("ttlSeconds") {
         None => DEFAULT_TTL_SECONDS,
         Some(v) => match v.as_i64() {
             Some(t) if (1..=MAX_TTL_SECONDS).contains(&t) => t,
-            _ => return Err(format!("ttlSeconds must be a whole number from 1 to {MAX_TTL_SECONDS}, found {v}")),
+            _ => {
+                return Err(format!(
+                    "ttlSeconds must be a whole number from 1 to {MAX_TTL_SECONDS}, found {v}"
+                ));
+            }
         },
     };
     Ok(PushedFactsRow {
@@ -135,7 +154,8 @@ fn row(item: &Value, snap: &catalog::read::Snapshot, now: i64) -> Result<PushedF
 fn is_name(s: &str) -> bool {
     s.len() <= 63
         && s.starts_with(|c: char| c.is_ascii_lowercase())
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 fn depth_ok(v: &Value, depth: usize) -> Result<(), String> {

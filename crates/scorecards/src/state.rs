@@ -53,13 +53,16 @@ impl Pushed {
         let Ok(Value::Object(facts)) = serde_json::from_str(&row.facts) else {
             return;
         };
-        self.entities.entry(row.entity_ref.clone()).or_default().insert(
-            row.source.clone(),
-            PushedEntry {
-                facts,
-                expires_at: row.expires_at,
-            },
-        );
+        self.entities
+            .entry(row.entity_ref.clone())
+            .or_default()
+            .insert(
+                row.source.clone(),
+                PushedEntry {
+                    facts,
+                    expires_at: row.expires_at,
+                },
+            );
     }
 }
 
@@ -79,7 +82,11 @@ impl State {
     }
 
     fn pushed(&self) -> (Arc<Pushed>, u64) {
-        let p = self.pushed.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let p = self
+            .pushed
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         (p, self.version.load(std::sync::atomic::Ordering::Acquire))
     }
 

@@ -671,7 +671,11 @@ fn the_next_evaluation_keeps_what_did_not_change() {
     let card = readiness();
     let mut entities = vec![card, group("a")];
     for i in 0..20 {
-        entities.push(component(&format!("c{i}"), Some("group:default/a"), json!({})));
+        entities.push(component(
+            &format!("c{i}"),
+            Some("group:default/a"),
+            json!({}),
+        ));
     }
     let first_snap = Snapshot::of(entities.iter().cloned().map(stitched).collect());
     let first = Evaluation::build(&first_snap, now());
@@ -686,7 +690,11 @@ fn the_next_evaluation_keeps_what_did_not_change() {
     assert!(c3.checks[1].passed, "the edit is seen");
 
     // The owner disappears: everything it owned is evaluated again (facts.owner_exists changed).
-    let ownerless: Vec<Value> = entities.iter().filter(|e| e["kind"] != "Group").cloned().collect();
+    let ownerless: Vec<Value> = entities
+        .iter()
+        .filter(|e| e["kind"] != "Group")
+        .cloned()
+        .collect();
     let gone = Snapshot::of(ownerless.into_iter().map(stitched).collect());
     let third = Evaluation::build_from(&gone, now(), &Pushed::default(), 0, Some(&second));
     assert_eq!(third.evaluated, 20);
@@ -711,10 +719,14 @@ fn pushed_facts_are_read_as_facts_pushed_source_name_until_they_expire() {
         )]),
     );
     let snap = Snapshot::of(
-        vec![card, component("a", None, json!({})), component("b", None, json!({}))]
-            .into_iter()
-            .map(stitched)
-            .collect(),
+        vec![
+            card,
+            component("a", None, json!({})),
+            component("b", None, json!({})),
+        ]
+        .into_iter()
+        .map(stitched)
+        .collect(),
     );
     let at = now().timestamp_millis();
     let pushed = Pushed::from_rows(&[
@@ -736,12 +748,24 @@ fn pushed_facts_are_read_as_facts_pushed_source_name_until_they_expire() {
     let e = Evaluation::build_from(&snap, now(), &pushed, 1, None);
     let passed = |e: &Evaluation, k: &str| e.for_entity(k)[0].1.checks[0].passed;
     assert!(passed(&e, "component:default/a"));
-    assert!(!passed(&e, "component:default/b"), "expired facts are not seen");
+    assert!(
+        !passed(&e, "component:default/b"),
+        "expired facts are not seen"
+    );
     // The evaluation holds until a's facts expire, then the same inputs give a new result.
     assert!(e.holds_for(&snap, 1, now()));
     assert!(!e.holds_for(&snap, 1, now() + chrono::Duration::seconds(61)));
-    assert!(!e.holds_for(&snap, 2, now()), "a push makes a new evaluation");
-    let later = Evaluation::build_from(&snap, now() + chrono::Duration::seconds(61), &pushed, 1, Some(&e));
+    assert!(
+        !e.holds_for(&snap, 2, now()),
+        "a push makes a new evaluation"
+    );
+    let later = Evaluation::build_from(
+        &snap,
+        now() + chrono::Duration::seconds(61),
+        &pushed,
+        1,
+        Some(&e),
+    );
     assert!(!passed(&later, "component:default/a"));
     assert_eq!(later.evaluated, 1, "only the entity whose facts changed");
 }

@@ -117,6 +117,54 @@ impl Db {
         Ok(new)
     }
 
+    /// Sets each team's point for `day`: `(team, total, failing)`.
+    pub async fn record_campaign_team_days(
+        &self,
+        campaign: &str,
+        day: &str,
+        teams: &[(String, i64, i64)],
+    ) -> Result<(), StoreError> {
+        const SQL: &str = "INSERT INTO campaign_team_days (campaign, team, day, total, failing)
+            VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT (campaign, team, day) DO UPDATE
+            SET total = excluded.total, failing = excluded.failing";
+        macro_rules! put {
+            ($pool:expr) => {{
+                let mut tx = $pool.begin().await?;
+                for (team, total, failing) in teams {
+                    sqlx::query(SQL)
+                        .bind(campaign)
+                        .bind(team)
+                        .bind(day)
+                        .bind(*total)
+                        .bind(*failing)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+            }};
+        }
+        match self {
+            Db::Sqlite(pool) => put!(pool),
+            Db::Postgres(pool) => put!(pool),
+        }
+        Ok(())
+    }
+
+    /// Every team's points of `campaign` from `since` (`YYYY-MM-DD`) on: `(team, day, failing)`,
+    /// by team, then day.
+    pub async fn campaign_team_days(
+        &self,
+        campaign: &str,
+        since: &str,
+    ) -> Result<Vec<(String, String, i64)>, StoreError> {
+        const SQL: &str = "SELECT team, day, failing FROM campaign_team_days
+            WHERE campaign = $1 AND day >= $2 ORDER BY team, day";
+        Ok(
+            on_pool!(self, pool => sqlx::query_as(SQL).bind(campaign).bind(since).fetch_all(pool).await)?,
+        )
+    }
+
     /// The finished teams of `campaign` with when they finished (epoch ms), earliest first.
     pub async fn finished_teams(&self, campaign: &str) -> Result<Vec<(String, i64)>, StoreError> {
         const SQL: &str = "SELECT team, finished_at FROM campaign_teams_finished

@@ -393,26 +393,46 @@ async fn pushed_facts_replace_and_expire(test_db: TestDb) {
     let db = connect(test_db.url()).await;
     db.put_pushed_facts(&[
         pushed("component:default/a", "ci", r#"{"coverage":50}"#, 1_000),
-        pushed("component:default/a", "pagerduty", r#"{"oncall":true}"#, 3_000),
+        pushed(
+            "component:default/a",
+            "pagerduty",
+            r#"{"oncall":true}"#,
+            3_000,
+        ),
         pushed("component:default/b", "ci", r#"{"coverage":70}"#, 1_000),
     ])
     .await
     .unwrap();
     // A second push for the same entity and source replaces the first.
-    db.put_pushed_facts(&[pushed("component:default/a", "ci", r#"{"coverage":90}"#, 5_000)])
-        .await
-        .unwrap();
+    db.put_pushed_facts(&[pushed(
+        "component:default/a",
+        "ci",
+        r#"{"coverage":90}"#,
+        5_000,
+    )])
+    .await
+    .unwrap();
     assert_eq!(
         db.live_pushed_facts(2_000).await.unwrap(),
         vec![
             pushed("component:default/a", "ci", r#"{"coverage":90}"#, 5_000),
-            pushed("component:default/a", "pagerduty", r#"{"oncall":true}"#, 3_000),
+            pushed(
+                "component:default/a",
+                "pagerduty",
+                r#"{"oncall":true}"#,
+                3_000
+            ),
         ]
     );
     // Expired rows are gone for good, not only hidden.
     assert_eq!(
         db.live_pushed_facts(4_000).await.unwrap(),
-        vec![pushed("component:default/a", "ci", r#"{"coverage":90}"#, 5_000)]
+        vec![pushed(
+            "component:default/a",
+            "ci",
+            r#"{"coverage":90}"#,
+            5_000
+        )]
     );
     assert_eq!(db.live_pushed_facts(0).await.unwrap().len(), 1);
 }

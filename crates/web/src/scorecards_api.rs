@@ -229,8 +229,8 @@ pub async fn campaign(State(s): State<AppState>, Path(name): Path<String>) -> Ap
         )));
     };
     let today = eval.now.date_naive();
-    let (history, finished) = Progress::of(&s.catalog)
-        .history_and_finished(c, today, eval.now.timestamp_millis())
+    let report = Progress::of(&s.catalog)
+        .report(c, today, eval.now.timestamp_millis())
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "reading campaign history");
@@ -248,7 +248,11 @@ pub async fn campaign(State(s): State<AppState>, Path(name): Path<String>) -> Ap
                 "ref": t.owner, "total": t.total, "passing": t.passing,
                 "failing": t.total - t.passing,
             });
-            if let Some((_, at)) = finished.iter().find(|(f, _)| Some(f) == t.owner.as_ref()) {
+            if let Some((_, at)) = report
+                .finished
+                .iter()
+                .find(|(f, _)| Some(f) == t.owner.as_ref())
+            {
                 v["finishedAt"] = json!(rfc3339(*at));
             }
             v
@@ -268,7 +272,8 @@ pub async fn campaign(State(s): State<AppState>, Path(name): Path<String>) -> Ap
             json!({"entityRef": e.entity_ref, "owner": e.owner, "passing": e.passing(), "failingChecks": failing})
         })
         .collect();
-    let history: Vec<Value> = history
+    let history: Vec<Value> = report
+        .history
         .iter()
         .map(|d| json!({"date": d.day, "failing": d.failing, "total": d.total, "source": d.source}))
         .collect();
@@ -279,6 +284,12 @@ pub async fn campaign(State(s): State<AppState>, Path(name): Path<String>) -> Ap
     v.insert("teams".into(), teams.into());
     v.insert("entities".into(), entities.into());
     v.insert("history".into(), history.into());
+    if let Some((team, drop)) = &report.most_improved {
+        v.insert(
+            "mostImprovedThisWeek".into(),
+            json!({"ref": team, "fixed": drop}),
+        );
+    }
     v.insert("evaluatedAt".into(), json!(eval.now.to_rfc3339()));
     Ok(Json(Value::Object(v)).into_response())
 }

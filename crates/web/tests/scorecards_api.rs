@@ -787,7 +787,10 @@ async fn pushed_facts_are_checked_per_item_seen_by_checks_and_expire(db: TestDb)
     let api = format!("{base}/api/scorecards/v1");
     let coverage_passes = |body: &Value| body["scorecards"][0]["checks"][0]["passed"] == true;
     let (_, body) = get(&http, format!("{api}/entities/component/default/checkout")).await;
-    assert_eq!(body["scorecards"][0]["ref"], "scorecard:default/ci", "{body}");
+    assert_eq!(
+        body["scorecards"][0]["ref"], "scorecard:default/ci",
+        "{body}"
+    );
     assert!(!coverage_passes(&body), "no facts pushed yet");
 
     let (status, body) = post(
@@ -809,11 +812,22 @@ async fn pushed_facts_are_checked_per_item_seen_by_checks_and_expire(db: TestDb)
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| (r["index"].as_u64().unwrap(), r["error"].as_str().unwrap().to_owned()))
+        .map(|r| {
+            (
+                r["index"].as_u64().unwrap(),
+                r["error"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
-    assert_eq!(rejected.iter().map(|r| r.0).collect::<Vec<_>>(), vec![2, 3, 4, 5]);
+    assert_eq!(
+        rejected.iter().map(|r| r.0).collect::<Vec<_>>(),
+        vec![2, 3, 4, 5]
+    );
     assert!(rejected[0].1.contains("no such entity"), "{rejected:?}");
-    assert!(rejected[1].1.contains("facts must be an object"), "{rejected:?}");
+    assert!(
+        rejected[1].1.contains("facts must be an object"),
+        "{rejected:?}"
+    );
     assert!(rejected[2].1.contains("source"), "{rejected:?}");
     assert!(rejected[3].1.contains("ttlSeconds"), "{rejected:?}");
 
@@ -845,7 +859,10 @@ async fn pushed_facts_are_checked_per_item_seen_by_checks_and_expire(db: TestDb)
     assert_eq!(status, 413, "{body}");
     assert_eq!(body["error"]["name"], "PayloadTooLargeError");
     let (_, body) = get(&http, format!("{api}/entities/component/default/ledger")).await;
-    assert!(!coverage_passes(&body), "nothing of a refused batch is kept");
+    assert!(
+        !coverage_passes(&body),
+        "nothing of a refused batch is kept"
+    );
 }
 
 async fn an_exemption_passes_a_check_and_says_why(db: TestDb) {
@@ -863,5 +880,8 @@ async fn an_exemption_passes_a_check_and_says_why(db: TestDb) {
     let check = &body["scorecards"][0]["checks"][1];
     assert_eq!(check["id"], "on-call", "{body}");
     assert_eq!(check["passed"], true, "{body}");
-    assert_eq!(check["exempt"], json!({"reason": "Retired next month", "until": until}));
+    assert_eq!(
+        check["exempt"],
+        json!({"reason": "Retired next month", "until": until})
+    );
 }

@@ -351,10 +351,7 @@ impl Catalog {
     /// snapshot, data pushed by other systems), created with `Default` on first use. One value
     /// per type: a capability keys it by a type of its own, as with `Snapshot::derived`.
     pub fn state<T: std::any::Any + Send + Sync + Default>(&self) -> Arc<T> {
-        let mut map = self
-            .capabilities
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let mut map = self.capabilities.lock().unwrap_or_else(|e| e.into_inner());
         map.entry(std::any::TypeId::of::<T>())
             .or_insert_with(|| Arc::new(T::default()))
             .clone()

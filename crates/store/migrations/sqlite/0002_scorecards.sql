@@ -29,3 +29,14 @@ CREATE TABLE pushed_facts (
     updated_at BIGINT NOT NULL,
     PRIMARY KEY (entity_ref, source)
 );
+
+-- Each team's standing in a campaign per day (the day's last evaluation wins), for "most
+-- improved this week".
+CREATE TABLE campaign_team_days (
+    campaign TEXT   NOT NULL,
+    team     TEXT   NOT NULL,
+    day      TEXT   NOT NULL,
+    total    BIGINT NOT NULL,
+    failing  BIGINT NOT NULL,
+    PRIMARY KEY (campaign, team, day)
+);

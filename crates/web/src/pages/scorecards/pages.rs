@@ -328,6 +328,8 @@ struct CampaignPage {
     chart: Option<String>,
     /// The first day of recorded (not generated) history, when generated history precedes it.
     demo_until: Option<String>,
+    /// The team that fixed the most in the last seven days, and how many.
+    most_improved: Option<(Team, i64)>,
     finished: Vec<TeamProgress>,
     teams: Vec<TeamProgress>,
     failing: Vec<Failing>,
@@ -350,18 +352,28 @@ pub async fn campaign(
         return crate::pages::not_found(layout, format!("No campaign named {name}"));
     };
     let today = eval.now.date_naive();
-    let (history, finished_at) = match Progress::of(&state.catalog)
-        .history_and_finished(c, today, eval.now.timestamp_millis())
+    let report = match Progress::of(&state.catalog)
+        .report(c, today, eval.now.timestamp_millis())
         .await
     {
         Ok(v) => v,
         Err(e) => {
             // The page still shows today's standing; only the history is missing.
             tracing::error!(error = %e, "reading campaign history");
-            (Vec::new(), Vec::new())
+            scorecards::CampaignReport {
+                history: Vec::new(),
+                finished: Vec::new(),
+                most_improved: None,
+            }
         }
     };
-    let points: Vec<Point> = history
+    let finished_at = &report.finished;
+    let most_improved = report
+        .most_improved
+        .as_ref()
+        .map(|(team, drop)| (Team::of(&snap, Some(team)), *drop));
+    let points: Vec<Point> = report
+        .history
         .iter()
         .filter_map(|d| {
             Some(Point {
@@ -456,6 +468,7 @@ pub async fn campaign(
             .collect(),
         chart,
         demo_until,
+        most_improved,
         finished,
         teams,
         failing,
