@@ -1,10 +1,12 @@
-//! Campaign progress over time, kept in the database: a point per campaign and day for the
-//! burndown, and when each team finished. [`Progress::run`] records a point whenever the catalog
+//! Scorecard results and campaign progress over time, kept in the database: each entity's
+//! result on the days it changed and each scorecard's totals per day (for trends), a point per
+//! campaign, team and day for the burndown, and when each team finished. [`Progress::run`] records a point whenever the catalog
 //! changes and at least every few minutes (so a quiet day still gets its point, and pushed facts
 //! taken by other replicas are read), and says what
 //! happened as campaign events in the log (started, deadline in 7 days, team finished, deadline
 //! passed) for digests and notifications to build on.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -228,6 +230,74 @@ impl Progress {
         Ok(events)
     }
 
+    /// Records every scorecard's totals for `today`, and each entity result that differs from
+    /// the last one recorded (`last`, by scorecard and entity; loaded from the database when
+    /// empty). Returns how many results changed.
+    pub async fn record_scores(
+        &self,
+        eval: &Evaluation,
+        today: NaiveDate,
+        last: &mut HashMap<(String, String), (i64, String)>,
+    ) -> Result<usize, StoreError> {
+        if last.is_empty() {
+            for r in self.db.latest_scores().await? {
+                last.insert((r.scorecard, r.entity_ref), (r.level, r.checks));
+            }
+        }
+        let day = today.to_string();
+        let mut changes = Vec::new();
+        for (card, scores) in eval.all_scorecards() {
+            for s in scores {
+                let level = s.level.map_or(-1, |l| l as i64);
+                let checks: String = s
+                    .checks
+                    .iter()
+                    .map(|c| match (c.passed, &c.exempt) {
+                        (true, Some(_)) => 'e',
+                        (true, None) => '1',
+                        (false, _) => '0',
+                    })
+                    .collect();
+                let key = (card.key.clone(), s.entity_key.clone());
+                if last.get(&key) != Some(&(level, checks.clone())) {
+                    changes.push(store::ScoreChange {
+                        scorecard: card.key.clone(),
+                        entity_ref: s.entity_key.clone(),
+                        day: day.clone(),
+                        level,
+                        checks: checks.clone(),
+                    });
+                    last.insert(key, (level, checks));
+                }
+            }
+            let all = crate::Summary::of(card, scores).all;
+            let mut levels = all.levels.clone();
+            levels.push(all.none);
+            let passing: Vec<usize> = all.checks.iter().map(|c| c.passing).collect();
+            self.db
+                .put_scorecard_day(
+                    &card.key,
+                    &store::ScorecardDay {
+                        day: day.clone(),
+                        total: all.total as i64,
+                        levels: serde_json::to_string(&levels).unwrap_or_default(),
+                        checks: serde_json::to_string(&passing).unwrap_or_default(),
+                    },
+                )
+                .await?;
+        }
+        self.db.put_score_changes(&changes).await?;
+        Ok(changes.len())
+    }
+
+    /// A scorecard's totals per day, oldest first.
+    pub async fn scorecard_days(
+        &self,
+        scorecard: &str,
+    ) -> Result<Vec<store::ScorecardDay>, StoreError> {
+        self.db.scorecard_days(scorecard).await
+    }
+
     /// Generated history for the demo: a point per day from each campaign's start to yesterday,
     /// falling from everything failing to today's count, stored as `demo` so pages label it.
     /// Days that already have a point keep it.
@@ -268,6 +338,7 @@ impl Progress {
     /// catalog is gone. A failed write is logged and tried again at the next change.
     pub async fn run(self, catalog: Arc<Catalog>) {
         let mut changes = catalog.subscribe();
+        let mut last_scores = HashMap::new();
         loop {
             // Other replicas may have taken pushes: the database is the truth.
             if let Err(e) = crate::State::of(&catalog).reload(&self.db).await {
@@ -277,6 +348,11 @@ impl Progress {
                 let snap = catalog.snapshot();
                 let eval = catalog::off_async_workers(|| crate::evaluation(&catalog, &snap));
                 let today = eval.now.date_naive();
+                if let Err(e) = self.record_scores(&eval, today, &mut last_scores).await {
+                    // Known results may be half written: start over from the database.
+                    last_scores.clear();
+                    tracing::warn!(error = %e, "recording scorecard results failed");
+                }
                 match self.record(&eval, today).await {
                     Ok(events) => events.iter().for_each(CampaignEvent::log),
                     Err(e) => tracing::warn!(error = %e, "recording campaign progress failed"),

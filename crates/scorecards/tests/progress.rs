@@ -1,6 +1,7 @@
 //! Campaign progress kept in the database, on SQLite and PostgreSQL: today's point and each
 //! team's, finished teams, the once-a-day events told once even across restarts, the most
-//! improved team of the week, and generated demo history that never hides a measurement.
+//! improved team of the week, and generated demo history that never hides a measurement. And
+//! scorecard results: each entity's on the days it changed, each scorecard's totals per day.
 
 use std::sync::Arc;
 
@@ -10,7 +11,10 @@ use scorecards::{CampaignEvent, Evaluation, Progress};
 use serde_json::{Value, json};
 use store::testing::TestDb;
 
-store::on_each_database!(campaign_progress_is_recorded_once_a_day_per_team);
+store::on_each_database!(
+    campaign_progress_is_recorded_once_a_day_per_team,
+    results_are_kept_on_the_days_they_change,
+);
 
 fn at(day: &str) -> DateTime<FixedOffset> {
     DateTime::parse_from_rfc3339(&format!("{day}T12:00:00Z")).unwrap()
@@ -162,4 +166,68 @@ async fn campaign_progress_is_recorded_once_a_day_per_team(test_db: TestDb) {
     assert_eq!(sources("2026-09-01"), "recorded");
     assert_eq!(sources("2026-09-02"), "demo");
     assert_eq!(sources("2026-09-22"), "recorded");
+}
+
+async fn results_are_kept_on_the_days_they_change(test_db: TestDb) {
+    let db = store::Db::connect(test_db.url()).await.unwrap();
+    let progress = Progress::new(db.clone());
+    let mut last = std::collections::HashMap::new();
+    let eval = Evaluation::build(&catalog(&["a1"]), at("2026-09-01"));
+    assert_eq!(
+        progress
+            .record_scores(&eval, day("2026-09-01"), &mut last)
+            .await
+            .unwrap(),
+        5
+    );
+    assert_eq!(
+        progress
+            .record_scores(&eval, day("2026-09-01"), &mut last)
+            .await
+            .unwrap(),
+        0
+    );
+
+    // A restart knows what it recorded; the next day only b1's change is written.
+    let mut fresh = std::collections::HashMap::new();
+    let eval = Evaluation::build(&catalog(&["a1", "b1"]), at("2026-09-02"));
+    assert_eq!(
+        progress
+            .record_scores(&eval, day("2026-09-02"), &mut fresh)
+            .await
+            .unwrap(),
+        1
+    );
+    let b1 = db
+        .score_history("scorecard:default/ops", "component:default/b1")
+        .await
+        .unwrap();
+    let b1: Vec<(&str, i64, &str)> = b1
+        .iter()
+        .map(|r| (r.day.as_str(), r.level, r.checks.as_str()))
+        .collect();
+    assert_eq!(b1, vec![("2026-09-01", -1, "0"), ("2026-09-02", 0, "1")]);
+
+    let days = progress
+        .scorecard_days("scorecard:default/ops")
+        .await
+        .unwrap();
+    let days: Vec<(&str, i64, &str, &str)> = days
+        .iter()
+        .map(|d| {
+            (
+                d.day.as_str(),
+                d.total,
+                d.levels.as_str(),
+                d.checks.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        days,
+        vec![
+            ("2026-09-01", 5, "[1,4]", "[1]"),
+            ("2026-09-02", 5, "[2,3]", "[2]")
+        ]
+    );
 }

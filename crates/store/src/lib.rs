@@ -1,6 +1,6 @@
 //! The database behind Stagedoor: one `Db` over SQLite or PostgreSQL, its migrations, and the
 //! tables the catalog keeps durable (registered locations and the stitched final entities), and
-//! the capabilities' own (campaign progress, pushed facts).
+//! the capabilities' own (campaign progress, pushed facts, scorecard results over time).
 
 mod campaigns;
 mod db;
@@ -9,6 +9,7 @@ mod error;
 mod locations;
 mod migrate;
 mod pushed_facts;
+mod scores;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -18,3 +19,4 @@ pub use entities::EntityRow;
 pub use error::StoreError;
 pub use locations::LocationRow;
 pub use pushed_facts::PushedFactsRow;
+pub use scores::{ScoreChange, ScorecardDay};

@@ -165,6 +165,16 @@ async fn scorecards_are_served_per_entity_and_per_team(db: TestDb) {
     let (status, body) = get(&http, format!("{api}/scorecards/production-readiness")).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["scorecard"]["owner"], "group:default/platform");
+    // No day recorded yet (the recorder is not running here): the history is today, live.
+    let history = body["history"].as_array().unwrap();
+    assert_eq!(history.len(), 1, "{body}");
+    assert_eq!(history[0]["date"], today().to_string());
+    assert_eq!(history[0]["total"], body["summary"]["total"]);
+    assert_eq!(history[0]["levels"]["none"], body["summary"]["none"]);
+    assert_eq!(
+        history[0]["checks"]["on-call"],
+        body["summary"]["checks"]["on-call"]["passing"]
+    );
     assert_eq!(
         body["scorecard"]["filter"],
         "kind=component,spec.lifecycle=production"

@@ -40,3 +40,26 @@ CREATE TABLE campaign_team_days (
     failing  BIGINT NOT NULL,
     PRIMARY KEY (campaign, team, day)
 );
+
+-- Scorecard results over time. A row per scorecard, entity and day on which the entity's
+-- result changed (its level, and each check as 1 passed, 0 failed, e exempt, in the
+-- scorecard's order): the result on any day is the latest row on or before it.
+CREATE TABLE score_changes (
+    scorecard  TEXT   NOT NULL,
+    entity_ref TEXT   NOT NULL,
+    day        TEXT   NOT NULL,
+    level      BIGINT NOT NULL,
+    checks     TEXT   NOT NULL,
+    PRIMARY KEY (scorecard, entity_ref, day)
+);
+
+-- Each scorecard's totals per day, for trends: entities scored, per level (JSON list, lowest
+-- first, then none), and per check passing (JSON list, in the scorecard's order).
+CREATE TABLE scorecard_days (
+    scorecard TEXT   NOT NULL,
+    day       TEXT   NOT NULL,
+    total     BIGINT NOT NULL,
+    levels    TEXT   NOT NULL,
+    checks    TEXT   NOT NULL,
+    PRIMARY KEY (scorecard, day)
+);

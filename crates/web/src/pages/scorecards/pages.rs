@@ -8,7 +8,7 @@ use catalog::read::Snapshot;
 use chrono::NaiveDate;
 use scorecards::{CampaignStatus, Counts, Evaluation, Phase, Progress, RollUp, Scorecard, Summary};
 
-use super::burndown::{self, Point};
+use super::charts::{self, Point};
 use crate::AppState;
 use crate::auth::Identity;
 use crate::pages::layout::Layout;
@@ -220,6 +220,8 @@ struct ScorecardPage {
     checks: Vec<CheckColumn>,
     all: HeatRow,
     teams: Vec<HeatRow>,
+    /// The share of entities at each level or above per day, as SVG.
+    trend: Option<String>,
 }
 
 /// `GET /scorecards/{name}`: the scorecard's checks and, per owning team, the share of its
@@ -270,7 +272,9 @@ pub async fn scorecard(
         &rollup.all,
         &rollup.all,
     );
+    let trend = trend(&state, card, &rollup.all, eval.now.date_naive()).await;
     crate::pages::render(&ScorecardPage {
+        trend,
         layout: Layout::new(card.display_name(), "scorecards", &snap, &me),
         title: card.display_name().to_owned(),
         description: description(&snap, &card.key),
@@ -292,6 +296,42 @@ pub async fn scorecard(
         all,
         teams,
     })
+}
+
+/// The trend chart from the recorded days and today's live counts.
+async fn trend(
+    state: &AppState,
+    card: &Scorecard,
+    today_counts: &Counts,
+    today: NaiveDate,
+) -> Option<String> {
+    let recorded = Progress::of(&state.catalog)
+        .scorecard_days(&card.key)
+        .await
+        .inspect_err(|e| tracing::error!(error = %e, "reading scorecard history"))
+        .unwrap_or_default();
+    let mut days: Vec<(NaiveDate, Vec<usize>)> = recorded
+        .iter()
+        .filter_map(|d| {
+            let day = NaiveDate::parse_from_str(&d.day, "%Y-%m-%d").ok()?;
+            let levels: Vec<usize> = serde_json::from_str(&d.levels).ok()?;
+            (day < today && levels.len() == card.levels.len() + 1).then_some((day, levels))
+        })
+        .collect();
+    let mut now = today_counts.levels.clone();
+    now.push(today_counts.none);
+    days.push((today, now));
+    let shares: Vec<(NaiveDate, Vec<f64>)> = days
+        .into_iter()
+        .map(|(day, levels)| {
+            let total = levels.iter().sum::<usize>().max(1) as f64;
+            let at_or_above = (0..card.levels.len())
+                .map(|i| levels[i..card.levels.len()].iter().sum::<usize>() as f64 * 100.0 / total)
+                .collect();
+            (day, at_or_above)
+        })
+        .collect();
+    super::charts::trend(&card.levels, &shares)
 }
 
 // ---- one campaign -------------------------------------------------------------------------
@@ -390,7 +430,7 @@ pub async fn campaign(
         .flatten();
     let chart = match (c.campaign.start, c.campaign.deadline) {
         (Some(start), Some(deadline)) if c.phase(today) != Phase::NotStarted => Some(
-            burndown::svg(start, deadline, today, c.total() as i64, &points),
+            charts::burndown(start, deadline, today, c.total() as i64, &points),
         ),
         _ => None,
     };

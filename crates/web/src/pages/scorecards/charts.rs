@@ -1,6 +1,7 @@
-//! The burndown of a campaign as server-rendered SVG: failing entities per day against the
-//! ideal line from the start to zero at the deadline. Deterministic (same input, same bytes), so
-//! it needs no JavaScript and can be compared whole in tests.
+//! Charts as server-rendered SVG: a campaign's burndown (failing entities per day against the
+//! ideal line to zero at the deadline) and a scorecard's trend (the share at each level per day).
+//! Deterministic (same input, same bytes), so they need no JavaScript and are compared whole in
+//! tests.
 
 use std::fmt::Write;
 
@@ -20,9 +21,9 @@ const RIGHT: f64 = 16.0;
 const TOP: f64 = 14.0;
 const BOTTOM: f64 = 30.0;
 
-/// The chart from `start` to the later of `deadline` and `today`. `total` is the height of the
+/// The burndown from `start` to the later of `deadline` and `today`. `total` is the height of the
 /// scale (everything the campaign covers); the ideal line starts at the first point's count.
-pub fn svg(
+pub fn burndown(
     start: NaiveDate,
     deadline: NaiveDate,
     today: NaiveDate,
@@ -139,7 +140,7 @@ mod tests {
                 demo: false,
             },
         ];
-        let svg = svg(day(1), day(21), day(3), 10, &points);
+        let svg = burndown(day(1), day(21), day(3), 10, &points);
         // The ideal line runs from 10 failing at the start to 0 at the deadline (x = the
         // right edge, since the deadline is the end of the scale).
         assert!(
@@ -158,7 +159,7 @@ mod tests {
         assert!(svg.contains("<title>2026-09-03: 5 failing</title>"));
         assert_eq!(
             svg,
-            super::svg(day(1), day(21), day(3), 10, &points),
+            super::burndown(day(1), day(21), day(3), 10, &points),
             "deterministic"
         );
     }
@@ -177,7 +178,7 @@ mod tests {
                 demo: false,
             },
         ];
-        let svg = svg(day(1), day(21), day(30), 4, &points);
+        let svg = burndown(day(1), day(21), day(30), 4, &points);
         // Today (the 30th) is the right edge; the deadline sits at 20/29 of the width.
         assert!(
             svg.contains(r#"x="624.0" y="232.0" text-anchor="end">2026-09-30<"#),
@@ -190,6 +191,86 @@ mod tests {
         assert!(
             svg.contains(r#"<polyline class="actual" points="44.0,14.0 624.0,112.0"/>"#),
             "{svg}"
+        );
+    }
+}
+
+/// A scorecard's trend: per day, the share of entities at each level or above, one line per
+/// level (lowest first, so the lines never cross). `days` holds, per day, the share (0–100) for
+/// each level.
+pub fn trend(levels: &[String], days: &[(NaiveDate, Vec<f64>)]) -> Option<String> {
+    let (first, last) = (days.first()?.0, days.last()?.0);
+    let span = ((last - first).num_days() as f64).max(1.0);
+    let x = |d: NaiveDate| LEFT + (d - first).num_days() as f64 / span * (W - LEFT - RIGHT);
+    let y = |p: f64| TOP + (1.0 - p / 100.0) * (H - TOP - BOTTOM);
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r#"<svg class="trend" viewBox="0 0 {W} {H}" role="img" aria-labelledby="trend-title" xmlns="http://www.w3.org/2000/svg"><title id="trend-title">Share of entities at each level or above, per day from {first} to {last}</title>"#
+    );
+    for p in [0.0, 50.0, 100.0] {
+        let _ = write!(
+            s,
+            r#"<line class="grid" x1="{LEFT}" x2="{:.1}" y1="{:.1}" y2="{:.1}"/><text class="axis" x="{:.1}" y="{:.1}" text-anchor="end">{p}%</text>"#,
+            W - RIGHT,
+            y(p),
+            y(p),
+            LEFT - 6.0,
+            y(p) + 4.0
+        );
+    }
+    for (d, anchor) in [(first, "start"), (last, "end")] {
+        let _ = write!(
+            s,
+            r#"<text class="axis" x="{:.1}" y="{:.1}" text-anchor="{anchor}">{d}</text>"#,
+            x(d),
+            H - 8.0
+        );
+    }
+    for (i, level) in levels.iter().enumerate() {
+        let points: Vec<String> = days
+            .iter()
+            .filter_map(|(d, shares)| Some(format!("{:.1},{:.1}", x(*d), y(*shares.get(i)?))))
+            .collect();
+        let class = format!("level-{}", (i + 1).min(3));
+        if points.len() == 1 {
+            let _ = write!(
+                s,
+                r#"<circle class="line {class}" cx="{}" r="3"><title>{level}</title></circle>"#,
+                points[0].replace(',', "\" cy=\"")
+            );
+        } else {
+            let _ = write!(
+                s,
+                r#"<polyline class="line {class}" points="{}"><title>{level}</title></polyline>"#,
+                points.join(" ")
+            );
+        }
+    }
+    s.push_str("</svg>");
+    Some(s)
+}
+
+#[cfg(test)]
+mod trend_tests {
+    use super::*;
+
+    #[test]
+    fn the_trend_draws_a_line_per_level_on_a_percent_scale() {
+        let d = |n| NaiveDate::from_ymd_opt(2026, 9, n).unwrap();
+        let levels = vec!["bronze".to_owned(), "silver".to_owned()];
+        let svg = trend(
+            &levels,
+            &[(d(1), vec![50.0, 0.0]), (d(11), vec![100.0, 25.0])],
+        )
+        .unwrap();
+        assert!(svg.contains(r#"<polyline class="line level-1" points="44.0,112.0 624.0,14.0"><title>bronze</title>"#), "{svg}");
+        assert!(svg.contains(r#"<polyline class="line level-2" points="44.0,210.0 624.0,161.0"><title>silver</title>"#), "{svg}");
+        assert!(trend(&levels, &[]).is_none());
+        let one = trend(&levels, &[(d(1), vec![50.0, 0.0])]).unwrap();
+        assert!(
+            one.contains(r#"<circle class="line level-1" cx="44.0" cy="112.0" r="3">"#),
+            "{one}"
         );
     }
 }
