@@ -187,8 +187,7 @@ pub(crate) fn campaigns(snapshot: &Snapshot) -> Vec<Arc<Campaign>> {
 pub(crate) fn evaluate(
     campaign: Arc<Campaign>,
     scorecards: &[Arc<Scorecard>],
-    scores: &[Vec<EntityScore>],
-    by_entity: &std::collections::HashMap<String, Vec<(usize, usize)>>,
+    scores: &[Vec<Arc<EntityScore>>],
     inputs: &evaluate::Inputs,
 ) -> CampaignStatus {
     let (snapshot, now) = (inputs.snapshot, inputs.now);
@@ -214,9 +213,18 @@ pub(crate) fn evaluate(
         .collect();
     let mut entities = Vec::new();
     if let Some(filter) = &campaign.filter {
-        for e in snapshot.entities(Some(filter)) {
-            let mine = by_entity.get(e.key());
-            let mut ctx = None;
+        let ids = snapshot.matching(Some(filter));
+        let records = snapshot
+            .iter()
+            .enumerate()
+            .filter(|(id, _)| ids.contains(*id as u32));
+        for (_, record) in records {
+            // This entity's score under each scorecard a check resolves to, when in its scope.
+            let known = |c: usize| evaluate::find(&scores[c], &record.key);
+            // Parsed only when a check must run here or the owner is not known from a score:
+            // most entities of a campaign are in its scorecards' scope already.
+            let mut parsed: Option<(Entity, evaluate::CheckContext)> = None;
+            let mut owner_known: Option<Option<String>> = None;
             let results = resolved
                 .iter()
                 .map(|r| match r {
@@ -225,45 +233,61 @@ pub(crate) fn evaluate(
                         error: Some(why.clone()),
                         exempt: None,
                     },
-                    Ok((c, i)) => {
-                        let known = mine
-                            .and_then(|m| m.iter().find(|(card, _)| card == c))
-                            .map(|&(card, at)| scores[card][at].checks[*i].clone());
-                        known.unwrap_or_else(|| {
-                            let ctx = ctx.get_or_insert_with(|| evaluate::context(&e, inputs).0);
+                    Ok((c, i)) => match known(*c) {
+                        Some(score) => {
+                            owner_known.get_or_insert_with(|| score.owner.clone());
+                            score.checks[*i].clone()
+                        }
+                        None => {
+                            let (e, ctx) = parsed.get_or_insert_with(|| {
+                                let e = Entity::new(record);
+                                let ctx = evaluate::context(&e, inputs).0;
+                                (e, ctx)
+                            });
                             let card = &scorecards[*c];
                             let result = evaluate::check(&card.checks[*i], ctx);
                             evaluate::exempted(card, e.key(), *i, result, evaluate::today(now))
-                        })
-                    }
+                        }
+                    },
                 })
                 .collect();
+            let owner = match (owner_known, &parsed) {
+                (Some(owner), _) => owner,
+                (None, Some((e, _))) => e.owner().map(str::to_owned),
+                (None, None) => Entity::new(record).owner().map(str::to_owned),
+            };
             entities.push(CampaignEntity {
-                entity_ref: e.entity_ref().to_owned(),
-                owner: e.owner().map(str::to_owned),
+                entity_ref: record.key.clone(),
+                owner,
                 checks: results,
             });
         }
     }
-    entities.sort_by(|a, b| a.entity_ref.cmp(&b.entity_ref));
-    let mut teams: BTreeMap<(bool, Option<String>), CampaignTeam> = BTreeMap::new();
+    // In key order already: the snapshot's order.
+    // Counted by borrowed owner (owners are few, entities many), then put in ref order with
+    // "no owner" last.
+    let mut counts: BTreeMap<(bool, Option<&str>), (usize, usize)> = BTreeMap::new();
     for e in &entities {
-        let t = teams
-            .entry((e.owner.is_none(), e.owner.clone()))
-            .or_insert_with(|| CampaignTeam {
-                owner: e.owner.clone(),
-                total: 0,
-                passing: 0,
-            });
-        t.total += 1;
-        t.passing += usize::from(e.passing());
+        let t = counts
+            .entry((e.owner.is_none(), e.owner.as_deref()))
+            .or_default();
+        t.0 += 1;
+        t.1 += usize::from(e.passing());
     }
+    let teams = counts
+        .into_iter()
+        .map(|((_, owner), (total, passing))| CampaignTeam {
+            owner: owner.map(str::to_owned),
+            total,
+            passing,
+        })
+        .collect();
     let passing = entities.iter().filter(|e| e.passing()).count();
     CampaignStatus {
         campaign,
         checks,
         entities,
-        teams: teams.into_values().collect(),
+        teams,
         passing,
     }
 }

@@ -2,7 +2,6 @@
 //! reaches. An evaluation error (a missing field, a wrong type, a panic inside the CEL
 //! interpreter) fails that one check with the reason as its `error`; nothing else is affected.
 
-use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, LazyLock};
 
@@ -57,9 +56,7 @@ pub struct Evaluation {
     pub now: DateTime<FixedOffset>,
     pub scorecards: Vec<Arc<Scorecard>>,
     /// Per scorecard (same index), its entities in ref order.
-    scores: Vec<Vec<EntityScore>>,
-    /// Entity key → (scorecard index, index into its scores).
-    by_entity: HashMap<String, Vec<(usize, usize)>>,
+    scores: Vec<Vec<Arc<EntityScore>>>,
     /// Every campaign, in ref order.
     pub campaigns: Vec<CampaignStatus>,
     /// What this evaluation saw, and until when it holds (the next midnight, or the moment a
@@ -103,27 +100,18 @@ impl Evaluation {
         };
         let same_day = previous.filter(|p| p.now.date_naive() == now.date_naive());
         let mut evaluated = 0;
-        let scores: Vec<Vec<EntityScore>> = scorecards
+        let scores: Vec<Vec<Arc<EntityScore>>> = scorecards
             .iter()
             .map(|card| {
                 let before = same_day.and_then(|p| p.scores_of(card));
-                let (scores, fresh) = evaluate_card(card, &inputs, before.as_ref());
+                let (scores, fresh) = evaluate_card(card, &inputs, before);
                 evaluated += fresh;
                 scores
             })
             .collect();
-        let mut by_entity: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
-        for (c, list) in scores.iter().enumerate() {
-            for (i, s) in list.iter().enumerate() {
-                by_entity
-                    .entry(s.entity_key.clone())
-                    .or_default()
-                    .push((c, i));
-            }
-        }
         let mut campaigns: Vec<CampaignStatus> = campaign::campaigns(snapshot)
             .into_iter()
-            .map(|c| campaign::evaluate(c, &scorecards, &scores, &by_entity, &inputs))
+            .map(|c| campaign::evaluate(c, &scorecards, &scores, &inputs))
             .collect();
         campaigns.sort_by(|a, b| a.campaign.key.cmp(&b.campaign.key));
         let expiry = earliest_expiry.load(std::sync::atomic::Ordering::Relaxed);
@@ -135,7 +123,6 @@ impl Evaluation {
             now,
             scorecards,
             scores,
-            by_entity,
             campaigns,
             generation: snapshot.generation(),
             pushed_version,
@@ -157,24 +144,18 @@ impl Evaluation {
             && now < self.valid_until
     }
 
-    /// The scores of the scorecard that is this very version of `card`, by entity key.
-    fn scores_of(&self, card: &Arc<Scorecard>) -> Option<HashMap<&str, &EntityScore>> {
+    /// The scores of the scorecard that is this very version of `card`, in entity key order.
+    fn scores_of(&self, card: &Arc<Scorecard>) -> Option<&[Arc<EntityScore>]> {
         let c = self.scorecards.iter().position(|s| Arc::ptr_eq(s, card))?;
-        Some(
-            self.scores[c]
-                .iter()
-                .map(|s| (s.entity_key.as_str(), s))
-                .collect(),
-        )
+        Some(&self.scores[c])
     }
 
     /// Every scorecard that applies to this entity (by its lower-cased key), with its score.
-    pub fn for_entity(&self, key: &str) -> Vec<(&Arc<Scorecard>, &EntityScore)> {
-        self.by_entity
-            .get(key)
-            .into_iter()
-            .flatten()
-            .map(|&(c, i)| (&self.scorecards[c], &self.scores[c][i]))
+    pub fn for_entity(&self, key: &str) -> Vec<(&Arc<Scorecard>, &Arc<EntityScore>)> {
+        self.scorecards
+            .iter()
+            .zip(&self.scores)
+            .filter_map(|(card, scores)| Some((card, find(scores, key)?)))
             .collect()
     }
 
@@ -183,7 +164,7 @@ impl Evaluation {
         &self,
         namespace: &str,
         name: &str,
-    ) -> Option<(&Arc<Scorecard>, &[EntityScore])> {
+    ) -> Option<(&Arc<Scorecard>, &[Arc<EntityScore>])> {
         let c = self.scorecards.iter().position(|s| {
             s.namespace.eq_ignore_ascii_case(namespace) && s.name.eq_ignore_ascii_case(name)
         })?;
@@ -201,12 +182,21 @@ impl Evaluation {
     }
 
     /// Every scorecard with the scores of the entities it applies to.
-    pub fn all_scorecards(&self) -> impl Iterator<Item = (&Arc<Scorecard>, &[EntityScore])> {
+    pub fn all_scorecards(&self) -> impl Iterator<Item = (&Arc<Scorecard>, &[Arc<EntityScore>])> {
         self.scorecards
             .iter()
             .zip(&self.scores)
             .map(|(c, s)| (c, s.as_slice()))
     }
+}
+
+/// The score of the entity with `key` among scores in key order (as the snapshot orders its
+/// entities, and so every scorecard's scores).
+pub(crate) fn find<'a>(scores: &'a [Arc<EntityScore>], key: &str) -> Option<&'a Arc<EntityScore>> {
+    scores
+        .binary_search_by(|s| s.entity_key.as_str().cmp(key))
+        .ok()
+        .map(|i| &scores[i])
 }
 
 /// What every score of one evaluation is computed from.
@@ -243,8 +233,8 @@ impl Inputs<'_> {
 fn evaluate_card(
     card: &Scorecard,
     inputs: &Inputs,
-    before: Option<&HashMap<&str, &EntityScore>>,
-) -> (Vec<EntityScore>, usize) {
+    before: Option<&[Arc<EntityScore>]>,
+) -> (Vec<Arc<EntityScore>>, usize) {
     let Some(filter) = &card.filter else {
         return (Vec::new(), 0);
     };
@@ -257,18 +247,18 @@ fn evaluate_card(
         .map(|(_, r)| r)
         .collect();
     let fresh = std::sync::atomic::AtomicUsize::new(0);
-    let one = |r: &Arc<Stitched>| -> EntityScore {
+    let one = |r: &Arc<Stitched>| -> Arc<EntityScore> {
         let (_, pushed_hash) = inputs.pushed(&r.key);
-        if let Some(prev) = before.and_then(|b| b.get(r.key.as_str()))
+        if let Some(prev) = before.and_then(|b| find(b, &r.key))
             && prev.etag == r.etag
             && prev.pushed == pushed_hash
             && prev.owner.as_deref().map(|o| snapshot.get(o).is_some())
                 == prev.owner.as_ref().map(|_| prev.owner_exists)
         {
-            return (*prev).clone();
+            return Arc::clone(prev);
         }
         fresh.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        score(card, &Entity::new(r), inputs)
+        Arc::new(score(card, &Entity::new(r), inputs))
     };
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())

@@ -3,6 +3,7 @@
 //! along the group hierarchy (team → department → organisation).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use catalog::read::Snapshot;
 
@@ -82,7 +83,7 @@ impl Counts {
 }
 
 impl Summary {
-    pub fn of(card: &Scorecard, scores: &[EntityScore]) -> Summary {
+    pub fn of(card: &Scorecard, scores: &[Arc<EntityScore>]) -> Summary {
         let mut all = Counts::new(card);
         let mut teams: BTreeMap<Option<&str>, Counts> = BTreeMap::new();
         for s in scores {
@@ -134,7 +135,7 @@ pub struct RollUp {
 }
 
 impl RollUp {
-    pub fn of(card: &Scorecard, scores: &[EntityScore], snapshot: &Snapshot) -> RollUp {
+    pub fn of(card: &Scorecard, scores: &[Arc<EntityScore>], snapshot: &Snapshot) -> RollUp {
         let mut all = Counts::new(card);
         let mut no_owner: Option<Counts> = None;
         let mut own: BTreeMap<&str, Counts> = BTreeMap::new();

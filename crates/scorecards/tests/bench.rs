@@ -99,6 +99,8 @@ fn scorecard_yaml() -> String {
             expr.replace('"', "\\\"")
         ));
     }
+    // A campaign over every component, as the demo has: its status is part of each evaluation.
+    y.push_str("---\napiVersion: stagedoor.dev/v1alpha1\nkind: Campaign\nmetadata: { name: bench-on-call }\nspec:\n  owner: group:default/platform\n  filter: kind=component\n  checks: [bench/on-call]\n  start: 2026-01-01\n  deadline: 2027-01-01\n");
     y
 }
 

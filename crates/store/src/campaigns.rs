@@ -1,7 +1,7 @@
 //! Campaign progress kept over time: a point per campaign and day for the burndown, and when
 //! each team finished. Written by the scorecards recorder, read by the campaign API and pages.
 
-use crate::db::on_pool;
+use crate::db::{in_transaction, on_pool};
 use crate::{Db, StoreError};
 
 /// One day of one campaign: how many entities it covered and how many still failed.
@@ -47,17 +47,16 @@ impl Db {
     ) -> Result<(), StoreError> {
         const SQL: &str = "INSERT INTO campaign_days (campaign, day, total, failing, source)
             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (campaign, day) DO NOTHING";
-        for d in days {
-            on_pool!(self, pool => sqlx::query(SQL)
+        in_transaction!(self, tx => for d in days {
+            sqlx::query(SQL)
                 .bind(campaign)
                 .bind(&d.day)
                 .bind(d.total)
                 .bind(d.failing)
                 .bind(&d.source)
-                .execute(pool)
-                .await
-                .map(|_| ()))?;
-        }
+                .execute(&mut *tx)
+                .await?;
+        });
         Ok(())
     }
 
@@ -128,26 +127,16 @@ impl Db {
             VALUES ($1, $2, $3, $4, $5)
             ON CONFLICT (campaign, team, day) DO UPDATE
             SET total = excluded.total, failing = excluded.failing";
-        macro_rules! put {
-            ($pool:expr) => {{
-                let mut tx = $pool.begin().await?;
-                for (team, total, failing) in teams {
-                    sqlx::query(SQL)
-                        .bind(campaign)
-                        .bind(team)
-                        .bind(day)
-                        .bind(*total)
-                        .bind(*failing)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                tx.commit().await?;
-            }};
-        }
-        match self {
-            Db::Sqlite(pool) => put!(pool),
-            Db::Postgres(pool) => put!(pool),
-        }
+        in_transaction!(self, tx => for (team, total, failing) in teams {
+            sqlx::query(SQL)
+                .bind(campaign)
+                .bind(team)
+                .bind(day)
+                .bind(*total)
+                .bind(*failing)
+                .execute(&mut *tx)
+                .await?;
+        });
         Ok(())
     }
 

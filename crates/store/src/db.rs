@@ -25,6 +25,26 @@ macro_rules! on_pool {
 }
 pub(crate) use on_pool;
 
+/// Runs `$body` with `$tx` bound to a transaction on whichever pool is live, and commits it:
+/// batches of writes that must land together (or not at all).
+macro_rules! in_transaction {
+    ($db:expr, $tx:ident => $body:expr) => {
+        match $db {
+            $crate::Db::Sqlite(pool) => {
+                let mut $tx = pool.begin().await?;
+                $body;
+                $tx.commit().await?;
+            }
+            $crate::Db::Postgres(pool) => {
+                let mut $tx = pool.begin().await?;
+                $body;
+                $tx.commit().await?;
+            }
+        }
+    };
+}
+pub(crate) use in_transaction;
+
 /// The live database. Cheap to clone: both pools are handles.
 #[derive(Clone)]
 pub enum Db {

@@ -1,7 +1,7 @@
 //! Facts pushed by other systems for scorecard checks: one JSON object per entity and source,
 //! replaced by each push, gone once expired.
 
-use crate::db::on_pool;
+use crate::db::{in_transaction, on_pool};
 use crate::{Db, StoreError};
 
 /// One entity's facts from one source.
@@ -24,26 +24,16 @@ impl Db {
             VALUES ($1, $2, $3, $4, $5)
             ON CONFLICT (entity_ref, source) DO UPDATE
             SET facts = excluded.facts, expires_at = excluded.expires_at, updated_at = excluded.updated_at";
-        macro_rules! put {
-            ($pool:expr) => {{
-                let mut tx = $pool.begin().await?;
-                for r in rows {
-                    sqlx::query(SQL)
-                        .bind(&r.entity_ref)
-                        .bind(&r.source)
-                        .bind(&r.facts)
-                        .bind(r.expires_at)
-                        .bind(r.updated_at)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                tx.commit().await?;
-            }};
-        }
-        match self {
-            Db::Sqlite(pool) => put!(pool),
-            Db::Postgres(pool) => put!(pool),
-        }
+        in_transaction!(self, tx => for r in rows {
+            sqlx::query(SQL)
+                .bind(&r.entity_ref)
+                .bind(&r.source)
+                .bind(&r.facts)
+                .bind(r.expires_at)
+                .bind(r.updated_at)
+                .execute(&mut *tx)
+                .await?;
+        });
         Ok(())
     }
 

@@ -1,7 +1,7 @@
 //! Scorecard results over time: each entity's result on the days it changed, and each
 //! scorecard's totals per day.
 
-use crate::db::on_pool;
+use crate::db::{in_transaction, on_pool};
 use crate::{Db, StoreError};
 
 /// One entity's result under one scorecard, from `day` on.
@@ -14,6 +14,20 @@ pub struct ScoreChange {
     pub level: i64,
     /// One character per check in the scorecard's order: `1` passed, `0` failed, `e` exempt.
     pub checks: String,
+}
+
+type ScoreTuple = (String, String, String, i64, String);
+
+impl From<ScoreTuple> for ScoreChange {
+    fn from((scorecard, entity_ref, day, level, checks): ScoreTuple) -> Self {
+        ScoreChange {
+            scorecard,
+            entity_ref,
+            day,
+            level,
+            checks,
+        }
+    }
 }
 
 /// A scorecard's totals on one day.
@@ -35,26 +49,16 @@ impl Db {
             VALUES ($1, $2, $3, $4, $5)
             ON CONFLICT (scorecard, entity_ref, day) DO UPDATE
             SET level = excluded.level, checks = excluded.checks";
-        macro_rules! put {
-            ($pool:expr) => {{
-                let mut tx = $pool.begin().await?;
-                for r in rows {
-                    sqlx::query(SQL)
-                        .bind(&r.scorecard)
-                        .bind(&r.entity_ref)
-                        .bind(&r.day)
-                        .bind(r.level)
-                        .bind(&r.checks)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                tx.commit().await?;
-            }};
-        }
-        match self {
-            Db::Sqlite(pool) => put!(pool),
-            Db::Postgres(pool) => put!(pool),
-        }
+        in_transaction!(self, tx => for r in rows {
+            sqlx::query(SQL)
+                .bind(&r.scorecard)
+                .bind(&r.entity_ref)
+                .bind(&r.day)
+                .bind(r.level)
+                .bind(&r.checks)
+                .execute(&mut *tx)
+                .await?;
+        });
         Ok(())
     }
 
@@ -66,18 +70,9 @@ impl Db {
                   GROUP BY scorecard, entity_ref) m
               ON s.scorecard = m.scorecard AND s.entity_ref = m.entity_ref AND s.day = m.day
             ORDER BY s.scorecard, s.entity_ref";
-        let rows: Vec<(String, String, String, i64, String)> =
+        let rows: Vec<ScoreTuple> =
             on_pool!(self, pool => sqlx::query_as(SQL).fetch_all(pool).await)?;
-        Ok(rows
-            .into_iter()
-            .map(|(scorecard, entity_ref, day, level, checks)| ScoreChange {
-                scorecard,
-                entity_ref,
-                day,
-                level,
-                checks,
-            })
-            .collect())
+        Ok(rows.into_iter().map(ScoreChange::from).collect())
     }
 
     /// One entity's results under one scorecard, oldest first.
@@ -88,18 +83,9 @@ impl Db {
     ) -> Result<Vec<ScoreChange>, StoreError> {
         const SQL: &str = "SELECT scorecard, entity_ref, day, level, checks FROM score_changes
             WHERE scorecard = $1 AND entity_ref = $2 ORDER BY day";
-        let rows: Vec<(String, String, String, i64, String)> = on_pool!(self, pool =>
+        let rows: Vec<ScoreTuple> = on_pool!(self, pool =>
             sqlx::query_as(SQL).bind(scorecard).bind(entity_ref).fetch_all(pool).await)?;
-        Ok(rows
-            .into_iter()
-            .map(|(scorecard, entity_ref, day, level, checks)| ScoreChange {
-                scorecard,
-                entity_ref,
-                day,
-                level,
-                checks,
-            })
-            .collect())
+        Ok(rows.into_iter().map(ScoreChange::from).collect())
     }
 
     /// Sets a scorecard's totals for `day.day`.

@@ -43,25 +43,11 @@ pub fn burndown(
         r#"<svg class="burndown" viewBox="0 0 {W} {H}" role="img" aria-labelledby="burndown-title" xmlns="http://www.w3.org/2000/svg"><title id="burndown-title">Failing entities per day from {start} to {deadline}</title>"#
     );
     // Horizontal grid with counts: zero, half and the top.
-    for n in [0, (top as i64) / 2, top as i64] {
-        let _ = write!(
-            s,
-            r#"<line class="grid" x1="{LEFT}" x2="{:.1}" y1="{:.1}" y2="{:.1}"/><text class="axis" x="{:.1}" y="{:.1}" text-anchor="end">{n}</text>"#,
-            W - RIGHT,
-            y(n),
-            y(n),
-            LEFT - 6.0,
-            y(n) + 4.0
-        );
-    }
-    for (d, label, anchor) in [(start, start, "start"), (end, end, "end")] {
-        let _ = write!(
-            s,
-            r#"<text class="axis" x="{:.1}" y="{:.1}" text-anchor="{anchor}">{label}</text>"#,
-            x(d),
-            H - 8.0
-        );
-    }
+    let grid: Vec<(f64, String)> = [0, (top as i64) / 2, top as i64]
+        .iter()
+        .map(|n| (y(*n), n.to_string()))
+        .collect();
+    axes(&mut s, &grid, [(x(start), start), (x(end), end)]);
     let _ = write!(
         s,
         r#"<line class="deadline" x1="{0:.1}" x2="{0:.1}" y1="{TOP}" y2="{1:.1}"/><text class="axis deadline-label" x="{0:.1}" y="{2:.1}" text-anchor="end">deadline</text>"#,
@@ -111,6 +97,27 @@ pub fn burndown(
     }
     s.push_str("</svg>");
     s
+}
+
+/// Horizontal grid lines with their labels at the left (`(y, label)`), and the first and last
+/// dates under the plot (`(x, date)`).
+fn axes(s: &mut String, grid: &[(f64, String)], ends: [(f64, NaiveDate); 2]) {
+    for (y, label) in grid {
+        let _ = write!(
+            s,
+            r#"<line class="grid" x1="{LEFT}" x2="{:.1}" y1="{y:.1}" y2="{y:.1}"/><text class="axis" x="{:.1}" y="{:.1}" text-anchor="end">{label}</text>"#,
+            W - RIGHT,
+            LEFT - 6.0,
+            y + 4.0
+        );
+    }
+    for ((x, date), anchor) in ends.into_iter().zip(["start", "end"]) {
+        let _ = write!(
+            s,
+            r#"<text class="axis" x="{x:.1}" y="{:.1}" text-anchor="{anchor}">{date}</text>"#,
+            H - 8.0
+        );
+    }
 }
 
 #[cfg(test)]
@@ -208,25 +215,11 @@ pub fn trend(levels: &[String], days: &[(NaiveDate, Vec<f64>)]) -> Option<String
         s,
         r#"<svg class="trend" viewBox="0 0 {W} {H}" role="img" aria-labelledby="trend-title" xmlns="http://www.w3.org/2000/svg"><title id="trend-title">Share of entities at each level or above, per day from {first} to {last}</title>"#
     );
-    for p in [0.0, 50.0, 100.0] {
-        let _ = write!(
-            s,
-            r#"<line class="grid" x1="{LEFT}" x2="{:.1}" y1="{:.1}" y2="{:.1}"/><text class="axis" x="{:.1}" y="{:.1}" text-anchor="end">{p}%</text>"#,
-            W - RIGHT,
-            y(p),
-            y(p),
-            LEFT - 6.0,
-            y(p) + 4.0
-        );
-    }
-    for (d, anchor) in [(first, "start"), (last, "end")] {
-        let _ = write!(
-            s,
-            r#"<text class="axis" x="{:.1}" y="{:.1}" text-anchor="{anchor}">{d}</text>"#,
-            x(d),
-            H - 8.0
-        );
-    }
+    let grid: Vec<(f64, String)> = [0.0, 50.0, 100.0]
+        .iter()
+        .map(|p| (y(*p), format!("{p}%")))
+        .collect();
+    axes(&mut s, &grid, [(x(first), first), (x(last), last)]);
     for (i, level) in levels.iter().enumerate() {
         let points: Vec<String> = days
             .iter()
