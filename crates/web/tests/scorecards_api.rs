@@ -596,6 +596,13 @@ async fn a_fix_makes_the_campaign_drop_and_the_team_finish(db: TestDb) {
         ]
     );
     assert!(failing_checks(&after).iter().all(|(_, f)| f.is_empty()));
+    // Only the failing ones, or none, on request; anything else is a clear 400.
+    let url = |q: &str| format!("{base}/api/scorecards/v1/campaigns/on-call?entities={q}");
+    let (_, only) = get(&http, url("failing")).await;
+    assert_eq!(only["entities"], json!([]), "nothing fails any more");
+    assert_eq!(only["total"], after["total"]);
+    let (status, bad) = get(&http, url("some")).await;
+    assert_eq!(status, 400, "{bad}");
     let history = after["history"].as_array().unwrap();
     assert_eq!(history.last().unwrap()["failing"], 0, "{after}");
     assert_eq!(history.last().unwrap()["date"], today.to_string());

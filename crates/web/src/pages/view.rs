@@ -96,12 +96,28 @@ impl RefLink {
     }
 }
 
-/// How a person or team is called: `spec.profile.displayName`, else `metadata.title`.
+/// How a person or team is called: `spec.profile.displayName`, else `metadata.title`. Kept per
+/// snapshot: a team's JSON holds every `ownerOf` relation, and pages name the same teams over
+/// and over (a campaign page at 50,000 components names a thousand teams).
 pub fn display_name(snap: &Snapshot, key: &str) -> Option<String> {
-    let e = parse(snap.get(key)?);
-    str_at(&e, "/spec/profile/displayName")
-        .or_else(|| str_at(&e, "/metadata/title"))
-        .map(str::to_owned)
+    #[derive(Default)]
+    struct Names(std::sync::Mutex<std::collections::HashMap<String, Option<String>>>);
+    let names = snap.derived(|_| Names::default());
+    if let Some(n) = names.0.lock().unwrap_or_else(|e| e.into_inner()).get(key) {
+        return n.clone();
+    }
+    let name = snap.get(key).and_then(|st| {
+        let e = parse(st);
+        str_at(&e, "/spec/profile/displayName")
+            .or_else(|| str_at(&e, "/metadata/title"))
+            .map(str::to_owned)
+    });
+    names
+        .0
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(key.to_owned(), name.clone());
+    name
 }
 
 /// The relation targets of one type, in body order.

@@ -19,9 +19,36 @@ fn evaluation(state: &AppState, snap: &std::sync::Arc<Snapshot>) -> std::sync::A
 }
 
 /// A team (or "No owner") as the pages name and link it.
+#[derive(Clone)]
 pub struct Team {
     pub link: Option<RefLink>,
     pub name: String,
+}
+
+/// Teams named once per page: a team's name is read from its entity, whose JSON (every
+/// `ownerOf` relation) is large, and a page names the same few teams for thousands of entities.
+struct Teams<'a> {
+    snap: &'a Snapshot,
+    named: std::cell::RefCell<std::collections::HashMap<Option<String>, Team>>,
+}
+
+impl<'a> Teams<'a> {
+    fn new(snap: &'a Snapshot) -> Self {
+        Teams {
+            snap,
+            named: Default::default(),
+        }
+    }
+
+    fn of(&self, owner: Option<&str>) -> Team {
+        let key = owner.map(str::to_owned);
+        if let Some(t) = self.named.borrow().get(&key) {
+            return t.clone();
+        }
+        let t = Team::of(self.snap, owner);
+        self.named.borrow_mut().insert(key, t.clone());
+        t
+    }
 }
 
 impl Team {
@@ -239,6 +266,7 @@ pub async fn scorecard(
         return crate::pages::not_found(layout, format!("No scorecard named {name}"));
     };
     let rollup = RollUp::of(card, scores, &snap);
+    let teams_named = Teams::new(&snap);
     let heat = |team: Team, depth: usize, c: &Counts, own: &Counts| HeatRow {
         team,
         depth: format!("depth-{}", depth.min(4)),
@@ -256,7 +284,7 @@ pub async fn scorecard(
         .iter()
         .map(|g| {
             heat(
-                Team::of(&snap, g.owner.as_deref()),
+                teams_named.of(g.owner.as_deref()),
                 g.depth,
                 &g.counts,
                 &g.own,
@@ -392,6 +420,7 @@ pub async fn campaign(
         return crate::pages::not_found(layout, format!("No campaign named {name}"));
     };
     let today = eval.now.date_naive();
+    let named = Teams::new(&snap);
     let report = match Progress::of(&state.catalog)
         .report(c, today, eval.now.timestamp_millis())
         .await
@@ -411,7 +440,7 @@ pub async fn campaign(
     let most_improved = report
         .most_improved
         .as_ref()
-        .map(|(team, drop)| (Team::of(&snap, Some(team)), *drop));
+        .map(|(team, drop)| (named.of(Some(team)), *drop));
     let points: Vec<Point> = report
         .history
         .iter()
@@ -440,7 +469,7 @@ pub async fn campaign(
             .unwrap_or_default()
     };
     let progress = |t: &scorecards::CampaignTeam| TeamProgress {
-        team: Team::of(&snap, t.owner.as_deref()),
+        team: named.of(t.owner.as_deref()),
         share: Share::new(t.passing, t.total),
         finished: finished_at
             .iter()
@@ -471,7 +500,7 @@ pub async fn campaign(
         .filter_map(|e| {
             Some(Failing {
                 link: RefLink::parse(&snap, &e.entity_ref, None)?,
-                team: Team::of(&snap, e.owner.as_deref()),
+                team: named.of(e.owner.as_deref()),
                 checks: c
                     .checks
                     .iter()
