@@ -29,6 +29,8 @@ pub struct Campaign {
     pub checks: Vec<String>,
     pub start: Option<NaiveDate>,
     pub deadline: Option<NaiveDate>,
+    /// The Campaign entity's version.
+    pub etag: String,
 }
 
 impl Campaign {
@@ -57,6 +59,7 @@ impl Campaign {
                 .collect(),
             start: date("start"),
             deadline: date("deadline"),
+            etag: entity.record().etag.clone(),
         }
     }
 
@@ -109,6 +112,9 @@ pub struct CampaignEntity {
     pub owner: Option<String>,
     /// Per campaign check (same order).
     pub checks: Vec<CheckResult>,
+    /// The scores each check's result was taken from (`None`: computed here), so the next
+    /// evaluation can keep this entry when they are the very same.
+    from: Vec<Option<Arc<EntityScore>>>,
 }
 
 impl CampaignEntity {
@@ -132,7 +138,7 @@ pub struct CampaignStatus {
     pub campaign: Arc<Campaign>,
     pub checks: Vec<CampaignCheck>,
     /// Entities in ref order.
-    pub entities: Vec<CampaignEntity>,
+    pub entities: Vec<Arc<CampaignEntity>>,
     /// Teams in ref order (no owner last).
     pub teams: Vec<CampaignTeam>,
     pub passing: usize,
@@ -189,7 +195,11 @@ pub(crate) fn evaluate(
     scorecards: &[Arc<Scorecard>],
     scores: &[Vec<Arc<EntityScore>>],
     inputs: &evaluate::Inputs,
+    previous: Option<&CampaignStatus>,
 ) -> CampaignStatus {
+    // The previous status of this very campaign version, whose entries can be kept.
+    let previous =
+        previous.filter(|p| p.campaign.key == campaign.key && p.campaign.etag == campaign.etag);
     let (snapshot, now) = (inputs.snapshot, inputs.now);
     // Each reference resolved to (scorecard index, check index), or why not.
     let resolved: Vec<Result<(usize, usize), String>> = campaign
@@ -221,46 +231,66 @@ pub(crate) fn evaluate(
         for (_, record) in records {
             // This entity's score under each scorecard a check resolves to, when in its scope.
             let known = |c: usize| evaluate::find(&scores[c], &record.key);
+            let from: Vec<Option<Arc<EntityScore>>> = resolved
+                .iter()
+                .map(|r| r.as_ref().ok().and_then(|&(c, _)| known(c).cloned()))
+                .collect();
+            // Kept when built from the very same scores (an edit elsewhere changes nothing here).
+            let same = |p: &CampaignEntity| {
+                p.from.len() == from.len()
+                    && p.from.iter().zip(&from).all(|(a, b)| match (a, b) {
+                        (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                        _ => false,
+                    })
+            };
+            if let Some(kept) = previous
+                .and_then(|p| {
+                    p.entities
+                        .binary_search_by(|e| e.entity_ref.as_str().cmp(&record.key))
+                        .ok()
+                        .map(|i| &p.entities[i])
+                })
+                .filter(|p| same(p))
+            {
+                entities.push(Arc::clone(kept));
+                continue;
+            }
             // Parsed only when a check must run here or the owner is not known from a score:
             // most entities of a campaign are in its scorecards' scope already.
             let mut parsed: Option<(Entity, evaluate::CheckContext)> = None;
-            let mut owner_known: Option<Option<String>> = None;
             let results = resolved
                 .iter()
-                .map(|r| match r {
-                    Err(why) => CheckResult {
+                .zip(&from)
+                .map(|(r, score)| match (r, score) {
+                    (Err(why), _) => CheckResult {
                         passed: false,
                         error: Some(why.clone()),
                         exempt: None,
                     },
-                    Ok((c, i)) => match known(*c) {
-                        Some(score) => {
-                            owner_known.get_or_insert_with(|| score.owner.clone());
-                            score.checks[*i].clone()
-                        }
-                        None => {
-                            let (e, ctx) = parsed.get_or_insert_with(|| {
-                                let e = Entity::new(record);
-                                let ctx = evaluate::context(&e, inputs).0;
-                                (e, ctx)
-                            });
-                            let card = &scorecards[*c];
-                            let result = evaluate::check(&card.checks[*i], ctx);
-                            evaluate::exempted(card, e.key(), *i, result, evaluate::today(now))
-                        }
-                    },
+                    (Ok((_, i)), Some(score)) => score.checks[*i].clone(),
+                    (Ok((c, i)), None) => {
+                        let (e, ctx) = parsed.get_or_insert_with(|| {
+                            let e = Entity::new(record);
+                            let ctx = evaluate::context(&e, inputs).0;
+                            (e, ctx)
+                        });
+                        let card = &scorecards[*c];
+                        let result = evaluate::check(&card.checks[*i], ctx);
+                        evaluate::exempted(card, e.key(), *i, result, evaluate::today(now))
+                    }
                 })
                 .collect();
-            let owner = match (owner_known, &parsed) {
-                (Some(owner), _) => owner,
+            let owner = match (from.iter().flatten().next(), &parsed) {
+                (Some(score), _) => score.owner.clone(),
                 (None, Some((e, _))) => e.owner().map(str::to_owned),
                 (None, None) => Entity::new(record).owner().map(str::to_owned),
             };
-            entities.push(CampaignEntity {
+            entities.push(Arc::new(CampaignEntity {
                 entity_ref: record.key.clone(),
                 owner,
                 checks: results,
-            });
+                from,
+            }));
         }
     }
     // In key order already: the snapshot's order.

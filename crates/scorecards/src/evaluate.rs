@@ -111,7 +111,11 @@ impl Evaluation {
             .collect();
         let mut campaigns: Vec<CampaignStatus> = campaign::campaigns(snapshot)
             .into_iter()
-            .map(|c| campaign::evaluate(c, &scorecards, &scores, &inputs))
+            .map(|c| {
+                let before =
+                    same_day.and_then(|p| p.campaigns.iter().find(|s| s.campaign.key == c.key));
+                campaign::evaluate(c, &scorecards, &scores, &inputs, before)
+            })
             .collect();
         campaigns.sort_by(|a, b| a.campaign.key.cmp(&b.campaign.key));
         let expiry = earliest_expiry.load(std::sync::atomic::Ordering::Relaxed);

@@ -669,7 +669,11 @@ fn an_exemption_passes_its_check_until_its_last_day() {
 fn the_next_evaluation_keeps_what_did_not_change() {
     use crate::state::Pushed;
     let card = readiness();
-    let mut entities = vec![card, group("a")];
+    let mut entities = vec![
+        card,
+        group("a"),
+        campaign("pd", "kind=component", &["readiness/on-call"]),
+    ];
     for i in 0..20 {
         entities.push(component(
             &format!("c{i}"),
@@ -682,12 +686,22 @@ fn the_next_evaluation_keeps_what_did_not_change() {
     assert_eq!(first.evaluated, 20);
 
     // One entity edited: only it is evaluated again, and the result is the fresh one.
-    entities[5] = component("c3", Some("group:default/a"), on_call());
+    entities[6] = component("c3", Some("group:default/a"), on_call());
     let edited = Snapshot::of(entities.iter().cloned().map(stitched).collect());
     let second = Evaluation::build_from(&edited, now(), &Pushed::default(), 0, Some(&first));
     assert_eq!(second.evaluated, 1);
     let (_, c3) = second.for_entity("component:default/c3")[0];
     assert!(c3.checks[1].passed, "the edit is seen");
+    // The campaign keeps the entries of unchanged entities and takes the edit.
+    let (before, after) = (&first.campaigns[0], &second.campaigns[0]);
+    assert_eq!((before.passing, after.passing), (0, 1));
+    let kept = before
+        .entities
+        .iter()
+        .zip(&after.entities)
+        .filter(|(a, b)| Arc::ptr_eq(a, b))
+        .count();
+    assert_eq!(kept, 19, "every entry but the edited entity's is the same");
 
     // The owner disappears: everything it owned is evaluated again (facts.owner_exists changed).
     let ownerless: Vec<Value> = entities
