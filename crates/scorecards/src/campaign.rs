@@ -2,7 +2,6 @@
 //! deadline. Evaluated with the scorecards, per snapshot: which entities still fail, and how each
 //! owning team stands.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use catalog::read::{Entity, Snapshot};
@@ -228,33 +227,42 @@ pub(crate) fn evaluate(
             .iter()
             .enumerate()
             .filter(|(id, _)| ids.contains(*id as u32));
+        // Scores, the previous entries and the records are all in key order: walk them together
+        // instead of searching each (this loop runs over every entity the campaign covers).
+        let mut at = vec![0usize; scores.len()];
+        let mut prev_at = 0;
         for (_, record) in records {
-            // This entity's score under each scorecard a check resolves to, when in its scope.
-            let known = |c: usize| evaluate::find(&scores[c], &record.key);
-            let from: Vec<Option<Arc<EntityScore>>> = resolved
+            let key = record.key.as_str();
+            let mut known = |c: usize| {
+                let list = &scores[c];
+                while at[c] < list.len() && list[at[c]].entity_key.as_str() < key {
+                    at[c] += 1;
+                }
+                list.get(at[c]).filter(|s| s.entity_key == key)
+            };
+            let from: Vec<Option<&Arc<EntityScore>>> = resolved
                 .iter()
-                .map(|r| r.as_ref().ok().and_then(|&(c, _)| known(c).cloned()))
+                .map(|r| r.as_ref().ok().and_then(|&(c, _)| known(c)))
                 .collect();
             // Kept when built from the very same scores (an edit elsewhere changes nothing here).
-            let same = |p: &CampaignEntity| {
-                p.from.len() == from.len()
-                    && p.from.iter().zip(&from).all(|(a, b)| match (a, b) {
-                        (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-                        _ => false,
-                    })
-            };
-            if let Some(kept) = previous
-                .and_then(|p| {
-                    p.entities
-                        .binary_search_by(|e| e.entity_ref.as_str().cmp(&record.key))
-                        .ok()
-                        .map(|i| &p.entities[i])
-                })
-                .filter(|p| same(p))
-            {
-                entities.push(Arc::clone(kept));
-                continue;
+            if let Some(p) = previous {
+                while prev_at < p.entities.len() && p.entities[prev_at].entity_ref.as_str() < key {
+                    prev_at += 1;
+                }
+                if let Some(kept) = p.entities.get(prev_at).filter(|e| {
+                    e.entity_ref == key
+                        && e.from.len() == from.len()
+                        && e.from.iter().zip(&from).all(|(a, b)| match (a, b) {
+                            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                            _ => false,
+                        })
+                }) {
+                    entities.push(Arc::clone(kept));
+                    continue;
+                }
             }
+            let from: Vec<Option<Arc<EntityScore>>> =
+                from.into_iter().map(|s| s.cloned()).collect();
             // Parsed only when a check must run here or the owner is not known from a score:
             // most entities of a campaign are in its scorecards' scope already.
             let mut parsed: Option<(Entity, evaluate::CheckContext)> = None;
@@ -293,25 +301,24 @@ pub(crate) fn evaluate(
             }));
         }
     }
-    // In key order already: the snapshot's order.
-    // Counted by borrowed owner (owners are few, entities many), then put in ref order with
-    // "no owner" last.
-    let mut counts: BTreeMap<(bool, Option<&str>), (usize, usize)> = BTreeMap::new();
+    // Entities are in key order already (the snapshot's). Teams are counted by borrowed owner
+    // (owners are few, entities many), then put in ref order with "no owner" last.
+    let mut counts: std::collections::HashMap<Option<&str>, (usize, usize)> =
+        std::collections::HashMap::new();
     for e in &entities {
-        let t = counts
-            .entry((e.owner.is_none(), e.owner.as_deref()))
-            .or_default();
+        let t = counts.entry(e.owner.as_deref()).or_default();
         t.0 += 1;
         t.1 += usize::from(e.passing());
     }
-    let teams = counts
+    let mut teams: Vec<CampaignTeam> = counts
         .into_iter()
-        .map(|((_, owner), (total, passing))| CampaignTeam {
+        .map(|(owner, (total, passing))| CampaignTeam {
             owner: owner.map(str::to_owned),
             total,
             passing,
         })
         .collect();
+    teams.sort_by(|a, b| (a.owner.is_none(), &a.owner).cmp(&(b.owner.is_none(), &b.owner)));
     let passing = entities.iter().filter(|e| e.passing()).count();
     CampaignStatus {
         campaign,

@@ -251,30 +251,43 @@ fn evaluate_card(
         .map(|(_, r)| r)
         .collect();
     let fresh = std::sync::atomic::AtomicUsize::new(0);
-    let one = |r: &Arc<Stitched>| -> Arc<EntityScore> {
-        let (_, pushed_hash) = inputs.pushed(&r.key);
-        if let Some(prev) = before.and_then(|b| find(b, &r.key))
-            && prev.etag == r.etag
-            && prev.pushed == pushed_hash
-            && prev.owner.as_deref().map(|o| snapshot.get(o).is_some())
-                == prev.owner.as_ref().map(|_| prev.owner_exists)
-        {
-            return Arc::clone(prev);
-        }
-        fresh.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Arc::new(score(card, &Entity::new(r), inputs))
+    // One run of records in key order; the previous scores are in key order too, so they are
+    // walked alongside instead of searched for each record.
+    let run = |part: &[&Arc<Stitched>]| -> Vec<Arc<EntityScore>> {
+        let before = before.unwrap_or_default();
+        let mut j = part
+            .first()
+            .map_or(0, |r| before.partition_point(|s| s.entity_key < r.key));
+        part.iter()
+            .map(|r| {
+                while j < before.len() && before[j].entity_key < r.key {
+                    j += 1;
+                }
+                let (_, pushed_hash) = inputs.pushed(&r.key);
+                if let Some(prev) = before.get(j).filter(|p| p.entity_key == r.key)
+                    && prev.etag == r.etag
+                    && prev.pushed == pushed_hash
+                    && prev.owner.as_deref().map(|o| snapshot.get(o).is_some())
+                        == prev.owner.as_ref().map(|_| prev.owner_exists)
+                {
+                    return Arc::clone(prev);
+                }
+                fresh.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                Arc::new(score(card, &Entity::new(r), inputs))
+            })
+            .collect()
     };
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(records.len() / MIN_PER_WORKER + 1);
     let scores = if workers <= 1 {
-        records.iter().map(|r| one(r)).collect()
+        run(&records)
     } else {
         let chunk = records.len().div_ceil(workers);
         std::thread::scope(|scope| {
             let handles: Vec<_> = records
                 .chunks(chunk)
-                .map(|part| scope.spawn(|| part.iter().map(|r| one(r)).collect::<Vec<_>>()))
+                .map(|part| scope.spawn(|| run(part)))
                 .collect();
             handles
                 .into_iter()
