@@ -4,6 +4,7 @@
 
 use catalog::Catalog;
 use chrono::Utc;
+use model::validate::type_name;
 use serde_json::Value;
 use store::{PushedFactsRow, StoreError};
 
@@ -88,7 +89,7 @@ fn row(item: &Value, snap: &catalog::read::Snapshot, now: i64) -> Result<PushedF
             Some(Value::String(s)) if !s.is_empty() => Ok(s),
             Some(other) => Err(format!(
                 "{k} must be a non-empty string, found {}",
-                kind(other)
+                type_name(other)
             )),
             None => Err(format!("{k} is missing")),
         }
@@ -113,7 +114,12 @@ fn row(item: &Value, snap: &catalog::read::Snapshot, now: i64) -> Result<PushedF
     }
     let facts = match item.get("facts") {
         Some(Value::Object(f)) => f,
-        Some(other) => return Err(format!("facts must be an object, found {}", kind(other))),
+        Some(other) => {
+            return Err(format!(
+                "facts must be an object, found {}",
+                type_name(other)
+            ));
+        }
         None => return Err("facts is missing".into()),
     };
     for (name, value) in facts {
@@ -167,16 +173,5 @@ fn depth_ok(v: &Value, depth: usize) -> Result<(), String> {
         Value::Object(map) => map.values().try_for_each(|i| depth_ok(i, depth + 1)),
         Value::Null => Err("null is not a fact value; leave the fact out".into()),
         _ => Ok(()),
-    }
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }

@@ -215,7 +215,8 @@ impl Out {
     }
 }
 
-fn type_name(v: &Value) -> &'static str {
+/// A JSON value's type as an error message names it ("a string", "an object", …).
+pub fn type_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
