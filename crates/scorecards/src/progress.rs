@@ -340,22 +340,30 @@ impl Progress {
         let mut changes = catalog.subscribe();
         let mut last_scores = HashMap::new();
         loop {
-            // Other replicas may have taken pushes: the database is the truth.
-            if let Err(e) = crate::State::of(&catalog).reload(&self.db).await {
+            // Other replicas may have taken pushes: the database is the truth. (A SQLite file
+            // has one server, through which every push arrives; it was read at start-up.)
+            if matches!(self.db, store::Db::Postgres(_))
+                && let Err(e) = crate::State::of(&catalog).reload(&self.db).await
+            {
                 tracing::warn!(error = %e, "reading pushed facts failed");
             }
             if catalog.is_ready() {
                 let snap = catalog.snapshot();
                 let eval = catalog::off_async_workers(|| crate::evaluation(&catalog, &snap));
                 let today = eval.now.date_naive();
-                if let Err(e) = self.record_scores(&eval, today, &mut last_scores).await {
-                    // Known results may be half written: start over from the database.
-                    last_scores.clear();
-                    tracing::warn!(error = %e, "recording scorecard results failed");
-                }
-                match self.record(&eval, today).await {
-                    Ok(events) => events.iter().for_each(CampaignEvent::log),
-                    Err(e) => tracing::warn!(error = %e, "recording campaign progress failed"),
+                // A catalog without scorecards or campaigns has nothing to record: leave the
+                // database (and the memory a connection's page cache takes) alone.
+                let nothing = eval.scorecards.is_empty() && eval.campaigns.is_empty();
+                if !nothing {
+                    if let Err(e) = self.record_scores(&eval, today, &mut last_scores).await {
+                        // Known results may be half written: start over from the database.
+                        last_scores.clear();
+                        tracing::warn!(error = %e, "recording scorecard results failed");
+                    }
+                    match self.record(&eval, today).await {
+                        Ok(events) => events.iter().for_each(CampaignEvent::log),
+                        Err(e) => tracing::warn!(error = %e, "recording campaign progress failed"),
+                    }
                 }
             }
             tokio::select! {
