@@ -814,7 +814,7 @@ async fn pushed_facts_are_checked_per_item_seen_by_checks_and_expire(db: TestDb)
         &http,
         format!("{api}/facts"),
         &json!([
-            {"entityRef": "component:default/checkout", "source": "ci", "facts": {"coverage": 91.5}, "ttlSeconds": 2},
+            {"entityRef": "component:default/checkout", "source": "ci", "facts": {"coverage": 91.5}, "ttlSeconds": 5},
             {"entityRef": "component:default/payments", "source": "ci", "facts": {"coverage": 95.0}},
             {"entityRef": "component:default/nope", "source": "ci", "facts": {"coverage": 99.0}},
             {"entityRef": "component:default/ledger", "source": "ci", "facts": "high"},
@@ -854,8 +854,9 @@ async fn pushed_facts_are_checked_per_item_seen_by_checks_and_expire(db: TestDb)
     let (_, body) = get(&http, format!("{api}/entities/component/default/payments")).await;
     assert!(coverage_passes(&body), "{body}");
 
-    // checkout's facts live 2 s: then the check fails again, with no catalog change.
-    tokio::time::sleep(Duration::from_millis(2200)).await;
+    // checkout's facts live 5 s (room for a slow machine to serve the reads above first): then
+    // the check fails again, with no catalog change.
+    tokio::time::sleep(Duration::from_millis(5300)).await;
     let (_, body) = get(&http, format!("{api}/entities/component/default/checkout")).await;
     assert!(!coverage_passes(&body), "expired facts still seen: {body}");
     let (_, body) = get(&http, format!("{api}/entities/component/default/payments")).await;
