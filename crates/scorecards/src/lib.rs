@@ -1,10 +1,14 @@
-//! Scorecards: maturity checks written as CEL over catalog entities, levels reached per entity,
-//! and counts per owning team. Reads the catalog only through `catalog::read`; no HTTP, no HTML.
+//! Scorecards and campaigns: maturity checks written as CEL over catalog entities, the levels
+//! entities reach, counts per team rolled up along the group hierarchy, campaigns with deadlines,
+//! and results and progress over time. Reads the catalog through `catalog::read`, keeps its state
+//! in `Catalog::state` and its tables in `Catalog::database`; no HTTP, no HTML.
 //!
 //! A Scorecard entity (kind `Scorecard`, validated in `model::validate::stagedoor_kinds`) says
-//! which entities it applies to (a Backstage filter), its ordered levels and its checks. The
-//! evaluation of every scorecard over one snapshot is an [`Evaluation`], kept in
-//! `Snapshot::derived` so it is computed once per published catalog state and dropped with it.
+//! which entities it applies to (a Backstage filter), its ordered levels, its checks and its
+//! exemptions; a Campaign names checks every team must pass by a date. The evaluation of every
+//! scorecard and campaign over one snapshot is an [`Evaluation`]; the latest is kept per catalog
+//! ([`State`]) until the catalog, the pushed facts or the day change, and the next is built from
+//! it, evaluating only what changed. [`Progress`] writes what must outlive the process.
 
 mod campaign;
 mod definition;
