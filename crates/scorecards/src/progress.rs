@@ -334,8 +334,8 @@ impl Progress {
         Ok(())
     }
 
-    /// Records progress after every catalog change and every [`QUIET_INTERVAL`] until the
-    /// catalog is gone. A failed write is logged and tried again at the next change.
+    /// Records progress after every catalog change and every five minutes (`QUIET_INTERVAL`)
+    /// until the catalog is gone. A failed write is logged and tried again at the next change.
     pub async fn run(self, catalog: Arc<Catalog>) {
         let mut changes = catalog.subscribe();
         let mut last_scores = HashMap::new();
