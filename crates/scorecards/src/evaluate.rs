@@ -66,6 +66,9 @@ pub struct Evaluation {
     valid_until: DateTime<FixedOffset>,
     /// Scores computed afresh (the rest were kept from the previous evaluation).
     pub evaluated: usize,
+    /// Each scorecard's roll-up along the group hierarchy, computed on first use: pages ask
+    /// for it on every view, and at 50,000 entities it is a pass over every score.
+    rollups: Vec<std::sync::OnceLock<Arc<crate::RollUp>>>,
 }
 
 impl Evaluation {
@@ -123,6 +126,7 @@ impl Evaluation {
             .map(|t| t.with_timezone(now.offset()))
             .filter(|t| *t < midnight)
             .unwrap_or(midnight);
+        let scorecards_len = scorecards.len();
         Evaluation {
             now,
             scorecards,
@@ -132,6 +136,7 @@ impl Evaluation {
             pushed_version,
             valid_until,
             evaluated,
+            rollups: (0..scorecards_len).map(|_| Default::default()).collect(),
         }
     }
 
@@ -152,6 +157,17 @@ impl Evaluation {
     fn scores_of(&self, card: &Arc<Scorecard>) -> Option<&[Arc<EntityScore>]> {
         let c = self.scorecards.iter().position(|s| Arc::ptr_eq(s, card))?;
         Some(&self.scores[c])
+    }
+
+    /// The roll-up of the scorecard with this version, over the snapshot this evaluation is of
+    /// (computed once per evaluation).
+    pub fn rollup(&self, card: &Arc<Scorecard>, snapshot: &Snapshot) -> Option<Arc<crate::RollUp>> {
+        let c = self.scorecards.iter().position(|s| Arc::ptr_eq(s, card))?;
+        Some(
+            self.rollups[c]
+                .get_or_init(|| Arc::new(crate::RollUp::of(card, &self.scores[c], snapshot)))
+                .clone(),
+        )
     }
 
     /// Every scorecard that applies to this entity (by its lower-cased key), with its score.

@@ -72,7 +72,10 @@ pub async fn scorecard(State(s): State<AppState>, Path(name): Path<String>) -> A
             v.into()
         })
         .collect();
-    let groups: Vec<Value> = scorecards::RollUp::of(card, scores, &snap)
+    let rollup = eval
+        .rollup(card, &snap)
+        .unwrap_or_else(|| Arc::new(scorecards::RollUp::of(card, scores, &snap)));
+    let groups: Vec<Value> = rollup
         .groups
         .iter()
         .map(|g| {

@@ -148,7 +148,9 @@ fn tree(snap: &Snapshot, st: &Stitched, e: &Value) -> Vec<TreeItem> {
 fn maturity(snap: &Snapshot, key: &str, eval: &scorecards::Evaluation) -> Vec<Maturity> {
     eval.all_scorecards()
         .filter_map(|(card, scores)| {
-            let rollup = scorecards::RollUp::of(card, scores, snap);
+            let rollup = eval
+                .rollup(card, snap)
+                .unwrap_or_else(|| std::sync::Arc::new(scorecards::RollUp::of(card, scores, snap)));
             let c = &rollup.group(key)?.counts;
             (c.total > 0).then(|| Maturity {
                 name: card.name.clone(),

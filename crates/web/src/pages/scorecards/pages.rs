@@ -265,7 +265,9 @@ pub async fn scorecard(
         let layout = Layout::new("Not found", "scorecards", &snap, &me);
         return crate::pages::not_found(layout, format!("No scorecard named {name}"));
     };
-    let rollup = RollUp::of(card, scores, &snap);
+    let rollup = eval
+        .rollup(card, &snap)
+        .unwrap_or_else(|| std::sync::Arc::new(RollUp::of(card, scores, &snap)));
     let teams_named = Teams::new(&snap);
     let heat = |team: Team, depth: usize, c: &Counts, own: &Counts| HeatRow {
         team,
