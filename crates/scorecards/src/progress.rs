@@ -15,7 +15,9 @@ use chrono::{NaiveDate, Utc};
 use store::{CampaignDay, Db, StoreError};
 
 use crate::campaign::{CampaignStatus, Phase};
+use crate::definition::Scorecard;
 use crate::evaluate::Evaluation;
+use crate::summary::Counts;
 
 /// A recorded point when nothing changed, so each day has one however quiet the catalog is.
 const QUIET_INTERVAL: Duration = Duration::from_secs(300);
@@ -35,8 +37,34 @@ pub enum CampaignEvent {
     DeadlinePassed { campaign: String, failing: usize },
 }
 
-/// What the campaign page and API show beyond today's standing.
+/// A scorecard's totals on one day.
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayTotals {
+    pub day: NaiveDate,
+    pub total: usize,
+    /// Entities whose highest level is each level (lowest first), then those with none.
+    pub levels: Vec<usize>,
+    /// Entities passing each check, in the scorecard's order; `None` for a recorded day whose
+    /// checks differ from the scorecard's current ones.
+    pub passing: Option<Vec<usize>>,
+}
+
+impl DayTotals {
+    /// The totals of `counts`, as they stand on `day`.
+    pub fn live(day: NaiveDate, counts: &Counts) -> DayTotals {
+        let mut levels = counts.levels.clone();
+        levels.push(counts.none);
+        DayTotals {
+            day,
+            total: counts.total,
+            levels,
+            passing: Some(counts.checks.iter().map(|c| c.passing).collect()),
+        }
+    }
+}
+
+/// What the campaign page and API show beyond today's standing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CampaignReport {
     /// A point per day, oldest first; today's is the live one.
     pub history: Vec<CampaignDay>,
@@ -137,8 +165,12 @@ impl Progress {
         finished.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
         let week_ago = (today - chrono::Days::new(7)).to_string();
         let mut most_improved: Option<(String, i64)> = None;
-        let past = self.db.campaign_team_days(key, &week_ago).await?;
-        for t in status.teams.iter().filter(|_| started) {
+        let past = if started {
+            self.db.campaign_team_days(key, &week_ago).await?
+        } else {
+            Vec::new()
+        };
+        for t in &status.teams {
             let Some(team) = &t.owner else { continue };
             // The team's earliest point of the week: where it stood seven days ago.
             let Some((_, _, then)) = past
@@ -270,18 +302,15 @@ impl Progress {
                     last.insert(key, (level, checks));
                 }
             }
-            let all = crate::Summary::of(card, scores).all;
-            let mut levels = all.levels.clone();
-            levels.push(all.none);
-            let passing: Vec<usize> = all.checks.iter().map(|c| c.passing).collect();
+            let totals = DayTotals::live(today, &crate::Summary::of(card, scores).all);
             self.db
                 .put_scorecard_day(
                     &card.key,
                     &store::ScorecardDay {
                         day: day.clone(),
-                        total: all.total as i64,
-                        levels: serde_json::to_string(&levels).unwrap_or_default(),
-                        checks: serde_json::to_string(&passing).unwrap_or_default(),
+                        total: totals.total as i64,
+                        levels: serde_json::to_string(&totals.levels).unwrap_or_default(),
+                        checks: serde_json::to_string(&totals.passing).unwrap_or_default(),
                     },
                 )
                 .await?;
@@ -290,7 +319,38 @@ impl Progress {
         Ok(changes.len())
     }
 
-    /// A scorecard's totals per day, oldest first.
+    /// A scorecard's totals per day, oldest first: the recorded days before `today` that fit
+    /// its current levels, then `today`'s live totals (`counts`).
+    pub async fn scorecard_history(
+        &self,
+        card: &Scorecard,
+        counts: &Counts,
+        today: NaiveDate,
+    ) -> Result<Vec<DayTotals>, StoreError> {
+        let mut days: Vec<DayTotals> = self
+            .db
+            .scorecard_days(&card.key)
+            .await?
+            .iter()
+            .filter_map(|d| {
+                let day = NaiveDate::parse_from_str(&d.day, "%Y-%m-%d").ok()?;
+                let levels: Vec<usize> = serde_json::from_str(&d.levels).ok()?;
+                let passing = serde_json::from_str::<Vec<usize>>(&d.checks)
+                    .ok()
+                    .filter(|p| p.len() == card.checks.len());
+                (day < today && levels.len() == card.levels.len() + 1).then(|| DayTotals {
+                    day,
+                    total: usize::try_from(d.total).unwrap_or_default(),
+                    levels,
+                    passing,
+                })
+            })
+            .collect();
+        days.push(DayTotals::live(today, counts));
+        Ok(days)
+    }
+
+    /// A scorecard's totals per day as stored, oldest first.
     pub async fn scorecard_days(
         &self,
         scorecard: &str,

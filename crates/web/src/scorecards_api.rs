@@ -87,32 +87,18 @@ pub async fn scorecard(State(s): State<AppState>, Path(name): Path<String>) -> A
             v.into()
         })
         .collect();
-    // Recorded days, then today's live totals.
-    let today = eval.now.date_naive().to_string();
-    let mut history: Vec<Value> = Progress::of(&s.catalog)
-        .scorecard_days(&card.key)
+    // Recorded days whose checks match the scorecard's, then today's live totals.
+    let today = eval.now.date_naive();
+    let history: Vec<Value> = Progress::of(&s.catalog)
+        .scorecard_history(card, &summary.all, today)
         .await
-        .inspect_err(|e| tracing::error!(error = %e, "reading scorecard history"))
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|d| d.day < today)
-        .filter_map(|d| {
-            let levels: Vec<usize> = serde_json::from_str(&d.levels).ok()?;
-            let passing: Vec<usize> = serde_json::from_str(&d.checks).ok()?;
-            (levels.len() == card.levels.len() + 1 && passing.len() == card.checks.len())
-                .then(|| day_totals(card, &d.day, d.total, &levels, &passing))
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "reading scorecard history");
+            vec![scorecards::DayTotals::live(today, &summary.all)]
         })
+        .iter()
+        .filter_map(|d| Some(day_totals(card, d, d.passing.as_deref()?)))
         .collect();
-    let mut levels = summary.all.levels.clone();
-    levels.push(summary.all.none);
-    let passing: Vec<usize> = summary.all.checks.iter().map(|c| c.passing).collect();
-    history.push(day_totals(
-        card,
-        &today,
-        summary.all.total as i64,
-        &levels,
-        &passing,
-    ));
     Ok(Json(json!({
         "scorecard": definition(card),
         "evaluatedAt": eval.now.to_rfc3339(),
@@ -125,27 +111,21 @@ pub async fn scorecard(State(s): State<AppState>, Path(name): Path<String>) -> A
 }
 
 /// One day of a scorecard: `{date, total, levels: {level: n, none: n}, checks: {id: passing}}`.
-fn day_totals(
-    card: &Scorecard,
-    day: &str,
-    total: i64,
-    levels: &[usize],
-    passing: &[usize],
-) -> Value {
+fn day_totals(card: &Scorecard, d: &scorecards::DayTotals, passing: &[usize]) -> Value {
     let mut l: Map<String, Value> = card
         .levels
         .iter()
-        .zip(levels)
+        .zip(&d.levels)
         .map(|(name, n)| (name.clone(), json!(n)))
         .collect();
-    l.insert("none".into(), json!(levels.last()));
+    l.insert("none".into(), json!(d.levels.last()));
     let c: Map<String, Value> = card
         .checks
         .iter()
         .zip(passing)
-        .map(|(d, n)| (d.id.clone(), json!(n)))
+        .map(|(check, n)| (check.id.clone(), json!(n)))
         .collect();
-    json!({"date": day, "total": total, "levels": l, "checks": c})
+    json!({"date": d.day.to_string(), "total": d.total, "levels": l, "checks": c})
 }
 
 /// One scorecard as it applies to one entity.

@@ -38,6 +38,13 @@ impl ScorecardView {
     }
 }
 
+/// True when a check's fix is a web address a page may link to (http or https, refused by
+/// `safe_href` otherwise), not text to show.
+pub(crate) fn fix_is_link(fix: Option<&str>) -> bool {
+    fix.and_then(crate::pages::view::safe_href)
+        .is_some_and(|url| url.contains("://"))
+}
+
 /// Every scorecard that applies to the entity with this key.
 pub fn for_entity(eval: &scorecards::Evaluation, key: &str) -> Vec<ScorecardView> {
     eval.for_entity(key)
@@ -51,10 +58,7 @@ pub fn for_entity(eval: &scorecards::Evaluation, key: &str) -> Vec<ScorecardView
                 .map(|(c, r)| FailingCheck {
                     title: c.title.clone(),
                     level: c.level.clone(),
-                    fix_is_link: c
-                        .fix
-                        .as_deref()
-                        .is_some_and(|f| f.starts_with("https://") || f.starts_with("http://")),
+                    fix_is_link: fix_is_link(c.fix.as_deref()),
                     fix: c.fix.clone(),
                     error: r.error.clone(),
                 })

@@ -335,25 +335,19 @@ async fn trend(
     today_counts: &Counts,
     today: NaiveDate,
 ) -> Option<String> {
-    let recorded = Progress::of(&state.catalog)
-        .scorecard_days(&card.key)
+    let days = match Progress::of(&state.catalog)
+        .scorecard_history(card, today_counts, today)
         .await
-        .inspect_err(|e| tracing::error!(error = %e, "reading scorecard history"))
-        .unwrap_or_default();
-    let mut days: Vec<(NaiveDate, Vec<usize>)> = recorded
-        .iter()
-        .filter_map(|d| {
-            let day = NaiveDate::parse_from_str(&d.day, "%Y-%m-%d").ok()?;
-            let levels: Vec<usize> = serde_json::from_str(&d.levels).ok()?;
-            (day < today && levels.len() == card.levels.len() + 1).then_some((day, levels))
-        })
-        .collect();
-    let mut now = today_counts.levels.clone();
-    now.push(today_counts.none);
-    days.push((today, now));
+    {
+        Ok(days) => days,
+        Err(e) => {
+            tracing::error!(error = %e, "reading scorecard history");
+            vec![scorecards::DayTotals::live(today, today_counts)]
+        }
+    };
     let shares: Vec<(NaiveDate, Vec<f64>)> = days
         .into_iter()
-        .map(|(day, levels)| {
+        .map(|scorecards::DayTotals { day, levels, .. }| {
             let total = levels.iter().sum::<usize>().max(1) as f64;
             let at_or_above = (0..card.levels.len())
                 .map(|i| levels[i..card.levels.len()].iter().sum::<usize>() as f64 * 100.0 / total)
@@ -431,11 +425,7 @@ pub async fn campaign(
         Err(e) => {
             // The page still shows today's standing; only the history is missing.
             tracing::error!(error = %e, "reading campaign history");
-            scorecards::CampaignReport {
-                history: Vec::new(),
-                finished: Vec::new(),
-                most_improved: None,
-            }
+            scorecards::CampaignReport::default()
         }
     };
     let finished_at = &report.finished;
@@ -529,10 +519,7 @@ pub async fn campaign(
             .map(|k| CheckAsked {
                 reference: k.reference.clone(),
                 title: k.title.clone(),
-                fix_is_link: k
-                    .fix
-                    .as_deref()
-                    .is_some_and(|f| view::safe_href(f).is_some() && f.contains("://")),
+                fix_is_link: super::fix_is_link(k.fix.as_deref()),
                 fix: k.fix.clone(),
                 error: k.error.clone(),
             })
