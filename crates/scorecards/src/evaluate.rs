@@ -237,8 +237,10 @@ impl Inputs<'_> {
             Some((facts, expires)) => {
                 self.earliest_expiry
                     .fetch_min(expires, std::sync::atomic::Ordering::Relaxed);
+                // A fixed-key hasher: the hash is compared across evaluations, and every
+                // `RandomState` hashes differently.
                 let hash = std::hash::BuildHasher::hash_one(
-                    &std::hash::RandomState::new(),
+                    &std::hash::BuildHasherDefault::<std::hash::DefaultHasher>::default(),
                     facts.to_string(),
                 );
                 (Some(facts), hash | 1)

@@ -773,6 +773,11 @@ fn pushed_facts_are_read_as_facts_pushed_source_name_until_they_expire() {
         !e.holds_for(&snap, 2, now()),
         "a push makes a new evaluation"
     );
+    let again = Evaluation::build_from(&snap, now(), &pushed, 2, Some(&e));
+    assert_eq!(
+        again.evaluated, 0,
+        "unchanged pushed facts keep their scores"
+    );
     let later = Evaluation::build_from(
         &snap,
         now() + chrono::Duration::seconds(61),
