@@ -23,7 +23,7 @@ pub use campaign::{Campaign, CampaignCheck, CampaignEntity, CampaignStatus, Camp
 pub use definition::{CheckDef, Exemption, Scorecard};
 pub use evaluate::{CheckResult, EntityScore, Evaluation};
 pub use facts::Facts;
-pub use progress::{CampaignEvent, CampaignReport, DayTotals, Progress, point};
+pub use progress::{CampaignEvent, CampaignReport, DayTotals, Progress};
 pub use push::{MAX_BATCH, PushError, PushOutcome, Rejected, push};
 pub use state::{Pushed, State};
 pub use store::CampaignDay;

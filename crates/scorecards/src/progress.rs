@@ -435,7 +435,7 @@ impl Progress {
 }
 
 /// A campaign's point for `day`.
-pub fn point(status: &CampaignStatus, day: NaiveDate, source: &str) -> CampaignDay {
+fn point(status: &CampaignStatus, day: NaiveDate, source: &str) -> CampaignDay {
     CampaignDay {
         day: day.to_string(),
         total: status.total() as i64,
