@@ -75,7 +75,13 @@ impl Codeowners {
             return (!rule.owners.is_empty()).then(|| {
                 (
                     rule.owners.clone(),
-                    format!("{}:{}: {} {}", self.path, rule.line, rule.pattern, rule.owners.join(" ")),
+                    format!(
+                        "{}:{}: {} {}",
+                        self.path,
+                        rule.line,
+                        rule.pattern,
+                        rule.owners.join(" ")
+                    ),
                 )
             });
         }
@@ -89,7 +95,11 @@ impl Codeowners {
         let (top, n) = counts.iter().max_by_key(|(_, n)| *n)?;
         Some((
             vec![top.to_string()],
-            format!("{}: {top} owns {n} of {} rules", self.path, self.rules.len()),
+            format!(
+                "{}: {top} owns {n} of {} rules",
+                self.path,
+                self.rules.len()
+            ),
         ))
     }
 }
@@ -141,10 +151,17 @@ mod tests {
         let text = "# owners\n* @acme/platform\n\n[Docs]\n/docs/ @acme/writers alice@example.com # trailing\n/x not-an-owner @ok\n";
         let c = Codeowners::parse(".github/CODEOWNERS", text);
         assert_eq!(c.rules.len(), 3);
-        assert_eq!(c.rules[1].owners, vec!["@acme/writers", "alice@example.com"]);
+        assert_eq!(
+            c.rules[1].owners,
+            vec!["@acme/writers", "alice@example.com"]
+        );
         assert_eq!(c.rules[2].owners, vec!["@ok"]);
         assert_eq!(c.errors.len(), 1);
-        assert!(c.errors[0].starts_with(".github/CODEOWNERS:6: \"not-an-owner\""), "{:?}", c.errors);
+        assert!(
+            c.errors[0].starts_with(".github/CODEOWNERS:6: \"not-an-owner\""),
+            "{:?}",
+            c.errors
+        );
         let (owners, evidence) = c.repository_owners().unwrap();
         assert_eq!(owners, vec!["@acme/platform"]);
         assert_eq!(evidence, ".github/CODEOWNERS:2: * @acme/platform");

@@ -48,15 +48,26 @@ impl Directory {
             let Some(name) = str_at(e, "/metadata/name") else {
                 continue;
             };
-            let ns = str_at(e, "/metadata/namespace").unwrap_or("default").to_ascii_lowercase();
+            let ns = str_at(e, "/metadata/namespace")
+                .unwrap_or("default")
+                .to_ascii_lowercase();
             let lname = name.to_ascii_lowercase();
             match kind.as_str() {
                 "group" => {
                     let r = format!("group:{ns}/{lname}");
-                    for m in e.pointer("/spec/members").and_then(Value::as_array).into_iter().flatten() {
+                    for m in e
+                        .pointer("/spec/members")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                    {
                         if let Some(m) = m.as_str() {
                             let m = m.to_ascii_lowercase();
-                            let m = m.rsplit('/').next().unwrap_or(&m).trim_start_matches("user:");
+                            let m = m
+                                .rsplit('/')
+                                .next()
+                                .unwrap_or(&m)
+                                .trim_start_matches("user:");
                             members.push((m.to_owned(), r.clone()));
                         }
                     }
@@ -97,7 +108,9 @@ impl Directory {
 
     /// The ref of the group named `name` (case-insensitive), if the catalog has it.
     pub fn group(&self, name: &str) -> Option<&str> {
-        self.groups.get(&name.to_ascii_lowercase()).map(String::as_str)
+        self.groups
+            .get(&name.to_ascii_lowercase())
+            .map(String::as_str)
     }
 
     /// The user with this email: their ref and their groups.

@@ -27,7 +27,9 @@ pub struct Proposal {
 /// Why no valid entity can be proposed or accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProposalError {
-    #[error("{0:?} is not a valid entity name: use letters, digits and single - _ . between them, at most 63 characters")]
+    #[error(
+        "{0:?} is not a valid entity name: use letters, digits and single - _ . between them, at most 63 characters"
+    )]
     InvalidName(String),
     #[error("repository name {0:?} gives no valid entity name")]
     NoName(String),
@@ -75,7 +77,10 @@ pub fn propose(repo: &Repository, directory: &Directory) -> Result<Proposal, Pro
     let (lifecycle, why) = if repo.archived {
         ("deprecated", "the repository is archived".to_owned())
     } else {
-        ("production", "the repository is active (not archived)".to_owned())
+        (
+            "production",
+            "the repository is active (not archived)".to_owned(),
+        )
     };
     guesses.push(Guess {
         field: "spec.lifecycle".into(),
@@ -205,7 +210,11 @@ fn object<'a>(mut obj: &'a mut Map<String, Value>, path: &[&str]) -> &'a mut Map
 /// Service, website or library, from the files that say so; each rule that fired is evidence.
 pub fn guess_type(repo: &Repository) -> (&'static str, Vec<String>) {
     let has = |p: &str| repo.markers.iter().any(|m| m == p);
-    let mut score = [("service", 0u32, Vec::new()), ("website", 0, Vec::new()), ("library", 0, Vec::new())];
+    let mut score = [
+        ("service", 0u32, Vec::new()),
+        ("website", 0, Vec::new()),
+        ("library", 0, Vec::new()),
+    ];
     let mut add = |i: usize, weight: u32, why: String| {
         score[i].1 += weight;
         score[i].2.push(why);
@@ -213,30 +222,49 @@ pub fn guess_type(repo: &Repository) -> (&'static str, Vec<String>) {
     for m in &repo.markers {
         let m = m.as_str();
         match m {
-            "Dockerfile" | "Procfile" | "docker-compose.yml" | "docker-compose.yaml" | "compose.yaml" => {
-                add(0, 2, format!("{m} runs it as a process"))
-            }
+            "Dockerfile"
+            | "Procfile"
+            | "docker-compose.yml"
+            | "docker-compose.yaml"
+            | "compose.yaml" => add(0, 2, format!("{m} runs it as a process")),
             "openapi.yaml" | "openapi.json" => add(0, 2, format!("{m} describes an API it serves")),
-            "src/main.rs" | "main.go" | "manage.py" | "app.py" => add(0, 1, format!("{m} is an entry point")),
-            "index.html" | "public/index.html" | "src/index.html" => add(1, 2, format!("{m} is a web page")),
-            "hugo.toml" | "_config.yml" | "gatsby-config.js" | "next.config.js" | "next.config.mjs"
-            | "mkdocs.yml" => add(1, 2, format!("{m} configures a site generator")),
+            "src/main.rs" | "main.go" | "manage.py" | "app.py" => {
+                add(0, 1, format!("{m} is an entry point"))
+            }
+            "index.html" | "public/index.html" | "src/index.html" => {
+                add(1, 2, format!("{m} is a web page"))
+            }
+            "hugo.toml" | "_config.yml" | "gatsby-config.js" | "next.config.js"
+            | "next.config.mjs" | "mkdocs.yml" => {
+                add(1, 2, format!("{m} configures a site generator"))
+            }
             "vite.config.ts" | "vite.config.js" => add(1, 1, format!("{m} bundles a front end")),
-            "src/lib.rs" if !has("src/main.rs") => add(2, 2, "src/lib.rs without src/main.rs".into()),
-            "setup.py" | "pyproject.toml" | "Cargo.toml" | "package.json" | "go.mod" | "pom.xml"
-            | "build.gradle" => add(2, 1, format!("{m} packages it")),
+            "src/lib.rs" if !has("src/main.rs") => {
+                add(2, 2, "src/lib.rs without src/main.rs".into())
+            }
+            "setup.py" | "pyproject.toml" | "Cargo.toml" | "package.json" | "go.mod"
+            | "pom.xml" | "build.gradle" => add(2, 1, format!("{m} packages it")),
             _ if m.ends_with(".gemspec") => add(2, 2, format!("{m} packages a gem")),
             _ if m.ends_with("/Chart.yaml") => add(0, 2, format!("{m} deploys it with Helm")),
             _ if m.starts_with("cmd/") => add(0, 1, format!("{m} is an entry point")),
             _ => {}
         }
     }
-    let best = score.iter().max_by_key(|(_, s, _)| *s).expect("three kinds");
+    let best = score
+        .iter()
+        .max_by_key(|(_, s, _)| *s)
+        .expect("three kinds");
     if best.1 == 0 {
-        return ("service", vec!["no file says what it is; service is the default".into()]);
+        return (
+            "service",
+            vec!["no file says what it is; service is the default".into()],
+        );
     }
     // `max_by_key` keeps the last of equals; ties go to the first listed (service, then website).
-    let best = score.iter().find(|(_, s, _)| *s == best.1).expect("present");
+    let best = score
+        .iter()
+        .find(|(_, s, _)| *s == best.1)
+        .expect("present");
     (best.0, best.2.clone())
 }
 
@@ -266,7 +294,10 @@ fn guess_owner(repo: &Repository, directory: &Directory) -> (String, Vec<String>
         };
         users.push((user.to_owned(), c.commits, c.email.clone()));
         for g in groups {
-            let why = format!("{} ({} commits in 90 days) is {user}, a member", c.email, c.commits);
+            let why = format!(
+                "{} ({} commits in 90 days) is {user}, a member",
+                c.email, c.commits
+            );
             match tally.iter_mut().find(|(r, _, _)| r == g) {
                 Some(t) => {
                     t.1 += c.commits;
@@ -276,16 +307,27 @@ fn guess_owner(repo: &Repository, directory: &Directory) -> (String, Vec<String>
             }
         }
     }
-    if let Some((group, n, why)) = tally.iter().max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0))) {
+    if let Some((group, n, why)) = tally
+        .iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0)))
+    {
         let mut evidence = why.clone();
         evidence.push(format!("{group}: {n} of the recent commits"));
         return (group.clone(), evidence);
     }
     if let Some((user, n, email)) = users.first() {
-        return (user.clone(), vec![format!("{email} ({n} commits in 90 days) is {user}, who belongs to no group")]);
+        return (
+            user.clone(),
+            vec![format!(
+                "{email} ({n} commits in 90 days) is {user}, who belongs to no group"
+            )],
+        );
     }
     if let Some((group, line)) = unmapped {
-        return (group, vec![format!("{line}, a team not in the catalog yet")]);
+        return (
+            group,
+            vec![format!("{line}, a team not in the catalog yet")],
+        );
     }
     (
         "unknown".into(),
@@ -313,7 +355,11 @@ fn map_handle(handle: &str, directory: &Directory) -> Option<String> {
 fn source_location(repo: &Repository) -> (String, String) {
     match repo.remote_url.as_deref() {
         Some(url) if url.starts_with("https://") || url.starts_with("http://") => (
-            format!("url:{}/tree/{}/", url.trim_end_matches(".git"), repo.default_branch),
+            format!(
+                "url:{}/tree/{}/",
+                url.trim_end_matches(".git"),
+                repo.default_branch
+            ),
             format!("remote.origin.url is {url}"),
         ),
         _ => (

@@ -101,8 +101,8 @@ fn is_repository(dir: &Path) -> bool {
 /// Every repository at or below `root`, not looking inside repositories (submodules and vendored
 /// checkouts are part of their parent) nor into hidden folders.
 pub fn find_repositories(root: &Path, max_depth: usize) -> Result<Vec<PathBuf>, String> {
-    let root = std::fs::canonicalize(root)
-        .map_err(|e| format!("cannot read {}: {e}", root.display()))?;
+    let root =
+        std::fs::canonicalize(root).map_err(|e| format!("cannot read {}: {e}", root.display()))?;
     if !root.is_dir() {
         return Err(format!("{} is not a directory", root.display()));
     }
@@ -163,9 +163,9 @@ fn read_repository(
         .map_err(|e| format!("cannot read HEAD: {e}"))?
         .ok_or_else(|| "HEAD is detached: no default branch".to_owned())?;
     let default_branch = branch.shorten().to_string();
-    let commit = repo.head_commit().map_err(|e| {
-        format!("default branch {default_branch} has no readable commit: {e}")
-    })?;
+    let commit = repo
+        .head_commit()
+        .map_err(|e| format!("default branch {default_branch} has no readable commit: {e}"))?;
     let head = commit.id.to_string();
     let archived_config = repo
         .config_snapshot()
@@ -276,7 +276,12 @@ struct TreeWalk {
 }
 
 impl TreeWalk {
-    fn run(&mut self, repo: &gix::Repository, root: gix::ObjectId, limits: &Limits) -> Result<(), String> {
+    fn run(
+        &mut self,
+        repo: &gix::Repository,
+        root: gix::ObjectId,
+        limits: &Limits,
+    ) -> Result<(), String> {
         // Breadth first with an explicit queue: depth and entry count are bounded, and a deep
         // tree cannot overflow the stack.
         let mut queue = std::collections::VecDeque::from([(root, String::new(), 0usize)]);
@@ -317,7 +322,13 @@ impl TreeWalk {
         Ok(())
     }
 
-    fn file(&mut self, repo: &gix::Repository, path: &str, name: &str, id: gix::ObjectId) -> Result<(), String> {
+    fn file(
+        &mut self,
+        repo: &gix::Repository,
+        path: &str,
+        name: &str,
+        id: gix::ObjectId,
+    ) -> Result<(), String> {
         if matches!(name, "catalog-info.yaml" | "catalog-info.yml") {
             self.catalog_files.push(path.to_owned());
         }
@@ -435,14 +446,20 @@ fn recent_contributors(
             continue;
         }
         let email = author.email.to_str_lossy().to_ascii_lowercase();
-        let c = by_email.entry(email.clone()).or_insert_with(|| Contributor {
-            name: author.name.to_str_lossy().into_owned(),
-            email,
-            commits: 0,
-        });
+        let c = by_email
+            .entry(email.clone())
+            .or_insert_with(|| Contributor {
+                name: author.name.to_str_lossy().into_owned(),
+                email,
+                commits: 0,
+            });
         c.commits += 1;
     }
     let mut out: Vec<Contributor> = by_email.into_values().collect();
-    out.sort_by(|a, b| b.commits.cmp(&a.commits).then_with(|| a.email.cmp(&b.email)));
+    out.sort_by(|a, b| {
+        b.commits
+            .cmp(&a.commits)
+            .then_with(|| a.email.cmp(&b.email))
+    });
     Ok(out)
 }

@@ -71,7 +71,11 @@ pub fn commit_proposal(repo_path: &Path, yaml: &str, now: i64) -> Result<Written
         .edit_tree(tree)
         .map_err(|e| git(format!("cannot edit the tree: {e}")))?;
     editor
-        .upsert("catalog-info.yaml", gix::object::tree::EntryKind::Blob, blob)
+        .upsert(
+            "catalog-info.yaml",
+            gix::object::tree::EntryKind::Blob,
+            blob,
+        )
         .map_err(|e| git(format!("cannot add the file: {e}")))?;
     let new_tree = editor
         .write()

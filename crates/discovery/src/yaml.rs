@@ -59,16 +59,22 @@ fn scalar_text(v: &Value) -> String {
 
 fn key(k: &str) -> String {
     let plain = !k.is_empty()
-        && k.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
         && k.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
-    if plain { k.to_owned() } else { serde_json::to_string(k).expect("string") }
+    if plain {
+        k.to_owned()
+    } else {
+        serde_json::to_string(k).expect("string")
+    }
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn round_trips_through_a_yaml_reader() {
-        let v = serde_json::json!({"a": {"b/c": "no", "list": ["x", "1.0"], "empty": {}}, "@k": "v"});
+        let v =
+            serde_json::json!({"a": {"b/c": "no", "list": ["x", "1.0"], "empty": {}}, "@k": "v"});
         let mut out = String::new();
         super::write(&v, 0, &mut out);
         let docs = model::yaml::parse_documents(&out);
