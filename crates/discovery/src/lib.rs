@@ -9,6 +9,8 @@ mod inventory;
 pub mod languages;
 mod propose;
 mod scan;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod write;
 mod yaml;
 

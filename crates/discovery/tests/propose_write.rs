@@ -2,11 +2,9 @@
 //! mapped through catalog Users and Groups, each with evidence) and accepting one: a commit on a
 //! new branch while the working tree, index and default branch stay as they were.
 
-mod support;
-
+use discovery::testing::*;
 use discovery::{Directory, Limits, ProposalError, commit_proposal, propose, sanitise_name, scan};
 use serde_json::json;
-use support::*;
 
 fn org() -> Directory {
     let entities = [

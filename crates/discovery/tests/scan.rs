@@ -2,10 +2,8 @@
 //! malformed), nested catalog files, contributors in the window, an unreadable repository, a
 //! repository deleted between scans, and reuse of unchanged ones.
 
-mod support;
-
+use discovery::testing::*;
 use discovery::{Limits, Repository, scan};
-use support::*;
 
 fn by_name<'a>(repos: &'a [Repository], name: &str) -> &'a Repository {
     repos

@@ -2,6 +2,7 @@
 
 mod config;
 mod demo;
+mod discover_cmd;
 mod validate_cmd;
 
 use std::path::PathBuf;
@@ -34,6 +35,9 @@ enum Command {
     Serve(ServeArgs),
     /// Check catalog files and print every problem as `file:line:column: message`.
     Validate(validate_cmd::ValidateArgs),
+    /// Find git repositories under the given folders, say which are cataloged and propose a
+    /// catalog-info.yaml for the others (`--write` commits each on a new branch).
+    Discover(discover_cmd::DiscoverArgs),
 }
 
 #[derive(clap::Args)]
@@ -64,6 +68,7 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Validate(args) => std::process::exit(validate_cmd::run(&args)?),
+        Command::Discover(args) => std::process::exit(discover_cmd::run(&args)?),
         Command::Serve(args) => {
             init_logs();
             let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -1,7 +1,6 @@
-//! Real git repositories for the tests, made with the `git` command-line tool (the code under
+//! Test support (cargo feature `testing`): real git repositories for the tests of this crate and
+//! the binary, made with the `git` command-line tool (the code under
 //! test reads and writes them with gix only).
-
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
