@@ -4,6 +4,7 @@
 
 mod campaigns;
 mod db;
+mod discovery;
 mod entities;
 mod error;
 mod locations;
@@ -15,6 +16,7 @@ pub mod testing;
 
 pub use campaigns::CampaignDay;
 pub use db::Db;
+pub use discovery::{CompletenessDay, DiscoveredRow};
 pub use entities::EntityRow;
 pub use error::StoreError;
 pub use locations::LocationRow;
