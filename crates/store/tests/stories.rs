@@ -258,7 +258,11 @@ async fn migrations_are_idempotent_on_reconnect(test_db: TestDb) {
     let versions = migration_versions(&first).await;
     assert_eq!(
         versions,
-        vec![(1, "init".to_string()), (2, "scorecards".to_string())]
+        vec![
+            (1, "init".to_string()),
+            (2, "scorecards".to_string()),
+            (5, "discovery".to_string())
+        ]
     );
     second.close().await;
 
