@@ -2,20 +2,31 @@
 //! catalog, and a proposed catalog entity for each that is not. Reads local git repositories
 //! with gix from their object stores (no checkout), registers the catalog files it finds through
 //! the catalog's public operations, and counts catalog completeness per team. No HTTP, no HTML.
+//!
+//! [`scan`] reads repositories ([`Repository`] records); [`propose`] makes a [`Proposal`] for one
+//! without a catalog file and [`commit_proposal`] writes it on a new branch; [`sync`] keeps the
+//! catalog in step with the configured sources ([`run`] on a schedule), and [`Completeness`]
+//! counts, per team, what is found and what is cataloged. [`State`] holds the latest of each.
 
 pub mod codeowners;
+mod completeness;
 mod directory;
 mod inventory;
 pub mod languages;
 mod propose;
 mod scan;
+mod state;
+mod sync;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod write;
 mod yaml;
 
+pub use completeness::{Completeness, Counts, GroupRow, OwnerGap, RepositoryStatus};
 pub use directory::Directory;
 pub use inventory::{Contributor, Repository};
 pub use propose::{Guess, Proposal, ProposalError, guess_type, propose, sanitise_name};
 pub use scan::{Limits, Scan, ScanError, find_repositories, scan};
+pub use state::State;
+pub use sync::{Inventory, Settings, SyncError, mirror_file, run, sync};
 pub use write::{BRANCH, WriteError, Written, commit_proposal};

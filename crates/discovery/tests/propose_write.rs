@@ -142,7 +142,7 @@ fn accepting_commits_on_a_new_branch_and_leaves_the_working_tree_alone() {
     let head_before = git(&repo, &["rev-parse", "main"]);
     let status_before = git(&repo, &["status", "--porcelain"]);
 
-    let out = scan(&[repo.clone()], &[], &Limits::default(), now());
+    let out = scan(std::slice::from_ref(&repo), &[], &Limits::default(), now());
     let proposal = propose(&out.repositories[0], &Directory::default()).unwrap();
     let written = commit_proposal(&repo, &proposal.to_yaml(), 1_700_000_000).unwrap();
     assert_eq!(written.branch, "stagedoor/catalog-info");

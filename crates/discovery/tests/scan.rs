@@ -85,7 +85,7 @@ fn scans_a_tree_of_repositories_and_reuses_the_unchanged() {
     std::fs::write(broken.join(".git/HEAD"), "garbage\n").unwrap();
 
     let limits = Limits::default();
-    let first = scan(&[root.clone()], &[], &limits, now());
+    let first = scan(std::slice::from_ref(&root), &[], &limits, now());
     assert_eq!(first.repositories.len(), 3, "{:#?}", first.errors);
     assert_eq!((first.read, first.reused), (3, 0));
     assert_eq!(first.errors.len(), 1, "{:?}", first.errors);
@@ -153,7 +153,12 @@ fn scans_a_tree_of_repositories_and_reuses_the_unchanged() {
     );
 
     // Unchanged: nothing is read again.
-    let second = scan(&[root.clone()], &first.repositories, &limits, now());
+    let second = scan(
+        std::slice::from_ref(&root),
+        &first.repositories,
+        &limits,
+        now(),
+    );
     assert_eq!((second.read, second.reused), (0, 3));
     assert_eq!(second.repositories, first.repositories);
 
@@ -165,7 +170,12 @@ fn scans_a_tree_of_repositories_and_reuses_the_unchanged() {
         "more",
     );
     std::fs::remove_dir_all(&site).unwrap();
-    let third = scan(&[root.clone()], &second.repositories, &limits, now());
+    let third = scan(
+        std::slice::from_ref(&root),
+        &second.repositories,
+        &limits,
+        now(),
+    );
     assert_eq!((third.read, third.reused), (1, 1));
     assert_eq!(third.repositories.len(), 2);
     assert!(third.repositories.iter().all(|r| r.name != "site"));

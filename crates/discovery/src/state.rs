@@ -1,0 +1,85 @@
+//! Discovery's state for a catalog's lifetime (in `Catalog::state`): the settings, the latest
+//! inventory, and the completeness computed from it and a snapshot, kept until either changes.
+
+use std::sync::{Arc, Mutex, RwLock};
+
+use catalog::Catalog;
+use catalog::read::Snapshot;
+
+use crate::completeness::Completeness;
+use crate::sync::{Inventory, Settings, SyncError, sync};
+
+#[derive(Default)]
+pub struct State {
+    settings: RwLock<Option<Settings>>,
+    inventory: RwLock<Option<Arc<Inventory>>>,
+    /// One scan at a time: the schedule and an accepted proposal's rescan must not interleave.
+    running: tokio::sync::Mutex<()>,
+    /// (snapshot generation, inventory scan time, completeness).
+    completeness: Mutex<Option<(u64, i64, Arc<Completeness>)>>,
+}
+
+impl State {
+    pub fn of(catalog: &Catalog) -> Arc<State> {
+        catalog.state::<State>()
+    }
+
+    pub fn configure(&self, settings: Settings) {
+        *self.settings.write().expect("settings lock") = Some(settings);
+    }
+
+    /// `None` when no repository source is configured.
+    pub fn settings(&self) -> Option<Settings> {
+        self.settings.read().expect("settings lock").clone()
+    }
+
+    /// The latest scan, once one finished.
+    pub fn inventory(&self) -> Option<Arc<Inventory>> {
+        self.inventory.read().expect("inventory lock").clone()
+    }
+
+    /// Scans now (waiting for a scan already running), then records today's completeness.
+    pub async fn sync_now(&self, catalog: &Catalog) -> Result<Arc<Inventory>, SyncError> {
+        let Some(settings) = self.settings() else {
+            return Ok(Arc::new(Inventory::default()));
+        };
+        let _one = self.running.lock().await;
+        let previous = self.inventory();
+        let inventory = Arc::new(sync(catalog, &settings, previous.as_deref()).await?);
+        *self.inventory.write().expect("inventory lock") = Some(inventory.clone());
+        tracing::info!(
+            repositories = inventory.repositories.len(),
+            read = inventory.read,
+            reused = inventory.reused,
+            missing = inventory.missing.len(),
+            unreadable = inventory.errors.len(),
+            registered = inventory.registered,
+            "discovery scan"
+        );
+        let completeness = self.completeness(&catalog.snapshot());
+        if let Some(c) = completeness {
+            let day = chrono::Utc::now().format("%Y-%m-%d").to_string();
+            catalog
+                .database()
+                .put_completeness(&c.day_rows(&day))
+                .await?;
+        }
+        Ok(inventory)
+    }
+
+    /// Completeness over `snapshot` and the latest inventory; `None` before the first scan.
+    pub fn completeness(&self, snapshot: &Snapshot) -> Option<Arc<Completeness>> {
+        let settings = self.settings()?;
+        let inventory = self.inventory()?;
+        let key = (snapshot.generation(), inventory.scanned_at);
+        let mut cached = self.completeness.lock().expect("completeness lock");
+        if let Some((g, t, c)) = cached.as_ref()
+            && (*g, *t) == key
+        {
+            return Some(c.clone());
+        }
+        let c = Arc::new(Completeness::compute(snapshot, &inventory, &settings));
+        *cached = Some((key.0, key.1, c.clone()));
+        Some(c)
+    }
+}
