@@ -11,6 +11,7 @@
 pub mod codeowners;
 mod completeness;
 mod directory;
+pub mod generate;
 mod inventory;
 pub mod languages;
 mod propose;

@@ -14,6 +14,7 @@ pub struct Config {
     pub listen: String,
     pub db: String,
     pub catalog: CatalogSettings,
+    pub discovery: crate::discovery_setup::DiscoveryConfig,
 }
 
 impl std::fmt::Debug for Config {
@@ -49,6 +50,7 @@ impl Config {
             listen: DEFAULT_LISTEN.into(),
             db: DEFAULT_DB.into(),
             catalog: CatalogSettings::default(),
+            discovery: Default::default(),
         };
         let Some(path) = path else { return Ok(config) };
         let text = std::fs::read_to_string(path)
@@ -72,6 +74,7 @@ impl Config {
         if let Some(listen) = v.pointer("/server/listen").and_then(Value::as_str) {
             self.listen = listen.to_owned();
         }
+        self.discovery = crate::discovery_setup::parse(v, base)?;
         if let Some(db) = v.pointer("/database/url").and_then(Value::as_str) {
             self.db = db.to_owned();
         }
@@ -260,6 +263,7 @@ mod tests {
             listen: "x".into(),
             db: "postgres://u:secret@h/db".into(),
             catalog: Default::default(),
+            discovery: Default::default(),
         };
         assert!(!format!("{c:?}").contains("secret"));
     }

@@ -3,6 +3,7 @@
 mod config;
 mod demo;
 mod discover_cmd;
+mod discovery_setup;
 mod validate_cmd;
 
 use std::path::PathBuf;
@@ -110,6 +111,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             config::location("file", &root.to_string_lossy(), &dir),
             vec![],
         ));
+        let repos = dir.with_file_name("demo-repos");
+        discovery_setup::demo_repositories(&repos).context("writing the demo repositories")?;
+        if config.discovery.sources.is_empty() {
+            config.discovery.sources.push(repos);
+        }
         if args.db.is_none() {
             config.db = format!("sqlite://{}", dir.with_file_name("demo.db").display());
         }
@@ -138,6 +144,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tokio::spawn(demo::seed_history(progress.clone(), Arc::clone(&catalog)));
     }
     tokio::spawn(progress.run(Arc::clone(&catalog)));
+    let data_dir = std::env::current_dir()?.join(".stagedoor");
+    if let Some(settings) = discovery_setup::settings(&config.discovery, &data_dir) {
+        tokio::spawn(discovery::run(Arc::clone(&catalog), settings));
+    }
 
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
