@@ -90,8 +90,7 @@ impl Completeness {
         inventory: &Inventory,
         settings: &Settings,
     ) -> Completeness {
-        let people = people_and_groups(snapshot);
-        let directory = Directory::from_entities(people.iter());
+        let directory = Directory::of(snapshot);
         // Entities by the mirrored file they came from.
         let mut by_file: HashMap<String, Vec<(String, Option<String>)>> = HashMap::new();
         let mut orphans = Vec::new();
@@ -100,7 +99,8 @@ impl Completeness {
             let Some(location) = e.annotation("backstage.io/managed-by-location") else {
                 continue;
             };
-            if !location.starts_with(&mirror_prefix) {
+            // The Location entity generated for each registered file names itself: not content.
+            if !location.starts_with(&mirror_prefix) || e.kind().eq_ignore_ascii_case("location") {
                 continue;
             }
             if e.annotation("backstage.io/orphan") == Some("true") {
@@ -196,16 +196,6 @@ impl Completeness {
                     .is_none_or(|s| r.owner.as_deref().is_some_and(|o| s.contains(o)))
         })
     }
-}
-
-fn people_and_groups(snapshot: &Snapshot) -> Vec<serde_json::Value> {
-    let filter = model::filter::parse_query(&["kind=user".to_owned(), "kind=group".to_owned()])
-        .ok()
-        .flatten();
-    snapshot
-        .entities(filter.as_ref())
-        .map(|e| e.json().clone())
-        .collect()
 }
 
 /// Each owning group and its ancestors (`childOf`), with counts summed upwards; cycles are cut

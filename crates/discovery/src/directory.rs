@@ -106,6 +106,19 @@ impl Directory {
         d
     }
 
+    /// The Users and Groups of a catalog snapshot.
+    pub fn of(snapshot: &catalog::read::Snapshot) -> Directory {
+        // Separate `filter` values are alternatives (Backstage's query semantics).
+        let filter = model::filter::parse_query(&["kind=user".to_owned(), "kind=group".to_owned()])
+            .ok()
+            .flatten();
+        let people: Vec<Value> = snapshot
+            .entities(filter.as_ref())
+            .map(|e| e.json().clone())
+            .collect();
+        Directory::from_entities(people.iter())
+    }
+
     /// The ref of the group named `name` (case-insensitive), if the catalog has it.
     pub fn group(&self, name: &str) -> Option<&str> {
         self.groups

@@ -8,6 +8,7 @@
 //! catalog in step with the configured sources ([`run`] on a schedule), and [`Completeness`]
 //! counts, per team, what is found and what is cataloged. [`State`] holds the latest of each.
 
+mod analyze;
 pub mod codeowners;
 mod completeness;
 mod directory;
@@ -23,11 +24,14 @@ pub mod testing;
 mod write;
 mod yaml;
 
+pub use analyze::{Analysis, AnalyzeError, analyze, file_target};
 pub use completeness::{Completeness, Counts, GroupRow, OwnerGap, RepositoryStatus};
 pub use directory::Directory;
 pub use inventory::{Contributor, Repository};
 pub use propose::{Guess, Proposal, ProposalError, guess_type, propose, sanitise_name};
 pub use scan::{Limits, Scan, ScanError, find_repositories, scan};
 pub use state::State;
+/// One scope's completeness on one day, as recorded (re-exported so `web` never names `store`).
+pub use store::CompletenessDay;
 pub use sync::{Inventory, Settings, SyncError, mirror_file, run, sync};
 pub use write::{BRANCH, WriteError, Written, commit_proposal};

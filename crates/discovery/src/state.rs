@@ -67,6 +67,15 @@ impl State {
         Ok(inventory)
     }
 
+    /// One scope's (`org` or a group's ref) recorded completeness from `since` (`YYYY-MM-DD`).
+    pub async fn trend(
+        catalog: &Catalog,
+        scope: &str,
+        since: &str,
+    ) -> Result<Vec<store::CompletenessDay>, store::StoreError> {
+        catalog.database().completeness_days(scope, since).await
+    }
+
     /// Completeness over `snapshot` and the latest inventory; `None` before the first scan.
     pub fn completeness(&self, snapshot: &Snapshot) -> Option<Arc<Completeness>> {
         let settings = self.settings()?;

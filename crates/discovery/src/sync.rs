@@ -255,7 +255,7 @@ fn mirror(repo: &Repository, files: &[(String, PathBuf)]) -> Vec<Result<(), Stri
         .collect()
 }
 
-fn blob_at(repo: &gix::Repository, head: &str, path: &str) -> Result<String, String> {
+pub(crate) fn blob_at(repo: &gix::Repository, head: &str, path: &str) -> Result<String, String> {
     let id = gix::ObjectId::from_hex(head.as_bytes()).map_err(|e| e.to_string())?;
     let tree = repo
         .find_commit(id)

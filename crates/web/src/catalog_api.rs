@@ -717,14 +717,6 @@ pub async fn validate_entity(State(s): State<AppState>, body: Bytes) -> ApiResul
     }
 }
 
-pub async fn analyze_location() -> ApiResult {
-    Err(ApiError::new(
-        StatusCode::NOT_IMPLEMENTED,
-        "NotImplementedError",
-        "analyze-location is not supported yet",
-    ))
-}
-
 pub async fn not_found(method: Method, uri: Uri) -> ApiResult {
     Err(ApiError::not_found(format!(
         "No such endpoint: {method} {}",

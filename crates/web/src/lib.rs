@@ -5,6 +5,7 @@ mod api_error;
 mod auth;
 mod body_deadline;
 mod catalog_api;
+mod discovery_api;
 mod framework_errors;
 mod pages;
 mod params;

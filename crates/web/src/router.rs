@@ -5,7 +5,7 @@
 use axum::Router;
 use axum::routing::{get, post};
 
-use crate::{AppState, api_error, auth, catalog_api, pages, scorecards_api};
+use crate::{AppState, api_error, auth, catalog_api, discovery_api, pages, scorecards_api};
 
 /// Every route Stagedoor serves.
 pub fn router(state: AppState) -> Router {
@@ -41,7 +41,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/refresh", post(c::refresh))
         .route("/validate-entity", post(c::validate_entity))
-        .route("/analyze-location", post(c::analyze_location))
+        .route("/analyze-location", post(discovery_api::analyze_location))
         .fallback(c::not_found)
         .layer(axum::middleware::from_fn(api_error::echo_request));
     let scorecards = Router::new()
@@ -56,11 +56,18 @@ pub fn router(state: AppState) -> Router {
         .route("/facts", post(scorecards_api::push_facts))
         .fallback(c::not_found)
         .layer(axum::middleware::from_fn(api_error::echo_request));
+    let discovery = Router::new()
+        .route("/repositories", get(discovery_api::repositories))
+        .route("/completeness", get(discovery_api::completeness_report))
+        .route("/scan", post(discovery_api::scan))
+        .fallback(c::not_found)
+        .layer(axum::middleware::from_fn(api_error::echo_request));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .nest("/api/catalog", api)
         .nest("/api/scorecards/v1", scorecards)
+        .nest("/api/discovery/v1", discovery)
         // Pages, by capability.
         .route("/", get(pages::home::page))
         .route("/catalog", get(pages::catalog::index::page))
@@ -75,6 +82,8 @@ pub fn router(state: AppState) -> Router {
             get(pages::scorecards::pages::scorecard),
         )
         .route("/campaigns/{name}", get(pages::scorecards::pages::campaign))
+        .route("/completeness", get(pages::discovery::page))
+        .route("/completeness/accept", post(pages::discovery::accept))
         .route("/sign-in", get(pages::sign_in::page).post(auth::sign_in))
         .route("/sign-out", post(auth::sign_out))
         .route("/assets/{file}", get(pages::assets::serve))
