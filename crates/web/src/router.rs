@@ -84,6 +84,7 @@ pub fn router(state: AppState) -> Router {
         .route("/campaigns/{name}", get(pages::scorecards::pages::campaign))
         .route("/completeness", get(pages::discovery::page))
         .route("/completeness/accept", post(pages::discovery::accept))
+        .route("/completeness/team-card", get(pages::discovery::team_card))
         .route("/sign-in", get(pages::sign_in::page).post(auth::sign_in))
         .route("/sign-out", post(auth::sign_out))
         .route("/assets/{file}", get(pages::assets::serve))

@@ -170,6 +170,34 @@ async fn discovery_is_served_as_api_and_page(db: TestDb) {
         "evidence is shown"
     );
 
+    // The team page's card (loaded by htmx; the page links to the full report without it).
+    let card = http
+        .get(format!(
+            "{base}/completeness/team-card?team=group:default/team-a"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        card.contains("1 of 2 repositories in the catalog"),
+        "{card}"
+    );
+    let group_page = http
+        .get(format!("{base}/catalog/default/group/team-a"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        group_page.contains("/completeness/team-card?team=group%3Adefault/team-a"),
+        "{group_page}"
+    );
+
     // Accepting: signed out is refused; mallory is not in team-a; a bad name is refused; alice
     // commits on a new branch with her edit.
     let billing_path = std::fs::canonicalize(&billing)

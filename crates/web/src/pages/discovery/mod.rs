@@ -242,6 +242,26 @@ fn group_views(snap: &Snapshot, c: &Completeness, team: Option<&str>) -> Vec<Gro
         .collect()
 }
 
+#[derive(askama::Template)]
+#[template(path = "discovery/team_card.html")]
+struct TeamCard {
+    team: String,
+    share: Option<Share>,
+}
+
+/// `GET /completeness/team-card?team=<group ref>`: the card a team page loads (htmx) with the
+/// team's counts, sub-teams included; without JavaScript the team page links to the full page.
+pub async fn team_card(State(s): State<AppState>, Query(q): Query<PageQuery>) -> Response {
+    let team = q.team.unwrap_or_default().to_ascii_lowercase();
+    let share = crate::discovery_api::completeness(&s).and_then(|(_, c)| {
+        c.groups
+            .iter()
+            .find(|g| g.group == team)
+            .map(|g| Share::from(&g.total))
+    });
+    crate::pages::render(&TeamCard { team, share })
+}
+
 /// `POST /completeness/accept`: form fields `path` (the repository), and the owner's edits
 /// `name`, `type`, `owner`, `lifecycle`. Signed-in people only, and only for what they own: the
 /// final owner must be them or a group they belong to (anyone signed in, when the owner is not
