@@ -146,6 +146,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tokio::spawn(progress.run(Arc::clone(&catalog)));
     let data_dir = std::env::current_dir()?.join(".stagedoor");
     if let Some(settings) = discovery_setup::settings(&config.discovery, &data_dir) {
+        if args.demo {
+            // The demo's repositories are part of its first page: scan them before serving.
+            let state = discovery::State::of(&catalog);
+            state.configure(settings.clone());
+            state.sync_now(&catalog).await?;
+        }
         tokio::spawn(discovery::run(Arc::clone(&catalog), settings));
     }
 
