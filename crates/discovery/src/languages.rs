@@ -8,7 +8,6 @@ pub fn of(path: &str) -> Option<&'static str> {
     match file {
         "Dockerfile" => return Some("Dockerfile"),
         "Makefile" | "makefile" | "GNUmakefile" => return Some("Makefile"),
-        "Jenkinsfile" => return Some("Groovy"),
         _ => {}
     }
     let ext = file.rsplit_once('.')?.1.to_ascii_lowercase();

@@ -93,24 +93,26 @@ pub fn propose(repo: &Repository, directory: &Directory) -> Result<Proposal, Pro
         value: json!(owner),
         evidence: why,
     });
-    let tags: Vec<String> = repo
+    // Build and documentation files say little about what the software is written in.
+    let main: Vec<&(String, u64)> = repo
         .languages
         .iter()
         .filter(|(l, _)| !matches!(l.as_str(), "Markdown" | "Makefile" | "Dockerfile" | "Shell"))
+        .filter(|(l, _)| model::validate::is_valid_tag(&languages::tag(l)))
         .take(3)
-        .map(|(l, _)| languages::tag(l))
-        .filter(|t| model::validate::is_valid_tag(t))
         .collect();
-    if !tags.is_empty() {
+    if !main.is_empty() {
         let total: u64 = repo.languages.iter().map(|(_, b)| b).sum();
         guesses.push(Guess {
             field: "metadata.tags".into(),
-            value: json!(tags),
-            evidence: repo
-                .languages
+            value: json!(
+                main.iter()
+                    .map(|(l, _)| languages::tag(l))
+                    .collect::<Vec<_>>()
+            ),
+            evidence: main
                 .iter()
-                .take(3)
-                .map(|(l, b)| format!("{l}: {b} bytes of {total}"))
+                .map(|(l, b)| format!("{l}: {b} of {total} bytes of source"))
                 .collect(),
         });
     }

@@ -63,6 +63,22 @@ fn proposals_guess_each_field_with_evidence() {
     assert_eq!(p.entity["spec"]["type"], "service");
     assert_eq!(p.entity["spec"]["owner"], "group:default/payments");
     assert_eq!(p.entity["metadata"]["tags"], json!(["rust"]));
+    let tags = p
+        .guesses
+        .iter()
+        .find(|g| g.field == "metadata.tags")
+        .unwrap();
+    assert_eq!(
+        tags.evidence.len(),
+        1,
+        "the Dockerfile is no tag and no evidence: {:?}",
+        tags.evidence
+    );
+    assert!(
+        tags.evidence[0].starts_with("Rust: 12 of 19 bytes"),
+        "{:?}",
+        tags.evidence
+    );
     let owner = p.guesses.iter().find(|g| g.field == "spec.owner").unwrap();
     assert_eq!(
         owner.evidence,
