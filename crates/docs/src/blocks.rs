@@ -74,7 +74,11 @@ fn expand(input: &[(usize, &str)], out: &mut Vec<(usize, String)>, depth: usize)
             i += 1;
             continue;
         }
-        let found = if depth < MAX_DEPTH { opener(line) } else { None };
+        let found = if depth < MAX_DEPTH {
+            opener(line)
+        } else {
+            None
+        };
         match found {
             Some(Opener::Admonition {
                 kind,
@@ -190,7 +194,8 @@ fn body<'a>(input: &[(usize, &'a str)], start: usize) -> (Vec<(usize, &'a str)>,
 
 /// The line without one level of indentation (four spaces or a tab), if it has one.
 fn dedent(line: &str) -> Option<&str> {
-    line.strip_prefix("    ").or_else(|| line.strip_prefix('\t'))
+    line.strip_prefix("    ")
+        .or_else(|| line.strip_prefix('\t'))
 }
 
 fn opener(line: &str) -> Option<Opener> {

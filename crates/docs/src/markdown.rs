@@ -168,7 +168,14 @@ pub fn render(src: &str, ctx: &LinkContext<'_>) -> Rendered {
             }
             Event::Start(Tag::Link { .. }) => {
                 in_link += 1;
-                rewrite(event.clone(), range, ctx, &prepared, &mut problems, &mut out);
+                rewrite(
+                    event.clone(),
+                    range,
+                    ctx,
+                    &prepared,
+                    &mut problems,
+                    &mut out,
+                );
             }
             Event::End(TagEnd::Link) => {
                 in_link = in_link.saturating_sub(1);
@@ -207,7 +214,14 @@ pub fn render(src: &str, ctx: &LinkContext<'_>) -> Rendered {
                 text.push(' ');
                 out.push(event.clone());
             }
-            _ => rewrite(event.clone(), range, ctx, &prepared, &mut problems, &mut out),
+            _ => rewrite(
+                event.clone(),
+                range,
+                ctx,
+                &prepared,
+                &mut problems,
+                &mut out,
+            ),
         }
         i += 1;
     }
@@ -331,7 +345,11 @@ fn resolve(dest: &str, image: bool, ctx: &LinkContext<'_>) -> Result<String, Bro
             None
         };
         if let Some(page) = page {
-            return Ok(format!("{}{}{fragment}", ctx.page_base, paths::route(&page)));
+            return Ok(format!(
+                "{}{}{fragment}",
+                ctx.page_base,
+                paths::route(&page)
+            ));
         }
         if target.ends_with(".md") {
             return Err(Broken {
@@ -397,8 +415,8 @@ fn autolink<'a>(t: &CowStr<'a>, out: &mut Vec<Event<'a>>) {
         // Trailing punctuation belongs to the sentence; a closing paren only if unbalanced.
         while end > 0 {
             let last = tail[..end].chars().next_back().unwrap_or(' ');
-            let unbalanced_paren = last == ')'
-                && tail[..end].matches('(').count() < tail[..end].matches(')').count();
+            let unbalanced_paren =
+                last == ')' && tail[..end].matches('(').count() < tail[..end].matches(')').count();
             if ".,:;!?*_~'\"".contains(last) || unbalanced_paren {
                 end -= last.len_utf8();
             } else {

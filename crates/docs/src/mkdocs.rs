@@ -104,14 +104,7 @@ pub fn parse(text: &str) -> Result<(SiteConfig, Vec<ConfigProblem>), ConfigProbl
         None | Some(Value::Null) => None,
         Some(Value::Array(items)) => {
             let mut count = 0;
-            Some(entries(
-                items,
-                "nav",
-                0,
-                &at,
-                &mut count,
-                &mut problems,
-            ))
+            Some(entries(items, "nav", 0, &at, &mut count, &mut problems))
         }
         Some(_) => {
             return Err(ConfigProblem {
@@ -145,7 +138,9 @@ fn entries(
         if *count > MAX_NAV_ENTRIES {
             problems.push(ConfigProblem {
                 line: at(&here),
-                message: format!("nav has more than {MAX_NAV_ENTRIES} entries; the rest are left out"),
+                message: format!(
+                    "nav has more than {MAX_NAV_ENTRIES} entries; the rest are left out"
+                ),
             });
             break;
         }

@@ -106,7 +106,10 @@ mod tests {
     fn joins_relative_links() {
         assert_eq!(join("a/b.md", "c.md").as_deref(), Some("a/c.md"));
         assert_eq!(join("a/b.md", "../c.md").as_deref(), Some("c.md"));
-        assert_eq!(join("a/b.md", "./img/x.png").as_deref(), Some("a/img/x.png"));
+        assert_eq!(
+            join("a/b.md", "./img/x.png").as_deref(),
+            Some("a/img/x.png")
+        );
         assert_eq!(join("b.md", "../../etc/passwd"), None);
         assert_eq!(join("b.md", "../x"), None);
     }

@@ -6,6 +6,37 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
+/// Admonition types techdocs-core (Material for MkDocs) styles.
+const ADMONITION_TYPES: &[&str] = &[
+    "note",
+    "abstract",
+    "summary",
+    "tldr",
+    "info",
+    "todo",
+    "tip",
+    "hint",
+    "important",
+    "success",
+    "check",
+    "done",
+    "question",
+    "help",
+    "faq",
+    "warning",
+    "caution",
+    "attention",
+    "failure",
+    "fail",
+    "missing",
+    "danger",
+    "error",
+    "bug",
+    "example",
+    "quote",
+    "cite",
+];
+
 /// Class names the rendering emits (admonitions, tabs, tasks, Mermaid, footnotes).
 const CLASSES: &[&str] = &[
     "admonition",
@@ -30,6 +61,8 @@ fn cleaner() -> &'static ammonia::Builder<'static> {
         b.add_generic_attributes(["class", "id"])
             .add_tag_attributes("details", ["open"])
             .add_tag_attributes("img", ["width", "height"])
+            .add_tag_attributes("th", ["style"])
+            .add_tag_attributes("td", ["style"])
             .url_schemes(HashSet::from(["http", "https", "mailto"]))
             .link_rel(Some("noopener noreferrer"))
             .strip_comments(true)
@@ -43,15 +76,21 @@ fn cleaner() -> &'static ammonia::Builder<'static> {
                     .chars()
                     .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
                     .then_some(Cow::Borrowed(value)),
+                // Table column alignment is the one style Markdown writes.
+                "style" => matches!(
+                    value,
+                    "text-align: left" | "text-align: right" | "text-align: center"
+                )
+                .then_some(Cow::Borrowed(value)),
                 _ => Some(Cow::Borrowed(value)),
             });
         b
     })
 }
 
-/// A class is ours, an admonition type (plain lower-case word), or a code language.
+/// A class is ours, an admonition type, or a code language.
 fn allowed(class: &str) -> bool {
-    if CLASSES.contains(&class) {
+    if CLASSES.contains(&class) || ADMONITION_TYPES.contains(&class) {
         return true;
     }
     if let Some(lang) = class.strip_prefix("language-") {
@@ -60,8 +99,7 @@ fn allowed(class: &str) -> bool {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "+#-_.".contains(c));
     }
-    // Admonition types (`note`, `warning`, custom ones): short lower-case words.
-    class.len() <= 24 && class.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+    false
 }
 
 /// `html` with everything outside the allow-list removed.
