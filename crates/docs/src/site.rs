@@ -325,7 +325,7 @@ pub fn build(
 
     // Nav: mkdocs.yml's, or the folder's Markdown files (index first, folders as sections).
     let nav = match &config.nav {
-        Some(entries) => nav_from_config(entries, &pages, urls, config_name, &mut problems),
+        Some(entries) => nav_from_config(entries, &pages, config_name, &mut problems),
         None => nav_from_files(&pages),
     };
     let mut ordered: Vec<Arc<Page>> = Vec::with_capacity(pages.len());
@@ -419,7 +419,6 @@ fn list(root: &Path) -> Result<Vec<(String, FileSig)>, String> {
 fn nav_from_config(
     entries: &[NavEntry],
     pages: &HashMap<String, Arc<Page>>,
-    urls: &Urls,
     config_name: &str,
     problems: &mut Vec<Problem>,
 ) -> Vec<NavNode> {
@@ -452,7 +451,7 @@ fn nav_from_config(
                 title: title.clone(),
                 url: None,
                 page: None,
-                children: nav_from_config(children, pages, urls, config_name, problems),
+                children: nav_from_config(children, pages, config_name, problems),
             }),
         })
         .collect()
