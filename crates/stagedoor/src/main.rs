@@ -133,6 +133,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tokio::spawn(demo::seed_history(progress.clone(), Arc::clone(&catalog)));
     }
     tokio::spawn(progress.run(Arc::clone(&catalog)));
+    let docs_settings = docs::DocsSettings {
+        allowed_hosts: config.catalog.allowed_hosts.clone(),
+        ..Default::default()
+    };
+    tokio::spawn(docs::Docs::of(&catalog).run(Arc::clone(&catalog), docs_settings));
 
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await

@@ -75,6 +75,23 @@ pub fn router(state: AppState) -> Router {
             get(pages::scorecards::pages::scorecard),
         )
         .route("/campaigns/{name}", get(pages::scorecards::pages::campaign))
+        .route("/docs", get(pages::docs::home::page))
+        .route(
+            "/docs/{namespace}/{kind}/{name}",
+            get(pages::docs::reader::root),
+        )
+        .route(
+            "/docs/{namespace}/{kind}/{name}/",
+            get(pages::docs::reader::index),
+        )
+        .route(
+            "/docs/{namespace}/{kind}/{name}/{*path}",
+            get(pages::docs::reader::page),
+        )
+        .route(
+            "/api/techdocs/static/docs/{namespace}/{kind}/{name}/{*path}",
+            get(pages::docs::reader::asset),
+        )
         .route("/sign-in", get(pages::sign_in::page).post(auth::sign_in))
         .route("/sign-out", post(auth::sign_out))
         .route("/assets/{file}", get(pages::assets::serve))

@@ -12,6 +12,7 @@
 pub mod assets;
 pub mod catalog;
 mod derived;
+pub mod docs;
 mod highlight;
 pub mod home;
 mod layout;

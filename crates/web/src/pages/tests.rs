@@ -340,7 +340,7 @@ async fn page_render_bench() {
             let me = me.clone();
             let eval = ::scorecards::Evaluation::build(&snap, chrono::Utc::now().fixed_offset());
             Box::new(move || {
-                super::catalog::entity::render(&snap, &component, &me, &eval)
+                super::catalog::entity::render(&snap, &component, &me, &eval, None)
                     .status()
                     .as_u16() as usize
             })
@@ -350,7 +350,7 @@ async fn page_render_bench() {
             let me = me.clone();
             let eval = ::scorecards::Evaluation::build(&snap, chrono::Utc::now().fixed_offset());
             Box::new(move || {
-                super::catalog::entity::render(&snap, &group, &me, &eval)
+                super::catalog::entity::render(&snap, &group, &me, &eval, None)
                     .status()
                     .as_u16() as usize
             })
