@@ -115,7 +115,7 @@ pub async fn page(
             failed: entry.error.is_some(),
         });
     }
-    rows.sort_by(|a, b| a.title.to_lowercase().cmp(&b.title.to_lowercase()));
+    rows.sort_by_key(|r| r.title.to_lowercase());
 
     let missing_all = snap.derived(Missing::of);
     let mut missing = Vec::new();
