@@ -135,7 +135,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tokio::spawn(progress.run(Arc::clone(&catalog)));
     let docs_settings = docs::DocsSettings {
         allowed_hosts: config.catalog.allowed_hosts.clone(),
-        ..Default::default()
+        ..config.docs.clone()
     };
     tokio::spawn(docs::Docs::of(&catalog).run(Arc::clone(&catalog), docs_settings));
 

@@ -29,6 +29,8 @@ pub struct DocRow {
     pub href: Option<String>,
     pub entity: RefLink,
     pub owner: Option<RefLink>,
+    /// The owner as people call it (its title), else its ref's label.
+    pub owner_name: String,
     pub pages: usize,
     pub freshness: String,
     pub problems: usize,
@@ -89,6 +91,9 @@ pub async fn page(
                 .unwrap_or_else(|_| o.to_lowercase())
         });
     let team_link = |o: &str| RefLink::parse(&snap, o, Some("group"));
+    let team_name = |l: &RefLink| {
+        crate::pages::view::display_name(&snap, &l.full).unwrap_or_else(|| l.label.clone())
+    };
     let mut rows = Vec::new();
     for entry in Docs::of(&state.catalog).entities() {
         let Some(entity) = snap.entity(&entry.entity_ref) else {
@@ -108,6 +113,11 @@ pub async fn page(
                 .unwrap_or_else(|| entity.title().unwrap_or(entity.name()).to_owned()),
             href: site.map(|s| s.urls.pages.clone()),
             entity: RefLink::with(&r, true),
+            owner_name: entity
+                .owner()
+                .and_then(team_link)
+                .map(|l| team_name(&l))
+                .unwrap_or_default(),
             owner: entity.owner().and_then(team_link),
             pages: site.map_or(0, |s| s.pages.len()),
             freshness: entry.source_changed().map(ago).unwrap_or_default(),
