@@ -169,10 +169,14 @@ pub fn build(
         line,
         message,
     };
-    let (config_name, config_path) = ["mkdocs.yml", "mkdocs.yaml"]
+    // One `stat` per candidate: this runs for every documented entity on every watch pass.
+    let (config_name, config_path, config_meta) = ["mkdocs.yml", "mkdocs.yaml"]
         .iter()
-        .map(|n| (*n, root.join(n)))
-        .find(|(_, p)| p.is_file())
+        .find_map(|n| {
+            let path = root.join(n);
+            let meta = std::fs::metadata(&path).ok()?;
+            meta.is_file().then_some((*n, path, meta))
+        })
         .ok_or_else(|| {
             fail(
                 "mkdocs.yml",
@@ -180,8 +184,6 @@ pub fn build(
                 format!("no mkdocs.yml in {}", root.display()),
             )
         })?;
-    let config_meta = std::fs::metadata(&config_path)
-        .map_err(|e| fail(config_name, None, format!("cannot read: {e}")))?;
     if config_meta.len() > MAX_CONFIG_BYTES {
         return Err(fail(
             config_name,
@@ -386,6 +388,13 @@ fn list(root: &Path) -> Result<Vec<(String, FileSig)>, String> {
                 continue;
             }
             let path = entry.path();
+            // The entry's type comes with the listing: folders need no `stat` of their own.
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                if depth < MAX_DEPTH {
+                    stack.push((path, format!("{prefix}{name}/"), depth + 1));
+                }
+                continue;
+            }
             let Ok(mut meta) = std::fs::symlink_metadata(&path) else {
                 continue;
             };
