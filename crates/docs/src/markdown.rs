@@ -50,6 +50,32 @@ pub struct Rendered {
 /// At most this many problems are reported per page; the rest are counted in one line.
 const MAX_PROBLEMS: usize = 50;
 
+/// A page's broken links: the first [`MAX_PROBLEMS`] with their line, and how many in all.
+#[derive(Default)]
+struct Problems {
+    list: Vec<(usize, String)>,
+    total: usize,
+}
+
+impl Problems {
+    fn push(&mut self, line: impl FnOnce() -> usize, message: String) {
+        self.total += 1;
+        if self.list.len() < MAX_PROBLEMS {
+            self.list.push((line(), message));
+        }
+    }
+
+    fn into_list(mut self) -> Vec<(usize, String)> {
+        if self.total > self.list.len() {
+            let line = self.list.last().map_or(1, |p| p.0);
+            let more = self.total - self.list.len();
+            self.list
+                .push((line, format!("and {more} more broken links")));
+        }
+        self.list
+    }
+}
+
 fn options() -> Options {
     Options::ENABLE_TABLES
         | Options::ENABLE_FOOTNOTES
@@ -74,7 +100,7 @@ pub fn render(src: &str, ctx: &LinkContext<'_>) -> Rendered {
     }
 
     let mut out: Vec<Event<'_>> = Vec::with_capacity(events.len());
-    let mut problems = Vec::new();
+    let mut problems = Problems::default();
     let mut headings = Vec::new();
     let mut title = None;
     let mut text = String::new();
@@ -112,7 +138,7 @@ pub fn render(src: &str, ctx: &LinkContext<'_>) -> Rendered {
                 if level_n == 1 && title.is_none() {
                     title = Some(inner.clone());
                 }
-                push_text(&mut text, &inner);
+                text.push_str(&inner);
                 text.push('\n');
                 headings.push(Heading {
                     level: level_n,
@@ -182,7 +208,7 @@ pub fn render(src: &str, ctx: &LinkContext<'_>) -> Rendered {
                 out.push(event.clone());
             }
             Event::Text(t) => {
-                push_text(&mut text, t);
+                text.push_str(t);
                 if in_link == 0 && !in_code {
                     autolink(t, &mut out);
                 } else {
@@ -190,7 +216,7 @@ pub fn render(src: &str, ctx: &LinkContext<'_>) -> Rendered {
                 }
             }
             Event::Code(t) => {
-                push_text(&mut text, t);
+                text.push_str(t);
                 out.push(event.clone());
             }
             Event::TaskListMarker(done) => {
@@ -225,12 +251,6 @@ pub fn render(src: &str, ctx: &LinkContext<'_>) -> Rendered {
         }
         i += 1;
     }
-    if problems.len() > MAX_PROBLEMS {
-        let more = problems.len() - MAX_PROBLEMS;
-        problems.truncate(MAX_PROBLEMS);
-        let line = problems.last().map_or(1, |p: &(usize, String)| p.0);
-        problems.push((line, format!("and {more} more broken links")));
-    }
 
     let mut html = String::with_capacity(src.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, out.into_iter());
@@ -239,7 +259,7 @@ pub fn render(src: &str, ctx: &LinkContext<'_>) -> Rendered {
         title,
         headings,
         text: collapse_blank(&text),
-        problems,
+        problems: problems.into_list(),
     }
 }
 
@@ -249,7 +269,7 @@ fn rewrite<'a>(
     range: &std::ops::Range<usize>,
     ctx: &LinkContext<'_>,
     prepared: &blocks::Prepared,
-    problems: &mut Vec<(usize, String)>,
+    problems: &mut Problems,
     out: &mut Vec<Event<'a>>,
 ) {
     match event {
@@ -260,9 +280,7 @@ fn rewrite<'a>(
             id,
         }) => {
             let dest = resolve(&dest_url, false, ctx).unwrap_or_else(|why| {
-                if problems.len() <= MAX_PROBLEMS {
-                    problems.push((prepared.source_line(range.start), why.message));
-                }
+                problems.push(|| prepared.source_line(range.start), why.message);
                 why.fallback
             });
             out.push(Event::Start(Tag::Link {
@@ -279,9 +297,7 @@ fn rewrite<'a>(
             id,
         }) => {
             let dest = resolve(&dest_url, true, ctx).unwrap_or_else(|why| {
-                if problems.len() <= MAX_PROBLEMS {
-                    problems.push((prepared.source_line(range.start), why.message));
-                }
+                problems.push(|| prepared.source_line(range.start), why.message);
                 why.fallback
             });
             out.push(Event::Start(Tag::Image {
@@ -514,10 +530,6 @@ fn unique(base: &str, used: &mut HashMap<String, usize>) -> String {
     id
 }
 
-fn push_text(text: &mut String, t: &str) {
-    text.push_str(t);
-}
-
 /// Blank lines and runs of spaces collapsed, for compact search text.
 fn collapse_blank(s: &str) -> String {
     s.lines()
@@ -530,6 +542,22 @@ fn collapse_blank(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn broken_links_beyond_the_limit_are_counted() {
+        let files = HashSet::new();
+        let ctx = LinkContext {
+            page: "index.md",
+            files: &files,
+            page_base: "/docs/x/",
+            asset_base: "/static/x/",
+        };
+        let src: String = (0..120).map(|i| format!("[l](p{i}.md)\n\n")).collect();
+        let out = render(&src, &ctx);
+        assert_eq!(out.problems.len(), MAX_PROBLEMS + 1);
+        assert_eq!(out.problems[0].0, 1);
+        assert_eq!(out.problems.last().unwrap().1, "and 70 more broken links");
+    }
 
     #[test]
     fn slugs_follow_python_markdown() {

@@ -4,13 +4,14 @@
 //! served beside the error.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
-use catalog::Catalog;
 use catalog::read::Snapshot;
 use catalog::settings::AllowedHost;
+use catalog::{Catalog, CatalogSettings, UrlReader};
 
 use crate::markdown::Heading;
 use crate::site::{self, Problem, Site, Urls};
@@ -25,6 +26,8 @@ pub struct DocsSettings {
     pub watch_interval: Duration,
     /// How often `url:` sources are read again.
     pub url_refresh_interval: Duration,
+    /// Where `url:` sources are mirrored to be built (one folder per source URL).
+    pub mirror_dir: PathBuf,
 }
 
 impl Default for DocsSettings {
@@ -33,6 +36,7 @@ impl Default for DocsSettings {
             allowed_hosts: Vec::new(),
             watch_interval: Duration::from_secs(2),
             url_refresh_interval: Duration::from_secs(300),
+            mirror_dir: std::env::temp_dir().join(format!("stagedoor-docs-{}", std::process::id())),
         }
     }
 }
@@ -53,8 +57,6 @@ pub struct EntityDocs {
     pub error: Option<Problem>,
     /// The docs generation at which this entry last changed.
     pub generation: u64,
-    /// When the source was last read (for `url:` sources' schedule).
-    pub checked: Instant,
 }
 
 /// All docs builds. Get it with [`Docs::of`].
@@ -63,6 +65,8 @@ pub struct Docs {
     entries: RwLock<HashMap<String, Arc<EntityDocs>>>,
     generation: AtomicU64,
     changed: tokio::sync::Notify,
+    /// `url:` sources: when each was last read, and why the read failed if it did.
+    fetched: Mutex<HashMap<String, (Instant, Option<Problem>)>>,
 }
 
 /// A page as plain data, for the search index.
@@ -137,7 +141,14 @@ impl Docs {
             .iter()
             .map(|d| (d, previous.get(&d.entity_ref).cloned()))
             .collect();
-        let results = in_parallel(&work, |(d, prev)| refresh(d, prev.as_ref(), settings));
+        let fetched = self
+            .fetched
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let results = in_parallel(&work, |(d, prev)| {
+            refresh(d, prev.as_ref(), settings, &fetched)
+        });
 
         let mut changed = 0;
         let mut next: HashMap<String, Arc<EntityDocs>> = HashMap::with_capacity(results.len());
@@ -166,8 +177,10 @@ impl Docs {
     /// every catalog change, and every watch interval (files changed on disk, `url:` schedules).
     pub async fn run(self: Arc<Self>, catalog: Arc<Catalog>, settings: DocsSettings) {
         let mut changes = catalog.subscribe();
+        let reader = url_reader(&settings);
         loop {
             let snapshot = catalog.snapshot();
+            self.read_urls(&snapshot, &settings, &reader).await;
             let this = Arc::clone(&self);
             let s = settings.clone();
             let started = Instant::now();
@@ -188,6 +201,57 @@ impl Docs {
                 change = changes.next() => if change.is_none() { return },
                 _ = tokio::time::sleep(settings.watch_interval) => {}
             }
+        }
+    }
+}
+
+/// The catalog's URL reader with the docs' allow-list.
+pub fn url_reader(settings: &DocsSettings) -> UrlReader {
+    UrlReader::new(&CatalogSettings {
+        allowed_hosts: settings.allowed_hosts.clone(),
+        ..Default::default()
+    })
+}
+
+impl Docs {
+    /// Mirrors the `url:` sources of `snapshot` whose refresh interval has passed (or that were
+    /// never read) into `settings.mirror_dir`; the next [`Docs::update`] builds them.
+    pub async fn read_urls(
+        &self,
+        snapshot: &Snapshot,
+        settings: &DocsSettings,
+        reader: &UrlReader,
+    ) {
+        let documented = snapshot.derived::<Documented>(|s| Documented::of(s, settings));
+        let due: Vec<String> = {
+            let fetched = self.fetched.lock().unwrap_or_else(|e| e.into_inner());
+            let mut due: Vec<String> = documented
+                .0
+                .iter()
+                .filter_map(|d| match &d.source {
+                    Ok(Source::Url(url)) => Some(url.clone()),
+                    _ => None,
+                })
+                .filter(|url| {
+                    fetched
+                        .get(url)
+                        .is_none_or(|(at, _)| at.elapsed() >= settings.url_refresh_interval)
+                })
+                .collect();
+            due.sort();
+            due.dedup();
+            due
+        };
+        for url in due {
+            let dest = crate::remote::mirror_dir(&settings.mirror_dir, &url);
+            let result = crate::remote::mirror(reader, &url, &dest).await;
+            if let Err(e) = &result {
+                tracing::warn!(url = %model::redact::url(&url), error = %e, "docs source not read");
+            }
+            self.fetched
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(url, (Instant::now(), result.err()));
         }
     }
 }
@@ -257,6 +321,7 @@ fn refresh(
     d: &DocumentedEntity,
     prev: Option<&Arc<EntityDocs>>,
     settings: &DocsSettings,
+    fetched: &HashMap<String, (Instant, Option<Problem>)>,
 ) -> Option<EntityDocs> {
     let same_source = prev.is_some_and(|p| {
         p.reference == d.reference
@@ -276,8 +341,25 @@ fn refresh(
         site,
         error,
         generation: 0,
-        checked: Instant::now(),
     };
+    let unchanged_error =
+        |error: &Option<Problem>| same_source && prev.is_some_and(|p| p.error == *error);
+    // A folder (the source's own, or a url: source's mirror) built, keeping the last good site.
+    let built =
+        |root: &std::path::Path| match site::build(root, &d.urls, &d.name, kept_site.as_ref()) {
+            Ok(site) => {
+                let unchanged = same_source
+                    && prev.is_some_and(|p| {
+                        p.error.is_none() && p.site.as_ref().is_some_and(|s| Arc::ptr_eq(s, &site))
+                    });
+                (!unchanged).then(|| fresh(d.source.clone().ok(), Some(site), None))
+            }
+            Err(error) => {
+                let error = Some(error);
+                (!unchanged_error(&error))
+                    .then(|| fresh(d.source.clone().ok(), kept_site.clone(), error))
+            }
+        };
     match &d.source {
         Err(why) => {
             let error = Some(Problem {
@@ -285,46 +367,22 @@ fn refresh(
                 line: None,
                 message: why.clone(),
             });
-            if same_source && prev.is_some_and(|p| p.error == error) {
+            if unchanged_error(&error) {
                 return None;
             }
-            Some(fresh(None, kept_site, error))
+            Some(fresh(None, kept_site.clone(), error))
         }
-        Ok(Source::Dir(root)) => {
-            let result = site::build(root, &d.urls, &d.name, kept_site.as_ref());
-            match result {
-                Ok(site) => {
-                    let unchanged = same_source
-                        && prev.is_some_and(|p| {
-                            p.error.is_none()
-                                && p.site.as_ref().is_some_and(|s| Arc::ptr_eq(s, &site))
-                        });
-                    (!unchanged).then(|| fresh(d.source.clone().ok(), Some(site), None))
-                }
-                Err(error) => {
-                    if same_source && prev.is_some_and(|p| p.error.as_ref() == Some(&error)) {
-                        return None;
-                    }
-                    Some(fresh(d.source.clone().ok(), kept_site, Some(error)))
-                }
+        Ok(Source::Dir(root)) => built(root),
+        Ok(Source::Url(url)) => match fetched.get(url) {
+            // Not read yet: nothing to show, nothing wrong.
+            None => (!same_source).then(|| fresh(d.source.clone().ok(), None, None)),
+            Some((_, Some(error))) => {
+                let error = Some(error.clone());
+                (!unchanged_error(&error))
+                    .then(|| fresh(d.source.clone().ok(), kept_site.clone(), error))
             }
-        }
-        Ok(Source::Url(url)) => {
-            if same_source
-                && prev.is_some_and(|p| p.checked.elapsed() < settings.url_refresh_interval)
-            {
-                return None;
-            }
-            let error = Some(Problem {
-                file: "mkdocs.yml".into(),
-                line: None,
-                message: format!("url: sources are not read yet ({url}); use dir:"),
-            });
-            if same_source && prev.is_some_and(|p| p.error == error) {
-                return None;
-            }
-            Some(fresh(d.source.clone().ok(), kept_site, error))
-        }
+            Some((_, None)) => built(&crate::remote::mirror_dir(&settings.mirror_dir, url)),
+        },
     }
 }
 
