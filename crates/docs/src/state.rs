@@ -131,8 +131,8 @@ impl Docs {
 
     /// Builds the docs of every documented entity in `snapshot` once: new and changed sources
     /// are built, unchanged ones only `stat`ed, entities gone or no longer documented dropped.
-    /// `url:` sources are read when their refresh interval has passed. Returns how many entries
-    /// changed.
+    /// `url:` sources are built from their mirrors (read by [`Docs::read_urls`]). Returns how
+    /// many entries changed.
     pub fn update(&self, snapshot: &Snapshot, settings: &DocsSettings) -> usize {
         let documented = snapshot.derived::<Documented>(|s| Documented::of(s, settings));
         let previous = self.read().clone();
