@@ -192,6 +192,14 @@ async fn docs_are_read_through_the_portal(db: TestDb) {
     );
     let (_, body) = text(&http, format!("{base}/docs?owner=group:default/nobody")).await;
     assert!(!body.contains("Pay docs"), "{body}");
+    let (_, body) = text(&http, format!("{base}/docs?owner=team-a")).await;
+    assert!(body.contains("Pay docs"), "{body}");
+    // The team page leads to its docs and to what it has left undocumented.
+    let (_, body) = text(&http, format!("{base}/catalog/default/group/team-a")).await;
+    assert!(
+        body.contains(r#"href="/docs?owner=group%3Adefault/team-a#missing""#),
+        "{body}"
+    );
 
     // A broken config: the error shows, the last good build stays served.
     write(&root.join("pay/mkdocs.yml"), "site_name: [\n");
