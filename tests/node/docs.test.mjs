@@ -3,14 +3,24 @@
 // table of contents; a relative link between pages is followed; a service's docs show their
 // admonitions, tabs and image; the entity page's Docs card names the deliberately broken link
 // with its file and line. (Searching docs comes with the search capability.)
+// With STAGEDOOR_SCREENSHOTS=1 it also writes docs/screenshots/docs-*.png.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium } from 'playwright-core';
-import { freePort, stagedoorBin, waitFor } from './lib/server.mjs';
+import { HERE, freePort, stagedoorBin, waitFor } from './lib/server.mjs';
+
+const SHOT_DIR = path.resolve(HERE, '../../docs/screenshots');
+
+async function shot(page, name) {
+  if (process.env.STAGEDOOR_SCREENSHOTS !== '1') return;
+  mkdirSync(SHOT_DIR, { recursive: true });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: path.join(SHOT_DIR, `${name}.png`) });
+}
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
@@ -78,7 +88,7 @@ describe('docs with the demo company', () => {
   });
 
   test('a service\'s docs show admonitions, tabs and images, and its broken link is reported', async () => {
-    const page = await browser.newPage();
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(`${base}/catalog/default/component/payments-service`);
     const card = page.locator('#docs');
     assert.match(await card.textContent(), /docs\/local-development\.md:\d+\s+broken link: pci-checklist\.md/);
@@ -95,6 +105,9 @@ describe('docs with the demo company', () => {
     await page.locator('h1', { hasText: 'Local development' }).waitFor();
     const tabs = await page.locator('.docs-content .tabbed-label').allTextContents();
     assert.deepEqual(tabs, ['macOS', 'Linux']);
+    await shot(page, 'docs-reader');
+    await page.goto(`${base}/docs`);
+    await shot(page, 'docs-home');
     await page.close();
   });
 });
