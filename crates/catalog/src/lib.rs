@@ -25,3 +25,5 @@ pub use engine::{
 /// Everything that stops an entity from entering the catalog (`stagedoor validate` uses it).
 pub use process::problems as entity_problems;
 pub use settings::{CatalogSettings, LocationSpec};
+/// The bounded, allow-listed URL reader, for capabilities that read files by URL (docs sources).
+pub use source::{ReadError, UrlReader};

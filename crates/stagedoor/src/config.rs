@@ -15,6 +15,8 @@ pub struct Config {
     pub db: String,
     pub catalog: CatalogSettings,
     pub discovery: crate::discovery_setup::DiscoveryConfig,
+    /// How docs builds are kept up to date (`techdocs.refresh.*`); the allow-list is the catalog's.
+    pub docs: docs::DocsSettings,
 }
 
 impl std::fmt::Debug for Config {
@@ -51,6 +53,7 @@ impl Config {
             db: DEFAULT_DB.into(),
             catalog: CatalogSettings::default(),
             discovery: Default::default(),
+            docs: docs::DocsSettings::default(),
         };
         let Some(path) = path else { return Ok(config) };
         let text = std::fs::read_to_string(path)
@@ -112,6 +115,19 @@ impl Config {
         if let Some(bytes) = v.pointer("/catalog/maxFileBytes").and_then(Value::as_u64) {
             c.max_file_bytes = bytes;
         }
+        if let Some(ms) = v
+            .pointer("/techdocs/refresh/watchIntervalMs")
+            .and_then(Value::as_u64)
+        {
+            self.docs.watch_interval = Duration::from_millis(ms.max(50));
+        }
+        if let Some(s) = v
+            .pointer("/techdocs/refresh/urlIntervalSeconds")
+            .and_then(Value::as_f64)
+        {
+            self.docs.url_refresh_interval = Duration::from_secs_f64(s.max(1.0));
+        }
+        let c = &mut self.catalog;
         for (i, a) in v
             .pointer("/backend/reading/allow")
             .and_then(Value::as_array)
@@ -244,6 +260,22 @@ mod tests {
     }
 
     #[test]
+    fn reads_techdocs_refresh_intervals() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app-config.yaml");
+        std::fs::write(
+            &path,
+            "techdocs:\n  builder: local\n  refresh:\n    watchIntervalMs: 250\n    urlIntervalSeconds: 60\n",
+        )
+        .unwrap();
+        let c = Config::load(Some(&path)).unwrap();
+        assert_eq!(c.docs.watch_interval, Duration::from_millis(250));
+        assert_eq!(c.docs.url_refresh_interval, Duration::from_secs(60));
+        let defaults = Config::load(None).unwrap();
+        assert_eq!(defaults.docs.watch_interval, Duration::from_secs(2));
+    }
+
+    #[test]
     fn env_references_expand_and_passwords_redact() {
         let home = std::env::var("HOME").unwrap();
         assert_eq!(
@@ -264,6 +296,7 @@ mod tests {
             db: "postgres://u:secret@h/db".into(),
             catalog: Default::default(),
             discovery: Default::default(),
+            docs: Default::default(),
         };
         assert!(!format!("{c:?}").contains("secret"));
     }

@@ -91,6 +91,35 @@ mod tests {
         assert!(super::files::FILES.len() > 10);
     }
 
+    /// Every demo service's docs build; the one problem is the broken link left on purpose.
+    #[test]
+    fn demo_docs_build_with_only_the_deliberate_broken_link() {
+        let dir = tempfile::tempdir().unwrap();
+        super::extract(dir.path()).unwrap();
+        let mut problems = Vec::new();
+        let mut sites = 0;
+        for entry in std::fs::read_dir(dir.path().join("components")).unwrap() {
+            let root = entry.unwrap().path();
+            if !root.join("mkdocs.yml").is_file() {
+                continue;
+            }
+            let root = root.as_path();
+            let urls = docs::Urls::for_entity("default", "component", "demo");
+            let site = docs::site::build(root, &urls, "demo", None)
+                .unwrap_or_else(|e| panic!("{}: {e}", root.display()));
+            assert!(site.pages.len() >= 3, "{}", root.display());
+            sites += 1;
+            problems.extend(site.problems.iter().map(|p| p.to_string()));
+        }
+        assert!(sites >= 4, "{sites} demo docs sites");
+        assert_eq!(problems.len(), 1, "{problems:#?}");
+        assert!(
+            problems[0].starts_with("docs/local-development.md:")
+                && problems[0].contains("pci-checklist.md"),
+            "{problems:#?}"
+        );
+    }
+
     #[test]
     fn marked_dates_move_with_the_calendar() {
         let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 4).unwrap();

@@ -154,6 +154,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
         tokio::spawn(discovery::run(Arc::clone(&catalog), settings));
     }
+    let docs_settings = docs::DocsSettings {
+        allowed_hosts: config.catalog.allowed_hosts.clone(),
+        ..config.docs.clone()
+    };
+    tokio::spawn(docs::Docs::of(&catalog).run(Arc::clone(&catalog), docs_settings));
 
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await

@@ -85,6 +85,23 @@ pub fn router(state: AppState) -> Router {
         .route("/completeness", get(pages::discovery::page))
         .route("/completeness/accept", post(pages::discovery::accept))
         .route("/completeness/team-card", get(pages::discovery::team_card))
+        .route("/docs", get(pages::docs::home::page))
+        .route(
+            "/docs/{namespace}/{kind}/{name}",
+            get(pages::docs::reader::root),
+        )
+        .route(
+            "/docs/{namespace}/{kind}/{name}/",
+            get(pages::docs::reader::index),
+        )
+        .route(
+            "/docs/{namespace}/{kind}/{name}/{*path}",
+            get(pages::docs::reader::page),
+        )
+        .route(
+            "/api/techdocs/static/docs/{namespace}/{kind}/{name}/{*path}",
+            get(pages::docs::reader::asset),
+        )
         .route("/sign-in", get(pages::sign_in::page).post(auth::sign_in))
         .route("/sign-out", post(auth::sign_out))
         .route("/assets/{file}", get(pages::assets::serve))

@@ -36,6 +36,8 @@ struct HomePage {
     recent: Vec<Row>,
     kinds: Vec<KindCount>,
     total: usize,
+    /// Docs for newcomers: (reader URL, title) of the docs of an entity tagged `onboarding`.
+    onboarding: Option<(String, String)>,
 }
 
 pub async fn page(State(state): State<AppState>, me: Identity, recent: Recent) -> Response {
@@ -96,6 +98,7 @@ pub async fn page(State(state): State<AppState>, me: Identity, recent: Recent) -
         recent,
         kinds,
         total: snap.len(),
+        onboarding: super::docs::onboarding(&state.catalog, &snap),
         layout,
     })
 }

@@ -13,6 +13,7 @@ pub mod assets;
 pub mod catalog;
 mod derived;
 pub mod discovery;
+pub mod docs;
 mod highlight;
 pub mod home;
 mod layout;

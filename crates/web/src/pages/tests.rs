@@ -161,8 +161,8 @@ async fn demo_pages_partials_and_sign_in() {
     assert!(html.contains("id=\"f-kind-") && html.contains("checked"));
     assert!(html.contains("aria-sort=\"ascending\""));
     assert!(
-        html.contains(" of <strong>23</strong> entities"),
-        "23 demo components"
+        html.contains(" of <strong>24</strong> entities"),
+        "24 demo components (the engineering handbook included)"
     );
 
     // htmx asking for the results gets the fragment alone.
@@ -340,7 +340,7 @@ async fn page_render_bench() {
             let me = me.clone();
             let eval = ::scorecards::Evaluation::build(&snap, chrono::Utc::now().fixed_offset());
             Box::new(move || {
-                super::catalog::entity::render(&snap, &component, &me, &eval)
+                super::catalog::entity::render(&snap, &component, &me, &eval, None)
                     .status()
                     .as_u16() as usize
             })
@@ -350,7 +350,7 @@ async fn page_render_bench() {
             let me = me.clone();
             let eval = ::scorecards::Evaluation::build(&snap, chrono::Utc::now().fixed_offset());
             Box::new(move || {
-                super::catalog::entity::render(&snap, &group, &me, &eval)
+                super::catalog::entity::render(&snap, &group, &me, &eval, None)
                     .status()
                     .as_u16() as usize
             })

@@ -18,6 +18,7 @@ use super::openapi::{self, ApiDoc};
 use super::yaml_out;
 use crate::AppState;
 use crate::auth::Identity;
+use crate::pages::docs::DocsSection;
 use crate::pages::highlight::{self, Lang, Tok};
 use crate::pages::layout::Layout;
 use crate::pages::recent::Recent;
@@ -99,6 +100,7 @@ struct EntityPage {
     definition: Option<Definition>,
     problems: Vec<ProblemView>,
     scorecards: Vec<ScorecardView>,
+    docs: Option<DocsSection>,
     source: Option<String>,
     raw: String,
 }
@@ -119,19 +121,22 @@ pub async fn page(
         );
     };
     let eval = catalog::off_async_workers(|| ::scorecards::evaluation(&state.catalog, &snap));
-    let mut res = render(&snap, &st, &me, &eval);
+    let docs = DocsSection::of(&state.catalog, &st.key);
+    let mut res = render(&snap, &st, &me, &eval, docs);
     res.headers_mut()
         .append(header::SET_COOKIE, recent.set_cookie(&st.key));
     res
 }
 
 /// The page for one entity, by kind.
-/// The page of `st`: a group's or user's page for those kinds. `eval` gives the scorecards.
+/// The page of `st`: a group's or user's page for those kinds. `eval` gives the scorecards,
+/// `docs` the Docs card.
 pub fn render(
     snap: &Arc<Snapshot>,
     st: &Arc<Stitched>,
     me: &Identity,
     eval: &::scorecards::Evaluation,
+    docs: Option<DocsSection>,
 ) -> Response {
     let e = view::parse(st);
     match view::str_at(&e, "/kind").map(str::to_lowercase).as_deref() {
@@ -139,7 +144,7 @@ pub fn render(
         Some("user") => return super::user::render(snap, st, &e, me),
         _ => {}
     }
-    let page = entity_page(snap, st, &e, me, eval);
+    let page = entity_page(snap, st, &e, me, eval, docs);
     crate::pages::render(&page).into_response()
 }
 
@@ -149,6 +154,7 @@ fn entity_page(
     e: &Value,
     me: &Identity,
     eval: &::scorecards::Evaluation,
+    docs: Option<DocsSection>,
 ) -> EntityPage {
     let header = Header::new(snap, st, e);
     let kind = header.kind.to_lowercase();
@@ -240,6 +246,7 @@ fn entity_page(
         definition,
         problems: view::problems(e),
         scorecards: scorecards::for_entity(eval, &st.key),
+        docs,
         source: view::source_file(e),
         raw: yaml_out::to_yaml(e),
         header,
