@@ -1,0 +1,498 @@
+//! One immutable index over documents, laid out to stay small: every document's strings in one
+//! arena, facet values interned, the term dictionary as one sorted string with offsets, and
+//! postings as flat arrays of (document, fields) pairs.
+//!
+//! Matching, per typed word: every term that starts with it (exact matches score highest, then
+//! prefixes the closer they are to the whole term), and, for words of 4 characters or more,
+//! names and titles within 1–2 edits. A document must match every word. Its score sums, per
+//! word, the best field weight times the match quality; a name equal to or starting with the
+//! whole term adds a bonus.
+
+use std::collections::HashMap;
+
+use crate::document::{DocType, Document};
+use crate::fuzzy::{allowed_edits, prefix_distance};
+use crate::query::{Hit, MAX_WORDS, Query, QueryError, Results};
+use crate::snippet;
+use crate::tokenize::{query_terms, terms};
+
+/// Field bits in postings, and their weights (index = bit).
+const NAME: u8 = 1;
+const TITLE: u8 = 2;
+const KEYWORDS: u8 = 4;
+const OWNER: u8 = 8;
+const TEXT: u8 = 16;
+const WEIGHTS: [f32; 5] = [10.0, 8.0, 4.0, 2.0, 1.0];
+/// Typos count only in these fields.
+const FUZZY_FIELDS: u8 = NAME | TITLE;
+
+/// The strings of one document in the arena, in this order.
+const ENTITY: usize = 0;
+const F_NAME: usize = 1;
+const F_TITLE: usize = 2;
+const F_KEYWORDS: usize = 3;
+const F_OWNER: usize = 4;
+const F_TEXT: usize = 5;
+const F_LOCATION: usize = 6;
+const STRINGS: usize = 7;
+/// Joins keywords in the arena: a character no tokenizer keeps.
+const KEYWORD_SEP: char = '\u{1f}';
+
+#[derive(Debug)]
+struct Stored {
+    doc_type: DocType,
+    source: u32,
+    /// Arena offsets: the start of each of the [`STRINGS`] strings and the end of the last.
+    at: [u32; STRINGS + 1],
+    /// Range into `Index::facets`.
+    facets: (u32, u32),
+}
+
+/// An immutable search index. Build it with [`Index::build`]; rebuild to change it.
+#[derive(Debug, Default)]
+pub struct Index {
+    docs: Vec<Stored>,
+    arena: String,
+    /// Interned facet keys, facet values and source names.
+    strings: Vec<Box<str>>,
+    /// (key, value) string ids, per document a range.
+    facets: Vec<(u32, u32)>,
+    /// Sorted terms: term `t` is `term_text[term_at[t]..term_at[t + 1]]`.
+    term_text: String,
+    term_at: Vec<u32>,
+    /// Term `t`'s postings are `post_docs[post_at[t]..post_at[t + 1]]` (ascending ids), with the
+    /// fields the term is in alongside in `post_fields`.
+    post_at: Vec<u32>,
+    post_docs: Vec<u32>,
+    post_fields: Vec<u8>,
+    /// Terms that appear in a name or title: the only ones matched with typos.
+    fuzzy_terms: Vec<u32>,
+}
+
+struct Interner<'a> {
+    strings: &'a mut Vec<Box<str>>,
+    ids: HashMap<Box<str>, u32>,
+}
+
+impl Interner<'_> {
+    fn id(&mut self, s: &str) -> u32 {
+        if let Some(&id) = self.ids.get(s) {
+            return id;
+        }
+        let id = self.strings.len() as u32;
+        self.strings.push(s.into());
+        self.ids.insert(s.into(), id);
+        id
+    }
+}
+
+impl Index {
+    /// Indexes `documents` (their order is the tie-breaker of last resort).
+    pub fn build(documents: impl IntoIterator<Item = Document>) -> Index {
+        let mut index = Index::default();
+        let mut strings = Vec::new();
+        let mut interner = Interner {
+            strings: &mut strings,
+            ids: HashMap::new(),
+        };
+        let mut postings: HashMap<String, Vec<(u32, u8)>> = HashMap::new();
+        for doc in documents {
+            let id = index.docs.len() as u32;
+            let mut add = |text: &str, field: u8| {
+                for term in terms(text) {
+                    let list = postings.entry(term).or_default();
+                    match list.last_mut() {
+                        Some((d, f)) if *d == id => *f |= field,
+                        _ => list.push((id, field)),
+                    }
+                }
+            };
+            add(&doc.name, NAME);
+            add(&doc.title, TITLE);
+            for k in &doc.keywords {
+                add(k, KEYWORDS);
+            }
+            // The owner is matched by its name, not its kind or namespace.
+            add(owner_name(&doc.owner), OWNER);
+            add(&doc.text, TEXT);
+
+            let mut at = [0u32; STRINGS + 1];
+            let keywords = doc.keywords.join(&KEYWORD_SEP.to_string());
+            let parts: [&str; STRINGS] = [
+                &doc.entity,
+                &doc.name,
+                &doc.title,
+                &keywords,
+                &doc.owner,
+                &doc.text,
+                &doc.location,
+            ];
+            for (i, p) in parts.iter().enumerate() {
+                at[i] = index.arena.len() as u32;
+                index.arena.push_str(p);
+            }
+            at[STRINGS] = index.arena.len() as u32;
+            let f0 = index.facets.len() as u32;
+            for (k, v) in &doc.facets {
+                let pair = (interner.id(k), interner.id(v));
+                index.facets.push(pair);
+            }
+            index.docs.push(Stored {
+                doc_type: doc.doc_type,
+                source: interner.id(&doc.source),
+                at,
+                facets: (f0, index.facets.len() as u32),
+            });
+        }
+        index.strings = strings;
+        let mut sorted: Vec<(String, Vec<(u32, u8)>)> = postings.into_iter().collect();
+        sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        index.term_at.reserve_exact(sorted.len() + 1);
+        index.post_at.reserve_exact(sorted.len() + 1);
+        let total: usize = sorted.iter().map(|(_, l)| l.len()).sum();
+        index.post_docs.reserve_exact(total);
+        index.post_fields.reserve_exact(total);
+        for (t, (term, list)) in sorted.into_iter().enumerate() {
+            index.term_at.push(index.term_text.len() as u32);
+            index.term_text.push_str(&term);
+            index.post_at.push(index.post_docs.len() as u32);
+            if list.iter().any(|&(_, f)| f & FUZZY_FIELDS != 0) {
+                index.fuzzy_terms.push(t as u32);
+            }
+            for (d, f) in list {
+                index.post_docs.push(d);
+                index.post_fields.push(f);
+            }
+        }
+        index.term_at.push(index.term_text.len() as u32);
+        index.post_at.push(index.post_docs.len() as u32);
+        index.arena.shrink_to_fit();
+        index.term_text.shrink_to_fit();
+        index.facets.shrink_to_fit();
+        index.docs.shrink_to_fit();
+        index.fuzzy_terms.shrink_to_fit();
+        index
+    }
+
+    /// Documents indexed.
+    pub fn len(&self) -> usize {
+        self.docs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.docs.is_empty()
+    }
+
+    /// Distinct terms indexed.
+    pub fn terms(&self) -> usize {
+        self.term_at.len().saturating_sub(1)
+    }
+
+    /// Bytes held by the index's own arrays (what it adds to the process's memory, allocator
+    /// overhead aside).
+    pub fn heap_bytes(&self) -> usize {
+        self.docs.capacity() * std::mem::size_of::<Stored>()
+            + self.arena.capacity()
+            + self.strings.iter().map(|s| s.len() + 16).sum::<usize>()
+            + self.facets.capacity() * 8
+            + self.term_text.capacity()
+            + (self.term_at.capacity() + self.post_at.capacity() + self.post_docs.capacity()) * 4
+            + self.post_fields.capacity()
+            + self.fuzzy_terms.capacity() * 4
+    }
+
+    fn string(&self, doc: u32, field: usize) -> &str {
+        let at = &self.docs[doc as usize].at;
+        &self.arena[at[field] as usize..at[field + 1] as usize]
+    }
+
+    fn term(&self, t: u32) -> &str {
+        &self.term_text[self.term_at[t as usize] as usize..self.term_at[t as usize + 1] as usize]
+    }
+
+    fn postings(&self, t: u32) -> std::ops::Range<usize> {
+        self.post_at[t as usize] as usize..self.post_at[t as usize + 1] as usize
+    }
+
+    /// The entity (lower-cased ref) a document belongs to.
+    pub fn entity_of(&self, doc: u32) -> &str {
+        self.string(doc, ENTITY)
+    }
+
+    /// The source a document came from.
+    pub fn source_of(&self, doc: u32) -> &str {
+        &self.strings[self.docs[doc as usize].source as usize]
+    }
+
+    /// Document `doc` as it was given.
+    pub fn document(&self, doc: u32) -> Document {
+        let s = &self.docs[doc as usize];
+        let keywords = self.string(doc, F_KEYWORDS);
+        Document {
+            doc_type: s.doc_type,
+            source: self.source_of(doc).to_owned(),
+            entity: self.string(doc, ENTITY).to_owned(),
+            name: self.string(doc, F_NAME).to_owned(),
+            title: self.string(doc, F_TITLE).to_owned(),
+            keywords: if keywords.is_empty() {
+                Vec::new()
+            } else {
+                keywords.split(KEYWORD_SEP).map(str::to_owned).collect()
+            },
+            owner: self.string(doc, F_OWNER).to_owned(),
+            text: self.string(doc, F_TEXT).to_owned(),
+            location: self.string(doc, F_LOCATION).to_owned(),
+            facets: self.facets[s.facets.0 as usize..s.facets.1 as usize]
+                .iter()
+                .map(|&(k, v)| {
+                    (
+                        self.strings[k as usize].to_string(),
+                        self.strings[v as usize].to_string(),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// Every document id, in order.
+    pub fn ids(&self) -> std::ops::Range<u32> {
+        0..self.docs.len() as u32
+    }
+
+    /// The terms starting with `prefix`, as a range of term ids.
+    fn prefix_range(&self, prefix: &str) -> std::ops::Range<u32> {
+        let n = self.terms() as u32;
+        let lo = partition(n, |t| self.term(t) < prefix);
+        let hi = lo + partition(n - lo, |t| self.term(lo + t).starts_with(prefix));
+        lo..hi
+    }
+
+    /// Answers `query`: one page of ranked, highlighted hits and the total.
+    pub fn search(&self, query: &Query) -> Result<Results, QueryError> {
+        query.check()?;
+        let mut words = query_terms(&query.term);
+        words.truncate(MAX_WORDS);
+        let allowed = self.allowed(query);
+        let scored: Vec<(u32, f32)> = if words.is_empty() {
+            // No term: everything the filters allow, in title order (browsing by type or kind).
+            self.ids()
+                .filter(|&d| allowed(d))
+                .map(|d| (d, 0.0))
+                .collect()
+        } else {
+            self.matching(&words)
+                .into_iter()
+                .filter(|&(d, _)| allowed(d))
+                .collect()
+        };
+        let total = scored.len();
+        let start = query.page.saturating_mul(query.limit).min(total);
+        let end = (start + query.limit).min(total);
+        let order = |a: &(u32, f32), b: &(u32, f32)| {
+            b.1.total_cmp(&a.1)
+                .then_with(|| {
+                    let (ta, tb) = (self.string(a.0, F_TITLE), self.string(b.0, F_TITLE));
+                    ta.len().cmp(&tb.len()).then_with(|| ta.cmp(tb))
+                })
+                .then(a.0.cmp(&b.0))
+        };
+        let mut scored = scored;
+        if end < scored.len() && end > 0 {
+            scored.select_nth_unstable_by(end - 1, order);
+            scored.truncate(end);
+        }
+        scored.sort_unstable_by(order);
+        let word_chars: Vec<Vec<char>> = words.iter().map(|w| w.chars().collect()).collect();
+        let hits = scored[start..end]
+            .iter()
+            .enumerate()
+            .map(|(i, &(d, score))| {
+                let document = self.document(d);
+                let mut highlight = Vec::new();
+                if let Some(t) = snippet::mark_all(&document.title, &word_chars) {
+                    highlight.push(("title", t));
+                }
+                if let Some(t) = snippet::window(&document.text, &word_chars) {
+                    highlight.push(("text", t));
+                }
+                Hit {
+                    document,
+                    rank: start + i + 1,
+                    score,
+                    highlight,
+                }
+            })
+            .collect();
+        Ok(Results {
+            hits,
+            total,
+            page: query.page,
+            next_page: (end < total).then_some(query.page + 1),
+            previous_page: query.page.checked_sub(1),
+        })
+    }
+
+    /// Whether a document passes the query's types and filters.
+    fn allowed<'a>(&'a self, query: &'a Query) -> impl Fn(u32) -> bool + 'a {
+        // Per filter, the interned key and the ids of the values it accepts (ignoring case):
+        // a document is then checked with integer comparisons only.
+        let key_id = |k: &str| self.strings.iter().position(|s| &**s == k);
+        let filters: Vec<Option<(u32, Vec<u32>)>> = query
+            .filters
+            .iter()
+            .map(|(k, values)| {
+                let key = key_id(k)? as u32;
+                let ids = self
+                    .strings
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| values.iter().any(|v| v.eq_ignore_ascii_case(s)))
+                    .map(|(i, _)| i as u32)
+                    .collect();
+                Some((key, ids))
+            })
+            .collect();
+        move |d: u32| {
+            let s = &self.docs[d as usize];
+            if !query.types.is_empty() && !query.types.contains(&s.doc_type) {
+                return false;
+            }
+            let facets = &self.facets[s.facets.0 as usize..s.facets.1 as usize];
+            filters.iter().all(|f| match f {
+                // A facet no document has: nothing matches it.
+                None => false,
+                Some((key, ids)) => facets
+                    .iter()
+                    .any(|(k, v)| k == key && ids.binary_search(v).is_ok()),
+            })
+        }
+    }
+
+    /// Documents matching every word, with their scores (unordered).
+    fn matching(&self, words: &[String]) -> Vec<(u32, f32)> {
+        let n = self.docs.len();
+        let mut best = vec![0f32; n];
+        let mut total = vec![0f32; n];
+        let mut candidates: Vec<u32> = Vec::new();
+        for (i, word) in words.iter().enumerate() {
+            let mut touched: Vec<u32> = Vec::new();
+            let mut note = |d: u32, s: f32, best: &mut Vec<f32>| {
+                let b = &mut best[d as usize];
+                if *b == 0.0 {
+                    touched.push(d);
+                }
+                if s > *b {
+                    *b = s;
+                }
+            };
+            let range = self.prefix_range(word);
+            for t in range.clone() {
+                let term_len = self.term(t).len();
+                // Exact 1.0; a prefix 0.5–0.8, more the more of the term is typed.
+                let quality = if term_len == word.len() {
+                    1.0
+                } else {
+                    0.5 + 0.3 * word.len() as f32 / term_len as f32
+                };
+                for p in self.postings(t) {
+                    let s = field_weight(self.post_fields[p]) * quality;
+                    note(self.post_docs[p], s, &mut best);
+                }
+            }
+            let chars: Vec<char> = word.chars().collect();
+            let edits = allowed_edits(chars.len());
+            if edits > 0 {
+                let min_len = chars.len().saturating_sub(edits as usize);
+                for &t in &self.fuzzy_terms {
+                    if range.contains(&t) {
+                        continue;
+                    }
+                    let term = self.term(t);
+                    if term.len() < min_len {
+                        continue;
+                    }
+                    let Some(d) = prefix_distance(&chars, term, edits) else {
+                        continue;
+                    };
+                    let quality = 0.4 - 0.1 * d as f32;
+                    for p in self.postings(t) {
+                        let fields = self.post_fields[p] & FUZZY_FIELDS;
+                        if fields != 0 {
+                            note(self.post_docs[p], field_weight(fields) * quality, &mut best);
+                        }
+                    }
+                }
+            }
+            if i == 0 {
+                candidates = touched.clone();
+            } else {
+                // Keep only candidates this word matched too.
+                candidates.retain(|&d| best[d as usize] > 0.0);
+            }
+            for &d in &candidates {
+                total[d as usize] += best[d as usize];
+            }
+            for d in touched {
+                best[d as usize] = 0.0;
+            }
+        }
+        let whole = words.join("-");
+        candidates
+            .into_iter()
+            .map(|d| {
+                let name = self.string(d, F_NAME);
+                (d, total[d as usize] + name_bonus(name, &whole))
+            })
+            .collect()
+    }
+}
+
+/// The weight of the best field in `fields`.
+fn field_weight(fields: u8) -> f32 {
+    WEIGHTS[fields.trailing_zeros().min(4) as usize]
+}
+
+/// The name part of a ref (`group:default/team-a` → `team-a`).
+fn owner_name(owner: &str) -> &str {
+    owner.rsplit(['/', ':']).next().unwrap_or(owner)
+}
+
+/// The bonus for a name equal to the whole typed term (+20) or starting with it (+5), compared
+/// lower-cased with every run of other characters as one `-` (`whole` is the query's words
+/// joined by `-`). Streams the name: this runs for every candidate of a one-letter prefix.
+fn name_bonus(name: &str, whole: &str) -> f32 {
+    let mut want = whole.chars();
+    let mut last_sep = true;
+    for c in name.chars() {
+        let c = if c.is_alphanumeric() {
+            last_sep = false;
+            c.to_ascii_lowercase()
+        } else if last_sep {
+            continue;
+        } else {
+            last_sep = true;
+            '-'
+        };
+        match want.next() {
+            Some(w) if w == c => {}
+            // The whole term was typed and the name goes on: a prefix.
+            None => return 5.0,
+            Some(_) => return 0.0,
+        }
+    }
+    if want.next().is_none() { 20.0 } else { 0.0 }
+}
+
+/// The first `i` in `0..n` where `pred` turns false (`pred` true then false over the range).
+fn partition(n: u32, pred: impl Fn(u32) -> bool) -> u32 {
+    let (mut lo, mut hi) = (0u32, n);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if pred(mid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
