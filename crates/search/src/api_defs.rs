@@ -158,7 +158,11 @@ fn asyncapi(doc: &Value) -> Vec<Operation> {
                 if let Some(o) = ch.get(op) {
                     let t = text_of(o, &["summary", "description"]);
                     if !t.is_empty() {
-                        text = if text.is_empty() { t } else { format!("{text} — {t}") };
+                        text = if text.is_empty() {
+                            t
+                        } else {
+                            format!("{text} — {t}")
+                        };
                     }
                 }
             }
@@ -231,12 +235,18 @@ mod tests {
         assert_eq!(ops[0].name, "config.updated");
         assert_eq!(ops[0].keywords, ["ConfigUpdated"]);
         assert_eq!(ops[0].text, "Config changed");
-        assert_eq!((ops[1].name.as_str(), ops[1].what), ("ConfigDeleted", "message"));
+        assert_eq!(
+            (ops[1].name.as_str(), ops[1].what),
+            ("ConfigDeleted", "message")
+        );
     }
 
     #[test]
     fn untrusted_definitions_are_bounded() {
-        let huge = format!("openapi: 3.0.0\npaths: {{}}\nx: '{}'\n", "a".repeat(MAX_DEFINITION_BYTES));
+        let huge = format!(
+            "openapi: 3.0.0\npaths: {{}}\nx: '{}'\n",
+            "a".repeat(MAX_DEFINITION_BYTES)
+        );
         assert!(operations(&huge).is_empty());
         let mut many = String::from("openapi: 3.0.0\npaths:\n");
         for i in 0..(MAX_OPERATIONS + 50) {
@@ -246,7 +256,11 @@ mod tests {
         assert!(operations("not: [valid").is_empty());
         assert!(operations("graphql: true").is_empty());
         // Deep nesting is refused by the bounded parser instead of overflowing the stack.
-        let deep = format!("openapi: 3.0.0\nx: {}{}", "[".repeat(10_000), "]".repeat(10_000));
+        let deep = format!(
+            "openapi: 3.0.0\nx: {}{}",
+            "[".repeat(10_000),
+            "]".repeat(10_000)
+        );
         assert!(operations(&deep).is_empty());
     }
 }

@@ -8,6 +8,7 @@ pub const SOURCE_CATALOG: &str = "catalog";
 /// The kind of a document, named as Backstage's search names its document types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum DocType {
+    // The discriminants index per-type counts, in `ALL` order.
     /// An entity (Backstage's catalog collator).
     SoftwareCatalog,
     /// A docs page (Backstage's TechDocs collator); `location` is its reader URL.

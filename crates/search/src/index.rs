@@ -272,7 +272,7 @@ impl Index {
         query.check()?;
         let mut words = query_terms(&query.term);
         words.truncate(MAX_WORDS);
-        let allowed = self.allowed(query);
+        let allowed = self.facets_match(query);
         let scored: Vec<(u32, f32)> = if words.is_empty() {
             // No term: everything the filters allow, in title order (browsing by type or kind).
             self.ids()
@@ -285,6 +285,19 @@ impl Index {
                 .filter(|&(d, _)| allowed(d))
                 .collect()
         };
+        // Counts per type before the type selection, so a page can offer the other types.
+        let mut by_type = [0usize; 3];
+        for &(d, _) in &scored {
+            by_type[self.docs[d as usize].doc_type as usize] += 1;
+        }
+        let scored: Vec<(u32, f32)> = if query.types.is_empty() {
+            scored
+        } else {
+            scored
+                .into_iter()
+                .filter(|&(d, _)| query.types.contains(&self.docs[d as usize].doc_type))
+                .collect()
+        };
         let total = scored.len();
         let start = query.page.saturating_mul(query.limit).min(total);
         let end = (start + query.limit).min(total);
@@ -293,6 +306,10 @@ impl Index {
                 .then_with(|| {
                     let (ta, tb) = (self.string(a.0, F_TITLE), self.string(b.0, F_TITLE));
                     ta.len().cmp(&tb.len()).then_with(|| ta.cmp(tb))
+                })
+                .then_with(|| {
+                    self.string(a.0, F_LOCATION)
+                        .cmp(self.string(b.0, F_LOCATION))
                 })
                 .then(a.0.cmp(&b.0))
         };
@@ -326,14 +343,19 @@ impl Index {
         Ok(Results {
             hits,
             total,
+            by_type: DocType::ALL
+                .into_iter()
+                .zip(by_type)
+                .filter(|&(_, n)| n > 0)
+                .collect(),
             page: query.page,
             next_page: (end < total).then_some(query.page + 1),
             previous_page: query.page.checked_sub(1),
         })
     }
 
-    /// Whether a document passes the query's types and filters.
-    fn allowed<'a>(&'a self, query: &'a Query) -> impl Fn(u32) -> bool + 'a {
+    /// Whether a document passes the query's filters.
+    fn facets_match<'a>(&'a self, query: &'a Query) -> impl Fn(u32) -> bool + 'a {
         // Per filter, the interned key and the ids of the values it accepts (ignoring case):
         // a document is then checked with integer comparisons only.
         let key_id = |k: &str| self.strings.iter().position(|s| &**s == k);
@@ -354,9 +376,6 @@ impl Index {
             .collect();
         move |d: u32| {
             let s = &self.docs[d as usize];
-            if !query.types.is_empty() && !query.types.contains(&s.doc_type) {
-                return false;
-            }
             let facets = &self.facets[s.facets.0 as usize..s.facets.1 as usize];
             filters.iter().all(|f| match f {
                 // A facet no document has: nothing matches it.

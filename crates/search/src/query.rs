@@ -124,6 +124,9 @@ pub struct Results {
     pub hits: Vec<Hit>,
     /// Results over all pages.
     pub total: usize,
+    /// Results per type with the same term and filters but any type (types with none left
+    /// out), in [`DocType::ALL`] order.
+    pub by_type: Vec<(DocType, usize)>,
     pub page: usize,
     pub next_page: Option<usize>,
     pub previous_page: Option<usize>,

@@ -116,13 +116,20 @@ mod tests {
     fn titles_mark_prefixes_and_typos() {
         let t = mark_all("Payments Gateway", &w(&["paymnts"])).unwrap();
         assert_eq!(h(&t), "[Payments] Gateway");
-        assert_eq!(h(&mark_all("listAccounts", &w(&["acc"])).unwrap()), "list[Accounts]");
+        assert_eq!(
+            h(&mark_all("listAccounts", &w(&["acc"])).unwrap()),
+            "list[Accounts]"
+        );
         assert!(mark_all("Ledger", &w(&["pay"])).is_none());
     }
 
     #[test]
     fn text_windows_start_at_a_word_and_say_where_they_were_cut() {
-        let text = format!("{} the refund flow is here. {}", "lorem ".repeat(30), "ipsum ".repeat(60));
+        let text = format!(
+            "{} the refund flow is here. {}",
+            "lorem ".repeat(30),
+            "ipsum ".repeat(60)
+        );
         let s = h(&window(&text, &w(&["refund"])).unwrap());
         assert!(s.starts_with("…lorem"), "{s}");
         assert!(s.contains("[refund] flow"), "{s}");

@@ -128,13 +128,19 @@ mod tests {
 
     #[test]
     fn words_split_on_punctuation_and_lower_case() {
-        assert_eq!(t("Payments-API v2_beta"), ["payments", "api", "v2", "v", "2", "beta"]);
+        assert_eq!(
+            t("Payments-API v2_beta"),
+            ["payments", "api", "v2", "v", "2", "beta"]
+        );
     }
 
     #[test]
     fn camel_case_words_keep_the_whole_and_add_parts() {
         assert_eq!(t("listAccounts"), ["listaccounts", "list", "accounts"]);
-        assert_eq!(t("getHTTPStatus"), ["gethttpstatus", "get", "http", "status"]);
+        assert_eq!(
+            t("getHTTPStatus"),
+            ["gethttpstatus", "get", "http", "status"]
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod pages;
 mod params;
 mod router;
 mod scorecards_api;
+mod search_api;
 mod serve;
 
 use std::sync::Arc;

@@ -19,6 +19,7 @@ mod owned;
 pub mod ownership;
 pub mod recent;
 pub mod scorecards;
+pub mod search;
 pub mod sign_in;
 mod view;
 
