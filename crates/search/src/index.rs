@@ -26,15 +26,14 @@ const WEIGHTS: [f32; 5] = [10.0, 8.0, 4.0, 2.0, 1.0];
 /// Typos count only in these fields.
 const FUZZY_FIELDS: u8 = NAME | TITLE;
 
-/// The strings of one document in the arena, in this order.
-const ENTITY: usize = 0;
-const F_NAME: usize = 1;
-const F_TITLE: usize = 2;
-const F_KEYWORDS: usize = 3;
-const F_OWNER: usize = 4;
-const F_TEXT: usize = 5;
-const F_LOCATION: usize = 6;
-const STRINGS: usize = 7;
+/// The strings of one document in the arena, in this order (entity and owner are interned:
+/// an API's operations share its ref, and thousands of documents share an owner).
+const F_NAME: usize = 0;
+const F_TITLE: usize = 1;
+const F_KEYWORDS: usize = 2;
+const F_TEXT: usize = 3;
+const F_LOCATION: usize = 4;
+const STRINGS: usize = 5;
 /// Joins keywords in the arena: a character no tokenizer keeps.
 const KEYWORD_SEP: char = '\u{1f}';
 
@@ -42,6 +41,8 @@ const KEYWORD_SEP: char = '\u{1f}';
 struct Stored {
     doc_type: DocType,
     source: u32,
+    entity: u32,
+    owner: u32,
     /// Arena offsets: the start of each of the [`STRINGS`] strings and the end of the last.
     at: [u32; STRINGS + 1],
     /// Range into `Index::facets`.
@@ -60,11 +61,11 @@ pub struct Index {
     /// Sorted terms: term `t` is `term_text[term_at[t]..term_at[t + 1]]`.
     term_text: String,
     term_at: Vec<u32>,
-    /// Term `t`'s postings are `post_docs[post_at[t]..post_at[t + 1]]` (ascending ids), with the
-    /// fields the term is in alongside in `post_fields`.
+    /// Term `t`'s postings are `post_bytes[post_at[t]..post_at[t + 1]]`: per document (ids
+    /// ascending) a LEB128 varint of the id's distance from the previous one shifted left by 5,
+    /// with the bits of the fields the term is in below. Most take 1–2 bytes instead of 5.
     post_at: Vec<u32>,
-    post_docs: Vec<u32>,
-    post_fields: Vec<u8>,
+    post_bytes: Vec<u8>,
     /// Terms that appear in a name or title: the only ones matched with typos.
     fuzzy_terms: Vec<u32>,
 }
@@ -118,15 +119,8 @@ impl Index {
 
             let mut at = [0u32; STRINGS + 1];
             let keywords = doc.keywords.join(&KEYWORD_SEP.to_string());
-            let parts: [&str; STRINGS] = [
-                &doc.entity,
-                &doc.name,
-                &doc.title,
-                &keywords,
-                &doc.owner,
-                &doc.text,
-                &doc.location,
-            ];
+            let parts: [&str; STRINGS] =
+                [&doc.name, &doc.title, &keywords, &doc.text, &doc.location];
             for (i, p) in parts.iter().enumerate() {
                 at[i] = index.arena.len() as u32;
                 index.arena.push_str(p);
@@ -140,6 +134,8 @@ impl Index {
             index.docs.push(Stored {
                 doc_type: doc.doc_type,
                 source: interner.id(&doc.source),
+                entity: interner.id(&doc.entity),
+                owner: interner.id(&doc.owner),
                 at,
                 facets: (f0, index.facets.len() as u32),
             });
@@ -149,23 +145,31 @@ impl Index {
         sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         index.term_at.reserve_exact(sorted.len() + 1);
         index.post_at.reserve_exact(sorted.len() + 1);
-        let total: usize = sorted.iter().map(|(_, l)| l.len()).sum();
-        index.post_docs.reserve_exact(total);
-        index.post_fields.reserve_exact(total);
         for (t, (term, list)) in sorted.into_iter().enumerate() {
             index.term_at.push(index.term_text.len() as u32);
             index.term_text.push_str(&term);
-            index.post_at.push(index.post_docs.len() as u32);
+            index.post_at.push(index.post_bytes.len() as u32);
             if list.iter().any(|&(_, f)| f & FUZZY_FIELDS != 0) {
                 index.fuzzy_terms.push(t as u32);
             }
+            let mut prev = 0;
             for (d, f) in list {
-                index.post_docs.push(d);
-                index.post_fields.push(f);
+                let mut v = (u64::from(d - prev) << 5) | u64::from(f);
+                prev = d;
+                loop {
+                    let byte = (v & 0x7f) as u8;
+                    v >>= 7;
+                    if v == 0 {
+                        index.post_bytes.push(byte);
+                        break;
+                    }
+                    index.post_bytes.push(byte | 0x80);
+                }
             }
         }
         index.term_at.push(index.term_text.len() as u32);
-        index.post_at.push(index.post_docs.len() as u32);
+        index.post_at.push(index.post_bytes.len() as u32);
+        index.post_bytes.shrink_to_fit();
         index.arena.shrink_to_fit();
         index.term_text.shrink_to_fit();
         index.facets.shrink_to_fit();
@@ -196,8 +200,8 @@ impl Index {
             + self.strings.iter().map(|s| s.len() + 16).sum::<usize>()
             + self.facets.capacity() * 8
             + self.term_text.capacity()
-            + (self.term_at.capacity() + self.post_at.capacity() + self.post_docs.capacity()) * 4
-            + self.post_fields.capacity()
+            + (self.term_at.capacity() + self.post_at.capacity()) * 4
+            + self.post_bytes.capacity()
             + self.fuzzy_terms.capacity() * 4
     }
 
@@ -210,13 +214,35 @@ impl Index {
         &self.term_text[self.term_at[t as usize] as usize..self.term_at[t as usize + 1] as usize]
     }
 
-    fn postings(&self, t: u32) -> std::ops::Range<usize> {
-        self.post_at[t as usize] as usize..self.post_at[t as usize + 1] as usize
+    /// Term `t`'s (document, fields) pairs, decoded as they are read.
+    fn postings(&self, t: u32) -> impl Iterator<Item = (u32, u8)> + '_ {
+        let bytes = &self.post_bytes
+            [self.post_at[t as usize] as usize..self.post_at[t as usize + 1] as usize];
+        let mut at = 0;
+        let mut doc = 0u32;
+        std::iter::from_fn(move || {
+            if at >= bytes.len() {
+                return None;
+            }
+            let mut v = 0u64;
+            let mut shift = 0;
+            loop {
+                let b = bytes[at];
+                at += 1;
+                v |= u64::from(b & 0x7f) << shift;
+                if b & 0x80 == 0 {
+                    break;
+                }
+                shift += 7;
+            }
+            doc += (v >> 5) as u32;
+            Some((doc, (v & 0x1f) as u8))
+        })
     }
 
     /// The entity (lower-cased ref) a document belongs to.
     pub fn entity_of(&self, doc: u32) -> &str {
-        self.string(doc, ENTITY)
+        &self.strings[self.docs[doc as usize].entity as usize]
     }
 
     /// The source a document came from.
@@ -231,7 +257,7 @@ impl Index {
         Document {
             doc_type: s.doc_type,
             source: self.source_of(doc).to_owned(),
-            entity: self.string(doc, ENTITY).to_owned(),
+            entity: self.entity_of(doc).to_owned(),
             name: self.string(doc, F_NAME).to_owned(),
             title: self.string(doc, F_TITLE).to_owned(),
             keywords: if keywords.is_empty() {
@@ -239,7 +265,7 @@ impl Index {
             } else {
                 keywords.split(KEYWORD_SEP).map(str::to_owned).collect()
             },
-            owner: self.string(doc, F_OWNER).to_owned(),
+            owner: self.strings[s.owner as usize].to_string(),
             text: self.string(doc, F_TEXT).to_owned(),
             location: self.string(doc, F_LOCATION).to_owned(),
             facets: self.facets[s.facets.0 as usize..s.facets.1 as usize]
@@ -413,9 +439,8 @@ impl Index {
                 } else {
                     0.5 + 0.3 * word.len() as f32 / term_len as f32
                 };
-                for p in self.postings(t) {
-                    let s = field_weight(self.post_fields[p]) * quality;
-                    note(self.post_docs[p], s, &mut best);
+                for (d, fields) in self.postings(t) {
+                    note(d, field_weight(fields) * quality, &mut best);
                 }
             }
             let chars: Vec<char> = word.chars().collect();
@@ -434,10 +459,10 @@ impl Index {
                         continue;
                     };
                     let quality = 0.4 - 0.1 * d as f32;
-                    for p in self.postings(t) {
-                        let fields = self.post_fields[p] & FUZZY_FIELDS;
+                    for (d, fields) in self.postings(t) {
+                        let fields = fields & FUZZY_FIELDS;
                         if fields != 0 {
-                            note(self.post_docs[p], field_weight(fields) * quality, &mut best);
+                            note(d, field_weight(fields) * quality, &mut best);
                         }
                     }
                 }

@@ -3,6 +3,7 @@
 //! previous index) and when another source hands in its documents.
 
 use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -31,14 +32,17 @@ pub struct Search {
     current: ArcSwap<Built>,
     /// One rebuild at a time; readers never take it.
     building: Mutex<()>,
+    /// Set while [`run`] keeps the index up to date: queries then never rebuild it themselves.
+    running: AtomicBool,
 }
 
 fn hash(s: &str) -> u64 {
     foldhash::fast::FixedState::with_seed(0x5ea2c4).hash_one(s)
 }
 
-/// The index for the catalog's current snapshot: built on first use (or brought up to date if
-/// no rebuild is already under way, in which case the previous index answers meanwhile).
+/// The index for the catalog's current snapshot. While [`run`] keeps it up to date, the index
+/// it last built answers (a query never waits for a rebuild, except for the very first one);
+/// without it (tests, tools) a stale index is brought up to date here.
 pub fn index(catalog: &Catalog) -> Arc<Index> {
     let search = catalog.state::<Search>();
     let snap = catalog.snapshot();
@@ -46,10 +50,8 @@ pub fn index(catalog: &Catalog) -> Arc<Index> {
     if cur.generation == Some(snap.generation()) {
         return cur.index.clone();
     }
-    if cur.generation.is_none() {
+    if cur.generation.is_none() || !search.running.load(Ordering::Acquire) {
         search.refresh(&snap);
-    } else if let Ok(guard) = search.building.try_lock() {
-        search.refresh_locked(&snap, guard);
     }
     search.current.load().index.clone()
 }
@@ -57,6 +59,10 @@ pub fn index(catalog: &Catalog) -> Arc<Index> {
 /// Keeps the index up to date with the catalog: builds it at once, then after every published
 /// change. The binary spawns it, so that queries do not pay for a rebuild.
 pub async fn run(catalog: Arc<Catalog>) {
+    catalog
+        .state::<Search>()
+        .running
+        .store(true, Ordering::Release);
     let mut changes = catalog.subscribe();
     let mut snap = catalog.snapshot();
     loop {
@@ -66,9 +72,13 @@ pub async fn run(catalog: Arc<Catalog>) {
         let _ = tokio::task::spawn_blocking(move || c.state::<Search>().refresh(&s)).await;
         match changes.next().await {
             Some(change) => snap = change.snapshot,
-            None => return,
+            None => break,
         }
     }
+    catalog
+        .state::<Search>()
+        .running
+        .store(false, Ordering::Release);
 }
 
 impl Search {

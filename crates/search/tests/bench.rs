@@ -8,6 +8,9 @@
 //! STAGEDOOR_BENCH_CATALOG=/tmp/cat-50k/all.yaml \
 //!   cargo test --release -p search --test bench -- --ignored --nocapture
 //! ```
+//!
+//! With `STAGEDOOR_BENCH_EXPORT=/tmp/docs.tsv` it also writes the documents for
+//! `crates/search/bench/compare_engines.py`.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -130,6 +133,24 @@ async fn index_and_query_as_you_type() {
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
     let rss_indexed = rss_kib();
     let index = search.current();
+    // The same documents for `bench/compare_engines.py` (SQLite FTS5, PostgreSQL full text).
+    if let Ok(path) = std::env::var("STAGEDOOR_BENCH_EXPORT") {
+        let clean = |s: &str| s.replace(['\t', '\n', '\r', '\\'], " ");
+        let mut out = String::new();
+        for d in index.ids() {
+            let doc = index.document(d);
+            out.push_str(&format!(
+                "{}\t{}\t{}\t{}\t{}\t{}\n",
+                doc.doc_type.as_str(),
+                clean(&doc.name),
+                clean(&doc.title),
+                clean(&doc.keywords.join(" ")),
+                clean(&doc.owner),
+                clean(&doc.text)
+            ));
+        }
+        std::fs::write(&path, out).unwrap();
+    }
     let by_type = |ty: DocType| {
         index
             .search(&Query {

@@ -133,6 +133,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tokio::spawn(demo::seed_history(progress.clone(), Arc::clone(&catalog)));
     }
     tokio::spawn(progress.run(Arc::clone(&catalog)));
+    // The search index, built at once and after every catalog change, so queries never wait.
+    tokio::spawn(search::run(Arc::clone(&catalog)));
 
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
