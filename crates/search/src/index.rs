@@ -70,78 +70,97 @@ pub struct Index {
     fuzzy_terms: Vec<u32>,
 }
 
-struct Interner<'a> {
-    strings: &'a mut Vec<Box<str>>,
+/// An index under construction: documents stored as they come, postings collected per term
+/// and encoded by [`Builder::finish`].
+#[derive(Default)]
+struct Builder {
+    index: Index,
     ids: HashMap<Box<str>, u32>,
+    postings: HashMap<String, Vec<(u32, u8)>>,
 }
 
-impl Interner<'_> {
-    fn id(&mut self, s: &str) -> u32 {
+impl Builder {
+    fn intern(&mut self, s: &str) -> u32 {
         if let Some(&id) = self.ids.get(s) {
             return id;
         }
-        let id = self.strings.len() as u32;
-        self.strings.push(s.into());
+        let id = self.index.strings.len() as u32;
+        self.index.strings.push(s.into());
         self.ids.insert(s.into(), id);
         id
     }
-}
 
-impl Index {
-    /// Indexes `documents` (their order is the tie-breaker of last resort).
-    pub fn build(documents: impl IntoIterator<Item = Document>) -> Index {
-        let mut index = Index::default();
-        let mut strings = Vec::new();
-        let mut interner = Interner {
-            strings: &mut strings,
-            ids: HashMap::new(),
-        };
-        let mut postings: HashMap<String, Vec<(u32, u8)>> = HashMap::new();
-        for doc in documents {
-            let id = index.docs.len() as u32;
-            let mut add = |text: &str, field: u8| {
-                for term in terms(text) {
-                    let list = postings.entry(term).or_default();
-                    match list.last_mut() {
-                        Some((d, f)) if *d == id => *f |= field,
-                        _ => list.push((id, field)),
-                    }
-                }
-            };
-            add(&doc.name, NAME);
-            add(&doc.title, TITLE);
-            for k in &doc.keywords {
-                add(k, KEYWORDS);
-            }
-            // The owner is matched by its name, not its kind or namespace.
-            add(owner_name(&doc.owner), OWNER);
-            add(&doc.text, TEXT);
-
-            let mut at = [0u32; STRINGS + 1];
-            let keywords = doc.keywords.join(&KEYWORD_SEP.to_string());
-            let parts: [&str; STRINGS] =
-                [&doc.name, &doc.title, &keywords, &doc.text, &doc.location];
-            for (i, p) in parts.iter().enumerate() {
-                at[i] = index.arena.len() as u32;
-                index.arena.push_str(p);
-            }
-            at[STRINGS] = index.arena.len() as u32;
-            let f0 = index.facets.len() as u32;
-            for (k, v) in &doc.facets {
-                let pair = (interner.id(k), interner.id(v));
-                index.facets.push(pair);
-            }
-            index.docs.push(Stored {
-                doc_type: doc.doc_type,
-                source: interner.id(&doc.source),
-                entity: interner.id(&doc.entity),
-                owner: interner.id(&doc.owner),
-                at,
-                facets: (f0, index.facets.len() as u32),
-            });
+    /// Stores a document's strings and facets; its postings are the caller's.
+    #[allow(clippy::too_many_arguments)]
+    fn store<'a>(
+        &mut self,
+        doc_type: DocType,
+        source: &str,
+        entity: &str,
+        owner: &str,
+        parts: [&str; STRINGS],
+        facets: impl Iterator<Item = (&'a str, &'a str)>,
+    ) -> u32 {
+        let id = self.index.docs.len() as u32;
+        let mut at = [0u32; STRINGS + 1];
+        for (i, p) in parts.iter().enumerate() {
+            at[i] = self.index.arena.len() as u32;
+            self.index.arena.push_str(p);
         }
-        index.strings = strings;
-        let mut sorted: Vec<(String, Vec<(u32, u8)>)> = postings.into_iter().collect();
+        at[STRINGS] = self.index.arena.len() as u32;
+        let f0 = self.index.facets.len() as u32;
+        for (k, v) in facets {
+            let pair = (self.intern(k), self.intern(v));
+            self.index.facets.push(pair);
+        }
+        let stored = Stored {
+            doc_type,
+            source: self.intern(source),
+            entity: self.intern(entity),
+            owner: self.intern(owner),
+            at,
+            facets: (f0, self.index.facets.len() as u32),
+        };
+        self.index.docs.push(stored);
+        id
+    }
+
+    /// Adds a new document: stored, and its fields tokenized into postings.
+    fn add(&mut self, doc: &Document) {
+        let keywords = doc.keywords.join(&KEYWORD_SEP.to_string());
+        let id = self.store(
+            doc.doc_type,
+            &doc.source,
+            &doc.entity,
+            &doc.owner,
+            [&doc.name, &doc.title, &keywords, &doc.text, &doc.location],
+            doc.facets.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        );
+        let postings = &mut self.postings;
+        let mut add = |text: &str, field: u8| {
+            for term in terms(text) {
+                let list = postings.entry(term).or_default();
+                // Ids only grow, so this document's entry, if any, is the last.
+                match list.last_mut() {
+                    Some((d, f)) if *d == id => *f |= field,
+                    _ => list.push((id, field)),
+                }
+            }
+        };
+        add(&doc.name, NAME);
+        add(&doc.title, TITLE);
+        for k in &doc.keywords {
+            add(k, KEYWORDS);
+        }
+        // The owner is matched by its name, not its kind or namespace.
+        add(owner_name(&doc.owner), OWNER);
+        add(&doc.text, TEXT);
+    }
+
+    /// Sorts the terms and encodes the postings.
+    fn finish(self) -> Index {
+        let mut index = self.index;
+        let mut sorted: Vec<(String, Vec<(u32, u8)>)> = self.postings.into_iter().collect();
         sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         index.term_at.reserve_exact(sorted.len() + 1);
         index.post_at.reserve_exact(sorted.len() + 1);
@@ -171,11 +190,63 @@ impl Index {
         index.post_at.push(index.post_bytes.len() as u32);
         index.post_bytes.shrink_to_fit();
         index.arena.shrink_to_fit();
+        index.strings.shrink_to_fit();
         index.term_text.shrink_to_fit();
         index.facets.shrink_to_fit();
         index.docs.shrink_to_fit();
         index.fuzzy_terms.shrink_to_fit();
         index
+    }
+}
+
+impl Index {
+    /// Indexes `documents` (their order is the tie-breaker of last resort).
+    pub fn build(documents: impl IntoIterator<Item = Document>) -> Index {
+        let mut b = Builder::default();
+        for doc in documents {
+            b.add(&doc);
+        }
+        b.finish()
+    }
+
+    /// A new index with the documents of this one that `keep` accepts, then `documents`. Kept
+    /// documents are copied with their postings (no text is tokenized again), so a change to a
+    /// few entities costs a pass over the postings, not a rebuild of every document.
+    pub fn rebuild(&self, keep: impl Fn(u32) -> bool, documents: Vec<Document>) -> Index {
+        let mut b = Builder::default();
+        let mut remap = vec![u32::MAX; self.docs.len()];
+        for d in self.ids().filter(|&d| keep(d)) {
+            let s = &self.docs[d as usize];
+            let owner = self.strings[s.owner as usize].clone();
+            let source = self.strings[s.source as usize].clone();
+            let facets = &self.facets[s.facets.0 as usize..s.facets.1 as usize];
+            remap[d as usize] = b.store(
+                s.doc_type,
+                &source,
+                self.entity_of(d),
+                &owner,
+                std::array::from_fn(|i| self.string(d, i)),
+                facets
+                    .iter()
+                    .map(|&(k, v)| (&*self.strings[k as usize], &*self.strings[v as usize])),
+            );
+        }
+        for t in 0..self.terms() as u32 {
+            let list: Vec<(u32, u8)> = self
+                .postings(t)
+                .filter_map(|(d, f)| {
+                    let n = remap[d as usize];
+                    (n != u32::MAX).then_some((n, f))
+                })
+                .collect();
+            if !list.is_empty() {
+                b.postings.insert(self.term(t).to_owned(), list);
+            }
+        }
+        for doc in &documents {
+            b.add(doc);
+        }
+        b.finish()
     }
 
     /// Documents indexed.

@@ -120,14 +120,9 @@ impl Search {
             let k = hash(entity);
             matches!((etag_of(&old.etags, k), etag_of(&etags, k)), (Some(a), Some(b)) if a == b)
         };
+        let keep =
+            |d: u32| old.index.source_of(d) != SOURCE_CATALOG || unchanged(old.index.entity_of(d));
         let mut docs: Vec<Document> = Vec::new();
-        let mut kept = 0usize;
-        for d in old.index.ids() {
-            if old.index.source_of(d) != SOURCE_CATALOG || unchanged(old.index.entity_of(d)) {
-                docs.push(old.index.document(d));
-                kept += 1;
-            }
-        }
         let mut extracted = 0usize;
         for st in snap.iter() {
             let k = hash(&st.key);
@@ -136,12 +131,11 @@ impl Search {
                 extracted += 1;
             }
         }
-        let index = Index::build(docs);
+        let index = old.index.rebuild(keep, docs);
         tracing::info!(
             documents = index.len(),
             terms = index.terms(),
             index_kib = index.heap_bytes() / 1024,
-            kept,
             entities_extracted = extracted,
             ms = started.elapsed().as_millis() as u64,
             "search index built"
@@ -171,15 +165,9 @@ impl Search {
     fn replace(&self, documents: Vec<Document>, drop: impl Fn(&Index, u32) -> bool) {
         let _guard = self.building.lock().unwrap_or_else(|e| e.into_inner());
         let old = self.current.load_full();
-        let mut docs: Vec<Document> = old
-            .index
-            .ids()
-            .filter(|&d| !drop(&old.index, d))
-            .map(|d| old.index.document(d))
-            .collect();
-        docs.extend(documents);
+        let index = old.index.rebuild(|d| !drop(&old.index, d), documents);
         self.current.store(Arc::new(Built {
-            index: Arc::new(Index::build(docs)),
+            index: Arc::new(index),
             generation: old.generation,
             etags: old.etags.clone(),
         }));

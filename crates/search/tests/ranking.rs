@@ -390,6 +390,24 @@ fn keeps_up_with_catalog_changes_and_other_sources() {
     assert_eq!(run(&s, Query::new("inventory")).total, 0);
     assert_eq!(run(&s, Query::new("settlement")).total, 1);
     assert_eq!(s.current().len(), before.len() - 1);
+    // Rebuilt incrementally, it answers as one built from scratch over the same documents.
+    let cur = s.current();
+    let fresh = search::Index::build(cur.ids().map(|d| cur.document(d)));
+    for term in [
+        "pay",
+        "payments",
+        "settlement",
+        "ledgr",
+        "team",
+        "chargebacks",
+        "p",
+    ] {
+        let (a, b) = (
+            cur.search(&Query::new(term)).unwrap(),
+            fresh.search(&Query::new(term)).unwrap(),
+        );
+        assert_eq!(a, b, "{term}");
+    }
     // The same snapshot again keeps the index as is.
     let same = s.current();
     s.refresh(&Snapshot::of(next));
