@@ -14,7 +14,7 @@ use crate::document::{DocType, Document};
 use crate::fuzzy::{allowed_edits, prefix_distance};
 use crate::query::{Hit, MAX_WORDS, Query, QueryError, Results};
 use crate::snippet;
-use crate::tokenize::{query_terms, terms};
+use crate::tokenize::{cut, query_terms, terms};
 
 /// Field bits in postings, and their weights (index = bit).
 const NAME: u8 = 1;
@@ -34,6 +34,10 @@ const F_KEYWORDS: usize = 2;
 const F_TEXT: usize = 3;
 const F_LOCATION: usize = 4;
 const STRINGS: usize = 5;
+/// At most this much of a document's text is kept (for snippets and the API's `text`); all of
+/// it, up to [`crate::tokenize::MAX_FIELD_BYTES`], is searchable. Docs pages are long, and
+/// their whole text in memory would cost more than the rest of the index.
+pub const MAX_STORED_TEXT: usize = 4 * 1024;
 /// Joins keywords in the arena: a character no tokenizer keeps.
 const KEYWORD_SEP: char = '\u{1f}';
 
@@ -133,7 +137,13 @@ impl Builder {
             &doc.source,
             &doc.entity,
             &doc.owner,
-            [&doc.name, &doc.title, &keywords, &doc.text, &doc.location],
+            [
+                &doc.name,
+                &doc.title,
+                &keywords,
+                cut(&doc.text, MAX_STORED_TEXT),
+                &doc.location,
+            ],
             doc.facets.iter().map(|(k, v)| (k.as_str(), v.as_str())),
         );
         let postings = &mut self.postings;
@@ -274,6 +284,30 @@ impl Index {
             + (self.term_at.capacity() + self.post_at.capacity()) * 4
             + self.post_bytes.capacity()
             + self.fuzzy_terms.capacity() * 4
+    }
+
+    /// [`Index::heap_bytes`] by part, for the benchmark.
+    pub fn heap_parts(&self) -> Vec<(&'static str, usize)> {
+        vec![
+            (
+                "documents",
+                self.docs.capacity() * std::mem::size_of::<Stored>(),
+            ),
+            ("text arena", self.arena.capacity()),
+            (
+                "interned strings",
+                self.strings.iter().map(|s| s.len() + 16).sum::<usize>(),
+            ),
+            ("facets", self.facets.capacity() * 8),
+            (
+                "terms",
+                self.term_text.capacity() + self.term_at.capacity() * 4,
+            ),
+            (
+                "postings",
+                self.post_bytes.capacity() + self.post_at.capacity() * 4,
+            ),
+        ]
     }
 
     fn string(&self, doc: u32, field: usize) -> &str {

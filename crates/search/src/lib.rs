@@ -23,7 +23,7 @@ mod tokenize;
 pub use api_defs::{MAX_DEFINITION_BYTES, MAX_OPERATIONS, operations};
 pub use document::{DocType, Document, SOURCE_CATALOG};
 pub use entities::documents_of;
-pub use index::Index;
+pub use index::{Index, MAX_STORED_TEXT};
 pub use query::{
     DEFAULT_PAGE_LIMIT, Hit, MAX_PAGE_LIMIT, MAX_TERM_CHARS, POST_TAG, PRE_TAG, Query, QueryError,
     Results, decode_cursor, encode_cursor,

@@ -180,6 +180,15 @@ async fn index_and_query_as_you_type() {
         (rss_indexed as f64 - rss_catalog as f64) / 1024.0
     );
 
+    println!(
+        "index parts (MiB): {}",
+        index
+            .heap_parts()
+            .iter()
+            .map(|(k, v)| format!("{k} {:.1}", *v as f64 / 1048576.0))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     // One entity edited, as after a file change: only it is extracted again.
     let mut records: Vec<Arc<Stitched>> = snap.iter().cloned().collect();
     let at = records

@@ -439,6 +439,27 @@ fn keeps_up_with_catalog_changes_and_other_sources() {
 }
 
 #[test]
+fn long_texts_are_searchable_but_kept_short() {
+    let s = search_over(corpus("x"));
+    let long = format!("{} zanzibar", "filler ".repeat(2_000));
+    s.replace_source(
+        "docs",
+        vec![page(
+            "component:default/ledger",
+            "long/",
+            "Long page",
+            &[],
+            &long,
+        )],
+    );
+    let r = run(&s, Query::new("zanzibar"));
+    assert_eq!(r.total, 1);
+    assert!(r.hits[0].document.text.len() <= search::MAX_STORED_TEXT);
+    // The match lies past the kept text: no snippet, but the page is found.
+    assert!(r.hits[0].highlight.iter().all(|(f, _)| *f != "text"));
+}
+
+#[test]
 fn bad_queries_are_refused() {
     let s = search_over(corpus("x"));
     let q = Query::new("x".repeat(search::MAX_TERM_CHARS + 1));
