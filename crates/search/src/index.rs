@@ -109,7 +109,10 @@ impl Builder {
         let mut at = [0u32; STRINGS + 1];
         for (i, p) in parts.iter().enumerate() {
             at[i] = self.index.arena.len() as u32;
-            self.index.arena.push_str(p);
+            // An empty title reads as the name (see `Index::string`): store only a different one.
+            if !(i == F_TITLE && *p == parts[F_NAME]) {
+                self.index.arena.push_str(p);
+            }
         }
         at[STRINGS] = self.index.arena.len() as u32;
         let f0 = self.index.facets.len() as u32;
@@ -276,14 +279,7 @@ impl Index {
     /// Bytes held by the index's own arrays (what it adds to the process's memory, allocator
     /// overhead aside).
     pub fn heap_bytes(&self) -> usize {
-        self.docs.capacity() * std::mem::size_of::<Stored>()
-            + self.arena.capacity()
-            + self.strings.iter().map(|s| s.len() + 16).sum::<usize>()
-            + self.facets.capacity() * 8
-            + self.term_text.capacity()
-            + (self.term_at.capacity() + self.post_at.capacity()) * 4
-            + self.post_bytes.capacity()
-            + self.fuzzy_terms.capacity() * 4
+        self.heap_parts().iter().map(|(_, n)| n).sum::<usize>() + self.fuzzy_terms.capacity() * 4
     }
 
     /// [`Index::heap_bytes`] by part, for the benchmark.
@@ -310,8 +306,15 @@ impl Index {
         ]
     }
 
+    /// One of a document's strings. A title equal to the name is stored once, as the name
+    /// (most entities have no title of their own, and an operation's title is its id).
     fn string(&self, doc: u32, field: usize) -> &str {
         let at = &self.docs[doc as usize].at;
+        let field = if field == F_TITLE && at[F_TITLE] == at[F_TITLE + 1] {
+            F_NAME
+        } else {
+            field
+        };
         &self.arena[at[field] as usize..at[field + 1] as usize]
     }
 
