@@ -59,7 +59,9 @@ pub struct Index {
     docs: Vec<Stored>,
     arena: String,
     /// Interned facet keys, facet values and source names.
-    strings: Vec<Box<str>>,
+    /// Interned string `i` is `pool[pool_at[i]..pool_at[i + 1]]` (one allocation for all).
+    pool: String,
+    pool_at: Vec<u32>,
     /// (key, value) string ids, per document a range.
     facets: Vec<(u32, u32)>,
     /// Sorted terms: term `t` is `term_text[term_at[t]..term_at[t + 1]]`.
@@ -88,8 +90,12 @@ impl Builder {
         if let Some(&id) = self.ids.get(s) {
             return id;
         }
-        let id = self.index.strings.len() as u32;
-        self.index.strings.push(s.into());
+        if self.index.pool_at.is_empty() {
+            self.index.pool_at.push(0);
+        }
+        let id = self.index.pool_at.len() as u32 - 1;
+        self.index.pool.push_str(s);
+        self.index.pool_at.push(self.index.pool.len() as u32);
         self.ids.insert(s.into(), id);
         id
     }
@@ -203,7 +209,8 @@ impl Builder {
         index.post_at.push(index.post_bytes.len() as u32);
         index.post_bytes.shrink_to_fit();
         index.arena.shrink_to_fit();
-        index.strings.shrink_to_fit();
+        index.pool.shrink_to_fit();
+        index.pool_at.shrink_to_fit();
         index.term_text.shrink_to_fit();
         index.facets.shrink_to_fit();
         index.docs.shrink_to_fit();
@@ -230,8 +237,8 @@ impl Index {
         let mut remap = vec![u32::MAX; self.docs.len()];
         for d in self.ids().filter(|&d| keep(d)) {
             let s = &self.docs[d as usize];
-            let owner = self.strings[s.owner as usize].clone();
-            let source = self.strings[s.source as usize].clone();
+            let owner = self.interned(s.owner);
+            let source = self.interned(s.source);
             let facets = &self.facets[s.facets.0 as usize..s.facets.1 as usize];
             remap[d as usize] = b.store(
                 s.doc_type,
@@ -241,7 +248,7 @@ impl Index {
                 std::array::from_fn(|i| self.string(d, i)),
                 facets
                     .iter()
-                    .map(|&(k, v)| (&*self.strings[k as usize], &*self.strings[v as usize])),
+                    .map(|&(k, v)| (self.interned(k), self.interned(v))),
             );
         }
         for t in 0..self.terms() as u32 {
@@ -260,6 +267,11 @@ impl Index {
             b.add(doc);
         }
         b.finish()
+    }
+
+    /// Interned string `i`.
+    fn interned(&self, i: u32) -> &str {
+        &self.pool[self.pool_at[i as usize] as usize..self.pool_at[i as usize + 1] as usize]
     }
 
     /// Documents indexed.
@@ -292,7 +304,7 @@ impl Index {
             ("text arena", self.arena.capacity()),
             (
                 "interned strings",
-                self.strings.iter().map(|s| s.len() + 16).sum::<usize>(),
+                self.pool.capacity() + self.pool_at.capacity() * 4,
             ),
             ("facets", self.facets.capacity() * 8),
             (
@@ -350,12 +362,12 @@ impl Index {
 
     /// The entity (lower-cased ref) a document belongs to.
     pub fn entity_of(&self, doc: u32) -> &str {
-        &self.strings[self.docs[doc as usize].entity as usize]
+        self.interned(self.docs[doc as usize].entity)
     }
 
     /// The source a document came from.
     pub fn source_of(&self, doc: u32) -> &str {
-        &self.strings[self.docs[doc as usize].source as usize]
+        self.interned(self.docs[doc as usize].source)
     }
 
     /// Document `doc` as it was given.
@@ -373,17 +385,12 @@ impl Index {
             } else {
                 keywords.split(KEYWORD_SEP).map(str::to_owned).collect()
             },
-            owner: self.strings[s.owner as usize].to_string(),
+            owner: self.interned(s.owner).to_owned(),
             text: self.string(doc, F_TEXT).to_owned(),
             location: self.string(doc, F_LOCATION).to_owned(),
             facets: self.facets[s.facets.0 as usize..s.facets.1 as usize]
                 .iter()
-                .map(|&(k, v)| {
-                    (
-                        self.strings[k as usize].to_string(),
-                        self.strings[v as usize].to_string(),
-                    )
-                })
+                .map(|&(k, v)| (self.interned(k).to_owned(), self.interned(v).to_owned()))
                 .collect(),
         }
     }
@@ -492,18 +499,16 @@ impl Index {
     fn facets_match<'a>(&'a self, query: &'a Query) -> impl Fn(u32) -> bool + 'a {
         // Per filter, the interned key and the ids of the values it accepts (ignoring case):
         // a document is then checked with integer comparisons only.
-        let key_id = |k: &str| self.strings.iter().position(|s| &**s == k);
+        let interned =
+            || (0..self.pool_at.len().saturating_sub(1) as u32).map(|i| (i, self.interned(i)));
         let filters: Vec<Option<(u32, Vec<u32>)>> = query
             .filters
             .iter()
             .map(|(k, values)| {
-                let key = key_id(k)? as u32;
-                let ids = self
-                    .strings
-                    .iter()
-                    .enumerate()
+                let key = interned().find(|(_, s)| s == k)?.0;
+                let ids = interned()
                     .filter(|(_, s)| values.iter().any(|v| v.eq_ignore_ascii_case(s)))
-                    .map(|(i, _)| i as u32)
+                    .map(|(i, _)| i)
                     .collect();
                 Some((key, ids))
             })
