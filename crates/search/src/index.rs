@@ -237,14 +237,12 @@ impl Index {
         let mut remap = vec![u32::MAX; self.docs.len()];
         for d in self.ids().filter(|&d| keep(d)) {
             let s = &self.docs[d as usize];
-            let owner = self.interned(s.owner);
-            let source = self.interned(s.source);
             let facets = &self.facets[s.facets.0 as usize..s.facets.1 as usize];
             remap[d as usize] = b.store(
                 s.doc_type,
-                &source,
+                self.interned(s.source),
                 self.entity_of(d),
-                &owner,
+                self.interned(s.owner),
                 std::array::from_fn(|i| self.string(d, i)),
                 facets
                     .iter()
