@@ -163,6 +163,14 @@ impl Search {
     }
 
     fn replace(&self, documents: Vec<Document>, drop: impl Fn(&Index, u32) -> bool) {
+        // The catalog's documents follow the catalog; another source claiming its name would be
+        // replaced by the next refresh, so it is refused here where the mistake is made.
+        if documents.iter().any(|d| d.source == SOURCE_CATALOG) {
+            tracing::error!(
+                "search documents from another source may not use the source name 'catalog'; ignored"
+            );
+            return;
+        }
         let _guard = self.building.lock().unwrap_or_else(|e| e.into_inner());
         let old = self.current.load_full();
         let index = old.index.rebuild(|d| !drop(&old.index, d), documents);
