@@ -87,6 +87,13 @@ describe('search on the demo company', () => {
       await page.locator('.search-result').first().waitFor();
       assert.match(await page.locator('.search-tabs').textContent(), /All/);
       assert.match(await page.locator('.search-result').first().textContent(), /Basket/);
+      // On the search page, results follow the box as you type, without submitting.
+      await page.locator('#search-q').fill('');
+      await page.locator('#search-q').pressSequentially('createBask', { delay: 30 });
+      await page.waitForURL(/\/search\?q=createBask/);
+      const updated = await waitFor(async () => (await page.locator('.search-result a.search-title').first().textContent()) === 'createBasket', { timeoutMs: 10_000 });
+      assert.equal(updated, true, 'results updated while typing');
+      assert.equal(await page.locator('header.top').count(), 1, 'one page frame');
     } finally {
       await page.close();
     }

@@ -281,8 +281,10 @@ pub async fn page(
         no_results()
     } else {
         let r = run(&state, &q);
-        let user = me.user.as_ref().map(|u| u.key());
-        record::search_made(&q, r.total, "page", user.as_deref());
+        if is_submitted(&headers) {
+            let user = me.user.as_ref().map(|u| u.key());
+            record::search_made(&q, r.total, "page", user.as_deref());
+        }
         r
     };
     let results = results_view(&p, &r);
@@ -301,6 +303,15 @@ pub async fn page(
         p,
         results,
     })
+}
+
+/// Whether a request for the search page is a search someone made (a page load, the form
+/// submitted, a tab or page of results followed) rather than the live update while they type
+/// (htmx, triggered by the box itself): only those are recorded, so a search typed letter by
+/// letter counts once.
+pub fn is_submitted(headers: &HeaderMap) -> bool {
+    let h = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    !(h("hx-request") == Some("true") && h("hx-trigger") == Some("search-q"))
 }
 
 /// `GET /search/suggest?q=`: the header box's suggestions, a fragment for htmx.
@@ -384,6 +395,17 @@ mod tests {
         ] {
             assert_eq!(local_path(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn live_updates_while_typing_are_not_recorded() {
+        let mut h = HeaderMap::new();
+        assert!(is_submitted(&h));
+        h.insert("hx-request", "true".parse().unwrap());
+        h.insert("hx-trigger", "search-form".parse().unwrap());
+        assert!(is_submitted(&h));
+        h.insert("hx-trigger", "search-q".parse().unwrap());
+        assert!(!is_submitted(&h));
     }
 
     #[test]

@@ -6,8 +6,9 @@
 
 use search::Query;
 
-/// A search was made: from the search page (`surface` = `"page"`) or the API (`"api"`).
-/// As-you-type suggestions are not recorded: each keystroke would count as a search.
+/// A search was made: from the search page (`surface` = `"page"`: loaded, submitted, a tab or
+/// page followed) or the API (`"api"`). The header box's suggestions and the page's live
+/// updates while typing are not recorded: each pause in typing would count as a search.
 pub fn search_made(query: &Query, results: usize, surface: &'static str, user: Option<&str>) {
     tracing::info!(
         target: "stagedoor::search",
