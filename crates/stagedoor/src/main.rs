@@ -159,6 +159,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         ..config.docs.clone()
     };
     tokio::spawn(docs::Docs::of(&catalog).run(Arc::clone(&catalog), docs_settings));
+    // The search index, built at once and after every catalog change, so queries never wait.
+    tokio::spawn(search::run(Arc::clone(&catalog)));
 
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await

@@ -11,6 +11,7 @@ mod pages;
 mod params;
 mod router;
 mod scorecards_api;
+mod search_api;
 mod serve;
 
 use std::sync::Arc;

@@ -5,7 +5,9 @@
 use axum::Router;
 use axum::routing::{get, post};
 
-use crate::{AppState, api_error, auth, catalog_api, discovery_api, pages, scorecards_api};
+use crate::{
+    AppState, api_error, auth, catalog_api, discovery_api, pages, scorecards_api, search_api,
+};
 
 /// Every route Stagedoor serves.
 pub fn router(state: AppState) -> Router {
@@ -62,12 +64,18 @@ pub fn router(state: AppState) -> Router {
         .route("/scan", post(discovery_api::scan))
         .fallback(c::not_found)
         .layer(axum::middleware::from_fn(api_error::echo_request));
+    // Search: Backstage's search backend query endpoint.
+    let search = Router::new()
+        .route("/query", get(search_api::query))
+        .fallback(c::not_found)
+        .layer(axum::middleware::from_fn(api_error::echo_request));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .nest("/api/catalog", api)
         .nest("/api/scorecards/v1", scorecards)
         .nest("/api/discovery/v1", discovery)
+        .nest("/api/search", search)
         // Pages, by capability.
         .route("/", get(pages::home::page))
         .route("/catalog", get(pages::catalog::index::page))
@@ -102,6 +110,9 @@ pub fn router(state: AppState) -> Router {
             "/api/techdocs/static/docs/{namespace}/{kind}/{name}/{*path}",
             get(pages::docs::reader::asset),
         )
+        .route("/search", get(pages::search::pages::page))
+        .route("/search/suggest", get(pages::search::pages::suggest))
+        .route("/search/open", get(pages::search::pages::open))
         .route("/sign-in", get(pages::sign_in::page).post(auth::sign_in))
         .route("/sign-out", post(auth::sign_out))
         .route("/assets/{file}", get(pages::assets::serve))

@@ -21,6 +21,7 @@ mod owned;
 pub mod ownership;
 pub mod recent;
 pub mod scorecards;
+pub mod search;
 pub mod sign_in;
 mod view;
 
