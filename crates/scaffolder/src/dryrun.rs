@@ -96,6 +96,8 @@ pub async fn dry_run(
         }
     }
     template.base_dir = Some(content_dir.clone());
+    // Backstage names an inline template so in what it writes (`backstage.io/source-template`).
+    template.entity_ref = "template:default/dry-run".into();
     let task_id = uuid::Uuid::new_v4().to_string();
     let services = Services::default();
     let run = Run {

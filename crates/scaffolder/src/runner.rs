@@ -140,6 +140,11 @@ impl Run<'_> {
                 step_id: Some(step.id.clone()),
             };
             let ctx = self.context(&steps_out, None);
+            log.status(
+                &step.id,
+                "processing",
+                &format!("Beginning step {}", step.name),
+            );
             if let Some(cond) = &step.condition {
                 let rendered = match cond {
                     Value::String(_) => self.render_input(cond, &ctx),
@@ -157,11 +162,6 @@ impl Run<'_> {
                     continue;
                 }
             }
-            log.status(
-                &step.id,
-                "processing",
-                &format!("Beginning step {}", step.name),
-            );
             let spec = actions::find(&step.action).expect("checked above");
             if self.dry_run && !spec.dry_run {
                 log.step_line(
@@ -209,20 +209,28 @@ impl Run<'_> {
                     items.into_iter().map(Some).collect()
                 }
             };
+            if self.dry_run {
+                // Once per step, with the input rendered outside any iteration, as Backstage.
+                let input = self.render_input(&step.input, &ctx);
+                log.step_line(
+                    &step.id,
+                    &format!(
+                        "\u{1b}[32minfo\u{1b}[39m: Running {} in dry-run mode with inputs (secrets redacted): {}",
+                        step.action,
+                        serde_json::to_string_pretty(&input).unwrap_or_default()
+                    ),
+                );
+            }
             let mut output = Map::new();
             for each in iterations {
-                let ctx = self.context(&steps_out, each.clone());
-                let input = self.render_input(&step.input, &ctx);
-                if self.dry_run {
+                if let Some(e) = &each {
                     log.step_line(
                         &step.id,
-                        &format!(
-                            "\u{1b}[32minfo\u{1b}[39m: Running {} in dry-run mode with inputs (secrets redacted): {}",
-                            step.action,
-                            serde_json::to_string_pretty(&input).unwrap_or_default()
-                        ),
+                        &format!("\u{1b}[32minfo\u{1b}[39m: Running step each: {e}"),
                     );
                 }
+                let ctx = self.context(&steps_out, each.clone());
+                let input = self.render_input(&step.input, &ctx);
                 let mut actx = ActionContext {
                     engine: self.engine,
                     workspace: self.workspace,

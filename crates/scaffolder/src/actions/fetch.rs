@@ -180,6 +180,7 @@ pub fn template(ctx: &mut ActionContext<'_>, input: &Value) -> Result<(), Scaffo
     let src = ctx.template_path(url)?;
     let target = str_input(input, "targetPath").unwrap_or("./");
     let out_dir = ctx.workspace_path(target)?;
+    std::fs::create_dir_all(&out_dir)?;
     ctx.info("Listing files and directories in template");
     let entries = list_skeleton(&src)?;
     let patterns: Vec<Pattern> = ["copyWithoutTemplating", "copyWithoutRender"]
@@ -306,6 +307,16 @@ pub fn template_file(ctx: &mut ActionContext<'_>, input: &Value) -> Result<(), S
         ));
         return Ok(());
     }
+    ctx.info("Fetching template file content from remote URL");
+    let values: std::collections::BTreeMap<String, Value> = input
+        .get("values")
+        .and_then(Value::as_object)
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    ctx.info(&format!(
+        "Processing template file with input values {}",
+        serde_json::to_string(&values).unwrap_or_default()
+    ));
     let bytes = std::fs::read(&src)?;
     let engine = ctx.engine.with_blocks(
         bool_input(input, "trimBlocks"),
@@ -315,7 +326,12 @@ pub fn template_file(ctx: &mut ActionContext<'_>, input: &Value) -> Result<(), S
         Some(text) => engine.render_str(text, &file_context(input))?.into_bytes(),
         None => bytes,
     };
-    write_file(&out_path, &contents, file_mode(&src))
+    write_file(&out_path, &contents, file_mode(&src))?;
+    ctx.info(&format!(
+        "Template file has been written to {}",
+        out_path.display()
+    ));
+    Ok(())
 }
 
 pub fn plain(ctx: &mut ActionContext<'_>, input: &Value) -> Result<(), ScaffolderError> {
@@ -323,6 +339,7 @@ pub fn plain(ctx: &mut ActionContext<'_>, input: &Value) -> Result<(), Scaffolde
     ctx.info("Fetching plain content from remote URL");
     let src = ctx.template_path(url)?;
     let out_dir = ctx.workspace_path(str_input(input, "targetPath").unwrap_or("./"))?;
+    std::fs::create_dir_all(&out_dir)?;
     for entry in list_skeleton(&src)? {
         let out_path = crate::workspace::safe_child(&out_dir, &entry.rel)?;
         if entry.dir {

@@ -1,5 +1,6 @@
-//! A small YAML writer for the JSON values `catalog:write` stores: block style, every string
-//! double-quoted with JSON escapes (valid YAML, so no value can change type or meaning).
+//! A small YAML writer for the JSON values `catalog:write` stores: block style, strings plain
+//! where YAML would read them back as the same string (as Backstage's writer does), otherwise
+//! double-quoted with JSON escapes, so no value can change type or meaning.
 
 use serde_json::Value;
 
@@ -18,10 +19,32 @@ pub fn to_yaml(v: &Value) -> String {
 
 fn scalar(v: &Value) -> String {
     match v {
+        Value::String(s) if plain_safe(s) => s.clone(),
         Value::Object(_) => "{}".into(),
         Value::Array(_) => "[]".into(),
         other => other.to_string(),
     }
+}
+
+/// A string YAML 1.2 (core schema) reads back as itself when written plain.
+fn plain_safe(s: &str) -> bool {
+    let Some(first) = s.chars().next() else {
+        return false;
+    };
+    let reserved = matches!(
+        s.to_ascii_lowercase().as_str(),
+        "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "~" | ".nan" | ".inf" | "-.inf"
+    );
+    let numeric = s.parse::<f64>().is_ok() || s.starts_with("0x") || s.starts_with("0o");
+    !reserved
+        && !numeric
+        && !"-?:,[]{}#&*!|>'\"%@`".contains(first)
+        && !s.starts_with(' ')
+        && !s.ends_with(' ')
+        && !s.ends_with(':')
+        && !s.contains(": ")
+        && !s.contains(" #")
+        && s.chars().all(|c| !c.is_control())
 }
 
 fn key(k: &str) -> String {
@@ -75,10 +98,10 @@ fn nested(v: &Value, indent: usize, out: &mut String) {
 mod tests {
     #[test]
     fn writes_block_yaml() {
-        let v = serde_json::json!({"apiVersion": "backstage.io/v1alpha1", "metadata": {"name": "x", "tags": ["a", "b"], "annotations": {"a.b/c": "yes"}}, "spec": {"n": 3, "e": []}});
+        let v = serde_json::json!({"apiVersion": "backstage.io/v1alpha1", "metadata": {"name": "x", "tags": ["a", "b: c"], "annotations": {"a.b/c": "yes"}}, "spec": {"n": 3, "s": "3", "e": []}});
         assert_eq!(
             super::to_yaml(&v),
-            "apiVersion: \"backstage.io/v1alpha1\"\nmetadata:\n  name: \"x\"\n  tags:\n    - \"a\"\n    - \"b\"\n  annotations:\n    a.b/c: \"yes\"\nspec:\n  n: 3\n  e: []\n"
+            "apiVersion: backstage.io/v1alpha1\nmetadata:\n  name: x\n  tags:\n    - a\n    - \"b: c\"\n  annotations:\n    a.b/c: \"yes\"\nspec:\n  n: 3\n  s: \"3\"\n  e: []\n"
         );
     }
 }
