@@ -10,11 +10,13 @@ pub mod expr;
 mod filters;
 pub mod log;
 pub mod runner;
+pub mod tasks;
 pub mod template;
 pub mod validate;
 pub mod workspace;
 
 pub use error::ScaffolderError;
+pub use tasks::{Scaffolder, Settings};
 pub use template::Template;
 
 /// The template an entity was created from (Backstage's own annotation).

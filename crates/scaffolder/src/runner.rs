@@ -123,13 +123,46 @@ impl Run<'_> {
 
     pub async fn execute(&self, log: &mut Log) -> Result<Outcome, Failure> {
         check_actions(self.template)?;
+        // Backstage counts one more step in a dry-run (its hidden content step).
         log.line(&format!(
             "Starting up task with {} steps",
-            self.template.steps.len() + 1
+            self.template.steps.len() + usize::from(self.dry_run)
         ));
         let mut steps_out: Map<String, Value> = Map::new();
-        for step in &self.template.steps {
+        for (index, step) in self.template.steps.iter().enumerate() {
+            if let Err(failure) = self.step(step, &mut steps_out, log).await {
+                for later in &self.template.steps[index + 1..] {
+                    log.status(
+                        &later.id,
+                        "skipped",
+                        &format!("Skipping step {} because a previous step failed", later.id),
+                    );
+                }
+                return Err(failure);
+            }
+        }
+        let ctx = self.context(&steps_out, None);
+        let output = self.render_input(&self.template.output, &ctx);
+        Ok(Outcome {
+            output,
+            steps: steps_out,
+        })
+    }
+
+    /// One step: `if`, `each`, input rendering, the action, its output.
+    async fn step(
+        &self,
+        step: &crate::template::Step,
+        steps_out: &mut Map<String, Value>,
+        log: &mut Log,
+    ) -> Result<(), Failure> {
+        {
             if self.cancelled() {
+                log.status(
+                    &step.id,
+                    "skipped",
+                    &format!("Skipping step {} because the task was cancelled", step.id),
+                );
                 return Err(Failure {
                     error: ScaffolderError::Conflict("The task was cancelled".into()),
                     step_id: Some(step.id.clone()),
@@ -139,7 +172,7 @@ impl Run<'_> {
                 error,
                 step_id: Some(step.id.clone()),
             };
-            let ctx = self.context(&steps_out, None);
+            let ctx = self.context(steps_out, None);
             log.status(
                 &step.id,
                 "processing",
@@ -159,7 +192,7 @@ impl Run<'_> {
                             step.id
                         ),
                     );
-                    continue;
+                    return Ok(());
                 }
             }
             let spec = actions::find(&step.action).expect("checked above");
@@ -177,7 +210,7 @@ impl Run<'_> {
                     &format!("Finished step {}", step.name),
                 );
                 steps_out.insert(step.id.clone(), json!({"output": {}}));
-                continue;
+                return Ok(());
             }
             let iterations: Vec<Option<Value>> = match &step.each {
                 None => vec![None],
@@ -229,7 +262,7 @@ impl Run<'_> {
                         &format!("\u{1b}[32minfo\u{1b}[39m: Running step each: {e}"),
                     );
                 }
-                let ctx = self.context(&steps_out, each.clone());
+                let ctx = self.context(steps_out, each.clone());
                 let input = self.render_input(&step.input, &ctx);
                 let mut actx = ActionContext {
                     engine: self.engine,
@@ -268,11 +301,6 @@ impl Run<'_> {
                 &format!("Finished step {}", step.name),
             );
         }
-        let ctx = self.context(&steps_out, None);
-        let output = self.render_input(&self.template.output, &ctx);
-        Ok(Outcome {
-            output,
-            steps: steps_out,
-        })
+        Ok(())
     }
 }

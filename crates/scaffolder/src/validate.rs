@@ -143,19 +143,17 @@ fn check(
                     );
                 }
             }
-            "const" => {
-                if !json_eq(arg, instance) {
-                    fail(
-                        errors,
-                        path,
-                        "const",
-                        format!(
-                            "does not exactly match expected constant: {}",
-                            js_string(arg)
-                        ),
-                        arg.clone(),
-                    );
-                }
+            "const" if !json_eq(arg, instance) => {
+                fail(
+                    errors,
+                    path,
+                    "const",
+                    format!(
+                        "does not exactly match expected constant: {}",
+                        js_string(arg)
+                    ),
+                    arg.clone(),
+                );
             }
             "pattern" => {
                 if let (Some(p), Some(s)) = (arg.as_str(), instance.as_str()) {
@@ -390,16 +388,14 @@ fn check(
                     }
                 }
             }
-            "not" => {
-                if validate_at(instance, arg, depth).is_empty() {
-                    fail(
-                        errors,
-                        path,
-                        "not",
-                        "is of prohibited type [subschema 0]".into(),
-                        arg.clone(),
-                    );
-                }
+            "not" if validate_at(instance, arg, depth).is_empty() => {
+                fail(
+                    errors,
+                    path,
+                    "not",
+                    "is of prohibited type [subschema 0]".into(),
+                    arg.clone(),
+                );
             }
             _ => {}
         }

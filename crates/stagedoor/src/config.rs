@@ -14,6 +14,9 @@ pub struct Config {
     pub listen: String,
     pub db: String,
     pub catalog: CatalogSettings,
+    /// Where scaffolder tasks work (`backend.workingDirectory`) and `publish:file` writes
+    /// (`scaffolder.publishRoot`).
+    pub scaffolder: scaffolder::Settings,
 }
 
 impl std::fmt::Debug for Config {
@@ -49,6 +52,7 @@ impl Config {
             listen: DEFAULT_LISTEN.into(),
             db: DEFAULT_DB.into(),
             catalog: CatalogSettings::default(),
+            scaffolder: scaffolder::Settings::default(),
         };
         let Some(path) = path else { return Ok(config) };
         let text = std::fs::read_to_string(path)
@@ -74,6 +78,15 @@ impl Config {
         }
         if let Some(db) = v.pointer("/database/url").and_then(Value::as_str) {
             self.db = db.to_owned();
+        }
+        if let Some(dir) = v
+            .pointer("/backend/workingDirectory")
+            .and_then(Value::as_str)
+        {
+            self.scaffolder.work_dir = base.join(dir);
+        }
+        if let Some(dir) = v.pointer("/scaffolder/publishRoot").and_then(Value::as_str) {
+            self.scaffolder.publish_root = Some(base.join(dir));
         }
         let c = &mut self.catalog;
         if let Some(locations) = v.pointer("/catalog/locations").and_then(Value::as_array) {
@@ -260,6 +273,7 @@ mod tests {
             listen: "x".into(),
             db: "postgres://u:secret@h/db".into(),
             catalog: Default::default(),
+            scaffolder: Default::default(),
         };
         assert!(!format!("{c:?}").contains("secret"));
     }

@@ -49,3 +49,34 @@ pub fn log(ctx: &mut ActionContext<'_>, input: &Value) -> Result<(), ScaffolderE
     }
     Ok(())
 }
+
+/// The longest `debug:wait` allowed, so a template cannot hold a worker for hours.
+const MAX_WAIT_MS: u64 = 10 * 60 * 1000;
+
+pub const WAIT: ActionSpec = ActionSpec {
+    id: "debug:wait",
+    description: "Waits a while before the next step (at most 10 minutes).",
+    input: || {
+        json!({"type": "object", "properties": {
+            "minutes": {"type": "number", "description": "Minutes to wait."},
+            "seconds": {"type": "number", "description": "Seconds to wait."},
+            "milliseconds": {"type": "number", "description": "Milliseconds to wait."}
+        }, "additionalProperties": false})
+    },
+    output: None,
+    dry_run: true,
+};
+
+pub async fn wait(ctx: &mut ActionContext<'_>, input: &Value) -> Result<(), ScaffolderError> {
+    let n = |k: &str| input.get(k).and_then(Value::as_f64).unwrap_or(0.0).max(0.0);
+    let ms = n("minutes") * 60_000.0 + n("seconds") * 1000.0 + n("milliseconds");
+    if ms > MAX_WAIT_MS as f64 {
+        return Err(ScaffolderError::Input(format!(
+            "debug:wait may wait at most {} minutes",
+            MAX_WAIT_MS / 60_000
+        )));
+    }
+    ctx.info(&format!("Waiting {} ms", ms as u64));
+    tokio::time::sleep(std::time::Duration::from_millis(ms as u64)).await;
+    Ok(())
+}
