@@ -458,7 +458,132 @@ async fn a_task_is_cancelled_and_retried(db: TestDb) {
     );
 }
 
+/// The demo's two runnable templates, served from `crates/stagedoor/demo`, produce working
+/// repositories and register them: the Rust service compiles.
+async fn the_demo_templates_create_working_repositories(db: TestDb) {
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../stagedoor/demo");
+    let dir = tempfile::tempdir().unwrap();
+    let settings = CatalogSettings {
+        locations: [
+            "templates/local-rust-service/template.yaml",
+            "templates/docs-site/template.yaml",
+            "org/groups.yaml",
+        ]
+        .iter()
+        .map(|f| {
+            (
+                LocationSpec::new(
+                    "file",
+                    &demo.join(f).canonicalize().unwrap().to_string_lossy(),
+                ),
+                vec![],
+            )
+        })
+        .collect(),
+        ..Default::default()
+    };
+    let (base, catalog) = common::serve(settings, &db).await;
+    let published = dir.path().join("repos");
+    scaffolder::Scaffolder::of(&catalog).configure(scaffolder::Settings {
+        work_dir: dir.path().join("work"),
+        publish_root: Some(published.clone()),
+    });
+    catalog.settle().await.unwrap();
+    let env = Env {
+        base: format!("{base}/api/scaffolder/v2"),
+        catalog,
+        http: reqwest::Client::new(),
+        _dir: dir,
+        published,
+    };
+    let owner = env
+        .catalog
+        .snapshot()
+        .entities(None)
+        .find(|e| e.kind() == "Group")
+        .map(|e| e.entity_ref().to_owned())
+        .unwrap();
+    let (status, created) = env
+        .post(
+            "/tasks",
+            &json!({"templateRef": "template:default/local-rust-service",
+            "values": {"name": "returns-service", "owner": owner, "port": 8099,
+                       "description": "Takes returns.", "lifecycle": "experimental"}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let task = env
+        .wait_for(created["id"].as_str().unwrap(), &["completed", "failed"])
+        .await;
+    assert_eq!(task["status"], "completed", "{task}");
+    let repo = env.published.join("returns-service");
+    let main_rs = std::fs::read_to_string(repo.join("src/main.rs")).unwrap();
+    assert!(main_rs.contains(".unwrap_or(8099)"), "{main_rs}");
+    let out = std::process::Command::new("rustc")
+        .args(["--edition", "2021", "--crate-type", "bin", "-o"])
+        .arg(repo.join("service-bin"))
+        .arg(repo.join("src/main.rs"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let entity = env
+        .catalog
+        .snapshot()
+        .entity("component:default/returns-service");
+    let entity = entity.unwrap_or_else(|| {
+        panic!(
+            "not registered: {}\n{task}\n{:?}",
+            std::fs::read_to_string(repo.join("catalog-info.yaml")).unwrap(),
+            env.catalog
+                .snapshot()
+                .entities(None)
+                .map(|e| e.entity_ref().to_owned())
+                .collect::<Vec<_>>()
+        )
+    });
+    assert_eq!(entity.owner(), Some(owner.as_str()));
+    assert_eq!(
+        entity.annotation("stagedoor.dev/template-version"),
+        Some("1.0.0")
+    );
+
+    let (status, created) = env
+        .post(
+            "/tasks",
+            &json!({"templateRef": "template:default/docs-site",
+            "values": {"name": "handbook", "title": "Engineering handbook", "owner": owner,
+                       "sections": ["Getting started", "On call"]}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let task = env
+        .wait_for(created["id"].as_str().unwrap(), &["completed", "failed"])
+        .await;
+    assert_eq!(task["status"], "completed", "{task}");
+    let repo = env.published.join("handbook");
+    assert_eq!(
+        std::fs::read_to_string(repo.join("mkdocs.yml")).unwrap(),
+        "site_name: Engineering handbook\nnav:\n  - Home: index.md\n  - Getting started: getting-started.md\n  - On call: on-call.md\n"
+    );
+    assert!(
+        std::fs::read_to_string(repo.join("docs/on-call.md"))
+            .unwrap()
+            .starts_with("# On call\n")
+    );
+    assert!(
+        env.catalog
+            .snapshot()
+            .entity("component:default/handbook")
+            .is_some()
+    );
+}
+
 store::on_each_database!(
+    the_demo_templates_create_working_repositories,
     parameter_schemas_match_backstage,
     a_task_runs_like_backstage_and_registers_its_entity,
     task_errors_answer_as_backstage_does,
