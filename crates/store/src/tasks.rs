@@ -185,6 +185,19 @@ impl Db {
         Ok(rows.into_iter().map(task).collect())
     }
 
+    /// Runs per template: `(template_ref, runs, completed)`, for the templates' usage.
+    pub async fn task_counts(&self) -> Result<Vec<(String, i64, i64)>, StoreError> {
+        const SQL: &str = "SELECT template_ref, COUNT(*),
+                SUM(CASE WHEN status = 'completed' THEN 1 ELSE 0 END)
+            FROM scaffolder_tasks GROUP BY template_ref ORDER BY template_ref";
+        let rows: Vec<(String, i64, Option<i64>)> =
+            on_pool!(self, pool => sqlx::query_as(SQL).fetch_all(pool).await)?;
+        Ok(rows
+            .into_iter()
+            .map(|(r, n, done)| (r, n, done.unwrap_or(0)))
+            .collect())
+    }
+
     pub async fn append_task_events(&self, events: &[TaskEventRow]) -> Result<(), StoreError> {
         const SQL: &str =
             "INSERT INTO scaffolder_task_events (task_id, seq, event_type, body, created_at)

@@ -53,7 +53,7 @@ pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 /// True unless the browser says the form was posted from another site. Browsers send `Origin`
 /// on every form POST (and `Sec-Fetch-Site`); a client that sends neither (curl, a script) is
 /// not a browser a third-party page could drive, so it is let through.
-fn same_origin(headers: &HeaderMap) -> bool {
+pub(crate) fn same_origin(headers: &HeaderMap) -> bool {
     let h = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
     if let Some(origin) = h(header::ORIGIN) {
         let host = headers
@@ -89,7 +89,7 @@ fn cookie_attributes(headers: &HeaderMap) -> &'static str {
     }
 }
 
-fn cross_site() -> Response {
+pub(crate) fn cross_site() -> Response {
     (
         StatusCode::FORBIDDEN,
         "cross-site form posts are refused; sign in from the portal itself",

@@ -98,6 +98,12 @@ pub fn router(state: AppState) -> Router {
             get(pages::scorecards::pages::scorecard),
         )
         .route("/campaigns/{name}", get(pages::scorecards::pages::campaign))
+        .route("/create", get(pages::scaffolder::list))
+        .route(
+            "/create/templates/{namespace}/{name}",
+            get(pages::scaffolder::form).post(pages::scaffolder::submit),
+        )
+        .route("/create/tasks/{id}", get(pages::scaffolder::task))
         .route("/sign-in", get(pages::sign_in::page).post(auth::sign_in))
         .route("/sign-out", post(auth::sign_out))
         .route("/assets/{file}", get(pages::assets::serve))

@@ -18,6 +18,7 @@ mod layout;
 mod owned;
 pub mod ownership;
 pub mod recent;
+pub mod scaffolder;
 pub mod scorecards;
 pub mod sign_in;
 mod view;
