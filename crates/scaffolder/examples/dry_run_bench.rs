@@ -31,7 +31,7 @@ fn request() -> Value {
     json!({
         "template": {"apiVersion": "scaffolder.backstage.io/v1beta3", "kind": "Template",
             "metadata": {"name": "bench"},
-            "spec": {"parameters": [{"required": ["name"], "properties": {"name": {"type": "string"}}}],
+            "spec": {"type": "service", "parameters": [{"required": ["name"], "properties": {"name": {"type": "string"}}}],
                 "steps": [{"id": "fetch", "action": "fetch:template", "input": {"url": "./skeleton",
                     "values": {"name": "${{ parameters.name }}", "owner": "team-a", "tags": ["a", "b", "c"],
                         "description": "A service that does one thing well and nothing else at all"}}}],

@@ -126,3 +126,16 @@ CASES["err_render"] = dict(
 CASES["err_action_input"] = dict(
     template=tpl("ai", [{"id": "a", "action": "debug:log", "input": {"message": "x", "bogus": 1}}]),
     values={}, files={})
+
+# The benchmark's skeleton (examples/dry_run_bench.rs): 50 files, names and contents rendered.
+CASES["fifty_files"] = dict(
+    template={**tpl("bench",
+        [{"id": "fetch", "action": "fetch:template", "input": {"url": "./skeleton", "values": {
+            "name": "${{ parameters.name }}", "owner": "team-a", "tags": ["a", "b", "c"],
+            "description": "A service that does one thing well and nothing else at all"}}}],
+        parameters=[{"required": ["name"], "properties": {"name": {"type": "string"}}}],
+        output={"links": [{"title": "x", "url": "${{ parameters.name }}"}]})},
+    values={"name": "bench-service"},
+    files={("skeleton/%s/f%d.md" % ("src/${{ values.name }}" if i % 5 == 0 else "docs", i)):
+           ("# ${{ values.name }} file %d\n\nOwner: ${{ values.owner | upper }}\n{%% for t in values.tags %%}- ${{ t }}\n{%% endfor %%}Description: ${{ values.description | truncate(40) }}\n%s\n"
+            % (i, "Some plain text of the skeleton that is copied as it is.\n" * 20)) for i in range(50)})
