@@ -52,10 +52,15 @@ async fn main() {
     for i in 0..550 {
         let r = serde_json::from_value(req.clone()).unwrap();
         let started = Instant::now();
-        let out =
-            scaffolder::dryrun::dry_run(scaffolder::engine(), r, &Default::default(), work.path())
-                .await
-                .unwrap();
+        let out = scaffolder::dryrun::dry_run(
+            scaffolder::engine(),
+            r,
+            &Default::default(),
+            work.path(),
+            &Default::default(),
+        )
+        .await
+        .unwrap();
         let elapsed = started.elapsed();
         assert_eq!(out["directoryContents"].as_array().unwrap().len(), 50);
         if i >= 50 {

@@ -41,11 +41,14 @@ pub struct FileContent {
 }
 
 /// Runs the dry-run under `work_root` (a fresh directory inside it, removed afterwards).
+/// `services` reach only what dry-run actions read (`catalog:fetch`); the actions with effects
+/// outside the workspace do not run in a dry-run.
 pub async fn dry_run(
     engine: &Engine,
     request: DryRunRequest,
     user: &RunUser,
     work_root: &std::path::Path,
+    services: &Services,
 ) -> Result<Value, ScaffolderError> {
     let values = if request.values.is_null() {
         json!({})
@@ -99,7 +102,10 @@ pub async fn dry_run(
     // Backstage names an inline template so in what it writes (`backstage.io/source-template`).
     template.entity_ref = "template:default/dry-run".into();
     let task_id = uuid::Uuid::new_v4().to_string();
-    let services = Services::default();
+    let services = Services {
+        catalog: services.catalog.clone(),
+        publish_root: None,
+    };
     let run = Run {
         engine,
         template: &template,

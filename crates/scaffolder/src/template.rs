@@ -109,8 +109,8 @@ impl Template {
                 .and_then(Value::as_str)
                 .map(str::to_owned)
         };
-        let base_dir = annotation("backstage.io/managed-by-origin-location")
-            .or_else(|| annotation("backstage.io/managed-by-location"))
+        // The file the entity was read from (not the origin, the root location that led to it).
+        let base_dir = annotation("backstage.io/managed-by-location")
             .and_then(|l| l.strip_prefix("file:").map(PathBuf::from))
             .and_then(|p| p.parent().map(PathBuf::from));
         let version = annotation(crate::ANNOTATION_TEMPLATE_VERSION)
@@ -182,5 +182,34 @@ impl Template {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn relative_urls_resolve_against_the_entitys_own_file() {
+        let t = super::Template::from_entity(&json!({
+            "apiVersion": "scaffolder.backstage.io/v1beta3", "kind": "Template",
+            "metadata": {"name": "t", "annotations": {
+                "backstage.io/managed-by-location": "file:/data/templates/t/template.yaml",
+                "backstage.io/managed-by-origin-location": "file:/data/all.yaml"}},
+            "spec": {"steps": [{"action": "debug:log"}]}
+        }))
+        .unwrap();
+        assert_eq!(
+            t.base_dir.as_deref(),
+            Some(std::path::Path::new("/data/templates/t"))
+        );
+        assert_eq!(t.steps[0].id, "step-1");
+        assert_eq!(t.steps[0].name, "debug:log");
+        assert_eq!(t.entity_ref, "template:default/t");
+        let err = super::Template::from_entity(
+            &json!({"apiVersion": "scaffolder.backstage.io/v1beta2", "kind": "Template"}),
+        )
+        .unwrap_err();
+        assert_eq!(err.name(), "InputError");
     }
 }

@@ -45,8 +45,14 @@ async fn run_case(name: &str) -> (u16, Value) {
     .unwrap();
     let work = tempfile::tempdir().unwrap();
     let req = serde_json::from_value(request).unwrap();
-    match scaffolder::dryrun::dry_run(scaffolder::engine(), req, &Default::default(), work.path())
-        .await
+    match scaffolder::dryrun::dry_run(
+        scaffolder::engine(),
+        req,
+        &Default::default(),
+        work.path(),
+        &Default::default(),
+    )
+    .await
     {
         Ok(body) => (200, body),
         Err(e) => (

@@ -26,6 +26,7 @@ async fn dry_run(steps: Value, files: &[(&str, &str)]) -> Result<Value, Scaffold
         serde_json::from_value(request).unwrap(),
         &RunUser::default(),
         work.path(),
+        &Services::default(),
     )
     .await
 }

@@ -84,7 +84,12 @@ pub async fn dry_run(State(s): State<AppState>, who: Identity, body: Bytes) -> A
     let request: scaffolder::dryrun::DryRunRequest = parse_body(&body)?;
     let user = run_user(&s, &who);
     let work = Scaffolder::of(&s.catalog).settings().work_dir;
-    match scaffolder::dryrun::dry_run(scaffolder::engine(), request, &user, &work).await {
+    let services = scaffolder::actions::Services {
+        catalog: Some(s.catalog.clone()),
+        publish_root: None,
+    };
+    match scaffolder::dryrun::dry_run(scaffolder::engine(), request, &user, &work, &services).await
+    {
         Ok(v) => Ok(Json(v).into_response()),
         Err(e) => answer(e),
     }
