@@ -1,7 +1,8 @@
 //! The Create pages over real HTTP, without JavaScript: the template list with its usage, the
 //! form built from the parameter schema (defaults, entity picker from the catalog), per-field
 //! messages from server-side validation, the review, creating the task, and the task page with
-//! its log and output link; the template's usage count goes up.
+//! its log and output link; the template's usage count and the share of templated components go
+//! up, and a component made from an older template version is flagged.
 
 use std::time::{Duration, Instant};
 
@@ -212,6 +213,37 @@ async fn the_create_pages_work_without_javascript(db: TestDb) {
     assert_eq!(status, 200);
     let (_, html) = get("/create").await;
     assert!(html.contains("1 runs, 1 completed"), "{html}");
+    assert!(
+        html.contains(
+            "<strong>100%</strong> of the catalog&#39;s components came from a template (1 of 1)"
+        ) || html.contains(
+            "<strong>100%</strong> of the catalog's components came from a template (1 of 1)"
+        ),
+        "{html}"
+    );
+    // The template page lists what was created from it, with the version it came from.
+    let (_, html) = get("/create/templates/default/note").await;
+    assert!(
+        html.contains(r#"<a href="/catalog/default/component/hello">hello</a>"#),
+        "{html}"
+    );
+    assert!(!html.contains("behind"), "{html}");
+    // A new version of the template (its etag, as it names no version): the component lags.
+    std::fs::write(
+        dir.path().join("catalog.yaml"),
+        CATALOG.replace("Writes one file", "Writes exactly one file"),
+    )
+    .unwrap();
+    catalog.settle().await.unwrap();
+    let started = Instant::now();
+    loop {
+        let (_, html) = get("/create/templates/default/note").await;
+        if html.contains(r#"<span class="badge warn">behind</span>"#) {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "{html}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 
     // Cross-site posts are refused; unknown tasks and templates are 404 pages.
     let r = http

@@ -34,6 +34,17 @@ struct CreatePage {
     layout: Layout,
     templates: Vec<TemplateCard>,
     q: String,
+    /// Components in the catalog, and how many of them came from a template.
+    components: usize,
+    templated: usize,
+}
+
+impl CreatePage {
+    fn share(&self) -> usize {
+        (self.templated * 100)
+            .checked_div(self.components)
+            .unwrap_or(0)
+    }
 }
 
 #[derive(Deserialize)]
@@ -80,17 +91,71 @@ pub async fn list(
                 || c.tags.iter().any(|t| t.to_lowercase() == needle)
         })
         .collect();
+    let (mut components, mut templated) = (0, 0);
+    for e in snap.entities(None).filter(|e| e.kind() == "Component") {
+        components += 1;
+        templated += usize::from(
+            e.annotation(scaffolder::ANNOTATION_SOURCE_TEMPLATE)
+                .is_some(),
+        );
+    }
     crate::pages::render(&CreatePage {
         layout: Layout::new("Create", "create", &snap, &me),
         templates,
         q: query.q,
+        components,
+        templated,
     })
+}
+
+/// A component created from the template, with the template version it came from.
+pub struct Created {
+    pub href: String,
+    pub name: String,
+    pub owner: String,
+    pub version: String,
+    /// Made from an older version of the template than its current one.
+    pub lagging: bool,
+}
+
+/// Components created from `t` (`backstage.io/source-template`), lagging ones first.
+fn created_from(snap: &catalog::read::Snapshot, t: &scaffolder::Template) -> Vec<Created> {
+    let mut out: Vec<Created> = snap
+        .entities(None)
+        .filter(|e| {
+            e.annotation(scaffolder::ANNOTATION_SOURCE_TEMPLATE)
+                .is_some_and(|r| r.eq_ignore_ascii_case(&t.entity_ref))
+        })
+        .map(|e| {
+            let version = e
+                .annotation(scaffolder::ANNOTATION_TEMPLATE_VERSION)
+                .unwrap_or_default()
+                .to_owned();
+            Created {
+                href: format!(
+                    "/catalog/{}/{}/{}",
+                    e.namespace(),
+                    e.kind().to_lowercase(),
+                    e.name()
+                ),
+                name: e.name().to_owned(),
+                owner: e.owner().unwrap_or_default().to_owned(),
+                lagging: t.version.as_deref().is_some_and(|v| v != version),
+                version,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| b.lagging.cmp(&a.lagging).then_with(|| a.name.cmp(&b.name)));
+    out
 }
 
 #[derive(askama::Template)]
 #[template(path = "scaffolder/form.html")]
 struct TemplateForm {
     layout: Layout,
+    /// The template's current version, and what was created from it.
+    version: String,
+    created: Vec<Created>,
     action: String,
     title: String,
     description: String,
@@ -110,6 +175,8 @@ fn not_found(s: &AppState, me: &Identity, what: &str) -> Response {
             layout: Layout::new(what, "create", &snap, me),
             templates: Vec::new(),
             q: String::new(),
+            components: 0,
+            templated: 0,
         }),
     )
         .into_response()
@@ -128,6 +195,8 @@ pub async fn form(
     let pages = form::pages(&t, &snap, None);
     crate::pages::render(&TemplateForm {
         layout: Layout::new(t.title.as_deref().unwrap_or(&name), "create", &snap, &me),
+        version: t.version.clone().unwrap_or_default(),
+        created: created_from(&snap, &t),
         action: format!("/create/templates/{namespace}/{name}"),
         title: t.title.clone().unwrap_or(name),
         description: t.description.clone().unwrap_or_default(),
@@ -221,6 +290,8 @@ pub async fn submit(
         status,
         &TemplateForm {
             layout: Layout::new(t.title.as_deref().unwrap_or(&name), "create", &snap, &me),
+            version: t.version.clone().unwrap_or_default(),
+            created: Vec::new(),
             action: format!("/create/templates/{namespace}/{name}"),
             title: t.title.clone().unwrap_or(name),
             description: t.description.clone().unwrap_or_default(),
