@@ -119,7 +119,7 @@ describe('portal pages with the demo company', () => {
         // Filter the catalog by a facet.
         await page.goto(`${server.base}/catalog`);
         if (js) await shot(page, 'catalog');
-        assert.match(await summary(page), /of 86 entities/);
+        assert.match(await summary(page), /of 88 entities/);
         await page.locator('input[name=kind][value=api]').check();
         if (!js) await page.locator('button', { hasText: 'Apply filters' }).click();
         await page.waitForURL(/kind=api/);
