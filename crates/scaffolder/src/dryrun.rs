@@ -77,6 +77,8 @@ pub async fn dry_run(
     std::fs::create_dir_all(&content_dir)?;
     std::fs::create_dir_all(&workspace)?;
     let mut total = 0usize;
+    let mut confined = crate::workspace::Confined::new(&content_dir)?;
+    let mut made = std::collections::HashSet::new();
     for f in &request.directory_contents {
         let bytes = B64
             .decode(f.base64_content.as_bytes())
@@ -88,8 +90,10 @@ pub async fn dry_run(
                 MAX_BYTES / (1024 * 1024)
             )));
         }
-        let path = crate::workspace::safe_child(&content_dir, &f.path)?;
-        if let Some(parent) = path.parent() {
+        let path = confined.resolve(&f.path)?;
+        if let Some(parent) = path.parent()
+            && made.insert(parent.to_path_buf())
+        {
             std::fs::create_dir_all(parent)?;
         }
         std::fs::write(&path, &bytes)?;

@@ -38,6 +38,43 @@ pub fn safe_child(base: &Path, rel: &str) -> Result<PathBuf, ScaffolderError> {
     Ok(joined)
 }
 
+/// A directory that many paths are resolved in (a skeleton of hundreds of files): the same checks
+/// as [`safe_child`], but each directory's real path is checked once, not once per file.
+pub struct Confined {
+    base: PathBuf,
+    verified: std::collections::HashSet<PathBuf>,
+}
+
+impl Confined {
+    pub fn new(base: &Path) -> Result<Confined, ScaffolderError> {
+        // The base itself must be inside wherever it was resolved from; check it exists.
+        base.canonicalize()?;
+        Ok(Confined {
+            base: normalize(base),
+            verified: Default::default(),
+        })
+    }
+
+    /// `rel` inside the base, or `NotAllowedError`.
+    pub fn resolve(&mut self, rel: &str) -> Result<PathBuf, ScaffolderError> {
+        let joined = normalize(&self.base.join(rel));
+        if !joined.starts_with(&self.base) {
+            return Err(ScaffolderError::NotAllowed(ESCAPE.into()));
+        }
+        // The file itself may be a symlink left by an earlier step: check it whole.
+        if std::fs::symlink_metadata(&joined).is_ok_and(|m| m.file_type().is_symlink()) {
+            return safe_child(&self.base, rel);
+        }
+        if let Some(parent) = joined.parent()
+            && !self.verified.contains(parent)
+        {
+            safe_child(&self.base, &relative(&self.base, parent))?;
+            self.verified.insert(parent.to_path_buf());
+        }
+        Ok(joined)
+    }
+}
+
 /// Resolves `.` and `..` without touching the file system.
 pub fn normalize(p: &Path) -> PathBuf {
     let mut out = PathBuf::new();

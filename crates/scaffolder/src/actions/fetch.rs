@@ -153,9 +153,23 @@ fn write_file(path: &Path, contents: &[u8], mode: u32) -> Result<(), ScaffolderE
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }
-    std::fs::write(path, contents)?;
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & 0o777))?;
+    write_with_mode(path, contents, mode)
+}
+
+/// Writes a file whose directory exists, with the skeleton file's permission bits (one
+/// `chmod` only when the umask would have changed them).
+fn write_with_mode(path: &Path, contents: &[u8], mode: u32) -> Result<(), ScaffolderError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(mode & 0o777)
+        .open(path)?;
+    std::io::Write::write_all(&mut f, contents)?;
+    if f.metadata()?.permissions().mode() & 0o777 != mode & 0o777 {
+        f.set_permissions(std::fs::Permissions::from_mode(mode & 0o777))?;
+    }
     Ok(())
 }
 
@@ -221,6 +235,9 @@ pub fn template(ctx: &mut ActionContext<'_>, input: &Value) -> Result<(), Scaffo
         require_literal_separator: true,
         ..MatchOptions::new()
     };
+    let mut confined = crate::workspace::Confined::new(&out_dir)?;
+    // Directories already made, so each is created once, not once per file.
+    let mut made = std::collections::HashSet::new();
     for entry in &entries {
         let verbatim = patterns
             .iter()
@@ -244,13 +261,13 @@ pub fn template(ctx: &mut ActionContext<'_>, input: &Value) -> Result<(), Scaffo
             // A name that renders empty (an optional file) is left out.
             continue;
         }
-        let out_path = crate::workspace::safe_child(&out_dir, &out_rel)?;
+        let out_path = confined.resolve(&out_rel)?;
         if !crate::workspace::normalize(&out_path).starts_with(ctx.workspace) {
             return Err(ScaffolderError::NotAllowed(
                 "Relative path is not allowed to refer to a directory outside its parent".into(),
             ));
         }
-        if out_path.exists() && !replace && !entry.dir {
+        if !entry.dir && !replace && out_path.exists() {
             ctx.info(&format!(
                 "Skipping file {} as it already exists.",
                 entry.rel
@@ -258,7 +275,9 @@ pub fn template(ctx: &mut ActionContext<'_>, input: &Value) -> Result<(), Scaffo
             continue;
         }
         if entry.dir {
-            std::fs::create_dir_all(&out_path)?;
+            if made.insert(out_path.clone()) {
+                std::fs::create_dir_all(&out_path)?;
+            }
             continue;
         }
         if !render_contents && extension.is_none() {
