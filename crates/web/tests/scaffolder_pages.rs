@@ -221,6 +221,10 @@ async fn the_create_pages_work_without_javascript(db: TestDb) {
         ),
         "{html}"
     );
+    assert!(
+        html.contains("<tr><td>group:default/team-a</td><td>1</td><td>1</td></tr>"),
+        "{html}"
+    );
     // The template page lists what was created from it, with the version it came from.
     let (_, html) = get("/create/templates/default/note").await;
     assert!(

@@ -37,6 +37,8 @@ struct CreatePage {
     /// Components in the catalog, and how many of them came from a template.
     components: usize,
     templated: usize,
+    /// The same per owning team: (owner, templated, components), most components first.
+    teams: Vec<(String, usize, usize)>,
 }
 
 impl CreatePage {
@@ -92,19 +94,31 @@ pub async fn list(
         })
         .collect();
     let (mut components, mut templated) = (0, 0);
+    let mut per_team: std::collections::BTreeMap<String, (usize, usize)> = Default::default();
     for e in snap.entities(None).filter(|e| e.kind() == "Component") {
+        let from_template = e
+            .annotation(scaffolder::ANNOTATION_SOURCE_TEMPLATE)
+            .is_some();
         components += 1;
-        templated += usize::from(
-            e.annotation(scaffolder::ANNOTATION_SOURCE_TEMPLATE)
-                .is_some(),
-        );
+        templated += usize::from(from_template);
+        let team = per_team
+            .entry(e.owner().unwrap_or("(no owner)").to_owned())
+            .or_default();
+        team.0 += usize::from(from_template);
+        team.1 += 1;
     }
+    let mut teams: Vec<(String, usize, usize)> = per_team
+        .into_iter()
+        .map(|(t, (n, all))| (t, n, all))
+        .collect();
+    teams.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
     crate::pages::render(&CreatePage {
         layout: Layout::new("Create", "create", &snap, &me),
         templates,
         q: query.q,
         components,
         templated,
+        teams,
     })
 }
 
@@ -177,6 +191,7 @@ fn not_found(s: &AppState, me: &Identity, what: &str) -> Response {
             q: String::new(),
             components: 0,
             templated: 0,
+            teams: Vec::new(),
         }),
     )
         .into_response()
