@@ -17,6 +17,9 @@ pub struct Config {
     pub discovery: crate::discovery_setup::DiscoveryConfig,
     /// How docs builds are kept up to date (`techdocs.refresh.*`); the allow-list is the catalog's.
     pub docs: docs::DocsSettings,
+    /// Where scaffolder tasks work (`backend.workingDirectory`) and `publish:file` writes
+    /// (`scaffolder.publishRoot`).
+    pub scaffolder: scaffolder::Settings,
 }
 
 impl std::fmt::Debug for Config {
@@ -54,6 +57,7 @@ impl Config {
             catalog: CatalogSettings::default(),
             discovery: Default::default(),
             docs: docs::DocsSettings::default(),
+            scaffolder: scaffolder::Settings::default(),
         };
         let Some(path) = path else { return Ok(config) };
         let text = std::fs::read_to_string(path)
@@ -80,6 +84,15 @@ impl Config {
         self.discovery = crate::discovery_setup::parse(v, base)?;
         if let Some(db) = v.pointer("/database/url").and_then(Value::as_str) {
             self.db = db.to_owned();
+        }
+        if let Some(dir) = v
+            .pointer("/backend/workingDirectory")
+            .and_then(Value::as_str)
+        {
+            self.scaffolder.work_dir = base.join(dir);
+        }
+        if let Some(dir) = v.pointer("/scaffolder/publishRoot").and_then(Value::as_str) {
+            self.scaffolder.publish_root = Some(base.join(dir));
         }
         let c = &mut self.catalog;
         if let Some(locations) = v.pointer("/catalog/locations").and_then(Value::as_array) {
@@ -297,6 +310,7 @@ mod tests {
             catalog: Default::default(),
             discovery: Default::default(),
             docs: Default::default(),
+            scaffolder: Default::default(),
         };
         assert!(!format!("{c:?}").contains("secret"));
     }

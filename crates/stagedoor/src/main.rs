@@ -119,6 +119,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         if args.db.is_none() {
             config.db = format!("sqlite://{}", dir.with_file_name("demo.db").display());
         }
+        // Demo templates publish new repositories next to the demo catalog.
+        config
+            .scaffolder
+            .publish_root
+            .get_or_insert_with(|| dir.with_file_name("demo-repos"));
     }
     if let Some(db) = args.db {
         config.db = db;
@@ -161,6 +166,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tokio::spawn(docs::Docs::of(&catalog).run(Arc::clone(&catalog), docs_settings));
     // The search index, built at once and after every catalog change, so queries never wait.
     tokio::spawn(search::run(Arc::clone(&catalog)));
+    let templates = scaffolder::Scaffolder::of(&catalog);
+    templates.configure(config.scaffolder.clone());
+    let interrupted = scaffolder::Scaffolder::recover(&catalog)
+        .await
+        .context("recovering scaffolder tasks")?;
+    if interrupted > 0 {
+        tracing::warn!(
+            interrupted,
+            "scaffolder tasks left running by the last run marked failed"
+        );
+    }
 
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await

@@ -1,6 +1,7 @@
 //! The database behind Stagedoor: one `Db` over SQLite or PostgreSQL, its migrations, and the
 //! tables the catalog keeps durable (registered locations and the stitched final entities), and
-//! the capabilities' own (campaign progress, pushed facts, scorecard results over time).
+//! the capabilities' own (campaign progress, pushed facts, scorecard results over time, scaffolder
+//! tasks and their events).
 
 mod campaigns;
 mod db;
@@ -11,6 +12,7 @@ mod locations;
 mod migrate;
 mod pushed_facts;
 mod scores;
+mod tasks;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -22,3 +24,4 @@ pub use error::StoreError;
 pub use locations::LocationRow;
 pub use pushed_facts::PushedFactsRow;
 pub use scores::{ScoreChange, ScorecardDay};
+pub use tasks::{TaskEventRow, TaskRow};

@@ -26,6 +26,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0002_scorecards.sql"),
     },
     Migration {
+        version: 4,
+        name: "scaffolder",
+        sql: include_str!("../migrations/sqlite/0004_scaffolder.sql"),
+    },
+    Migration {
         version: 5,
         name: "discovery",
         sql: include_str!("../migrations/sqlite/0005_discovery.sql"),
@@ -42,6 +47,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 2,
         name: "scorecards",
         sql: include_str!("../migrations/postgres/0002_scorecards.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "scaffolder",
+        sql: include_str!("../migrations/postgres/0004_scaffolder.sql"),
     },
     Migration {
         version: 5,

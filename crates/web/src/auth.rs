@@ -89,7 +89,7 @@ fn cookie_attributes(headers: &HeaderMap) -> &'static str {
     }
 }
 
-fn cross_site() -> Response {
+pub(crate) fn cross_site() -> Response {
     (
         StatusCode::FORBIDDEN,
         "cross-site form posts are refused; sign in from the portal itself",

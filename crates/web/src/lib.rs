@@ -10,6 +10,7 @@ mod framework_errors;
 mod pages;
 mod params;
 mod router;
+mod scaffolder_api;
 mod scorecards_api;
 mod search_api;
 mod serve;

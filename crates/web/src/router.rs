@@ -1,12 +1,14 @@
 //! Every route Stagedoor serves, in one table: the Backstage catalog API under `/api/catalog`,
-//! the scorecards API under `/api/scorecards/v1`, health probes, and the pages, grouped by
+//! the scorecards API under `/api/scorecards/v1`, the scaffolder API under `/api/scaffolder/v2`,
+//! health probes, and the pages, grouped by
 //! capability.
 
 use axum::Router;
 use axum::routing::{get, post};
 
 use crate::{
-    AppState, api_error, auth, catalog_api, discovery_api, pages, scorecards_api, search_api,
+    AppState, api_error, auth, catalog_api, discovery_api, pages, scaffolder_api, scorecards_api,
+    search_api,
 };
 
 /// Every route Stagedoor serves.
@@ -69,6 +71,27 @@ pub fn router(state: AppState) -> Router {
         .route("/query", get(search_api::query))
         .fallback(c::not_found)
         .layer(axum::middleware::from_fn(api_error::echo_request));
+    // Mounted at /api/scaffolder with /v2 in each path, as Backstage mounts its plugin, so error
+    // envelopes report the same request URL (`/v2/tasks/...`).
+    let scaffolder = {
+        use scaffolder_api as sc;
+        Router::new()
+            .route(
+                "/v2/templates/{namespace}/{kind}/{name}/parameter-schema",
+                get(sc::parameter_schema),
+            )
+            .route("/v2/actions", get(sc::actions))
+            .route("/v2/dry-run", post(sc::dry_run))
+            .route("/v2/tasks", get(sc::list_tasks).post(sc::create_task))
+            .route("/v2/tasks/{id}", get(sc::task))
+            .route("/v2/tasks/{id}/cancel", post(sc::cancel_task))
+            .route("/v2/tasks/{id}/retry", post(sc::retry_task))
+            .route("/v2/tasks/{id}/events", get(sc::events))
+            .route("/v2/tasks/{id}/eventstream", get(sc::event_stream))
+            .fallback(c::not_found)
+            .layer(axum::extract::DefaultBodyLimit::max(sc::MAX_BODY))
+            .layer(axum::middleware::from_fn(api_error::echo_request))
+    };
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -76,6 +99,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/scorecards/v1", scorecards)
         .nest("/api/discovery/v1", discovery)
         .nest("/api/search", search)
+        .nest("/api/scaffolder", scaffolder)
         // Pages, by capability.
         .route("/", get(pages::home::page))
         .route("/catalog", get(pages::catalog::index::page))
@@ -113,6 +137,12 @@ pub fn router(state: AppState) -> Router {
         .route("/search", get(pages::search::pages::page))
         .route("/search/suggest", get(pages::search::pages::suggest))
         .route("/search/open", get(pages::search::pages::open))
+        .route("/create", get(pages::scaffolder::list))
+        .route(
+            "/create/templates/{namespace}/{name}",
+            get(pages::scaffolder::form).post(pages::scaffolder::submit),
+        )
+        .route("/create/tasks/{id}", get(pages::scaffolder::task))
         .route("/sign-in", get(pages::sign_in::page).post(auth::sign_in))
         .route("/sign-out", post(auth::sign_out))
         .route("/assets/{file}", get(pages::assets::serve))

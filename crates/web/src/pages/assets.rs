@@ -28,6 +28,11 @@ const ASSETS: &[Asset] = &[
         bytes: include_bytes!("../../assets/htmx.min.js"),
     },
     Asset {
+        name: "scaffolder-task.js",
+        mime: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../../assets/scaffolder-task.js"),
+    },
+    Asset {
         name: "favicon.svg",
         mime: "image/svg+xml",
         bytes: include_bytes!("../../assets/favicon.svg"),

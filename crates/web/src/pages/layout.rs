@@ -15,8 +15,8 @@ pub struct Me {
 
 pub struct Layout {
     pub title: String,
-    /// Which navigation entry is current: `home`, `catalog`, `ownership`, `scorecards`, `docs` or
-    /// empty.
+    /// Which navigation entry is current: `home`, `catalog`, `ownership`, `scorecards`,
+    /// `completeness`, `docs`, `create` or empty.
     pub nav: &'static str,
     pub me: Option<Me>,
     pub css: String,

@@ -20,6 +20,7 @@ mod layout;
 mod owned;
 pub mod ownership;
 pub mod recent;
+pub mod scaffolder;
 pub mod scorecards;
 pub mod search;
 pub mod sign_in;

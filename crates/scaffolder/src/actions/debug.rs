@@ -1,0 +1,82 @@
+//! `debug:log`: a message in the task log, and optionally the workspace's files.
+
+use serde_json::{Value, json};
+
+use super::{ActionContext, ActionSpec};
+use crate::error::ScaffolderError;
+
+pub const LOG: ActionSpec = ActionSpec {
+    id: "debug:log",
+    description: "Writes a message into the log and/or lists the files in the workspace.",
+    input: || {
+        json!({"type": "object", "properties": {
+            "message": {"type": "string", "description": "Message to write."},
+            "listWorkspace": {"anyOf": [{"type": "boolean"}, {"type": "string", "enum": ["with-filenames", "with-contents"]}],
+                "description": "List the workspace's files; \"with-contents\" also their contents."}
+        }, "additionalProperties": false})
+    },
+    output: None,
+    dry_run: true,
+};
+
+pub fn log(ctx: &mut ActionContext<'_>, input: &Value) -> Result<(), ScaffolderError> {
+    ctx.info(&serde_json::to_string_pretty(input).unwrap_or_default());
+    if let Some(m) = input.get("message").and_then(Value::as_str) {
+        ctx.info(m);
+    }
+    let list = input.get("listWorkspace");
+    if list.is_some_and(|l| l.as_bool() != Some(false)) {
+        let with_contents = list.and_then(Value::as_str) == Some("with-contents");
+        let mut lines = Vec::new();
+        for e in walkdir::WalkDir::new(ctx.workspace)
+            .min_depth(1)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_file())
+            .take(1000)
+        {
+            let rel = crate::workspace::relative(ctx.workspace, e.path());
+            if with_contents {
+                let text = std::fs::read(e.path()).unwrap_or_default();
+                let text = String::from_utf8_lossy(&text[..text.len().min(64 * 1024)]).into_owned();
+                lines.push(format!("{rel}:\n\n{text}"));
+            } else {
+                lines.push(format!("  {rel}"));
+            }
+        }
+        ctx.info(&format!("Workspace:\n{}", lines.join("\n")));
+    }
+    Ok(())
+}
+
+/// The longest `debug:wait` allowed, so a template cannot hold a worker for hours.
+const MAX_WAIT_MS: u64 = 10 * 60 * 1000;
+
+pub const WAIT: ActionSpec = ActionSpec {
+    id: "debug:wait",
+    description: "Waits a while before the next step (at most 10 minutes).",
+    input: || {
+        json!({"type": "object", "properties": {
+            "minutes": {"type": "number", "description": "Minutes to wait."},
+            "seconds": {"type": "number", "description": "Seconds to wait."},
+            "milliseconds": {"type": "number", "description": "Milliseconds to wait."}
+        }, "additionalProperties": false})
+    },
+    output: None,
+    dry_run: true,
+};
+
+pub async fn wait(ctx: &mut ActionContext<'_>, input: &Value) -> Result<(), ScaffolderError> {
+    let n = |k: &str| input.get(k).and_then(Value::as_f64).unwrap_or(0.0).max(0.0);
+    let ms = n("minutes") * 60_000.0 + n("seconds") * 1000.0 + n("milliseconds");
+    if ms > MAX_WAIT_MS as f64 {
+        return Err(ScaffolderError::Input(format!(
+            "debug:wait may wait at most {} minutes",
+            MAX_WAIT_MS / 60_000
+        )));
+    }
+    ctx.info(&format!("Waiting {} ms", ms as u64));
+    tokio::time::sleep(std::time::Duration::from_millis(ms as u64)).await;
+    Ok(())
+}

@@ -1,0 +1,250 @@
+//! Backstage's template expressions (`${{ }}`, `{% %}`, `{# #}`) on minijinja: the delimiters,
+//! Nunjucks' lenient undefined lookups, typed single-expression values, and the bounds that make
+//! an untrusted template safe to render (fuel for work, a cap on output).
+
+use std::fmt;
+use std::io::Write;
+
+use minijinja::syntax::SyntaxConfig;
+use minijinja::{Environment, UndefinedBehavior, Value as JValue};
+use serde_json::Value;
+
+use crate::filters;
+
+/// Instructions one render may run: far beyond any real template (a 50-file skeleton uses a few
+/// hundred per file), small enough that a runaway loop stops in milliseconds.
+pub const FUEL: u64 = 200_000;
+/// Bytes one render may produce (a rendered file or input string).
+pub const MAX_OUTPUT: usize = 4 * 1024 * 1024;
+/// Bytes of template source one render accepts.
+pub const MAX_SOURCE: usize = 1024 * 1024;
+
+/// A template that failed to parse or render; `TemplateRenderError` at the API edge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderError(pub String);
+
+impl fmt::Display for RenderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for RenderError {}
+
+fn render_error(e: minijinja::Error) -> RenderError {
+    // Worded like Backstage's ("Template error at line 1, …"), with minijinja's kind and detail
+    // and the source chain (which filter failed and why).
+    let mut msg = match e.line() {
+        Some(line) => format!("Template error at line {line}: {}", e.kind()),
+        None => format!("Template error: {}", e.kind()),
+    };
+    if let Some(detail) = e.detail() {
+        msg.push_str(": ");
+        msg.push_str(detail);
+    }
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        source = s.source();
+    }
+    RenderError(msg)
+}
+
+/// The environment every render uses: Backstage's delimiters and filters, no auto-escaping
+/// (templates write code and YAML, not HTML), chainable undefined as Nunjucks (a missing
+/// `parameters.a.b` renders empty instead of failing).
+pub struct Engine {
+    env: Environment<'static>,
+    /// `trimBlocks`/`lstripBlocks` variants for `fetch:template`, built once: `[trim, lstrip,
+    /// both]`.
+    variants: Vec<Engine>,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Engine::new()
+    }
+}
+
+impl Engine {
+    pub fn new() -> Self {
+        let variants = [(true, false), (false, true), (true, true)]
+            .into_iter()
+            .map(|(t, l)| Engine {
+                env: Self::environment(t, l),
+                variants: Vec::new(),
+            })
+            .collect();
+        Engine {
+            env: Self::environment(false, false),
+            variants,
+        }
+    }
+
+    /// This engine, or its variant that trims blocks as `fetch:template` asks.
+    pub fn with_blocks(&self, trim: bool, lstrip: bool) -> &Engine {
+        match (trim, lstrip, self.variants.as_slice()) {
+            (true, false, [t, ..]) => t,
+            (false, true, [_, l, ..]) => l,
+            (true, true, [_, _, b]) => b,
+            _ => self,
+        }
+    }
+
+    fn environment(trim_blocks: bool, lstrip_blocks: bool) -> Environment<'static> {
+        let mut env = Environment::new();
+        env.set_trim_blocks(trim_blocks);
+        env.set_lstrip_blocks(lstrip_blocks);
+        env.set_syntax(
+            SyntaxConfig::builder()
+                .block_delimiters("{%", "%}")
+                .variable_delimiters("${{", "}}")
+                .comment_delimiters("{#", "#}")
+                .build()
+                .expect("static syntax"),
+        );
+        env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+        env.set_undefined_behavior(UndefinedBehavior::Chainable);
+        env.set_fuel(Some(FUEL));
+        env.set_recursion_limit(64);
+        // Nunjucks keeps a template's trailing newline.
+        env.set_keep_trailing_newline(true);
+        // Not in Nunjucks, and the one way a template could keep mutable state across loop
+        // iterations to grow a value without bound.
+        env.remove_global("namespace");
+        filters::register(&mut env);
+        env
+    }
+
+    /// Renders `source` as text with `ctx`.
+    pub fn render_str(&self, source: &str, ctx: &Value) -> Result<String, RenderError> {
+        if source.len() > MAX_SOURCE {
+            return Err(RenderError(format!(
+                "template is {} bytes, more than the {MAX_SOURCE} allowed",
+                source.len()
+            )));
+        }
+        // Plain text (most skeleton files) needs no engine.
+        if !source.contains("${{") && !source.contains("{%") && !source.contains("{#") {
+            return Ok(source.to_owned());
+        }
+        let tmpl = self.env.template_from_str(source).map_err(render_error)?;
+        let mut out = Bounded(Vec::with_capacity(source.len()));
+        tmpl.render_captured_to(JValue::from_serialize(ctx), &mut out)
+            .map_err(|e| {
+                if out.0.len() >= MAX_OUTPUT {
+                    RenderError(format!("rendered output exceeds {MAX_OUTPUT} bytes"))
+                } else {
+                    render_error(e)
+                }
+            })?;
+        String::from_utf8(out.0).map_err(|_| RenderError("rendered output is not UTF-8".into()))
+    }
+
+    /// Renders one step input value as Backstage does: strings that are exactly one `${{ }}`
+    /// keep the expression's type (`${{ parameters.count }}` is a number); other strings render
+    /// as text; an empty result means "absent" (`None`); arrays and objects render element-wise.
+    pub fn render_value(&self, value: &Value, ctx: &Value) -> Result<Option<Value>, RenderError> {
+        Ok(match value {
+            Value::String(s) => {
+                if let Some(expr) = single_expression(s) {
+                    let v = self.eval(expr, ctx)?;
+                    if v.as_str() == Some("") || v.is_null() {
+                        None
+                    } else {
+                        Some(v)
+                    }
+                } else {
+                    let text = self.render_str(s, ctx)?;
+                    (!text.is_empty()).then_some(Value::String(text))
+                }
+            }
+            Value::Array(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    // Backstage maps each element; an absent one stays in place as null.
+                    out.push(self.render_value(item, ctx)?.unwrap_or(Value::Null));
+                }
+                Some(Value::Array(out))
+            }
+            Value::Object(map) => {
+                let mut out = serde_json::Map::with_capacity(map.len());
+                for (k, v) in map {
+                    if let Some(v) = self.render_value(v, ctx)? {
+                        out.insert(k.clone(), v);
+                    }
+                }
+                Some(Value::Object(out))
+            }
+            other => Some(other.clone()),
+        })
+    }
+
+    /// Evaluates one expression (the inside of `${{ }}`) to a JSON value. Undefined is `null`.
+    pub fn eval(&self, expr: &str, ctx: &Value) -> Result<Value, RenderError> {
+        if expr.len() > MAX_SOURCE {
+            return Err(RenderError("expression too long".into()));
+        }
+        let compiled = self.env.compile_expression(expr).map_err(render_error)?;
+        let v = compiled
+            .eval(JValue::from_serialize(ctx))
+            .map_err(render_error)?;
+        Ok(to_json(&v))
+    }
+
+    /// Whether a step's `if` lets it run: Backstage skips on `false` and on a string that renders
+    /// to something falsy (empty, `false`, 0, an empty list).
+    pub fn is_truthy(&self, cond: &Value, ctx: &Value) -> Result<bool, RenderError> {
+        let v = match cond {
+            Value::String(_) => self.render_value(cond, ctx)?.unwrap_or(Value::Null),
+            other => other.clone(),
+        };
+        Ok(truthy(&v))
+    }
+}
+
+/// JavaScript's truthiness, with Backstage's rule that an empty array is false.
+pub fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0 && !f.is_nan()),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(_) => true,
+    }
+}
+
+/// The expression of a string that is exactly one `${{ … }}` (no text around it, no second
+/// expression), as Nunjucks' parser decides it in Backstage's `isSingleTemplateString`.
+pub fn single_expression(s: &str) -> Option<&str> {
+    let inner = s.strip_prefix("${{")?.strip_suffix("}}")?;
+    (!inner.contains("}}") && !inner.contains("${{") && !inner.contains("{%")).then_some(inner)
+}
+
+/// A minijinja value as JSON: undefined and none are null; integers stay integers.
+pub fn to_json(v: &JValue) -> Value {
+    if v.is_undefined() || v.is_none() {
+        return Value::Null;
+    }
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+/// A writer that fails past [`MAX_OUTPUT`] bytes, which stops the render.
+struct Bounded(Vec<u8>);
+
+impl Write for Bounded {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.0.len() + buf.len() > MAX_OUTPUT {
+            self.0
+                .extend_from_slice(&buf[..MAX_OUTPUT.saturating_sub(self.0.len())]);
+            return Err(std::io::Error::other("output too large"));
+        }
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

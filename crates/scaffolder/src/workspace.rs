@@ -1,0 +1,127 @@
+//! Paths confined to a directory, as Backstage's `resolveSafeChildPath`: a relative path that
+//! climbs out with `..`, an absolute path elsewhere, or a path through a symlink that points
+//! outside is refused with `NotAllowedError` before any file is touched.
+
+use std::path::{Component, Path, PathBuf};
+
+use crate::error::ScaffolderError;
+
+const ESCAPE: &str = "Relative path is not allowed to refer to a directory outside its parent";
+
+/// `base` joined with `rel`, refused unless the result (with symlinks resolved as far as the
+/// path exists) stays inside `base`. `base` must exist.
+pub fn safe_child(base: &Path, rel: &str) -> Result<PathBuf, ScaffolderError> {
+    let joined = normalize(&base.join(rel));
+    let base_norm = normalize(base);
+    if !joined.starts_with(&base_norm) {
+        return Err(ScaffolderError::NotAllowed(ESCAPE.into()));
+    }
+    // Symlinks: the deepest existing ancestor, resolved, must still be inside the resolved base.
+    let real_base = base.canonicalize()?;
+    let mut probe = joined.clone();
+    loop {
+        if let Ok(meta) = std::fs::symlink_metadata(&probe) {
+            let _ = meta;
+            let real = probe.canonicalize().map_err(|_| {
+                // A dangling symlink: where it points cannot be checked, so it is refused.
+                ScaffolderError::NotAllowed(ESCAPE.into())
+            })?;
+            if !real.starts_with(&real_base) {
+                return Err(ScaffolderError::NotAllowed(ESCAPE.into()));
+            }
+            break;
+        }
+        if !probe.pop() {
+            break;
+        }
+    }
+    Ok(joined)
+}
+
+/// A directory that many paths are resolved in (a skeleton of hundreds of files): the same checks
+/// as [`safe_child`], but each directory's real path is checked once, not once per file.
+pub struct Confined {
+    base: PathBuf,
+    verified: std::collections::HashSet<PathBuf>,
+}
+
+impl Confined {
+    pub fn new(base: &Path) -> Result<Confined, ScaffolderError> {
+        // The base itself must be inside wherever it was resolved from; check it exists.
+        base.canonicalize()?;
+        Ok(Confined {
+            base: normalize(base),
+            verified: Default::default(),
+        })
+    }
+
+    /// `rel` inside the base, or `NotAllowedError`.
+    pub fn resolve(&mut self, rel: &str) -> Result<PathBuf, ScaffolderError> {
+        let joined = normalize(&self.base.join(rel));
+        if !joined.starts_with(&self.base) {
+            return Err(ScaffolderError::NotAllowed(ESCAPE.into()));
+        }
+        // The file itself may be a symlink left by an earlier step: check it whole.
+        if std::fs::symlink_metadata(&joined).is_ok_and(|m| m.file_type().is_symlink()) {
+            return safe_child(&self.base, rel);
+        }
+        if let Some(parent) = joined.parent()
+            && !self.verified.contains(parent)
+        {
+            safe_child(&self.base, &relative(&self.base, parent))?;
+            self.verified.insert(parent.to_path_buf());
+        }
+        Ok(joined)
+    }
+}
+
+/// Resolves `.` and `..` without touching the file system.
+pub fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// `path` relative to `base` with `/` separators (for responses and logs).
+pub fn relative(base: &Path, path: &Path) -> String {
+    path.strip_prefix(base)
+        .unwrap_or(path)
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_escapes() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path();
+        assert!(safe_child(base, "a/b.txt").is_ok());
+        assert!(safe_child(base, "a/../b.txt").is_ok());
+        for bad in ["../x", "a/../../x", "/etc/passwd"] {
+            let err = safe_child(base, bad).unwrap_err();
+            assert_eq!(err.name(), "NotAllowedError", "{bad}");
+        }
+        let outside = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path(), base.join("link")).unwrap();
+        assert_eq!(
+            safe_child(base, "link/x.txt").unwrap_err().name(),
+            "NotAllowedError"
+        );
+        std::fs::create_dir(base.join("in")).unwrap();
+        std::os::unix::fs::symlink(base.join("in"), base.join("ok")).unwrap();
+        assert!(safe_child(base, "ok/x.txt").is_ok());
+    }
+}
