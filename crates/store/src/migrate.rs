@@ -25,6 +25,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "scorecards",
         sql: include_str!("../migrations/sqlite/0002_scorecards.sql"),
     },
+    Migration {
+        version: 3,
+        name: "analytics",
+        sql: include_str!("../migrations/sqlite/0003_analytics.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -37,6 +42,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 2,
         name: "scorecards",
         sql: include_str!("../migrations/postgres/0002_scorecards.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "analytics",
+        sql: include_str!("../migrations/postgres/0003_analytics.sql"),
     },
 ];
 

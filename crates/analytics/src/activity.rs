@@ -1,0 +1,281 @@
+//! The daily roll-ups held in memory: for each user, the days they were active with the
+//! features they used (a bit each) and their searches. Loaded from `analytics_user_days` and
+//! `analytics_search_days` on first use and kept current by every write, so a summary over a
+//! year of 5,000 users reads memory, not millions of rows (docs/benchmarks.md). Other replicas'
+//! writes arrive by reloading the last two days every minute ([`crate::Recorder::run`]).
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{Datelike, NaiveDate};
+
+/// Features beyond this many share the last bit, shown as `other`.
+const MAX_FEATURES: usize = 64;
+
+/// A day as a number, for ranges and arithmetic.
+pub type Day = i32;
+
+pub fn day_of(d: NaiveDate) -> Day {
+    d.num_days_from_ce()
+}
+
+pub fn date_of(d: Day) -> NaiveDate {
+    NaiveDate::from_num_days_from_ce_opt(d).unwrap_or_default()
+}
+
+/// One user's use on one day.
+#[derive(Debug, Default, Clone)]
+pub struct DayUse {
+    pub features: u64,
+    pub searches: u32,
+    /// Results opened, by rank.
+    pub opened: Vec<(u16, u32)>,
+}
+
+#[derive(Debug, Default)]
+pub struct Activity {
+    features: Vec<String>,
+    bits: HashMap<String, u32>,
+    pub(crate) users: HashMap<String, BTreeMap<Day, DayUse>>,
+}
+
+/// Counts over a group and a window, per feature bit.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct SearchCounts {
+    pub searches: u64,
+    pub opened: u64,
+    /// Opened results per rank.
+    pub ranks: BTreeMap<u16, u64>,
+}
+
+impl Activity {
+    /// The bit of `feature`, given one on first sight.
+    pub fn bit(&mut self, feature: &str) -> u32 {
+        if let Some(b) = self.bits.get(feature) {
+            return *b;
+        }
+        if self.features.len() >= MAX_FEATURES - 1 {
+            self.features.truncate(MAX_FEATURES - 1);
+            self.features.push("other".into());
+            return (MAX_FEATURES - 1) as u32;
+        }
+        let b = self.features.len() as u32;
+        self.features.push(feature.to_owned());
+        self.bits.insert(feature.to_owned(), b);
+        b
+    }
+
+    pub fn feature_names(&self) -> &[String] {
+        &self.features
+    }
+
+    pub fn feature_bit(&self, feature: &str) -> Option<u32> {
+        self.bits.get(feature).copied()
+    }
+
+    pub fn used(&mut self, day: NaiveDate, user: &str, feature: &str) {
+        let bit = self.bit(feature);
+        self.entry(day, user).features |= 1 << bit;
+    }
+
+    /// Adds `n` searches (`rank` 0) or `n` results opened at `rank`.
+    pub fn searched(&mut self, day: NaiveDate, user: &str, rank: i64, n: i64, replace: bool) {
+        let e = self.entry(day, user);
+        let n = u32::try_from(n.max(0)).unwrap_or(u32::MAX);
+        if rank <= 0 {
+            e.searches = if replace {
+                n
+            } else {
+                e.searches.saturating_add(n)
+            };
+            return;
+        }
+        let rank = u16::try_from(rank).unwrap_or(u16::MAX);
+        match e.opened.iter_mut().find(|(r, _)| *r == rank) {
+            Some((_, c)) => *c = if replace { n } else { c.saturating_add(n) },
+            None => e.opened.push((rank, n)),
+        }
+    }
+
+    fn entry(&mut self, day: NaiveDate, user: &str) -> &mut DayUse {
+        if !self.users.contains_key(user) {
+            self.users.insert(user.to_owned(), BTreeMap::new());
+        }
+        self.users
+            .get_mut(user)
+            .expect("inserted above")
+            .entry(day_of(day))
+            .or_default()
+    }
+
+    fn days<'a>(
+        &'a self,
+        user: &str,
+        from: Day,
+        to: Day,
+    ) -> impl Iterator<Item = (Day, &'a DayUse)> + 'a {
+        self.users
+            .get(user)
+            .into_iter()
+            .flat_map(move |d| d.range(from..=to).map(|(k, v)| (*k, v)))
+    }
+
+    /// How many of `members` were active in `[from, to]` (with a feature in `mask`, if given).
+    pub fn active(&self, members: &[String], from: Day, to: Day, mask: Option<u64>) -> usize {
+        members
+            .iter()
+            .filter(|u| {
+                self.days(u, from, to)
+                    .any(|(_, d)| mask.is_none_or(|m| d.features & m != 0))
+            })
+            .count()
+    }
+
+    /// Per feature bit, how many of `members` used it in `[from, to]`.
+    pub fn feature_users(&self, members: &[String], from: Day, to: Day) -> Vec<usize> {
+        let mut out = vec![0; self.features.len()];
+        for u in members {
+            let used = self
+                .days(u, from, to)
+                .fold(0u64, |m, (_, d)| m | d.features);
+            for (b, n) in out.iter_mut().enumerate() {
+                if used & (1 << b) != 0 {
+                    *n += 1;
+                }
+            }
+        }
+        out
+    }
+
+    /// Daily, weekly and monthly (28-day) active counts for each day of `[from, to]`: each
+    /// active day covers itself, the 6 days after it and the 27 days after it.
+    pub fn series(&self, members: &[String], from: Day, to: Day) -> Vec<[usize; 3]> {
+        let len = (to - from + 1).max(0) as usize;
+        let mut diff = vec![[0i64; 3]; len + 1];
+        for u in members {
+            for (i, width) in [1, 7, 28].into_iter().enumerate() {
+                // Merge each user's covered spans so a user counts once per day.
+                let mut span: Option<(Day, Day)> = None;
+                let flush = |s: (Day, Day), diff: &mut Vec<[i64; 3]>| {
+                    let a = (s.0.max(from) - from) as usize;
+                    let b = (s.1.min(to) - from + 1) as usize;
+                    if s.1 >= from && s.0 <= to && a < b {
+                        diff[a][i] += 1;
+                        diff[b][i] -= 1;
+                    }
+                };
+                for (d, _) in self.days(u, from - width + 1, to) {
+                    let s = (d, d + width - 1);
+                    span = match span {
+                        Some(p) if s.0 <= p.1 + 1 => Some((p.0, p.1.max(s.1))),
+                        Some(p) => {
+                            flush(p, &mut diff);
+                            Some(s)
+                        }
+                        None => Some(s),
+                    };
+                }
+                if let Some(p) = span {
+                    flush(p, &mut diff);
+                }
+            }
+        }
+        let mut run = [0i64; 3];
+        diff.iter()
+            .take(len)
+            .map(|d| {
+                for i in 0..3 {
+                    run[i] += d[i];
+                }
+                run.map(|n| n.max(0) as usize)
+            })
+            .collect()
+    }
+
+    /// Searches run and results opened by `members` in `[from, to]`.
+    pub fn search(&self, members: &[String], from: Day, to: Day) -> SearchCounts {
+        let mut c = SearchCounts::default();
+        for u in members {
+            for (_, d) in self.days(u, from, to) {
+                c.searches += u64::from(d.searches);
+                // A result opened counts one search as successful; more opened results than
+                // searches that day (several results from one search) still count each search
+                // at most once.
+                let opened: u64 = d.opened.iter().map(|(_, n)| u64::from(*n)).sum();
+                c.opened += opened.min(u64::from(d.searches));
+                for (r, n) in &d.opened {
+                    *c.ranks.entry(*r).or_default() += u64::from(*n);
+                }
+            }
+        }
+        c
+    }
+}
+
+impl SearchCounts {
+    /// The rank half of opened results were at or above.
+    pub fn median_rank(&self) -> Option<u16> {
+        let total: u64 = self.ranks.values().sum();
+        let mut seen = 0;
+        for (r, n) in &self.ranks {
+            seen += n;
+            if seen * 2 >= total {
+                return Some(*r);
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(n: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, n).unwrap()
+    }
+
+    #[test]
+    fn series_counts_each_user_once_per_window() {
+        let mut a = Activity::default();
+        a.used(d(1), "u1", "catalog");
+        a.used(d(1), "u1", "docs");
+        a.used(d(3), "u1", "catalog");
+        a.used(d(10), "u2", "catalog");
+        let members = vec!["u1".to_owned(), "u2".to_owned(), "u3".to_owned()];
+        let s = a.series(&members, day_of(d(1)), day_of(d(12)));
+        assert_eq!(s[0], [1, 1, 1]); // 1st: u1
+        assert_eq!(s[1], [0, 1, 1]); // 2nd: u1 within the week
+        assert_eq!(s[2], [1, 1, 1]);
+        assert_eq!(s[9], [1, 1, 2]); // 10th: u2 that day; u1's week ended on the 9th
+        assert_eq!(s[8], [0, 1, 1]);
+        assert_eq!(s[11], [0, 1, 2]);
+        // The same figures from the direct counts.
+        for (i, row) in s.iter().enumerate() {
+            let day = day_of(d(1)) + i as i32;
+            assert_eq!(row[0], a.active(&members, day, day, None));
+            assert_eq!(row[1], a.active(&members, day - 6, day, None));
+            assert_eq!(row[2], a.active(&members, day - 27, day, None));
+        }
+        let users = a.feature_users(&members, day_of(d(1)), day_of(d(12)));
+        assert_eq!(users, vec![2, 1]);
+    }
+
+    #[test]
+    fn search_success_counts_a_search_once() {
+        let mut a = Activity::default();
+        a.searched(d(1), "u1", 0, 4, false);
+        a.searched(d(1), "u1", 1, 2, false);
+        a.searched(d(1), "u1", 3, 1, false);
+        a.searched(d(2), "u1", 0, 1, false);
+        a.searched(d(2), "u1", 2, 3, false);
+        let c = a.search(&["u1".to_owned()], day_of(d(1)), day_of(d(2)));
+        assert_eq!((c.searches, c.opened), (5, 4));
+        assert_eq!(c.median_rank(), Some(2));
+        a.searched(d(2), "u1", 0, 7, true);
+        assert_eq!(
+            a.search(&["u1".to_owned()], day_of(d(2)), day_of(d(2)))
+                .searches,
+            7
+        );
+    }
+}
