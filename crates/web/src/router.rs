@@ -5,7 +5,7 @@
 use axum::Router;
 use axum::routing::{get, post};
 
-use crate::{AppState, api_error, auth, catalog_api, pages, scorecards_api};
+use crate::{AppState, analytics_api, api_error, auth, catalog_api, pages, scorecards_api};
 
 /// Every route Stagedoor serves.
 pub fn router(state: AppState) -> Router {
@@ -56,11 +56,19 @@ pub fn router(state: AppState) -> Router {
         .route("/facts", post(scorecards_api::push_facts))
         .fallback(c::not_found)
         .layer(axum::middleware::from_fn(api_error::echo_request));
+    let analytics = Router::new()
+        .route("/events", post(analytics_api::ingest))
+        .route("/summary", get(analytics_api::summary))
+        .route("/teams", get(analytics_api::teams))
+        .fallback(c::not_found)
+        .layer(axum::middleware::from_fn(api_error::echo_request));
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(analytics_api::metrics))
         .route("/readyz", get(readyz))
         .nest("/api/catalog", api)
         .nest("/api/scorecards/v1", scorecards)
+        .nest("/api/analytics/v1", analytics)
         // Pages, by capability.
         .route("/", get(pages::home::page))
         .route("/catalog", get(pages::catalog::index::page))
@@ -75,9 +83,16 @@ pub fn router(state: AppState) -> Router {
             get(pages::scorecards::pages::scorecard),
         )
         .route("/campaigns/{name}", get(pages::scorecards::pages::campaign))
+        .route("/adoption", get(pages::analytics::page))
         .route("/sign-in", get(pages::sign_in::page).post(auth::sign_in))
         .route("/sign-out", post(auth::sign_out))
         .route("/assets/{file}", get(pages::assets::serve))
+        // Page views by route template, for every route above (a route layer sees
+        // `MatchedPath`); it records only full HTML pages for a signed-in person.
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            pages::analytics::record::page_views,
+        ))
         .fallback(api_error::unknown_route)
         .layer(axum::middleware::from_fn(api_error::nosniff))
         .with_state(state)
