@@ -14,6 +14,7 @@ pub struct Config {
     pub listen: String,
     pub db: String,
     pub catalog: CatalogSettings,
+    pub analytics: analytics::Settings,
 }
 
 impl std::fmt::Debug for Config {
@@ -49,6 +50,7 @@ impl Config {
             listen: DEFAULT_LISTEN.into(),
             db: DEFAULT_DB.into(),
             catalog: CatalogSettings::default(),
+            analytics: analytics::Settings::default(),
         };
         let Some(path) = path else { return Ok(config) };
         let text = std::fs::read_to_string(path)
@@ -128,6 +130,48 @@ impl Config {
                 host: host.to_owned(),
                 port,
             });
+        }
+        self.apply_analytics(v).context("analytics")?;
+        Ok(())
+    }
+
+    /// `analytics:` (docs/configuration.md): kThreshold, retentionDays, population (a Backstage
+    /// filter over Users), ingest.maxBatch, ingest.maxEventsPerSecond.
+    fn apply_analytics(&mut self, v: &Value) -> anyhow::Result<()> {
+        let Some(a) = v.get("analytics") else {
+            return Ok(());
+        };
+        let number = |pointer: &str| -> anyhow::Result<Option<u64>> {
+            match a.pointer(pointer) {
+                None | Some(Value::Null) => Ok(None),
+                Some(n) => n.as_u64().filter(|n| *n > 0).map(Some).with_context(|| {
+                    format!(
+                        "analytics{} must be a positive whole number",
+                        pointer.replace('/', ".")
+                    )
+                }),
+            }
+        };
+        let s = &mut self.analytics;
+        if let Some(k) = number("/kThreshold")? {
+            s.k_threshold = usize::try_from(k)?;
+        }
+        if let Some(d) = number("/retentionDays")? {
+            s.retention_days = u32::try_from(d)?;
+        }
+        if let Some(n) = number("/ingest/maxBatch")? {
+            s.max_batch = usize::try_from(n)?;
+        }
+        if let Some(n) = number("/ingest/maxEventsPerSecond")? {
+            s.max_events_per_second = n;
+        }
+        if let Some(p) = a.get("population") {
+            let text = p
+                .as_str()
+                .context("analytics.population must be a filter string")?;
+            self.analytics = std::mem::take(&mut self.analytics)
+                .with_population(text)
+                .map_err(|e| anyhow::anyhow!("analytics.population: {e}"))?;
         }
         Ok(())
     }

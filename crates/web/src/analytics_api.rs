@@ -73,8 +73,9 @@ fn measure_error(e: analytics::MeasureError) -> ApiError {
 fn date(pairs: &[(String, String)], key: &str) -> Result<Option<NaiveDate>, ApiError> {
     params::one(pairs, key)
         .map(|d| {
-            NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                .map_err(|_| ApiError::input(format!("`{key}` must be a date YYYY-MM-DD, not {d:?}")))
+            NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+                ApiError::input(format!("`{key}` must be a date YYYY-MM-DD, not {d:?}"))
+            })
         })
         .transpose()
 }
@@ -192,10 +193,12 @@ pub async fn summary(State(s): State<AppState>, RawQuery(q): RawQuery) -> ApiRes
         ),
         ("withheld".into(), opt(summary.withheld.as_deref())),
     ];
-    for (k, v) in rows
-        .into_iter()
-        .chain(summary.features.iter().map(|(f, u)| (format!("feature:{f}"), u.users.to_string())))
-    {
+    for (k, v) in rows.into_iter().chain(
+        summary
+            .features
+            .iter()
+            .map(|(f, u)| (format!("feature:{f}"), u.users.to_string())),
+    ) {
         let _ = writeln!(out, "{},{}", field(&k), field(&v));
     }
     Ok(csv("adoption-summary", out))
@@ -239,19 +242,41 @@ pub async fn metrics(State(s): State<AppState>) -> Response {
     let today = Utc::now().date_naive();
     let mut out = String::new();
     let gauge = |out: &mut String, name: &str, help: &str, v: f64| {
-        let _ = writeln!(
-            out,
-            "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}"
-        );
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
     };
     match recorder.summary(&s.catalog.snapshot(), None, today).await {
         Ok(sum) if sum.withheld.is_none() => {
             let n = |v: Option<usize>| v.unwrap_or(0) as f64;
-            gauge(&mut out, "stagedoor_adoption_engineers", "Engineers in the population (catalog Users, filtered).", n(sum.engineers));
-            gauge(&mut out, "stagedoor_adoption_dau", "Engineers active today (UTC).", n(sum.dau));
-            gauge(&mut out, "stagedoor_adoption_wau", "Engineers active in the last 7 days.", n(sum.wau));
-            gauge(&mut out, "stagedoor_adoption_mau", "Engineers active in the last 28 days.", n(sum.mau));
-            gauge(&mut out, "stagedoor_adoption_mau_ratio", "MAU as a share of engineers.", sum.mau_share.unwrap_or(0.0));
+            gauge(
+                &mut out,
+                "stagedoor_adoption_engineers",
+                "Engineers in the population (catalog Users, filtered).",
+                n(sum.engineers),
+            );
+            gauge(
+                &mut out,
+                "stagedoor_adoption_dau",
+                "Engineers active today (UTC).",
+                n(sum.dau),
+            );
+            gauge(
+                &mut out,
+                "stagedoor_adoption_wau",
+                "Engineers active in the last 7 days.",
+                n(sum.wau),
+            );
+            gauge(
+                &mut out,
+                "stagedoor_adoption_mau",
+                "Engineers active in the last 28 days.",
+                n(sum.mau),
+            );
+            gauge(
+                &mut out,
+                "stagedoor_adoption_mau_ratio",
+                "MAU as a share of engineers.",
+                sum.mau_share.unwrap_or(0.0),
+            );
         }
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "adoption metrics"),
@@ -264,11 +289,36 @@ pub async fn metrics(State(s): State<AppState>) -> Response {
             v.load(std::sync::atomic::Ordering::Relaxed)
         );
     };
-    counter(&mut out, "stagedoor_analytics_events_stored_total", "Usage events stored.", &c.stored);
-    counter(&mut out, "stagedoor_analytics_events_duplicate_total", "Usage events whose id was already stored.", &c.duplicates);
-    counter(&mut out, "stagedoor_analytics_events_rejected_total", "Ingested events rejected as invalid.", &c.rejected);
-    counter(&mut out, "stagedoor_analytics_events_dropped_total", "Recorded events dropped (queue full or storage failed).", &c.dropped);
-    counter(&mut out, "stagedoor_analytics_batches_rate_limited_total", "Ingest batches refused by the rate bound.", &c.rate_limited);
+    counter(
+        &mut out,
+        "stagedoor_analytics_events_stored_total",
+        "Usage events stored.",
+        &c.stored,
+    );
+    counter(
+        &mut out,
+        "stagedoor_analytics_events_duplicate_total",
+        "Usage events whose id was already stored.",
+        &c.duplicates,
+    );
+    counter(
+        &mut out,
+        "stagedoor_analytics_events_rejected_total",
+        "Ingested events rejected as invalid.",
+        &c.rejected,
+    );
+    counter(
+        &mut out,
+        "stagedoor_analytics_events_dropped_total",
+        "Recorded events dropped (queue full or storage failed).",
+        &c.dropped,
+    );
+    counter(
+        &mut out,
+        "stagedoor_analytics_batches_rate_limited_total",
+        "Ingest batches refused by the rate bound.",
+        &c.rate_limited,
+    );
     let mut res = out.into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -130,10 +130,22 @@ mod tests {
     #[test]
     fn lines_share_one_count_scale_from_zero() {
         let d = NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
-        let svg = lines("Active", d, &[("DAU", "level-1", vec![0, 5]), ("MAU", "level-3", vec![10, 10])], Some(20)).unwrap();
+        let svg = lines(
+            "Active",
+            d,
+            &[
+                ("DAU", "level-1", vec![0, 5]),
+                ("MAU", "level-3", vec![10, 10]),
+            ],
+            Some(20),
+        )
+        .unwrap();
         // Twenty engineers is the top of the scale; 10 sits half way, 0 at the bottom.
         assert!(svg.contains(r#"<polyline class="line level-3" points="44.0,112.0 624.0,112.0"><title>MAU</title>"#), "{svg}");
-        assert!(svg.contains(r#"<polyline class="line level-1" points="44.0,210.0 624.0,161.0">"#), "{svg}");
+        assert!(
+            svg.contains(r#"<polyline class="line level-1" points="44.0,210.0 624.0,161.0">"#),
+            "{svg}"
+        );
         assert!(svg.contains(">2026-09-02<"));
         assert!(lines("x", d, &[], None).is_none());
     }
@@ -146,7 +158,10 @@ mod tests {
             Some((0.5, "chasm")),
         );
         assert!(svg.contains("R&amp;D &lt;core&gt;"), "{svg}");
-        assert!(svg.contains(r#"<rect class="bar phase-2" x="170" y="18.0" width="207.0""#), "{svg}");
+        assert!(
+            svg.contains(r#"<rect class="bar phase-2" x="170" y="18.0" width="207.0""#),
+            "{svg}"
+        );
         assert!(svg.contains(r#"<line class="marker" x1="377.0""#), "{svg}");
     }
 }

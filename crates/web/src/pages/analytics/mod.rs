@@ -174,14 +174,19 @@ pub async fn page(State(s): State<AppState>, me: Identity, RawQuery(q): RawQuery
             Some((0.5, "50 % — the chasm")),
         )
     });
-    let mut feature_rows: Vec<(&String, &analytics::FeatureUse)> = summary.features.iter().collect();
+    let mut feature_rows: Vec<(&String, &analytics::FeatureUse)> =
+        summary.features.iter().collect();
     feature_rows.sort_by(|a, b| b.1.users.cmp(&a.1.users).then_with(|| a.0.cmp(b.0)));
     let features_svg = (!feature_rows.is_empty()).then(|| {
         let rows: Vec<(String, f64, String)> = feature_rows
             .iter()
             .map(|(_, u)| (u.label.clone(), u.share, "feature".to_owned()))
             .collect();
-        charts::bars("Share of engineers using each feature in 28 days", &rows, None)
+        charts::bars(
+            "Share of engineers using each feature in 28 days",
+            &rows,
+            None,
+        )
     });
     let features = feature_rows
         .iter()

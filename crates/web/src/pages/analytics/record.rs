@@ -63,9 +63,11 @@ fn view(user: &str, route: &str, path: &str) -> analytics::Event {
             params.insert(name.to_owned(), v);
         }
     }
-    if let (Some(ns), Some(kind), Some(name)) =
-        (params.get("namespace"), params.get("kind"), params.get("name"))
-        && route.starts_with("/catalog/")
+    if let (Some(ns), Some(kind), Some(name)) = (
+        params.get("namespace"),
+        params.get("kind"),
+        params.get("name"),
+    ) && route.starts_with("/catalog/")
     {
         e = e.with_entity(&format!("{kind}:{ns}/{name}"));
     }
@@ -85,7 +87,10 @@ mod tests {
             "/catalog/default/api/payments%20v2",
         );
         assert_eq!(e.subject, "/catalog/{namespace}/{kind}/{name}");
-        assert_eq!(e.context.entity_ref.as_deref(), Some("api:default/payments v2"));
+        assert_eq!(
+            e.context.entity_ref.as_deref(),
+            Some("api:default/payments v2")
+        );
         // An API's page counts as API docs.
         assert_eq!(e.feature(), "api-docs");
         let s = super::view("user:default/jane", "/scorecards/{name}", "/scorecards/ops");
