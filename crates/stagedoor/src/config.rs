@@ -304,7 +304,37 @@ mod tests {
             listen: "x".into(),
             db: "postgres://u:secret@h/db".into(),
             catalog: Default::default(),
+            analytics: Default::default(),
         };
         assert!(!format!("{c:?}").contains("secret"));
+    }
+
+    #[test]
+    fn analytics_settings_are_read_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.yaml");
+        std::fs::write(
+            &path,
+            "analytics:\n  kThreshold: 8\n  retentionDays: 90\n  population: kind=user,metadata.labels.role=engineer\n  ingest: { maxBatch: 50, maxEventsPerSecond: 2000 }\n",
+        )
+        .unwrap();
+        let a = Config::load(Some(&path)).unwrap().analytics;
+        assert_eq!(
+            (
+                a.k_threshold,
+                a.retention_days,
+                a.max_batch,
+                a.max_events_per_second
+            ),
+            (8, 90, 50, 2000)
+        );
+        assert!(a.population.is_some());
+        assert_eq!(Config::load(None).unwrap().analytics.k_threshold, 5);
+        std::fs::write(&path, "analytics:\n  kThreshold: -1\n").unwrap();
+        let err = format!("{:#}", Config::load(Some(&path)).unwrap_err());
+        assert!(
+            err.contains("analytics.kThreshold must be a positive whole number"),
+            "{err}"
+        );
     }
 }
