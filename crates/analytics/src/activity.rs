@@ -191,6 +191,11 @@ impl Activity {
             .collect()
     }
 
+    /// The first day `user` was active among the days held in memory.
+    pub fn first_day(&self, user: &str) -> Option<Day> {
+        self.users.get(user)?.keys().next().copied()
+    }
+
     /// Searches run and results opened by `members` in `[from, to]`.
     pub fn search(&self, members: &[String], from: Day, to: Day) -> SearchCounts {
         let mut c = SearchCounts::default();

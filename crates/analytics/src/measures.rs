@@ -13,6 +13,9 @@
 //!   over searches run (each search counted successful at most once); the median rank of
 //!   opened results.
 //! - **Template reach**: engineers who ran a template in the 90 days, and teams with one.
+//! - **Retention**: weekly cohorts of the 8 weeks to the day — engineers first active in that
+//!   week (first among the 430 days held) — and the share of each active in every later week.
+//!   Cohorts under the k-threshold are withheld like small groups.
 //!
 //! Groups (and the organisation) with fewer engineers than the k-threshold show none of these:
 //! `withheld` says why.
@@ -98,6 +101,17 @@ pub struct SearchSuccess {
     pub median_rank: Option<u16>,
 }
 
+/// Engineers first active in the week starting `week`, and the share of them active in each
+/// later week (first: the week after).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Cohort {
+    pub week: NaiveDate,
+    pub size: Option<usize>,
+    pub retained: Vec<f64>,
+    pub withheld: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TemplateReach {
@@ -128,6 +142,7 @@ pub struct Summary {
     pub peer_features: Vec<PeerFeature>,
     pub search_success: Option<SearchSuccess>,
     pub template_reach: Option<TemplateReach>,
+    pub retention: Vec<Cohort>,
     /// Why the figures are not shown (fewer engineers than the k-threshold).
     pub withheld: Option<String>,
 }
@@ -267,6 +282,7 @@ impl Measures<'_> {
             peer_features: Vec::new(),
             search_success: None,
             template_reach: None,
+            retention: Vec::new(),
             withheld: self.withheld(n),
         };
         if s.withheld.is_some() {
@@ -311,7 +327,51 @@ impl Measures<'_> {
             median_rank: c.median_rank(),
         });
         s.template_reach = Some(self.template_reach(group, members, day));
+        s.retention = self.cohorts(members, day);
         Ok(s)
+    }
+
+    /// Weekly cohorts: weeks end on `day`, 7 days back each, oldest first.
+    fn cohorts(&self, members: &[String], day: Day) -> Vec<Cohort> {
+        const WEEKS: Day = 8;
+        let week_of = |d: Day| -> Option<Day> {
+            let back = day - d;
+            (back >= 0 && back < WEEKS * WEEK).then_some(WEEKS - 1 - back / WEEK)
+        };
+        let mut cohorts: Vec<Vec<&String>> = vec![Vec::new(); WEEKS as usize];
+        for u in members {
+            if let Some(w) = self.activity.first_day(u).and_then(week_of) {
+                cohorts[w as usize].push(u);
+            }
+        }
+        cohorts
+            .into_iter()
+            .enumerate()
+            .map(|(w, users)| {
+                let start = day - (WEEKS - w as Day) * WEEK + 1;
+                let withheld = users.len() < self.settings.k_threshold;
+                let retained = if withheld {
+                    Vec::new()
+                } else {
+                    (w as Day + 1..WEEKS)
+                        .map(|later| {
+                            let from = day - (WEEKS - later) * WEEK + 1;
+                            let users: Vec<String> = users.iter().map(|u| (*u).clone()).collect();
+                            share(
+                                self.activity.active(&users, from, from + WEEK - 1, None),
+                                users.len(),
+                            )
+                        })
+                        .collect()
+                };
+                Cohort {
+                    week: date_of(start),
+                    size: (!withheld).then_some(users.len()),
+                    retained,
+                    withheld,
+                }
+            })
+            .collect()
     }
 
     /// Teams past the chasm other than `group` and those it contains or sits in.

@@ -19,6 +19,7 @@ store::on_each_database!(
     phases_move_with_monthly_share_and_the_chasm_needs_four_stalled_weeks,
     ingest_keeps_good_events_rejects_bad_ones_and_counts_duplicates_once,
     the_demo_has_a_team_in_the_chasm_and_one_past_it,
+    weekly_cohorts_follow_first_time_users,
 );
 
 /// org → dept → team-x → squad (nested), dept → data-insights, dept → storefront, and a
@@ -403,4 +404,42 @@ async fn the_demo_has_a_team_in_the_chasm_and_one_past_it(db: TestDb) {
     assert_eq!(range.1, yesterday.to_string());
     // Storefront is past the chasm, so data-insights is told what it uses that they do not.
     assert!(!d.peer_features.is_empty(), "{d:?}");
+}
+
+async fn weekly_cohorts_follow_first_time_users(db: TestDb) {
+    let f = fixture(&db).await;
+    let r = recorder(&f, 1);
+    let t = today();
+    // Weeks end on `t`: the oldest of the eight is t-55 … t-49.
+    r.store(&[
+        use_on("x0", t - Days::new(50), "catalog"),
+        use_on("x0", t - Days::new(45), "catalog"),
+        use_on("x1", t - Days::new(20), "catalog"),
+    ])
+    .await
+    .unwrap();
+    let snap = f.catalog.snapshot();
+    let s = r
+        .summary(&snap, Some("group:default/team-x"), t)
+        .await
+        .unwrap();
+    assert_eq!(s.retention.len(), 8);
+    let first = &s.retention[0];
+    assert_eq!((first.week, first.size), (t - Days::new(55), Some(1)));
+    assert_eq!(first.retained, vec![1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+    assert_eq!(s.retention[5].size, Some(1));
+    assert_eq!(s.retention[5].retained, vec![0.0, 0.0]);
+    assert_eq!(s.retention[7].retained, Vec::<f64>::new());
+    // One-person cohorts are withheld at k = 2, though the group itself is shown.
+    let r2 = recorder(&f, 2);
+    let s = r2
+        .summary(&snap, Some("group:default/team-x"), t)
+        .await
+        .unwrap();
+    assert!(s.withheld.is_none());
+    assert!(
+        s.retention[0].withheld
+            && s.retention[0].size.is_none()
+            && s.retention[0].retained.is_empty()
+    );
 }

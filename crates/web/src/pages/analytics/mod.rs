@@ -43,6 +43,12 @@ pub struct FeatureView {
     pub percent: String,
 }
 
+pub struct CohortView {
+    pub week: String,
+    pub size: String,
+    pub cells: Vec<String>,
+}
+
 pub struct PeerView {
     pub label: String,
     pub peer: String,
@@ -71,6 +77,7 @@ struct Dashboard {
     features_svg: Option<String>,
     features: Vec<FeatureView>,
     peers: Vec<PeerView>,
+    cohorts: Vec<CohortView>,
     search_percent: Option<String>,
     reach_percent: Option<String>,
 }
@@ -205,6 +212,15 @@ pub async fn page(State(s): State<AppState>, me: Identity, RawQuery(q): RawQuery
             own: pct(p.share),
         })
         .collect();
+    let cohorts = summary
+        .retention
+        .iter()
+        .map(|c| CohortView {
+            week: c.week.to_string(),
+            size: c.size.map_or("withheld".into(), |n| n.to_string()),
+            cells: c.retained.iter().map(|s| pct(*s)).collect(),
+        })
+        .collect();
     let page = Dashboard {
         layout,
         name: summary.name.clone(),
@@ -235,6 +251,7 @@ pub async fn page(State(s): State<AppState>, me: Identity, RawQuery(q): RawQuery
         features_svg,
         features,
         peers,
+        cohorts,
     };
     crate::pages::render(&page)
 }
