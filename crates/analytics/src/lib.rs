@@ -9,6 +9,7 @@
 //! event kinds they send are listed in [`event`].
 
 mod activity;
+pub mod checklist;
 pub mod demo;
 pub mod event;
 mod ingest;
@@ -70,6 +71,42 @@ impl Recorder {
         to: NaiveDate,
     ) -> Result<Series, MeasureError> {
         self.measure(snap, |m| m.series(group, from, to)).await?
+    }
+
+    /// One person's onboarding checklist.
+    pub async fn checklist(
+        &self,
+        snap: &catalog::read::Snapshot,
+        user: &str,
+    ) -> Result<checklist::Checklist, MeasureError> {
+        self.measure(snap, |m| {
+            checklist::of_user(&m.settings.checklist, m.activity, m.org, user)
+        })
+        .await
+    }
+
+    /// How far a group's (or the organisation's) engineers are through the checklist.
+    pub async fn group_checklist(
+        &self,
+        snap: &catalog::read::Snapshot,
+        group: Option<&str>,
+    ) -> Result<checklist::GroupChecklist, MeasureError> {
+        self.measure(snap, |m| {
+            let members = m
+                .org
+                .members(group)
+                .ok_or_else(|| MeasureError::UnknownGroup(group.unwrap_or_default().to_owned()))?;
+            let withheld = measures::withheld(m.settings.k_threshold, members.len());
+            Ok(checklist::of_group(
+                &m.settings.checklist,
+                m.activity,
+                m.org,
+                group,
+                members,
+                withheld,
+            ))
+        })
+        .await?
     }
 
     /// Every group's adoption on `date`, most adopted first.

@@ -204,6 +204,13 @@ pub struct Measures<'a> {
     pub settings: &'a Settings,
 }
 
+/// None when `n` engineers may be shown at threshold `k`; otherwise the reason they are not.
+pub(crate) fn withheld(k: usize, n: usize) -> Option<String> {
+    (n < k).then(|| {
+        format!("fewer than {k} engineers: figures for small groups are never shown (k-threshold)")
+    })
+}
+
 fn share(n: usize, of: usize) -> f64 {
     if of == 0 {
         0.0
@@ -230,14 +237,8 @@ impl Measures<'_> {
         }
     }
 
-    /// None when `n` engineers may be shown; otherwise the reason they are not.
     fn withheld(&self, n: usize) -> Option<String> {
-        let k = self.settings.k_threshold;
-        (n < k).then(|| {
-            format!(
-                "fewer than {k} engineers: figures for small groups are never shown (k-threshold)"
-            )
-        })
+        withheld(self.settings.k_threshold, n)
     }
 
     fn mau_share(&self, members: &[String], day: Day) -> f64 {

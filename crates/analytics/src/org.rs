@@ -27,6 +27,10 @@ pub struct Org {
     /// Every engineer's User ref, sorted.
     pub engineers: Vec<String>,
     pub groups: BTreeMap<String, Group>,
+    /// Each engineer's groups by direct `memberOf`.
+    pub member_of: HashMap<String, Vec<String>>,
+    /// Every entity owner named in the catalog.
+    pub owners: HashSet<String>,
 }
 
 impl Org {
@@ -36,7 +40,11 @@ impl Org {
         let mut engineers = Vec::new();
         let mut member_of: Vec<(String, Vec<String>)> = Vec::new();
         let mut groups: BTreeMap<String, Group> = BTreeMap::new();
+        let mut owners = HashSet::new();
         for e in snap.entities(None) {
+            if let Some(o) = e.owner() {
+                owners.insert(o.to_owned());
+            }
             match e.kind().to_ascii_lowercase().as_str() {
                 "user" => {
                     if chosen.as_ref().is_some_and(|c| !c.contains(e.key())) {
@@ -68,6 +76,7 @@ impl Org {
             .iter()
             .map(|(k, g)| (k.clone(), g.parent.clone()))
             .collect();
+        let direct_groups: HashMap<String, Vec<String>> = member_of.iter().cloned().collect();
         for (user, direct) in member_of {
             // Up from each group the user is a member of; a cycle in the hierarchy stops at the
             // first group seen twice.
@@ -90,7 +99,21 @@ impl Org {
         for g in groups.values_mut() {
             g.members.sort();
         }
-        Org { engineers, groups }
+        Org {
+            engineers,
+            groups,
+            member_of: direct_groups,
+            owners,
+        }
+    }
+
+    /// True when the person, or a group they are a direct member of, owns an entity.
+    pub fn owns(&self, user: &str) -> bool {
+        self.owners.contains(user)
+            || self
+                .member_of
+                .get(user)
+                .is_some_and(|gs| gs.iter().any(|g| self.owners.contains(g)))
     }
 
     /// The engineers a group counts, or the whole population for `None`.

@@ -19,6 +19,8 @@ pub struct Settings {
     /// Events per second the ingest endpoint accepts, over all senders (a token bucket holding
     /// two seconds' worth).
     pub max_events_per_second: u64,
+    /// The onboarding checklist's steps, in order.
+    pub checklist: Vec<crate::checklist::Step>,
 }
 
 impl Default for Settings {
@@ -30,6 +32,7 @@ impl Default for Settings {
             population_text: String::new(),
             max_batch: 1_000,
             max_events_per_second: 100_000,
+            checklist: crate::checklist::default_steps(),
         }
     }
 }

@@ -20,6 +20,7 @@ store::on_each_database!(
     ingest_keeps_good_events_rejects_bad_ones_and_counts_duplicates_once,
     the_demo_has_a_team_in_the_chasm_and_one_past_it,
     weekly_cohorts_follow_first_time_users,
+    the_checklist_is_detected_from_use_and_ownership,
 );
 
 /// org → dept → team-x → squad (nested), dept → data-insights, dept → storefront, and a
@@ -60,6 +61,9 @@ fn org_yaml() -> String {
         docs.push(user(&format!("z{i}"), "team-z", "engineer"));
     }
     docs.push(user("bot", "team-x", "bot"));
+    docs.push(
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: { name: shop }\nspec: { type: service, lifecycle: production, owner: team-x }\n".to_owned(),
+    );
     docs.join("---\n")
 }
 
@@ -442,4 +446,73 @@ async fn weekly_cohorts_follow_first_time_users(db: TestDb) {
             && s.retention[0].size.is_none()
             && s.retention[0].retained.is_empty()
     );
+}
+
+async fn the_checklist_is_detected_from_use_and_ownership(db: TestDb) {
+    let f = fixture(&db).await;
+    let r = recorder(&f, 1);
+    let t = today();
+    let mut signed = Event::server("user:default/x0", "sign-in", "guest", "app");
+    signed.at = noon(t - Days::new(30));
+    r.store(&[
+        signed,
+        use_on("x0", t, "catalog"),
+        use_on("x0", t, "techdocs"),
+        use_on("d0", t, "catalog"),
+    ])
+    .await
+    .unwrap();
+    let snap = f.catalog.snapshot();
+    // x0 signed in, used the catalog and docs, and team-x owns the shop component.
+    let c = r.checklist(&snap, "user:default/x0").await.unwrap();
+    let done: Vec<&str> = c
+        .steps
+        .iter()
+        .filter(|s| s.done)
+        .map(|s| s.id.as_str())
+        .collect();
+    assert_eq!(done, ["sign-in", "catalog", "owns", "docs"]);
+    assert_eq!((c.done, c.total), (4, 7));
+    assert_eq!(c.next.as_ref().map(|s| s.id.as_str()), Some("search"));
+    // d0's team owns nothing.
+    let d = r.checklist(&snap, "user:default/d0").await.unwrap();
+    assert_eq!(d.next.as_ref().map(|s| s.id.as_str()), Some("sign-in"));
+    assert!(!d.steps.iter().find(|s| s.id == "owns").unwrap().done);
+    // A template run unlocks its step.
+    let mut run = Event::server(
+        "user:default/x0",
+        "create",
+        "template:default/svc",
+        "scaffolder",
+    );
+    run.at = noon(t);
+    r.store(&[run]).await.unwrap();
+    let c = r.checklist(&snap, "user:default/x0").await.unwrap();
+    assert!(
+        c.steps
+            .iter()
+            .find(|s| s.id == "template-run")
+            .unwrap()
+            .done
+    );
+    // Per group: the share of engineers who unlocked each step.
+    let g = r
+        .group_checklist(&snap, Some("group:default/team-x"))
+        .await
+        .unwrap();
+    assert_eq!(g.engineers, Some(6));
+    let owns = g.steps.iter().find(|s| s.id == "owns").unwrap();
+    assert_eq!(
+        (owns.engineers, owns.share),
+        (Some(4), Some(0.667)),
+        "team-x's own four members, not the squad"
+    );
+    let catalog_step = g.steps.iter().find(|s| s.id == "catalog").unwrap();
+    assert_eq!(catalog_step.engineers, Some(1));
+    assert_eq!(g.complete, Some(0));
+    let small = recorder(&f, 7)
+        .group_checklist(&snap, Some("group:default/team-x"))
+        .await
+        .unwrap();
+    assert!(small.withheld.is_some() && small.steps.iter().all(|s| s.share.is_none()));
 }

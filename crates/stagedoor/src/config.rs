@@ -165,6 +165,18 @@ impl Config {
         if let Some(n) = number("/ingest/maxEventsPerSecond")? {
             s.max_events_per_second = n;
         }
+        if let Some(steps) = a.get("checklist") {
+            let steps = steps
+                .as_array()
+                .context("analytics.checklist must be a list of steps")?;
+            s.checklist = steps
+                .iter()
+                .enumerate()
+                .map(|(i, step)| {
+                    checklist_step(step).with_context(|| format!("analytics.checklist[{i}]"))
+                })
+                .collect::<anyhow::Result<_>>()?;
+        }
         if let Some(p) = a.get("population") {
             let text = p
                 .as_str()
@@ -175,6 +187,24 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// One onboarding step: `{id, title, how?, href?, feature: <name>}` or `{…, owns: true}`.
+fn checklist_step(v: &Value) -> anyhow::Result<analytics::checklist::Step> {
+    let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+    let id = text("id").context("id must be a string")?;
+    let detect = match (text("feature"), v.get("owns").and_then(Value::as_bool)) {
+        (Some(f), None) => analytics::checklist::Detect::Feature(f),
+        (None, Some(true)) => analytics::checklist::Detect::Owns,
+        _ => bail!("a step needs either `feature: <name>` or `owns: true`"),
+    };
+    Ok(analytics::checklist::Step {
+        title: text("title").unwrap_or_else(|| id.clone()),
+        how: text("how").unwrap_or_default(),
+        href: text("href").unwrap_or_else(|| "/".into()),
+        id,
+        detect,
+    })
 }
 
 /// A location from config or the command line; relative file targets resolve against `base`.
@@ -330,6 +360,24 @@ mod tests {
         );
         assert!(a.population.is_some());
         assert_eq!(Config::load(None).unwrap().analytics.k_threshold, 5);
+        std::fs::write(
+            &path,
+            "analytics:\n  checklist:\n    - { id: k8s, title: Open Kubernetes, feature: plugin:kubernetes }\n    - { id: own, owns: true }\n",
+        )
+        .unwrap();
+        let steps = Config::load(Some(&path)).unwrap().analytics.checklist;
+        assert_eq!(steps.len(), 2);
+        assert_eq!(
+            steps[0].detect,
+            analytics::checklist::Detect::Feature("plugin:kubernetes".into())
+        );
+        assert_eq!(
+            (steps[1].title.as_str(), &steps[1].detect),
+            ("own", &analytics::checklist::Detect::Owns)
+        );
+        std::fs::write(&path, "analytics:\n  checklist:\n    - { id: x }\n").unwrap();
+        let err = format!("{:#}", Config::load(Some(&path)).unwrap_err());
+        assert!(err.contains("analytics.checklist[0]"), "{err}");
         std::fs::write(&path, "analytics:\n  kThreshold: -1\n").unwrap();
         let err = format!("{:#}", Config::load(Some(&path)).unwrap_err());
         assert!(

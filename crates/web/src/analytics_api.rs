@@ -204,6 +204,33 @@ pub async fn summary(State(s): State<AppState>, RawQuery(q): RawQuery) -> ApiRes
     Ok(csv("adoption-summary", out))
 }
 
+/// `GET /checklist?user=<ref>`: one person's onboarding checklist with the next step;
+/// `?group=<ref>` (or neither, for the organisation): the share of engineers who have unlocked
+/// each step.
+pub async fn checklist(State(s): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
+    let pairs = params::pairs(q.as_deref());
+    let recorder = analytics::Recorder::of(&s.catalog);
+    let snap = s.catalog.snapshot();
+    if let Some(u) = params::one(&pairs, "user") {
+        let user = model::EntityRef::parse(u, Some("user"), "default")
+            .map_err(|e| ApiError::input(format!("`user` {u:?}: {e}")))?
+            .key();
+        if snap.entity(&user).is_none() {
+            return Err(ApiError::not_found(format!("No user named '{user}' found")));
+        }
+        let c = recorder
+            .checklist(&snap, &user)
+            .await
+            .map_err(measure_error)?;
+        return Ok(Json(json!(c)).into_response());
+    }
+    let c = recorder
+        .group_checklist(&snap, group(&pairs)?.as_deref())
+        .await
+        .map_err(measure_error)?;
+    Ok(Json(json!(c)).into_response())
+}
+
 /// `GET /teams?date=YYYY-MM-DD`: every group with engineers, most adopted first.
 pub async fn teams(State(s): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
     let pairs = params::pairs(q.as_deref());

@@ -60,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .route("/events", post(analytics_api::ingest))
         .route("/summary", get(analytics_api::summary))
         .route("/teams", get(analytics_api::teams))
+        .route("/checklist", get(analytics_api::checklist))
         .fallback(c::not_found)
         .layer(axum::middleware::from_fn(api_error::echo_request));
     Router::new()

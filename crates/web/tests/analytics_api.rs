@@ -414,6 +414,61 @@ async fn page_views_are_recorded_by_route_and_shown(db: TestDb) {
             .status(),
         404
     );
+    assert!(page.contains("Onboarding checklist"));
+    // The person's checklist: signed in and used the catalog; web-team owns the shop.
+    let c: Value = http
+        .get(format!("{base}/api/analytics/v1/checklist?user=u5"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let done: Vec<&str> = c["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["done"] == true)
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(done, ["sign-in", "catalog", "owns"]);
+    assert_eq!(c["next"]["id"], "search");
+    let home = http
+        .get(format!("{base}/"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        home.contains(r#"Getting started <span class="count">3 of 7</span>"#),
+        "{home}"
+    );
+    assert!(
+        home.contains(r#"Next: <a href="/catalog">Search</a>"#),
+        "{home}"
+    );
+    let team: Value = http
+        .get(format!("{base}/api/analytics/v1/checklist?group=web-team"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(team["engineers"], 6);
+    assert_eq!(team["steps"][1]["engineers"], 1);
+    assert_eq!(team["steps"][2]["share"], 1.0);
+    assert_eq!(
+        http.get(format!("{base}/api/analytics/v1/checklist?user=nobody"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
 }
 
 /// Ingest throughput over HTTP on SQLite: batches of 500 from 4 concurrent senders.

@@ -49,6 +49,12 @@ pub struct CohortView {
     pub cells: Vec<String>,
 }
 
+pub struct StepView {
+    pub title: String,
+    pub engineers: usize,
+    pub percent: String,
+}
+
 pub struct PeerView {
     pub label: String,
     pub peer: String,
@@ -78,6 +84,8 @@ struct Dashboard {
     features: Vec<FeatureView>,
     peers: Vec<PeerView>,
     cohorts: Vec<CohortView>,
+    steps: Vec<StepView>,
+    complete: String,
     search_percent: Option<String>,
     reach_percent: Option<String>,
 }
@@ -221,6 +229,22 @@ pub async fn page(State(s): State<AppState>, me: Identity, RawQuery(q): RawQuery
             cells: c.retained.iter().map(|s| pct(*s)).collect(),
         })
         .collect();
+    let checklist = recorder.group_checklist(&snap, key.as_deref()).await.ok();
+    let steps = checklist
+        .iter()
+        .flat_map(|c| &c.steps)
+        .filter_map(|s| {
+            Some(StepView {
+                title: s.title.clone(),
+                engineers: s.engineers?,
+                percent: pct(s.share?),
+            })
+        })
+        .collect();
+    let complete = checklist
+        .as_ref()
+        .and_then(|c| Some(format!("{} ({})", c.complete?, pct(c.complete_share?))))
+        .unwrap_or_default();
     let page = Dashboard {
         layout,
         name: summary.name.clone(),
@@ -252,6 +276,8 @@ pub async fn page(State(s): State<AppState>, me: Identity, RawQuery(q): RawQuery
         features,
         peers,
         cohorts,
+        steps,
+        complete,
     };
     crate::pages::render(&page)
 }
