@@ -337,7 +337,9 @@ impl Measures<'_> {
         const WEEKS: Day = 8;
         let week_of = |d: Day| -> Option<Day> {
             let back = day - d;
-            (back >= 0 && back < WEEKS * WEEK).then_some(WEEKS - 1 - back / WEEK)
+            (0..WEEKS * WEEK)
+                .contains(&back)
+                .then_some(WEEKS - 1 - back / WEEK)
         };
         let mut cohorts: Vec<Vec<&String>> = vec![Vec::new(); WEEKS as usize];
         for u in members {
