@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use catalog::read::Snapshot;
 use model::filter::Filter;
-use model::relations::{CHILD_OF, MEMBER_OF};
+use model::relations::{CHILD_OF, MEMBER_OF, OWNER_OF};
 
 /// One Group with the engineers it counts.
 #[derive(Debug, Clone)]
@@ -29,7 +29,7 @@ pub struct Org {
     pub groups: BTreeMap<String, Group>,
     /// Each engineer's groups by direct `memberOf`.
     pub member_of: HashMap<String, Vec<String>>,
-    /// Every entity owner named in the catalog.
+    /// Users and groups that own at least one entity.
     pub owners: HashSet<String>,
 }
 
@@ -41,9 +41,14 @@ impl Org {
         let mut member_of: Vec<(String, Vec<String>)> = Vec::new();
         let mut groups: BTreeMap<String, Group> = BTreeMap::new();
         let mut owners = HashSet::new();
-        for e in snap.entities(None) {
-            if let Some(o) = e.owner() {
-                owners.insert(o.to_owned());
+        // Users and groups only: a catalog of 100,000 components is not parsed for this, and
+        // what they own shows on them as the inverse `ownerOf` relation.
+        let people = model::filter::parse_query(&["kind=user,kind=group".to_owned()])
+            .ok()
+            .flatten();
+        for e in snap.entities(people.as_ref()) {
+            if e.targets(OWNER_OF).next().is_some() {
+                owners.insert(e.key().to_owned());
             }
             match e.kind().to_ascii_lowercase().as_str() {
                 "user" => {

@@ -353,7 +353,10 @@ impl Recorder {
         {
             return c.clone();
         }
-        let org = Arc::new(Org::build(snap, population.as_ref()));
+        // Parses every User and Group once per snapshot: off the async workers.
+        let org = Arc::new(catalog::off_async_workers(|| {
+            Org::build(snap, population.as_ref())
+        }));
         *cached = Some((version, org.clone()));
         org
     }
