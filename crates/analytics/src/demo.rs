@@ -90,6 +90,7 @@ pub fn events(org: &Org, today: NaiveDate) -> Vec<Event> {
         let Some(h) = habit(org, user, &mut rng) else {
             continue;
         };
+        let mut signed_in = false;
         for ago in (1..=h.since.min(DAYS)).rev() {
             let Some(day) = today.checked_sub_days(Days::new(ago)) else {
                 continue;
@@ -104,6 +105,15 @@ pub fn events(org: &Org, today: NaiveDate) -> Vec<Event> {
                 continue;
             }
             let n = 1 + rng.below(6);
+            if !signed_in {
+                // Everyone signs in on their first day.
+                let mut e = Event::server(user, "sign-in", "guest", "app");
+                e.id = Some(format!("demo/{user}/{day}/sign-in"));
+                e.at = at(day, 8 * 3600);
+                e.source = Source::Demo;
+                out.push(e);
+                signed_in = true;
+            }
             for i in 0..n {
                 let at = at(day, 8 * 3600 + rng.below(10 * 3600) as i64);
                 let id = format!("demo/{user}/{day}/{i}");
