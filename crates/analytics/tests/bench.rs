@@ -41,6 +41,14 @@ fn org() -> String {
     y
 }
 
+/// Resident memory of this process in MiB (Linux).
+fn rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<f64>().ok())
+        .map_or(0.0, |pages| pages * 4096.0 / 1048576.0)
+}
+
 fn p(mut v: Vec<f64>, q: f64) -> f64 {
     v.sort_by(f64::total_cmp);
     v[((v.len() - 1) as f64 * q) as usize]
@@ -102,8 +110,14 @@ async fn summary_queries_over_a_year_of_5000_engineers() {
     let r = Recorder::of(&catalog);
     r.configure(Settings::default());
     let snap = catalog.snapshot();
+    drop(rows);
+    let before = rss_mib();
     let t = Instant::now();
     let first = r.summary(&snap, None, today).await.unwrap();
+    println!(
+        "roll-ups in memory: RSS grew by {:.0} MiB",
+        rss_mib() - before
+    );
     println!(
         "first summary (loads the roll-ups into memory): {:.0} ms",
         t.elapsed().as_secs_f64() * 1e3
