@@ -258,7 +258,11 @@ async fn migrations_are_idempotent_on_reconnect(test_db: TestDb) {
     let versions = migration_versions(&first).await;
     assert_eq!(
         versions,
-        vec![(1, "init".to_string()), (2, "scorecards".to_string())]
+        vec![
+            (1, "init".to_string()),
+            (2, "scorecards".to_string()),
+            (3, "analytics".to_string()),
+        ]
     );
     second.close().await;
 
@@ -286,7 +290,7 @@ async fn migrations_are_idempotent_on_reconnect(test_db: TestDb) {
     match Db::connect(&url).await {
         Err(StoreError::SchemaTooNew {
             found: 999,
-            known: 2,
+            known: 3,
         }) => {}
         other => panic!("a newer schema gave {other:?}"),
     }
