@@ -22,23 +22,29 @@ pub fn date_of(d: Day) -> NaiveDate {
     NaiveDate::from_num_days_from_ce_opt(d).unwrap_or_default()
 }
 
-/// One user's use on one day.
-#[derive(Debug, Default, Clone)]
+/// One user's use on one day: 24 bytes with its day, so a year of 5,000 engineers stays in the
+/// tens of megabytes.
+#[derive(Debug, Default, Clone, Copy)]
 pub struct DayUse {
     pub features: u64,
     pub searches: u32,
-    /// Results opened, by rank.
-    pub opened: Vec<(u16, u32)>,
+    /// Results opened (their ranks are in [`Activity::ranks`], kept only for such days).
+    pub opened: u32,
 }
+
+/// Per user, the days they were active in day order.
+type Days = Vec<(Day, DayUse)>;
 
 #[derive(Debug, Default)]
 pub struct Activity {
     features: Vec<String>,
     bits: HashMap<String, u32>,
-    pub(crate) users: HashMap<String, BTreeMap<Day, DayUse>>,
+    pub(crate) users: HashMap<String, Days>,
+    /// Results opened by rank, per user and day, for the days that have any.
+    ranks: HashMap<(String, Day), Vec<(u16, u32)>>,
 }
 
-/// Counts over a group and a window, per feature bit.
+/// Searches run and results opened over a group and a window.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct SearchCounts {
     pub searches: u64,
@@ -77,46 +83,55 @@ impl Activity {
         self.entry(day, user).features |= 1 << bit;
     }
 
-    /// Adds `n` searches (`rank` 0) or `n` results opened at `rank`.
+    /// Adds (or with `replace`, sets) `n` searches (`rank` 0) or `n` results opened at `rank`.
     pub fn searched(&mut self, day: NaiveDate, user: &str, rank: i64, n: i64, replace: bool) {
-        let e = self.entry(day, user);
         let n = u32::try_from(n.max(0)).unwrap_or(u32::MAX);
+        let set = |old: u32| if replace { n } else { old.saturating_add(n) };
         if rank <= 0 {
-            e.searches = if replace {
-                n
-            } else {
-                e.searches.saturating_add(n)
-            };
+            let e = self.entry(day, user);
+            e.searches = set(e.searches);
             return;
         }
         let rank = u16::try_from(rank).unwrap_or(u16::MAX);
-        match e.opened.iter_mut().find(|(r, _)| *r == rank) {
-            Some((_, c)) => *c = if replace { n } else { c.saturating_add(n) },
-            None => e.opened.push((rank, n)),
+        let ranks = self
+            .ranks
+            .entry((user.to_owned(), day_of(day)))
+            .or_default();
+        match ranks.iter_mut().find(|(r, _)| *r == rank) {
+            Some((_, c)) => *c = set(*c),
+            None => ranks.push((rank, n)),
         }
+        let opened = ranks
+            .iter()
+            .map(|(_, c)| *c)
+            .fold(0u32, u32::saturating_add);
+        self.entry(day, user).opened = opened;
     }
 
     fn entry(&mut self, day: NaiveDate, user: &str) -> &mut DayUse {
         if !self.users.contains_key(user) {
-            self.users.insert(user.to_owned(), BTreeMap::new());
+            self.users.insert(user.to_owned(), Vec::new());
         }
-        self.users
-            .get_mut(user)
-            .expect("inserted above")
-            .entry(day_of(day))
-            .or_default()
+        let days = self.users.get_mut(user).expect("inserted above");
+        let d = day_of(day);
+        // Days mostly arrive in order: the usual case is the last one or a new last one.
+        let at = match days.last() {
+            Some((last, _)) if *last < d => days.len(),
+            _ => days.partition_point(|(x, _)| *x < d),
+        };
+        if days.get(at).is_none_or(|(x, _)| *x != d) {
+            days.insert(at, (d, DayUse::default()));
+        }
+        &mut days[at].1
     }
 
-    fn days<'a>(
-        &'a self,
-        user: &str,
-        from: Day,
-        to: Day,
-    ) -> impl Iterator<Item = (Day, &'a DayUse)> + 'a {
-        self.users
-            .get(user)
-            .into_iter()
-            .flat_map(move |d| d.range(from..=to).map(|(k, v)| (*k, v)))
+    fn days<'a>(&'a self, user: &str, from: Day, to: Day) -> &'a [(Day, DayUse)] {
+        let Some(days) = self.users.get(user) else {
+            return &[];
+        };
+        let a = days.partition_point(|(d, _)| *d < from);
+        let b = days.partition_point(|(d, _)| *d <= to);
+        &days[a..b.max(a)]
     }
 
     /// How many of `members` were active in `[from, to]` (with a feature in `mask`, if given).
@@ -125,6 +140,7 @@ impl Activity {
             .iter()
             .filter(|u| {
                 self.days(u, from, to)
+                    .iter()
                     .any(|(_, d)| mask.is_none_or(|m| d.features & m != 0))
             })
             .count()
@@ -136,6 +152,7 @@ impl Activity {
         for u in members {
             let used = self
                 .days(u, from, to)
+                .iter()
                 .fold(0u64, |m, (_, d)| m | d.features);
             for (b, n) in out.iter_mut().enumerate() {
                 if used & (1 << b) != 0 {
@@ -164,7 +181,7 @@ impl Activity {
                     }
                 };
                 for (d, _) in self.days(u, from - width + 1, to) {
-                    let s = (d, d + width - 1);
+                    let s = (*d, d + width - 1);
                     span = match span {
                         Some(p) if s.0 <= p.1 + 1 => Some((p.0, p.1.max(s.1))),
                         Some(p) => {
@@ -193,22 +210,23 @@ impl Activity {
 
     /// The first day `user` was active among the days held in memory.
     pub fn first_day(&self, user: &str) -> Option<Day> {
-        self.users.get(user)?.keys().next().copied()
+        self.users.get(user)?.first().map(|(d, _)| *d)
     }
 
     /// Searches run and results opened by `members` in `[from, to]`.
     pub fn search(&self, members: &[String], from: Day, to: Day) -> SearchCounts {
         let mut c = SearchCounts::default();
         for u in members {
-            for (_, d) in self.days(u, from, to) {
+            for (day, d) in self.days(u, from, to) {
                 c.searches += u64::from(d.searches);
                 // A result opened counts one search as successful; more opened results than
                 // searches that day (several results from one search) still count each search
                 // at most once.
-                let opened: u64 = d.opened.iter().map(|(_, n)| u64::from(*n)).sum();
-                c.opened += opened.min(u64::from(d.searches));
-                for (r, n) in &d.opened {
-                    *c.ranks.entry(*r).or_default() += u64::from(*n);
+                c.opened += u64::from(d.opened.min(d.searches));
+                if d.opened > 0 {
+                    for (r, n) in self.ranks.get(&(u.clone(), *day)).into_iter().flatten() {
+                        *c.ranks.entry(*r).or_default() += u64::from(*n);
+                    }
                 }
             }
         }
@@ -263,6 +281,31 @@ mod tests {
         }
         let users = a.feature_users(&members, day_of(d(1)), day_of(d(12)));
         assert_eq!(users, vec![2, 1]);
+    }
+
+    #[test]
+    fn days_stay_sorted_and_unique_whatever_order_they_arrive_in() {
+        let mut a = Activity::default();
+        for n in [5, 1, 3, 3, 9, 1] {
+            a.used(d(n), "u1", "catalog");
+        }
+        a.used(d(3), "u1", "docs");
+        let days: Vec<(Day, u64)> = a.users["u1"]
+            .iter()
+            .map(|(d, u)| (*d, u.features))
+            .collect();
+        assert_eq!(
+            days,
+            vec![
+                (day_of(d(1)), 1),
+                (day_of(d(3)), 3),
+                (day_of(d(5)), 1),
+                (day_of(d(9)), 1)
+            ]
+        );
+        assert_eq!(a.first_day("u1"), Some(day_of(d(1))));
+        assert_eq!(a.days("u1", day_of(d(2)), day_of(d(5))).len(), 2);
+        assert!(a.days("u1", day_of(d(6)), day_of(d(8))).is_empty());
     }
 
     #[test]

@@ -141,7 +141,7 @@ pub fn done(steps: &[Step], activity: &Activity, org: &Org, user: &str) -> Vec<b
     let used = activity
         .users
         .get(user)
-        .map_or(0u64, |days| days.values().fold(0, |m, d| m | d.features));
+        .map_or(0u64, |days| days.iter().fold(0, |m, (_, d)| m | d.features));
     steps
         .iter()
         .map(|s| match &s.detect {
