@@ -6,6 +6,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+/// Users are looked up tens of thousands of times per summary: a fast hasher (the keys are
+/// catalog refs, not attacker-chosen in bulk).
+type UserMap<V> = HashMap<String, V, foldhash::fast::RandomState>;
+
 use chrono::{Datelike, NaiveDate};
 
 /// Features beyond this many share the last bit, shown as `other`.
@@ -39,9 +43,9 @@ type Days = Vec<(Day, DayUse)>;
 pub struct Activity {
     features: Vec<String>,
     bits: HashMap<String, u32>,
-    pub(crate) users: HashMap<String, Days>,
+    pub(crate) users: UserMap<Days>,
     /// Results opened by rank, per user and day, for the days that have any.
-    ranks: HashMap<(String, Day), Vec<(u16, u32)>>,
+    ranks: UserMap<BTreeMap<Day, Vec<(u16, u32)>>>,
 }
 
 /// Searches run and results opened over a group and a window.
@@ -95,7 +99,9 @@ impl Activity {
         let rank = u16::try_from(rank).unwrap_or(u16::MAX);
         let ranks = self
             .ranks
-            .entry((user.to_owned(), day_of(day)))
+            .entry(user.to_owned())
+            .or_default()
+            .entry(day_of(day))
             .or_default();
         match ranks.iter_mut().find(|(r, _)| *r == rank) {
             Some((_, c)) => *c = set(*c),
@@ -139,8 +145,14 @@ impl Activity {
         members
             .iter()
             .filter(|u| {
-                self.days(u, from, to)
+                let Some(days) = self.users.get(u.as_str()) else {
+                    return false;
+                };
+                // Only the days from `from` on are looked at, and only until one counts.
+                let start = days.partition_point(|(d, _)| *d < from);
+                days[start..]
                     .iter()
+                    .take_while(|(d, _)| *d <= to)
                     .any(|(_, d)| mask.is_none_or(|m| d.features & m != 0))
             })
             .count()
@@ -224,7 +236,8 @@ impl Activity {
                 // at most once.
                 c.opened += u64::from(d.opened.min(d.searches));
                 if d.opened > 0 {
-                    for (r, n) in self.ranks.get(&(u.clone(), *day)).into_iter().flatten() {
+                    let ranks = self.ranks.get(u.as_str()).and_then(|days| days.get(day));
+                    for (r, n) in ranks.into_iter().flatten() {
                         *c.ranks.entry(*r).or_default() += u64::from(*n);
                     }
                 }
