@@ -140,31 +140,33 @@ impl Activity {
         &days[a..b.max(a)]
     }
 
-    /// How many of `members` were active in `[from, to]` (with a feature in `mask`, if given).
-    pub fn active(&self, members: &[String], from: Day, to: Day, mask: Option<u64>) -> usize {
+    /// Each member's days, looked up once: a summary asks several questions of the same
+    /// engineers, and finding a user is most of the cost of each.
+    pub fn rows<'a>(&'a self, members: &[String]) -> Vec<&'a [(Day, DayUse)]> {
         members
             .iter()
-            .filter(|u| {
-                let Some(days) = self.users.get(u.as_str()) else {
-                    return false;
-                };
-                // Only the days from `from` on are looked at, and only until one counts.
-                let start = days.partition_point(|(d, _)| *d < from);
-                days[start..]
-                    .iter()
-                    .take_while(|(d, _)| *d <= to)
-                    .any(|(_, d)| mask.is_none_or(|m| d.features & m != 0))
-            })
-            .count()
+            .map(|u| self.users.get(u.as_str()).map_or(&[][..], Vec::as_slice))
+            .collect()
+    }
+
+    /// How many of `members` were active in `[from, to]` (with a feature in `mask`, if given).
+    pub fn active(&self, members: &[String], from: Day, to: Day, mask: Option<u64>) -> usize {
+        active_in(&self.rows(members), from, to, mask)
     }
 
     /// Per feature bit, how many of `members` used it in `[from, to]`.
     pub fn feature_users(&self, members: &[String], from: Day, to: Day) -> Vec<usize> {
+        self.feature_users_in(&self.rows(members), from, to)
+    }
+
+    /// [`Activity::feature_users`] over rows already looked up.
+    pub fn feature_users_in(&self, rows: &[&[(Day, DayUse)]], from: Day, to: Day) -> Vec<usize> {
         let mut out = vec![0; self.features.len()];
-        for u in members {
-            let used = self
-                .days(u, from, to)
+        for days in rows {
+            let start = days.partition_point(|(d, _)| *d < from);
+            let used = days[start..]
                 .iter()
+                .take_while(|(d, _)| *d <= to)
                 .fold(0u64, |m, (_, d)| m | d.features);
             for (b, n) in out.iter_mut().enumerate() {
                 if used & (1 << b) != 0 {
@@ -245,6 +247,20 @@ impl Activity {
         }
         c
     }
+}
+
+/// [`Activity::active`] over rows already looked up.
+pub fn active_in(rows: &[&[(Day, DayUse)]], from: Day, to: Day, mask: Option<u64>) -> usize {
+    rows.iter()
+        .filter(|days| {
+            // Only the days from `from` on are looked at, and only until one counts.
+            let start = days.partition_point(|(d, _)| *d < from);
+            days[start..]
+                .iter()
+                .take_while(|(d, _)| *d <= to)
+                .any(|(_, d)| mask.is_none_or(|m| d.features & m != 0))
+        })
+        .count()
 }
 
 impl SearchCounts {

@@ -25,7 +25,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::activity::{Activity, Day, date_of, day_of};
+use crate::activity::{Activity, Day, DayUse, active_in, date_of, day_of};
+
+/// Engineers' days, looked up once per question set.
+type Rows<'a> = [&'a [(Day, DayUse)]];
 use crate::event::feature_label;
 use crate::org::Org;
 use crate::settings::Settings;
@@ -241,20 +244,18 @@ impl Measures<'_> {
         withheld(self.settings.k_threshold, n)
     }
 
-    fn mau_share(&self, members: &[String], day: Day) -> f64 {
-        share(
-            self.activity.active(members, day - MONTH + 1, day, None),
-            members.len(),
-        )
+    fn mau_share(&self, rows: &Rows, day: Day) -> f64 {
+        share(active_in(rows, day - MONTH + 1, day, None), rows.len())
     }
 
     /// In 25–50 % on `day` and on the four weekly checkpoints before it.
-    fn chasm(&self, members: &[String], day: Day) -> bool {
-        (0..=4).all(|w| Phase::of(self.mau_share(members, day - w * WEEK)) == Phase::EarlyAdopters)
+    fn chasm(&self, rows: &Rows, day: Day) -> bool {
+        (0..=4).all(|w| Phase::of(self.mau_share(rows, day - w * WEEK)) == Phase::EarlyAdopters)
     }
 
-    fn feature_shares(&self, members: &[String], day: Day) -> Vec<(String, usize, f64)> {
-        let users = self.activity.feature_users(members, day - MONTH + 1, day);
+    fn feature_shares(&self, rows: &Rows, day: Day) -> Vec<(String, usize, f64)> {
+        let members = rows;
+        let users = self.activity.feature_users_in(rows, day - MONTH + 1, day);
         self.activity
             .feature_names()
             .iter()
@@ -291,10 +292,11 @@ impl Measures<'_> {
         }
         let day = day_of(date);
         let a = self.activity;
+        let rows = a.rows(members);
         let (dau, wau, mau) = (
-            a.active(members, day, day, None),
-            a.active(members, day - WEEK + 1, day, None),
-            a.active(members, day - MONTH + 1, day, None),
+            active_in(&rows, day, day, None),
+            active_in(&rows, day - WEEK + 1, day, None),
+            active_in(&rows, day - MONTH + 1, day, None),
         );
         s.engineers = Some(n);
         (s.dau, s.wau, s.mau) = (Some(dau), Some(wau), Some(mau));
@@ -302,8 +304,8 @@ impl Measures<'_> {
         s.wau_share = Some(share(wau, n));
         s.mau_share = Some(share(mau, n));
         s.phase = Some(Phase::of(share(mau, n)));
-        s.chasm = Some(self.chasm(members, day));
-        let own = self.feature_shares(members, day);
+        s.chasm = Some(self.chasm(&rows, day));
+        let own = self.feature_shares(&rows, day);
         s.features = own
             .iter()
             .filter(|(_, users, _)| *users > 0)
@@ -391,7 +393,7 @@ impl Measures<'_> {
             .groups
             .values()
             .filter(|g| g.kind == "team" && g.members.len() >= k && !related(&g.key))
-            .filter(|g| self.mau_share(&g.members, day) >= 0.5)
+            .filter(|g| self.mau_share(&self.activity.rows(&g.members), day) >= 0.5)
             .flat_map(|g| g.members.iter().map(String::as_str))
             .collect()
     }
@@ -410,7 +412,7 @@ impl Measures<'_> {
         if peers.len() < self.settings.k_threshold {
             return Vec::new();
         }
-        let theirs = self.feature_shares(&peers, day);
+        let theirs = self.feature_shares(&self.activity.rows(&peers), day);
         let mut out: Vec<PeerFeature> = theirs
             .into_iter()
             .zip(own)
@@ -525,7 +527,7 @@ impl Measures<'_> {
                     mau,
                     mau_share: mau.map(|m| share(m, n)),
                     phase: mau.map(|m| Phase::of(share(m, n))),
-                    chasm: shown.then(|| self.chasm(&g.members, day)),
+                    chasm: shown.then(|| self.chasm(&self.activity.rows(&g.members), day)),
                     withheld,
                 }
             })
