@@ -124,6 +124,10 @@ async fn summary_queries_over_a_year_of_5000_engineers() {
     );
     assert_eq!(first.engineers, Some(USERS));
     for (label, runs) in [
+        (
+            "dashboard data (org summary, 90-day series, teams, checklist)",
+            30,
+        ),
         ("org summary", 30),
         ("team summary", 30),
         ("90-day org series", 30),
@@ -141,6 +145,14 @@ async fn summary_queries_over_a_year_of_5000_engineers() {
                 "team summary" => {
                     let g = format!("group:default/team-{i}");
                     r.summary(&snap, Some(&g), today).await.unwrap();
+                }
+                "dashboard data (org summary, 90-day series, teams, checklist)" => {
+                    r.summary(&snap, None, today).await.unwrap();
+                    r.series(&snap, None, today - Days::new(89), today)
+                        .await
+                        .unwrap();
+                    r.teams(&snap, today).await.unwrap();
+                    r.group_checklist(&snap, None).await.unwrap();
                 }
                 "90-day org series" => {
                     r.series(&snap, None, today - Days::new(89), today)
