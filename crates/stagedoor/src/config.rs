@@ -20,6 +20,7 @@ pub struct Config {
     /// Where scaffolder tasks work (`backend.workingDirectory`) and `publish:file` writes
     /// (`scaffolder.publishRoot`).
     pub scaffolder: scaffolder::Settings,
+    pub analytics: analytics::Settings,
 }
 
 impl std::fmt::Debug for Config {
@@ -58,6 +59,7 @@ impl Config {
             discovery: Default::default(),
             docs: docs::DocsSettings::default(),
             scaffolder: scaffolder::Settings::default(),
+            analytics: analytics::Settings::default(),
         };
         let Some(path) = path else { return Ok(config) };
         let text = std::fs::read_to_string(path)
@@ -161,8 +163,80 @@ impl Config {
                 port,
             });
         }
+        self.apply_analytics(v).context("analytics")?;
         Ok(())
     }
+
+    /// `analytics:` (docs/configuration.md): kThreshold, retentionDays, population (a Backstage
+    /// filter over Users), ingest.maxBatch, ingest.maxEventsPerSecond.
+    fn apply_analytics(&mut self, v: &Value) -> anyhow::Result<()> {
+        let Some(a) = v.get("analytics") else {
+            return Ok(());
+        };
+        let number = |pointer: &str| -> anyhow::Result<Option<u64>> {
+            match a.pointer(pointer) {
+                None | Some(Value::Null) => Ok(None),
+                Some(n) => n.as_u64().filter(|n| *n > 0).map(Some).with_context(|| {
+                    format!(
+                        "analytics{} must be a positive whole number",
+                        pointer.replace('/', ".")
+                    )
+                }),
+            }
+        };
+        let s = &mut self.analytics;
+        if let Some(k) = number("/kThreshold")? {
+            s.k_threshold = usize::try_from(k)?;
+        }
+        if let Some(d) = number("/retentionDays")? {
+            s.retention_days = u32::try_from(d)?;
+        }
+        if let Some(n) = number("/ingest/maxBatch")? {
+            s.max_batch = usize::try_from(n)?;
+        }
+        if let Some(n) = number("/ingest/maxEventsPerSecond")? {
+            s.max_events_per_second = n;
+        }
+        if let Some(steps) = a.get("checklist") {
+            let steps = steps
+                .as_array()
+                .context("analytics.checklist must be a list of steps")?;
+            s.checklist = steps
+                .iter()
+                .enumerate()
+                .map(|(i, step)| {
+                    checklist_step(step).with_context(|| format!("analytics.checklist[{i}]"))
+                })
+                .collect::<anyhow::Result<_>>()?;
+        }
+        if let Some(p) = a.get("population") {
+            let text = p
+                .as_str()
+                .context("analytics.population must be a filter string")?;
+            self.analytics = std::mem::take(&mut self.analytics)
+                .with_population(text)
+                .map_err(|e| anyhow::anyhow!("analytics.population: {e}"))?;
+        }
+        Ok(())
+    }
+}
+
+/// One onboarding step: `{id, title, how?, href?, feature: <name>}` or `{…, owns: true}`.
+fn checklist_step(v: &Value) -> anyhow::Result<analytics::checklist::Step> {
+    let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+    let id = text("id").context("id must be a string")?;
+    let detect = match (text("feature"), v.get("owns").and_then(Value::as_bool)) {
+        (Some(f), None) => analytics::checklist::Detect::Feature(f),
+        (None, Some(true)) => analytics::checklist::Detect::Owns,
+        _ => bail!("a step needs either `feature: <name>` or `owns: true`"),
+    };
+    Ok(analytics::checklist::Step {
+        title: text("title").unwrap_or_else(|| id.clone()),
+        how: text("how").unwrap_or_default(),
+        href: text("href").unwrap_or_else(|| "/".into()),
+        id,
+        detect,
+    })
 }
 
 /// A location from config or the command line; relative file targets resolve against `base`.
@@ -311,7 +385,55 @@ mod tests {
             discovery: Default::default(),
             docs: Default::default(),
             scaffolder: Default::default(),
+            analytics: Default::default(),
         };
         assert!(!format!("{c:?}").contains("secret"));
+    }
+
+    #[test]
+    fn analytics_settings_are_read_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.yaml");
+        std::fs::write(
+            &path,
+            "analytics:\n  kThreshold: 8\n  retentionDays: 90\n  population: kind=user,metadata.labels.role=engineer\n  ingest: { maxBatch: 50, maxEventsPerSecond: 2000 }\n",
+        )
+        .unwrap();
+        let a = Config::load(Some(&path)).unwrap().analytics;
+        assert_eq!(
+            (
+                a.k_threshold,
+                a.retention_days,
+                a.max_batch,
+                a.max_events_per_second
+            ),
+            (8, 90, 50, 2000)
+        );
+        assert!(a.population.is_some());
+        assert_eq!(Config::load(None).unwrap().analytics.k_threshold, 5);
+        std::fs::write(
+            &path,
+            "analytics:\n  checklist:\n    - { id: k8s, title: Open Kubernetes, feature: plugin:kubernetes }\n    - { id: own, owns: true }\n",
+        )
+        .unwrap();
+        let steps = Config::load(Some(&path)).unwrap().analytics.checklist;
+        assert_eq!(steps.len(), 2);
+        assert_eq!(
+            steps[0].detect,
+            analytics::checklist::Detect::Feature("plugin:kubernetes".into())
+        );
+        assert_eq!(
+            (steps[1].title.as_str(), &steps[1].detect),
+            ("own", &analytics::checklist::Detect::Owns)
+        );
+        std::fs::write(&path, "analytics:\n  checklist:\n    - { id: x }\n").unwrap();
+        let err = format!("{:#}", Config::load(Some(&path)).unwrap_err());
+        assert!(err.contains("analytics.checklist[0]"), "{err}");
+        std::fs::write(&path, "analytics:\n  kThreshold: -1\n").unwrap();
+        let err = format!("{:#}", Config::load(Some(&path)).unwrap_err());
+        assert!(
+            err.contains("analytics.kThreshold must be a positive whole number"),
+            "{err}"
+        );
     }
 }

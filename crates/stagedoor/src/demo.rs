@@ -45,6 +45,23 @@ pub async fn seed_history(
     }
 }
 
+/// Once the demo catalog is in, gives its engineers about 90 days of generated use of the
+/// portal (stored as demo data, so the dashboard labels it), with one team in the chasm and
+/// one past it.
+pub async fn seed_usage(usage: analytics::Recorder, catalog: std::sync::Arc<catalog::Catalog>) {
+    while !catalog.is_ready() {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let snap = catalog.snapshot();
+    match usage
+        .seed_demo(&snap, chrono::Utc::now().date_naive())
+        .await
+    {
+        Ok(n) => tracing::info!(events = n, "generated demo usage history"),
+        Err(e) => tracing::warn!(error = %e, "could not write the demo usage history"),
+    }
+}
+
 /// The file with every date marked `# demo: moved to N days ago` (or `from now`) set that far
 /// from `today`, so the demo campaign is under way whenever the demo is first started.
 fn with_moved_dates(bytes: &[u8], today: chrono::NaiveDate) -> Vec<u8> {

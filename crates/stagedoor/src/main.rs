@@ -177,6 +177,20 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             "scaffolder tasks left running by the last run marked failed"
         );
     }
+    let usage = analytics::Recorder::of(&catalog);
+    let mut usage_settings = config.analytics.clone();
+    if args.demo {
+        // The demo's teams have 3–4 people: at the default k-threshold every team would be
+        // withheld. The dashboard shows the threshold in use.
+        usage_settings.k_threshold = usage_settings
+            .k_threshold
+            .min(analytics::demo::DEMO_K_THRESHOLD);
+    }
+    usage.configure(usage_settings);
+    if args.demo {
+        tokio::spawn(demo::seed_usage(usage.clone(), Arc::clone(&catalog)));
+    }
+    tokio::spawn(usage.run());
 
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await

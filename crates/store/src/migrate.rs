@@ -26,6 +26,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0002_scorecards.sql"),
     },
     Migration {
+        version: 3,
+        name: "analytics",
+        sql: include_str!("../migrations/sqlite/0003_analytics.sql"),
+    },
+    Migration {
         version: 4,
         name: "scaffolder",
         sql: include_str!("../migrations/sqlite/0004_scaffolder.sql"),
@@ -47,6 +52,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 2,
         name: "scorecards",
         sql: include_str!("../migrations/postgres/0002_scorecards.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "analytics",
+        sql: include_str!("../migrations/postgres/0003_analytics.sql"),
     },
     Migration {
         version: 4,

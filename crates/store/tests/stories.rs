@@ -261,6 +261,7 @@ async fn migrations_are_idempotent_on_reconnect(test_db: TestDb) {
         vec![
             (1, "init".to_string()),
             (2, "scorecards".to_string()),
+            (3, "analytics".to_string()),
             (4, "scaffolder".to_string()),
             (5, "discovery".to_string())
         ]

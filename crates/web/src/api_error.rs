@@ -81,7 +81,12 @@ pub async fn echo_request(request: Request, next: Next) -> Response {
     }
     let mut response = next.run(request).await;
     if let Some(e) = response.extensions_mut().remove::<ApiError>() {
-        return (e.status, Json(e.envelope(&method, &url))).into_response();
+        let mut out = (e.status, Json(e.envelope(&method, &url))).into_response();
+        // A 429 says when to come back; the envelope must not lose that.
+        if let Some(v) = response.headers().get(header::RETRY_AFTER) {
+            out.headers_mut().insert(header::RETRY_AFTER, v.clone());
+        }
+        return out;
     }
     let status = response.status();
     let is_json = response

@@ -118,6 +118,12 @@ pub async fn sign_in(State(state): State<AppState>, headers: HeaderMap, body: St
         form_urlencoded::byte_serialize(user.key().as_bytes()).collect::<String>(),
         cookie_attributes(&headers)
     );
+    analytics::Recorder::of(&state.catalog).record(analytics::Event::server(
+        &user.key(),
+        "sign-in",
+        "guest",
+        "app",
+    ));
     let mut res = Redirect::to("/").into_response();
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         res.headers_mut().append(header::SET_COOKIE, v);

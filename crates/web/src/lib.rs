@@ -1,6 +1,7 @@
 //! The HTTP face of Stagedoor: the route table (`router.rs`), the Backstage-compatible catalog
 //! API, the pages by capability (`pages/`), who is asking (`auth.rs`) and error envelopes.
 
+mod analytics_api;
 mod api_error;
 mod auth;
 mod body_deadline;

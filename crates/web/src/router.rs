@@ -7,8 +7,8 @@ use axum::Router;
 use axum::routing::{get, post};
 
 use crate::{
-    AppState, api_error, auth, catalog_api, discovery_api, pages, scaffolder_api, scorecards_api,
-    search_api,
+    AppState, analytics_api, api_error, auth, catalog_api, discovery_api, pages, scaffolder_api,
+    scorecards_api, search_api,
 };
 
 /// Every route Stagedoor serves.
@@ -92,14 +92,23 @@ pub fn router(state: AppState) -> Router {
             .layer(axum::extract::DefaultBodyLimit::max(sc::MAX_BODY))
             .layer(axum::middleware::from_fn(api_error::echo_request))
     };
+    let analytics = Router::new()
+        .route("/events", post(analytics_api::ingest))
+        .route("/summary", get(analytics_api::summary))
+        .route("/teams", get(analytics_api::teams))
+        .route("/checklist", get(analytics_api::checklist))
+        .fallback(c::not_found)
+        .layer(axum::middleware::from_fn(api_error::echo_request));
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(analytics_api::metrics))
         .route("/readyz", get(readyz))
         .nest("/api/catalog", api)
         .nest("/api/scorecards/v1", scorecards)
         .nest("/api/discovery/v1", discovery)
         .nest("/api/search", search)
         .nest("/api/scaffolder", scaffolder)
+        .nest("/api/analytics/v1", analytics)
         // Pages, by capability.
         .route("/", get(pages::home::page))
         .route("/catalog", get(pages::catalog::index::page))
@@ -143,9 +152,16 @@ pub fn router(state: AppState) -> Router {
             get(pages::scaffolder::form).post(pages::scaffolder::submit),
         )
         .route("/create/tasks/{id}", get(pages::scaffolder::task))
+        .route("/adoption", get(pages::analytics::page))
         .route("/sign-in", get(pages::sign_in::page).post(auth::sign_in))
         .route("/sign-out", post(auth::sign_out))
         .route("/assets/{file}", get(pages::assets::serve))
+        // Page views by route template, for every route above (a route layer sees
+        // `MatchedPath`); it records only full HTML pages for a signed-in person.
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            pages::analytics::record::page_views,
+        ))
         .fallback(api_error::unknown_route)
         .layer(axum::middleware::from_fn(api_error::nosniff))
         .with_state(state)

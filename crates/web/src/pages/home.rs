@@ -38,6 +38,7 @@ struct HomePage {
     total: usize,
     /// Docs for newcomers: (reader URL, title) of the docs of an entity tagged `onboarding`.
     onboarding: Option<(String, String)>,
+    checklist: Option<analytics::checklist::Checklist>,
 }
 
 pub async fn page(State(state): State<AppState>, me: Identity, recent: Recent) -> Response {
@@ -87,7 +88,16 @@ pub async fn page(State(state): State<AppState>, me: Identity, recent: Recent) -
         ),
         _ => "Find software, its owners and its APIs".to_owned(),
     };
+    // The onboarding checklist: what this person has unlocked and the next step.
+    let checklist = match &user {
+        Some(st) => analytics::Recorder::of(&state.catalog)
+            .checklist(&snap, &st.key)
+            .await
+            .ok(),
+        None => None,
+    };
     super::render(&HomePage {
+        checklist,
         signed_in: user.is_some(),
         greeting,
         teams,

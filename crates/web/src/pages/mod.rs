@@ -9,6 +9,7 @@
 //! pages live in a folder of their own (`catalog/`, `ownership/`, …). Routes are in the one
 //! table in `lib.rs`.
 
+pub mod analytics;
 pub mod assets;
 pub mod catalog;
 mod derived;

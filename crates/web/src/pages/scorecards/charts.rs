@@ -14,12 +14,12 @@ pub struct Point {
     pub demo: bool,
 }
 
-const W: f64 = 640.0;
-const H: f64 = 240.0;
-const LEFT: f64 = 44.0;
-const RIGHT: f64 = 16.0;
-const TOP: f64 = 14.0;
-const BOTTOM: f64 = 30.0;
+pub(crate) const W: f64 = 640.0;
+pub(crate) const H: f64 = 240.0;
+pub(crate) const LEFT: f64 = 44.0;
+pub(crate) const RIGHT: f64 = 16.0;
+pub(crate) const TOP: f64 = 14.0;
+pub(crate) const BOTTOM: f64 = 30.0;
 
 /// The burndown from `start` to the later of `deadline` and `today`. `total` is the height of the
 /// scale (everything the campaign covers); the ideal line starts at the first point's count.
@@ -101,7 +101,7 @@ pub fn burndown(
 
 /// Horizontal grid lines with their labels at the left (`(y, label)`), and the first and last
 /// dates under the plot (`(x, date)`).
-fn axes(s: &mut String, grid: &[(f64, String)], ends: [(f64, NaiveDate); 2]) {
+pub(crate) fn axes(s: &mut String, grid: &[(f64, String)], ends: [(f64, NaiveDate); 2]) {
     for (y, label) in grid {
         let _ = write!(
             s,

@@ -2,7 +2,7 @@
 //! reached as a badge, how many checks pass, every failing check with how to fix it), and the
 //! scorecard and campaign pages in [`pages`].
 
-mod charts;
+pub(crate) mod charts;
 pub mod pages;
 
 /// One scorecard as shown on an entity page.
