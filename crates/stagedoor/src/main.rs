@@ -119,11 +119,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         if args.db.is_none() {
             config.db = format!("sqlite://{}", dir.with_file_name("demo.db").display());
         }
-        // Demo templates publish new repositories next to the demo catalog.
+        // Demo templates publish new repositories beside the demo catalog (apart from the
+        // repositories discovery scans, which are git repositories).
         config
             .scaffolder
             .publish_root
-            .get_or_insert_with(|| dir.with_file_name("demo-repos"));
+            .get_or_insert_with(|| dir.with_file_name("demo-created"));
     }
     if let Some(db) = args.db {
         config.db = db;
