@@ -2,7 +2,8 @@
 // the demo company's home page links the onboarding guide; the reader shows the nav and the
 // table of contents; a relative link between pages is followed; a service's docs show their
 // admonitions, tabs and image; the entity page's Docs card names the deliberately broken link
-// with its file and line. (Searching docs comes with the search capability.)
+// with its file and line; a word found only in a docs page is searched for, its page opened from
+// the results and a relative link in it followed.
 // With STAGEDOOR_SCREENSHOTS=1 it also writes docs/screenshots/docs-*.png.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -108,6 +109,35 @@ describe('docs with the demo company', () => {
     await shot(page, 'docs-reader');
     await page.goto(`${base}/docs`);
     await shot(page, 'docs-home');
+    await page.close();
+  });
+
+  test('a word found only in a docs page finds it; the result opens the page, whose relative link works', async () => {
+    const page = await browser.newPage();
+    // Docs pages reach the index after their build: wait for the search to know them.
+    const indexed = await waitFor(async () => {
+      const r = await (await fetch(`${base}/api/search/query?term=buddy&types[]=techdocs`)).json();
+      return r.results.length > 0;
+    }, { timeoutMs: 30_000 });
+    assert.equal(indexed, true, 'docs pages never reached the search index');
+    // "buddy" is written in the onboarding pages only, in no entity's name or description.
+    const api = await (await fetch(`${base}/api/search/query?term=buddy`)).json();
+    assert.deepEqual([...new Set(api.results.map(r => r.type))], ['techdocs']);
+    await page.goto(`${base}/search?q=buddy`);
+    const first = page.locator('.search-result').first();
+    assert.equal(await first.locator('.search-type').textContent(), 'Docs');
+    assert.match(await first.locator('.search-snippet').innerHTML(), /<mark>buddy<\/mark>/i);
+    await first.locator('a.search-title').click();
+    await page.locator('.docs-content h1').waitFor();
+    const opened = new URL(page.url()).pathname;
+    assert.match(opened, /^\/docs\/default\/component\/engineering-handbook\/onboarding\/first-(day|week)\/$/);
+    // A relative link inside the opened page goes to another page of the same docs.
+    const link = page.locator('.docs-content a[href^="/docs/default/component/engineering-handbook/"]').first();
+    const target = await link.getAttribute('href');
+    await link.click();
+    await page.waitForURL(u => u.pathname === new URL(target, base).pathname);
+    await page.locator('.docs-content h1').waitFor();
+    assert.notEqual(new URL(page.url()).pathname, opened);
     await page.close();
   });
 });

@@ -21,8 +21,8 @@ mod settings;
 pub use event::{Context, Event, Source, feature_label};
 pub use ingest::{BatchError, Outcome, Rejected};
 pub use measures::{
-    Cohort, FeatureUse, MAX_SERIES_DAYS, MeasureError, PeerFeature, Phase, Point, SearchSuccess,
-    Series, Summary, TeamRow, TemplateReach,
+    Cohort, FeatureUse, FirstUse, MAX_SERIES_DAYS, MeasureError, PeerFeature, Phase, Point,
+    SearchSuccess, Series, Summary, TeamRow, TemplateReach,
 };
 pub use org::{Group, Org};
 pub use recorder::{Counters, Recorder, State};

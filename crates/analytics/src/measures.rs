@@ -115,6 +115,21 @@ pub struct Cohort {
     pub withheld: bool,
 }
 
+/// How soon engineers who started using the portal recently first used one feature.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FirstUse {
+    pub feature: String,
+    pub label: String,
+    /// Newcomers (first active in the last 90 days) who have used the feature.
+    pub users: usize,
+    /// Their share of all newcomers.
+    pub share: f64,
+    /// Median days from a newcomer's first day in the portal to their first use of it (0: the
+    /// same day).
+    pub median_days: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TemplateReach {
@@ -146,6 +161,10 @@ pub struct Summary {
     pub search_success: Option<SearchSuccess>,
     pub template_reach: Option<TemplateReach>,
     pub retention: Vec<Cohort>,
+    /// Engineers first active in the 90 days up to the date (withheld under the k-threshold).
+    pub newcomers: Option<usize>,
+    /// For newcomers, per feature: how many used it and how soon (most used first).
+    pub first_use: Vec<FirstUse>,
     /// Why the figures are not shown (fewer engineers than the k-threshold).
     pub withheld: Option<String>,
 }
@@ -285,6 +304,8 @@ impl Measures<'_> {
             search_success: None,
             template_reach: None,
             retention: Vec::new(),
+            newcomers: None,
+            first_use: Vec::new(),
             withheld: self.withheld(n),
         };
         if s.withheld.is_some() {
@@ -331,7 +352,56 @@ impl Measures<'_> {
         });
         s.template_reach = Some(self.template_reach(group, members, day));
         s.retention = self.cohorts(members, day);
+        let newcomers = self.first_use(&rows, day);
+        if newcomers.0 >= self.settings.k_threshold {
+            (s.newcomers, s.first_use) = (Some(newcomers.0), newcomers.1);
+        }
         Ok(s)
+    }
+
+    /// Newcomers — engineers whose first active day is in the 90 days up to `day` — and per
+    /// feature how many of them used it and the median days from their first day to its first
+    /// use: how quickly people who join find each part of the portal.
+    fn first_use(&self, rows: &Rows, day: Day) -> (usize, Vec<FirstUse>) {
+        let names = self.activity.feature_names();
+        let mut waits: Vec<Vec<i64>> = vec![Vec::new(); names.len()];
+        let mut newcomers = 0;
+        for days in rows.iter() {
+            let Some(&(first, _)) = days.first() else {
+                continue;
+            };
+            if first > day || day - first >= REACH_DAYS {
+                continue;
+            }
+            newcomers += 1;
+            let mut seen = 0u64;
+            for (d, used) in days.iter().take_while(|(d, _)| *d <= day) {
+                let new = used.features & !seen;
+                seen |= used.features;
+                for (bit, wait) in waits.iter_mut().enumerate() {
+                    if new & (1 << bit) != 0 {
+                        wait.push(i64::from(*d - first));
+                    }
+                }
+            }
+        }
+        let mut out: Vec<FirstUse> = waits
+            .into_iter()
+            .enumerate()
+            .filter(|(_, w)| !w.is_empty())
+            .map(|(bit, mut w)| {
+                w.sort_unstable();
+                FirstUse {
+                    feature: names[bit].clone(),
+                    label: feature_label(&names[bit]),
+                    users: w.len(),
+                    share: share(w.len(), newcomers),
+                    median_days: w[w.len() / 2],
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| b.users.cmp(&a.users).then(a.feature.cmp(&b.feature)));
+        (newcomers, out)
     }
 
     /// Weekly cohorts: weeks end on `day`, 7 days back each, oldest first.

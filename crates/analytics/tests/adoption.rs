@@ -20,6 +20,7 @@ store::on_each_database!(
     ingest_keeps_good_events_rejects_bad_ones_and_counts_duplicates_once,
     the_demo_has_a_team_in_the_chasm_and_one_past_it,
     weekly_cohorts_follow_first_time_users,
+    newcomers_time_to_first_use_is_measured_per_feature,
     the_checklist_is_detected_from_use_and_ownership,
 );
 
@@ -446,6 +447,47 @@ async fn weekly_cohorts_follow_first_time_users(db: TestDb) {
             && s.retention[0].size.is_none()
             && s.retention[0].retained.is_empty()
     );
+}
+
+async fn newcomers_time_to_first_use_is_measured_per_feature(db: TestDb) {
+    let f = fixture(&db).await;
+    let r = recorder(&f, 1);
+    let t = today();
+    // x0 and x1 are newcomers (first active 10 and 4 days ago); x2 has used the portal for
+    // longer than 90 days, so their first uses do not count.
+    r.store(&[
+        use_on("x0", t - Days::new(10), "catalog"),
+        use_on("x0", t - Days::new(7), "techdocs"),
+        use_on("x0", t - Days::new(2), "catalog"),
+        use_on("x1", t - Days::new(4), "catalog"),
+        use_on("x1", t - Days::new(4), "techdocs"),
+        use_on("x2", t - Days::new(120), "catalog"),
+        use_on("x2", t - Days::new(1), "search"),
+    ])
+    .await
+    .unwrap();
+    let snap = f.catalog.snapshot();
+    let s = r
+        .summary(&snap, Some("group:default/team-x"), t)
+        .await
+        .unwrap();
+    assert_eq!(s.newcomers, Some(2), "{s:?}");
+    let by: std::collections::BTreeMap<_, _> = s
+        .first_use
+        .iter()
+        .map(|u| (u.feature.as_str(), (u.users, u.median_days)))
+        .collect();
+    // Catalog: both on their first day. Docs: x0 after 3 days, x1 the same day (median of
+    // [0, 3] is the upper one). Search was used only by x2, who is no newcomer.
+    assert_eq!(by.get("catalog"), Some(&(2, 0)), "{by:?}");
+    assert_eq!(by.get("docs"), Some(&(2, 3)), "{by:?}");
+    assert_eq!(by.get("search"), None, "{by:?}");
+    // Under the k-threshold the newcomers are withheld, not shown.
+    let s = recorder(&f, 3)
+        .summary(&snap, Some("group:default/team-x"), t)
+        .await
+        .unwrap();
+    assert_eq!((s.newcomers, s.first_use.len()), (None, 0));
 }
 
 async fn the_checklist_is_detected_from_use_and_ownership(db: TestDb) {

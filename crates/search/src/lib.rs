@@ -11,6 +11,7 @@
 //!   ([`Search::replace_source`], [`Search::replace_entity`]).
 
 mod api_defs;
+pub mod docs_feed;
 mod document;
 mod entities;
 mod fuzzy;

@@ -167,6 +167,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tokio::spawn(docs::Docs::of(&catalog).run(Arc::clone(&catalog), docs_settings));
     // The search index, built at once and after every catalog change, so queries never wait.
     tokio::spawn(search::run(Arc::clone(&catalog)));
+    tokio::spawn(search::docs_feed::run(Arc::clone(&catalog)));
     let templates = scaffolder::Scaffolder::of(&catalog);
     templates.configure(config.scaffolder.clone());
     let interrupted = scaffolder::Scaffolder::recover(&catalog)

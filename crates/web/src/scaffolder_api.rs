@@ -57,6 +57,17 @@ pub(crate) fn run_user(s: &AppState, who: &Identity) -> RunUser {
     RunUser { entity_ref, entity }
 }
 
+/// Records a template run as a usage event (`create`, the template's ref), which the adoption
+/// dashboard counts as use of templates and for template reach.
+pub(crate) fn record_run(s: &AppState, who: &Identity, template_ref: &str) {
+    if let Some(user) = &who.user {
+        analytics::Recorder::of(&s.catalog).record(
+            analytics::Event::server(&user.key(), "create", template_ref, "scaffolder")
+                .with_entity(template_ref),
+        );
+    }
+}
+
 /// `GET /templates/{namespace}/{kind}/{name}/parameter-schema`.
 pub async fn parameter_schema(
     State(s): State<AppState>,
@@ -119,7 +130,10 @@ pub async fn create_task(State(s): State<AppState>, who: Identity, body: Bytes) 
         .create_task(&s.catalog, &req.template_ref, req.values, secrets, user)
         .await
     {
-        Ok(id) => Ok((StatusCode::CREATED, Json(json!({"id": id}))).into_response()),
+        Ok(id) => {
+            record_run(&s, &who, &req.template_ref);
+            Ok((StatusCode::CREATED, Json(json!({"id": id}))).into_response())
+        }
         Err(e) => answer(e),
     }
 }

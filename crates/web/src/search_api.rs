@@ -79,7 +79,7 @@ pub async fn query(
     let results = catalog::off_async_workers(|| search::index(&s.catalog).search(&q))
         .map_err(|e| ApiError::input(format!("Invalid query string: {e}")))?;
     let user = me.user.as_ref().map(|u| u.key());
-    record::search_made(&q, results.total, "api", user.as_deref());
+    record::search_made(&s.catalog, &q, results.total, "api", user.as_deref());
     Ok(Json(result_set(&results)).into_response())
 }
 

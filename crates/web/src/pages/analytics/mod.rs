@@ -49,6 +49,14 @@ pub struct CohortView {
     pub cells: Vec<String>,
 }
 
+/// A feature newcomers found: how many of them, and after how many days (median).
+pub struct FirstUseView {
+    pub label: String,
+    pub users: usize,
+    pub percent: String,
+    pub median_days: i64,
+}
+
 pub struct StepView {
     pub title: String,
     pub engineers: usize,
@@ -84,6 +92,8 @@ struct Dashboard {
     features: Vec<FeatureView>,
     peers: Vec<PeerView>,
     cohorts: Vec<CohortView>,
+    newcomers: Option<usize>,
+    first_use: Vec<FirstUseView>,
     steps: Vec<StepView>,
     complete: String,
     search_percent: Option<String>,
@@ -229,6 +239,17 @@ pub async fn page(State(s): State<AppState>, me: Identity, RawQuery(q): RawQuery
             cells: c.retained.iter().map(|s| pct(*s)).collect(),
         })
         .collect();
+    let newcomers = summary.newcomers;
+    let first_use = summary
+        .first_use
+        .iter()
+        .map(|f| FirstUseView {
+            label: f.label.clone(),
+            users: f.users,
+            percent: pct(f.share),
+            median_days: f.median_days,
+        })
+        .collect();
     let checklist = recorder.group_checklist(&snap, key.as_deref()).await.ok();
     let steps = checklist
         .iter()
@@ -276,6 +297,8 @@ pub async fn page(State(s): State<AppState>, me: Identity, RawQuery(q): RawQuery
         features,
         peers,
         cohorts,
+        newcomers,
+        first_use,
         steps,
         complete,
     };

@@ -281,6 +281,7 @@ pub async fn submit(
             .await
         {
             Ok(id) => {
+                crate::scaffolder_api::record_run(&s, &me, &template_ref);
                 return (
                     StatusCode::SEE_OTHER,
                     [(header::LOCATION, format!("/create/tasks/{id}"))],

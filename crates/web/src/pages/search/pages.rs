@@ -206,7 +206,11 @@ fn row(term: &str, h: &Hit) -> Row {
             };
             format!("{what} · in API {}", facet("name"))
         }
-        DocType::Techdocs => format!("Docs of {}", d.entity),
+        // The entity's title when the docs feed gave it (`entityTitle`), else its ref.
+        DocType::Techdocs => match facet("entityTitle") {
+            "" => format!("Docs of {}", d.entity),
+            title => format!("Docs of {title}"),
+        },
     };
     let (type_label, type_class) = match d.doc_type {
         DocType::SoftwareCatalog => ("Entity", "entity"),
@@ -283,7 +287,7 @@ pub async fn page(
         let r = run(&state, &q);
         if is_submitted(&headers) {
             let user = me.user.as_ref().map(|u| u.key());
-            record::search_made(&q, r.total, "page", user.as_deref());
+            record::search_made(&state.catalog, &q, r.total, "page", user.as_deref());
         }
         r
     };
@@ -342,7 +346,11 @@ pub fn local_path(to: &str) -> Option<&str> {
 }
 
 /// `GET /search/open?q=&rank=&to=`: records the opened result, then sends the browser there.
-pub async fn open(me: Identity, RawQuery(raw): RawQuery) -> Response {
+pub async fn open(
+    State(state): State<AppState>,
+    me: Identity,
+    RawQuery(raw): RawQuery,
+) -> Response {
     let pairs = crate::params::pairs(raw.as_deref());
     let q = crate::params::one(&pairs, "q").unwrap_or_default();
     let rank = crate::params::one(&pairs, "rank").and_then(|r| r.parse::<usize>().ok());
@@ -356,7 +364,7 @@ pub async fn open(me: Identity, RawQuery(raw): RawQuery) -> Response {
             .into_response();
     };
     let user = me.user.as_ref().map(|u| u.key());
-    record::result_opened(q, rank, to, user.as_deref());
+    record::result_opened(&state.catalog, q, rank, to, user.as_deref());
     (
         StatusCode::SEE_OTHER,
         [
