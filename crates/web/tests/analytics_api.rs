@@ -373,14 +373,11 @@ async fn page_views_are_recorded_by_route_and_shown(db: TestDb) {
     r.flush().await;
     // Sign-in, the catalog page and the entity page; not the 404.
     assert_eq!(catalog.database().count_events().await.unwrap(), 3);
-    let s: Value = http
-        .get(format!("{base}/api/analytics/v1/summary?group=web-team"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let s: Value = common::get_json(
+        &http,
+        format!("{base}/api/analytics/v1/summary?group=web-team"),
+    )
+    .await;
     assert_eq!(s["dau"], 1);
     assert_eq!(s["features"]["catalog"]["users"], 1);
     assert_eq!(s["features"]["sign-in"]["users"], 1);
@@ -416,14 +413,8 @@ async fn page_views_are_recorded_by_route_and_shown(db: TestDb) {
     );
     assert!(page.contains("Onboarding checklist"));
     // The person's checklist: signed in and used the catalog; web-team owns the shop.
-    let c: Value = http
-        .get(format!("{base}/api/analytics/v1/checklist?user=u5"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let c: Value =
+        common::get_json(&http, format!("{base}/api/analytics/v1/checklist?user=u5")).await;
     let done: Vec<&str> = c["steps"]
         .as_array()
         .unwrap()
@@ -450,14 +441,11 @@ async fn page_views_are_recorded_by_route_and_shown(db: TestDb) {
         home.contains(r#"Next: <a href="/catalog">Search</a>"#),
         "{home}"
     );
-    let team: Value = http
-        .get(format!("{base}/api/analytics/v1/checklist?group=web-team"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let team: Value = common::get_json(
+        &http,
+        format!("{base}/api/analytics/v1/checklist?group=web-team"),
+    )
+    .await;
     assert_eq!(team["engineers"], 6);
     assert_eq!(team["steps"][1]["engineers"], 1);
     assert_eq!(team["steps"][2]["share"], 1.0);

@@ -30,7 +30,7 @@ async fn status(http: &reqwest::Client, url: String) -> u16 {
 }
 
 async fn get_list(http: &reqwest::Client, url: String) -> Vec<Value> {
-    http.get(url).send().await.unwrap().json().await.unwrap()
+    common::get_json(&http, url).await
 }
 
 /// Checks a response is a Backstage error envelope with this status and error name.
@@ -167,16 +167,11 @@ async fn bad_requests_get_clear_errors_and_lose_nothing(db: TestDb) {
     );
 
     // After all of that, the catalog still serves what it had.
-    let keeper: Value = http
-        .get(format!(
-            "{base}/api/catalog/entities/by-name/component/default/keeper"
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let keeper: Value = common::get_json(
+        &http,
+        format!("{base}/api/catalog/entities/by-name/component/default/keeper"),
+    )
+    .await;
     assert_eq!(keeper["metadata"]["name"], "keeper");
 }
 
@@ -198,7 +193,7 @@ async fn a_file_edit_is_served_within_two_seconds(db: TestDb) {
     std::fs::write(&path, text).unwrap();
     let edited = std::time::Instant::now();
     loop {
-        let e: Value = http.get(&url).send().await.unwrap().json().await.unwrap();
+        let e: Value = common::get_json(&http, &url).await;
         if e["spec"]["owner"] == "team-b" {
             break;
         }
@@ -259,16 +254,11 @@ async fn parameters_are_accepted_and_refused_as_backstage_does(db: TestDb) {
     // The real Backstage web app sends totalItems=exclude on its catalog table; the count is
     // then 0, and `include` is the default.
     for (mode, total) in [("exclude", 0), ("include", 1)] {
-        let body: Value = http
-            .get(format!(
-                "{api}/entities/by-query?filter=kind=component&fields=kind&totalItems={mode}"
-            ))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let body: Value = common::get_json(
+            &http,
+            format!("{api}/entities/by-query?filter=kind=component&fields=kind&totalItems={mode}"),
+        )
+        .await;
         assert_eq!(body["totalItems"], total, "totalItems={mode}");
         assert_eq!(body["items"], json!([{"kind": "Component"}]));
     }

@@ -95,14 +95,7 @@ async fn discovery_is_served_as_api_and_page(db: TestDb) {
         "{scan}"
     );
 
-    let c: Value = http
-        .get(format!("{base}/api/discovery/v1/completeness"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let c: Value = common::get_json(&http, format!("{base}/api/discovery/v1/completeness")).await;
     assert_eq!(c["org"], json!({"found": 3, "cataloged": 1, "percent": 33}));
     assert_eq!(c["groups"][0]["group"], "group:default/team-a");
     assert_eq!(
@@ -116,14 +109,7 @@ async fn discovery_is_served_as_api_and_page(db: TestDb) {
         "today's row was recorded"
     );
 
-    let r: Value = http
-        .get(format!("{base}/api/discovery/v1/repositories"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r: Value = common::get_json(&http, format!("{base}/api/discovery/v1/repositories")).await;
     let billing_json = r["repositories"]
         .as_array()
         .unwrap()
@@ -144,14 +130,11 @@ async fn discovery_is_served_as_api_and_page(db: TestDb) {
     assert_eq!(orders_json["entities"], json!(["component:default/orders"]));
 
     // The page: stats, SVG trend, the team table and the Uncatalogued list for team-a.
-    let page = http
-        .get(format!("{base}/completeness?team=group:default/team-a"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = common::get_text(
+        &http,
+        format!("{base}/completeness?team=group:default/team-a"),
+    )
+    .await;
     assert!(
         page.contains(r#"<svg class="trend completeness-trend""#),
         "{page}"
@@ -171,28 +154,16 @@ async fn discovery_is_served_as_api_and_page(db: TestDb) {
     );
 
     // The team page's card (loaded by htmx; the page links to the full report without it).
-    let card = http
-        .get(format!(
-            "{base}/completeness/team-card?team=group:default/team-a"
-        ))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let card = common::get_text(
+        &http,
+        format!("{base}/completeness/team-card?team=group:default/team-a"),
+    )
+    .await;
     assert!(
         card.contains("1 of 2 repositories in the catalog"),
         "{card}"
     );
-    let group_page = http
-        .get(format!("{base}/catalog/default/group/team-a"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let group_page = common::get_text(&http, format!("{base}/catalog/default/group/team-a")).await;
     assert!(
         group_page.contains("/completeness/team-card?team=group%3Adefault/team-a"),
         "{group_page}"

@@ -204,7 +204,7 @@ async fn scorecards_are_served_per_entity_and_per_team(db: TestDb) {
     let page = |path: &'static str| {
         let http = http.clone();
         let url = format!("{base}{path}");
-        async move { http.get(url).send().await.unwrap().text().await.unwrap() }
+        async move { common::get_text(&http, url).await }
     };
     let checkout = page("/catalog/default/component/checkout").await;
     assert!(checkout.contains("Production readiness"), "{checkout}");

@@ -287,14 +287,11 @@ async fn search_pages_link_through_open(db: TestDb) {
     assert!(html.contains("the <mark>settlement</mark> file"), "{html}");
     assert!(html.contains("href=\"/search/open?q=settlement&#38;rank=1&#38;to=%2Fdocs%2Fdefault%2Fcomponent%2Fpayments%2Fgetting-started%2F\""), "{html}");
     // Tabs per type, and a type selected.
-    let html = http
-        .get(format!("{base}/search?q=payments&type=api-definition"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = common::get_text(
+        &http,
+        format!("{base}/search?q=payments&type=api-definition"),
+    )
+    .await;
     assert!(
         html.contains("list<mark>Payments</mark>") && !html.contains("Records payments"),
         "{html}"
@@ -319,14 +316,7 @@ async fn search_pages_link_through_open(db: TestDb) {
         "{part}"
     );
     // The header box's suggestions.
-    let sug = http
-        .get(format!("{base}/search/suggest?q=paym"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let sug = common::get_text(&http, format!("{base}/search/suggest?q=paym")).await;
     assert!(
         sug.contains("/search/open?q=paym&#38;rank=1&#38;to=%2Fcatalog%2Fdefault%2F"),
         "{sug}"

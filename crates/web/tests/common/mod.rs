@@ -17,3 +17,16 @@ pub async fn serve(settings: CatalogSettings, db: &TestDb) -> (String, Arc<catal
     tokio::spawn(web::serve(listener, state, std::future::pending()));
     (base, catalog)
 }
+
+/// GET `url` and read the body as JSON; any failure fails the test. (Not every test file uses
+/// every helper.)
+#[allow(dead_code)]
+pub async fn get_json(http: &reqwest::Client, url: impl reqwest::IntoUrl) -> serde_json::Value {
+    http.get(url).send().await.unwrap().json().await.unwrap()
+}
+
+/// GET `url` and read the body as text; any failure fails the test.
+#[allow(dead_code)]
+pub async fn get_text(http: &reqwest::Client, url: impl reqwest::IntoUrl) -> String {
+    http.get(url).send().await.unwrap().text().await.unwrap()
+}
