@@ -5,6 +5,7 @@
 //! to date) and, for the search index, [`Docs::pages`] with [`Docs::generation`].
 
 pub mod blocks;
+pub mod highlight;
 pub mod markdown;
 pub mod mkdocs;
 pub mod paths;

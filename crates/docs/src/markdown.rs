@@ -184,6 +184,28 @@ pub fn render(src: &str, ctx: &LinkContext<'_>) -> Rendered {
                     i = end + 1;
                     continue;
                 }
+                if crate::highlight::supports(lang) {
+                    let end = events[i..]
+                        .iter()
+                        .position(|(e, _)| matches!(e, Event::End(TagEnd::CodeBlock)))
+                        .map_or(events.len(), |p| i + p);
+                    let body: String = events[i + 1..end]
+                        .iter()
+                        .filter_map(|(e, _)| match e {
+                            Event::Text(t) => Some(t.as_ref()),
+                            _ => None,
+                        })
+                        .collect();
+                    text.push_str(&body);
+                    text.push('\n');
+                    out.push(Event::Html(CowStr::from(format!(
+                        "<pre><code class=\"language-{}\">{}</code></pre>\n",
+                        escape(lang),
+                        crate::highlight::highlight(&body, lang)
+                    ))));
+                    i = end + 1;
+                    continue;
+                }
                 in_code = true;
                 out.push(event.clone());
             }

@@ -39,6 +39,11 @@ const ADMONITION_TYPES: &[&str] = &[
 
 /// Class names the rendering emits (admonitions, tabs, tasks, Mermaid, footnotes).
 const CLASSES: &[&str] = &[
+    // Code highlighting (highlight.rs).
+    "tk-c",
+    "tk-s",
+    "tk-n",
+    "tk-kw",
     "admonition",
     "admonition-title",
     "tabbed-set",
