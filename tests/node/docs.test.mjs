@@ -106,6 +106,10 @@ describe('docs with the demo company', () => {
     await page.locator('h1', { hasText: 'Local development' }).waitFor();
     const tabs = await page.locator('.docs-content .tabbed-label').allTextContents();
     assert.deepEqual(tabs, ['macOS', 'Linux']);
+    // Code is highlighted on the server: the JSON request's strings and numbers are marked.
+    const json = page.locator('.docs-content pre code.language-json');
+    assert.equal(await json.locator('span.tk-s', { hasText: '"tok_sandbox_visa"' }).count(), 1);
+    assert.equal(await json.locator('span.tk-n', { hasText: '4200' }).count(), 1);
     await shot(page, 'docs-reader');
     await page.goto(`${base}/docs`);
     await shot(page, 'docs-home');

@@ -1,6 +1,6 @@
 //! One Markdown page to safe HTML: GitHub-flavoured Markdown (tables, task lists, strikethrough,
 //! autolinks, footnotes), techdocs-core's admonitions and tabs ([`crate::blocks`]), heading ids
-//! and the page's headings for a table of contents, fenced code with a language class, Mermaid
+//! and the page's headings for a table of contents, fenced code highlighted ([`crate::highlight`]), Mermaid
 //! left as `<pre class="mermaid">` for the page to enhance, relative links and images rewritten
 //! to portal URLs (broken ones reported with their line), and the result sanitised.
 

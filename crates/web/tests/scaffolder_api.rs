@@ -306,8 +306,7 @@ async fn a_task_runs_like_backstage_and_registers_its_entity(db: TestDb) {
     );
 
     // The event stream of a finished task replays its events and ends with the completion.
-    let text = env
-        .common::get_text(&http, format!("{}/tasks/{id}/eventstream", env.base)).await;
+    let text = common::get_text(&env.http, format!("{}/tasks/{id}/eventstream", env.base)).await;
     assert!(text.starts_with("event: log\ndata: {"), "{text}");
     assert!(
         text.trim_end().ends_with('}') && text.contains("event: completion"),
