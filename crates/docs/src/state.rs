@@ -3,7 +3,7 @@
 //! re-render) and on a schedule for `url:` sources. A failed build keeps the last good site
 //! served beside the error.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -174,10 +174,13 @@ impl Docs {
     }
 
     /// Keeps the docs up to date for as long as the catalog lives: a pass on start, after
-    /// every catalog change, and every watch interval (files changed on disk, `url:` schedules).
+    /// every catalog change, as soon as a file in a docs folder changes (inotify, through
+    /// `notify`), and every watch interval (the fallback where events do not arrive, such as
+    /// network file systems, and `url:` schedules).
     pub async fn run(self: Arc<Self>, catalog: Arc<Catalog>, settings: DocsSettings) {
         let mut changes = catalog.subscribe();
         let reader = url_reader(&settings);
+        let (mut watcher, mut touched) = FolderWatcher::start();
         loop {
             let snapshot = catalog.snapshot();
             self.read_urls(&snapshot, &settings, &reader).await;
@@ -197,9 +200,91 @@ impl Docs {
                     "docs built"
                 );
             }
+            if let Some(w) = watcher.as_mut() {
+                w.follow(&self.entities());
+            }
             tokio::select! {
                 change = changes.next() => if change.is_none() { return },
+                Some(()) = touched.recv() => {
+                    // An editor's save is several events (write, rename, chmod): let them land,
+                    // then make one pass.
+                    tokio::time::sleep(WATCH_SETTLE).await;
+                    while touched.try_recv().is_ok() {}
+                }
                 _ = tokio::time::sleep(settings.watch_interval) => {}
+            }
+        }
+    }
+}
+
+/// How long a pass waits after the first file event, for the rest of one save to arrive.
+const WATCH_SETTLE: Duration = Duration::from_millis(25);
+
+/// The `dir:` docs folders being watched for changes, following the documented entities.
+struct FolderWatcher {
+    watcher: notify::RecommendedWatcher,
+    folders: HashSet<PathBuf>,
+}
+
+impl FolderWatcher {
+    /// A watcher whose events arrive on the receiver (one `()` per event that may change a
+    /// build; reads are not such events, so our own passes never wake us). Without one (the
+    /// platform or its limits refuse), the periodic pass alone keeps docs up to date.
+    fn start() -> (
+        Option<FolderWatcher>,
+        tokio::sync::mpsc::UnboundedReceiver<()>,
+    ) {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let handler = move |event: notify::Result<notify::Event>| {
+            if event.is_ok_and(|e| !matches!(e.kind, notify::EventKind::Access(_))) {
+                let _ = tx.send(());
+            }
+        };
+        match notify::recommended_watcher(handler) {
+            Ok(watcher) => (
+                Some(FolderWatcher {
+                    watcher,
+                    folders: HashSet::new(),
+                }),
+                rx,
+            ),
+            Err(e) => {
+                tracing::warn!(error = %e, "docs folders are not watched; changes are found by the periodic pass");
+                (None, rx)
+            }
+        }
+    }
+
+    /// Watches the folder of every `dir:` source in `entries` and stops watching the others.
+    fn follow(&mut self, entries: &[Arc<EntityDocs>]) {
+        use notify::Watcher;
+        let wanted: HashSet<PathBuf> = entries
+            .iter()
+            .filter_map(|e| match &e.source {
+                Some(Source::Dir(dir)) => Some(dir.clone()),
+                _ => None,
+            })
+            .collect();
+        for gone in self.folders.difference(&wanted) {
+            let _ = self.watcher.unwatch(gone);
+        }
+        self.folders.retain(|f| wanted.contains(f));
+        for folder in wanted {
+            if self.folders.contains(&folder) {
+                continue;
+            }
+            match self
+                .watcher
+                .watch(&folder, notify::RecursiveMode::Recursive)
+            {
+                Ok(()) => {
+                    self.folders.insert(folder);
+                }
+                // Not yet there, or over the system's watch limit: the periodic pass covers it
+                // (and it is tried again after the next pass).
+                Err(e) => {
+                    tracing::debug!(folder = %folder.display(), error = %e, "docs folder not watched")
+                }
             }
         }
     }

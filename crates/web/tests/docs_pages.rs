@@ -2,8 +2,8 @@
 //! pages, trailing-slash redirects, unknown pages), files from the docs folder only (traversal
 //! and symlinks refused), the Docs card on the entity page with problems at file and line, the
 //! docs home with freshness and what each team has left undocumented, and a failed build that
-//! keeps the last good one served. The docs runner (`docs::Docs::run`) is not running here: the
-//! test builds with `Docs::update`, as each runner pass does.
+//! keeps the last good one served. The first test builds with `Docs::update`, as each runner
+//! pass does; the second runs the runner (`docs::Docs::run`) and edits a file under it.
 
 use std::path::Path;
 
@@ -13,7 +13,10 @@ use store::testing::TestDb;
 
 mod common;
 
-store::on_each_database!(docs_are_read_through_the_portal);
+store::on_each_database!(
+    docs_are_read_through_the_portal,
+    an_edited_page_is_served_without_waiting_for_the_periodic_pass,
+);
 
 const CATALOG: &str = "\
 apiVersion: backstage.io/v1alpha1
@@ -226,4 +229,49 @@ async fn docs_are_read_through_the_portal(db: TestDb) {
     .await;
     assert!(body.contains("New words."), "{body}");
     assert!(!body.contains("The latest docs build failed"));
+}
+
+/// With the periodic pass a minute away, an edited page is served within seconds: the runner
+/// hears the file change (inotify) and rebuilds at once.
+async fn an_edited_page_is_served_without_waiting_for_the_periodic_pass(db: TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("catalog");
+    write(&root.join("all.yaml"), CATALOG);
+    write(&root.join("pay/mkdocs.yml"), "site_name: Pay docs\n");
+    write(&root.join("pay/docs/index.md"), "# Pay\n\nVersion one.\n");
+    let settings = CatalogSettings {
+        locations: vec![(
+            LocationSpec::new("file", &root.join("all.yaml").to_string_lossy()),
+            vec![],
+        )],
+        ..Default::default()
+    };
+    let (base, catalog) = common::serve(settings, &db).await;
+    catalog.round().await.unwrap();
+    let docs_settings = DocsSettings {
+        watch_interval: std::time::Duration::from_secs(60),
+        ..Default::default()
+    };
+    tokio::spawn(Docs::of(&catalog).run(catalog.clone(), docs_settings));
+    let http = reqwest::Client::new();
+    let url = format!("{base}/docs/default/component/pay/");
+    let served = |needle: &'static str| {
+        let (http, url) = (http.clone(), url.clone());
+        async move {
+            for _ in 0..200 {
+                let (status, body) = text(&http, url.clone()).await;
+                if status == 200 && body.contains(needle) {
+                    return true;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            false
+        }
+    };
+    assert!(served("Version one.").await, "the first build is served");
+    write(&root.join("pay/docs/index.md"), "# Pay\n\nVersion two.\n");
+    assert!(
+        served("Version two.").await,
+        "the edit is served within 10 s, long before the 60 s periodic pass"
+    );
 }
