@@ -40,6 +40,19 @@ pub struct Template {
 }
 
 impl Template {
+    /// The actions its steps use that this server does not have (each once, in step order):
+    /// such a template cannot run here, and pages say so before anyone fills its form.
+    pub fn unavailable_actions(&self) -> Vec<&str> {
+        let mut missing: Vec<&str> = Vec::new();
+        for step in &self.steps {
+            let id = step.action.as_str();
+            if crate::actions::find(id).is_none() && !missing.contains(&id) {
+                missing.push(id);
+            }
+        }
+        missing
+    }
+
     /// Reads a Template entity's JSON. Only v1beta3 is accepted, as Backstage's v2 API does.
     pub fn from_entity(entity: &Value) -> Result<Template, ScaffolderError> {
         let api = entity.get("apiVersion").and_then(Value::as_str);

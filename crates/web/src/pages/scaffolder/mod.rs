@@ -26,6 +26,8 @@ pub struct TemplateCard {
     pub owner: String,
     pub runs: i64,
     pub completed: i64,
+    /// Actions its steps use that this server lacks (the template cannot run here).
+    pub missing: String,
 }
 
 #[derive(askama::Template)]
@@ -83,6 +85,7 @@ pub async fn list(
                     .to_owned(),
                 runs,
                 completed,
+                missing: t.unavailable_actions().join(", "),
             }
         })
         .filter(|c| {
