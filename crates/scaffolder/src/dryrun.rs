@@ -109,6 +109,7 @@ pub async fn dry_run(
     let services = Services {
         catalog: services.catalog.clone(),
         publish_root: None,
+        http_allow: Vec::new(),
     };
     let run = Run {
         engine,

@@ -27,6 +27,8 @@ pub struct Settings {
     pub work_dir: PathBuf,
     /// `publish:file` writes only under here.
     pub publish_root: Option<PathBuf>,
+    /// The hosts `http:request` may call (`scaffolder.httpRequest.allow`).
+    pub http_allow: Vec<catalog::settings::AllowedHost>,
 }
 
 impl Default for Settings {
@@ -34,6 +36,7 @@ impl Default for Settings {
         Settings {
             work_dir: std::env::temp_dir().join("stagedoor-scaffolder"),
             publish_root: None,
+            http_allow: Vec::new(),
         }
     }
 }
@@ -266,6 +269,7 @@ impl Scaffolder {
                 let services = Services {
                     catalog: Some(catalog.clone()),
                     publish_root: settings.publish_root.clone(),
+                    http_allow: settings.http_allow.clone(),
                 };
                 let (log_tx, mut log_rx) = mpsc::unbounded_channel::<Value>();
                 let forward = tx.clone();

@@ -96,6 +96,7 @@ impl Config {
         if let Some(dir) = v.pointer("/scaffolder/publishRoot").and_then(Value::as_str) {
             self.scaffolder.publish_root = Some(base.join(dir));
         }
+        self.scaffolder.http_allow = allowed_hosts(v, "/scaffolder/httpRequest/allow")?;
         let c = &mut self.catalog;
         if let Some(locations) = v.pointer("/catalog/locations").and_then(Value::as_array) {
             for (i, l) in locations.iter().enumerate() {
@@ -142,27 +143,8 @@ impl Config {
         {
             self.docs.url_refresh_interval = Duration::from_secs_f64(s.max(1.0));
         }
-        let c = &mut self.catalog;
-        for (i, a) in v
-            .pointer("/backend/reading/allow")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            let host = a
-                .get("host")
-                .and_then(Value::as_str)
-                .with_context(|| format!("backend.reading.allow[{i}].host must be a string"))?;
-            let (host, port) = match host.rsplit_once(':') {
-                Some((h, p)) if p.chars().all(|c| c.is_ascii_digit()) => (h, p.parse().ok()),
-                _ => (host, None),
-            };
-            c.allowed_hosts.push(AllowedHost {
-                host: host.to_owned(),
-                port,
-            });
-        }
+        let reading = allowed_hosts(v, "/backend/reading/allow")?;
+        self.catalog.allowed_hosts.extend(reading);
         self.apply_analytics(v).context("analytics")?;
         Ok(())
     }
@@ -310,6 +292,34 @@ fn expand_env(text: &str) -> anyhow::Result<String> {
     }
     out.push_str(rest);
     Ok(out)
+}
+
+/// A list of `{host: "host", "*.domain" or "host:port"}` at `pointer` (`/backend/reading/allow`,
+/// `/scaffolder/httpRequest/allow`): the hosts Stagedoor may read from or call.
+fn allowed_hosts(v: &Value, pointer: &str) -> anyhow::Result<Vec<AllowedHost>> {
+    let key = pointer.trim_start_matches('/').replace('/', ".");
+    let mut hosts = Vec::new();
+    for (i, a) in v
+        .pointer(pointer)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let host = a
+            .get("host")
+            .and_then(Value::as_str)
+            .with_context(|| format!("{key}[{i}].host must be a string"))?;
+        let (host, port) = match host.rsplit_once(':') {
+            Some((h, p)) if p.chars().all(|c| c.is_ascii_digit()) => (h, p.parse().ok()),
+            _ => (host, None),
+        };
+        hosts.push(AllowedHost {
+            host: host.to_owned(),
+            port,
+        });
+    }
+    Ok(hosts)
 }
 
 #[cfg(test)]

@@ -98,6 +98,7 @@ pub async fn dry_run(State(s): State<AppState>, who: Identity, body: Bytes) -> A
     let services = scaffolder::actions::Services {
         catalog: Some(s.catalog.clone()),
         publish_root: None,
+        http_allow: Vec::new(),
     };
     match scaffolder::dryrun::dry_run(scaffolder::engine(), request, &user, &work, &services).await
     {

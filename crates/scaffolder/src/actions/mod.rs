@@ -7,6 +7,7 @@ mod catalog;
 mod debug;
 mod fetch;
 mod fs;
+mod http;
 mod publish;
 mod yaml;
 
@@ -27,6 +28,8 @@ pub struct Services {
     pub catalog: Option<Arc<::catalog::Catalog>>,
     /// The only directory `publish:file` writes under.
     pub publish_root: Option<PathBuf>,
+    /// The hosts `http:request` may call (none: it calls nothing).
+    pub http_allow: Vec<::catalog::settings::AllowedHost>,
 }
 
 /// One action's run: where it works, what it may reach, where it logs and its outputs.
@@ -124,6 +127,7 @@ pub const ACTIONS: &[ActionSpec] = &[
     fs::DELETE,
     fs::READDIR,
     fs::RENAME,
+    http::REQUEST,
     publish::FILE,
 ];
 
@@ -170,6 +174,7 @@ pub async fn run(
         "fs:delete" => fs::delete(ctx, input),
         "fs:readdir" => fs::readdir(ctx, input),
         "fs:rename" => fs::rename(ctx, input),
+        "http:request" => http::request(ctx, input).await,
         "publish:file" => publish::file(ctx, input),
         other => Err(not_registered(other)),
     }
