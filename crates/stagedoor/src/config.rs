@@ -373,6 +373,40 @@ mod tests {
     }
 
     #[test]
+    fn reads_the_hosts_http_request_may_call() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app-config.yaml");
+        std::fs::write(
+            &path,
+            "scaffolder:\n  httpRequest:\n    allow:\n      - host: api.example.com\n      - host: '*.ci.example.com:8443'\n",
+        )
+        .unwrap();
+        let c = Config::load(Some(&path)).unwrap();
+        let hosts: Vec<_> = c
+            .scaffolder
+            .http_allow
+            .iter()
+            .map(|h| (h.host.as_str(), h.port))
+            .collect();
+        assert_eq!(
+            hosts,
+            [("api.example.com", None), ("*.ci.example.com", Some(8443))]
+        );
+        // Not the catalog's reading allow-list: the two are separate.
+        assert!(c.catalog.allowed_hosts.is_empty());
+        std::fs::write(
+            &path,
+            "scaffolder:\n  httpRequest:\n    allow:\n      - {}\n",
+        )
+        .unwrap();
+        let err = format!("{:#}", Config::load(Some(&path)).unwrap_err());
+        assert!(
+            err.contains("scaffolder.httpRequest.allow[0].host must be a string"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn env_references_expand_and_passwords_redact() {
         let home = std::env::var("HOME").unwrap();
         assert_eq!(
