@@ -136,6 +136,7 @@ async fn task_to_entity() {
     s.configure(scaffolder::Settings {
         work_dir: dir.path().join("work"),
         publish_root: Some(dir.path().join("repos")),
+        ..Default::default()
     });
     let mut times = Vec::new();
     for i in 0..35 {

@@ -105,6 +105,7 @@ async fn start(db: &TestDb) -> Env {
     scaffolder::Scaffolder::of(&catalog).configure(scaffolder::Settings {
         work_dir: dir.path().join("work"),
         publish_root: Some(published.clone()),
+        ..Default::default()
     });
     catalog.settle().await.unwrap();
     Env {
@@ -479,6 +480,7 @@ async fn the_demo_templates_create_working_repositories(db: TestDb) {
     scaffolder::Scaffolder::of(&catalog).configure(scaffolder::Settings {
         work_dir: dir.path().join("work"),
         publish_root: Some(published.clone()),
+        ..Default::default()
     });
     catalog.settle().await.unwrap();
     let env = Env {

@@ -84,6 +84,7 @@ async fn the_create_pages_work_without_javascript(db: TestDb) {
     scaffolder::Scaffolder::of(&catalog).configure(scaffolder::Settings {
         work_dir: dir.path().join("work"),
         publish_root: Some(dir.path().join("repos")),
+        ..Default::default()
     });
     catalog.settle().await.unwrap();
     let http = reqwest::Client::builder()
