@@ -200,8 +200,10 @@ impl Docs {
                     "docs built"
                 );
             }
-            if let Some(w) = watcher.as_mut() {
-                w.follow(&self.entities());
+            // A folder watched only now may have changed since the pass read it: one more pass
+            // (the watch is in place, so later changes arrive as events).
+            if watcher.as_mut().is_some_and(|w| w.follow(&self.entities())) {
+                continue;
             }
             tokio::select! {
                 change = changes.next() => if change.is_none() { return },
@@ -256,7 +258,8 @@ impl FolderWatcher {
     }
 
     /// Watches the folder of every `dir:` source in `entries` and stops watching the others.
-    fn follow(&mut self, entries: &[Arc<EntityDocs>]) {
+    /// True when a folder was added.
+    fn follow(&mut self, entries: &[Arc<EntityDocs>]) -> bool {
         use notify::Watcher;
         let wanted: HashSet<PathBuf> = entries
             .iter()
@@ -269,6 +272,7 @@ impl FolderWatcher {
             let _ = self.watcher.unwatch(gone);
         }
         self.folders.retain(|f| wanted.contains(f));
+        let mut added = false;
         for folder in wanted {
             if self.folders.contains(&folder) {
                 continue;
@@ -279,6 +283,7 @@ impl FolderWatcher {
             {
                 Ok(()) => {
                     self.folders.insert(folder);
+                    added = true;
                 }
                 // Not yet there, or over the system's watch limit: the periodic pass covers it
                 // (and it is tried again after the next pass).
@@ -287,6 +292,7 @@ impl FolderWatcher {
                 }
             }
         }
+        added
     }
 }
 

@@ -269,9 +269,13 @@ async fn an_edited_page_is_served_without_waiting_for_the_periodic_pass(db: Test
         }
     };
     assert!(served("Version one.").await, "the first build is served");
-    write(&root.join("pay/docs/index.md"), "# Pay\n\nVersion two.\n");
+    // A different size too, so the change is seen whatever the clock's granularity.
+    write(
+        &root.join("pay/docs/index.md"),
+        "# Pay\n\nVersion two, edited.\n",
+    );
     assert!(
-        served("Version two.").await,
+        served("Version two, edited.").await,
         "the edit is served within 10 s, long before the 60 s periodic pass"
     );
 }
