@@ -165,7 +165,9 @@ pub fn render(src: &str, ctx: &LinkContext<'_>) -> Rendered {
                     CodeBlockKind::Fenced(info) => info.split_whitespace().next().unwrap_or(""),
                     CodeBlockKind::Indented => "",
                 };
-                if lang.eq_ignore_ascii_case("mermaid") {
+                let mermaid = lang.eq_ignore_ascii_case("mermaid");
+                if mermaid || crate::highlight::supports(lang) {
+                    // The whole block at once: its text is escaped or highlighted here.
                     let end = events[i..]
                         .iter()
                         .position(|(e, _)| matches!(e, Event::End(TagEnd::CodeBlock)))
@@ -177,32 +179,18 @@ pub fn render(src: &str, ctx: &LinkContext<'_>) -> Rendered {
                             _ => None,
                         })
                         .collect();
-                    out.push(Event::Html(CowStr::from(format!(
-                        "<pre class=\"mermaid\">{}</pre>\n",
-                        escape(&body)
-                    ))));
-                    i = end + 1;
-                    continue;
-                }
-                if crate::highlight::supports(lang) {
-                    let end = events[i..]
-                        .iter()
-                        .position(|(e, _)| matches!(e, Event::End(TagEnd::CodeBlock)))
-                        .map_or(events.len(), |p| i + p);
-                    let body: String = events[i + 1..end]
-                        .iter()
-                        .filter_map(|(e, _)| match e {
-                            Event::Text(t) => Some(t.as_ref()),
-                            _ => None,
-                        })
-                        .collect();
-                    text.push_str(&body);
-                    text.push('\n');
-                    out.push(Event::Html(CowStr::from(format!(
-                        "<pre><code class=\"language-{}\">{}</code></pre>\n",
-                        escape(lang),
-                        crate::highlight::highlight(&body, lang)
-                    ))));
+                    let html = if mermaid {
+                        format!("<pre class=\"mermaid\">{}</pre>\n", escape(&body))
+                    } else {
+                        text.push_str(&body);
+                        text.push('\n');
+                        format!(
+                            "<pre><code class=\"language-{}\">{}</code></pre>\n",
+                            escape(lang),
+                            crate::highlight::highlight(&body, lang)
+                        )
+                    };
+                    out.push(Event::Html(CowStr::from(html)));
                     i = end + 1;
                     continue;
                 }
