@@ -274,6 +274,13 @@ fn capitalise(s: &str) -> String {
 /// Escapes text for an HTML text node or a double-quoted attribute.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
+    escape_into(&mut out, s);
+    out
+}
+
+/// [`escape`], appending to `out` (the highlighter and the search page's highlighted snippets
+/// escape piece by piece).
+pub fn escape_into(out: &mut String, s: &str) {
     for c in s.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -284,7 +291,6 @@ pub fn escape(s: &str) -> String {
             c => out.push(c),
         }
     }
-    out
 }
 
 #[cfg(test)]

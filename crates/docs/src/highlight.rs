@@ -4,6 +4,8 @@
 //! highlighting can never turn code into markup. A small lexer per family of languages, not a
 //! grammar: docs show snippets, and a wrong colour is harmless where a slow page is not.
 
+use crate::blocks::escape_into;
+
 /// How one language's tokens look.
 struct Syntax {
     line_comments: &'static [&'static str],
@@ -402,19 +404,6 @@ fn span(out: &mut String, class: &str, text: &str) {
     out.push_str("\">");
     escape_into(out, text);
     out.push_str("</span>");
-}
-
-fn escape_into(out: &mut String, text: &str) {
-    for ch in text.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(ch),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -18,13 +18,13 @@ pub fn documents_of_pages(pages: Vec<docs::DocPage>, snapshot: &Snapshot) -> Vec
         .into_iter()
         .map(|page| {
             let entity = snapshot.entity(&page.entity_ref);
-            let (kind, namespace, name) = split_ref(&page.entity_ref);
-            let mut facets = vec![
-                ("kind".to_owned(), kind.to_owned()),
-                ("namespace".to_owned(), namespace.to_owned()),
-                ("name".to_owned(), name.to_owned()),
-                ("path".to_owned(), page.path.clone()),
-            ];
+            let mut facets = Vec::new();
+            if let Ok(r) = model::EntityRef::parse(&page.entity_ref, None, "") {
+                facets.push(("kind".to_owned(), r.kind));
+                facets.push(("namespace".to_owned(), r.namespace));
+                facets.push(("name".to_owned(), r.name));
+            }
+            facets.push(("path".to_owned(), page.path.clone()));
             let mut owner = String::new();
             if let Some(e) = &entity {
                 let title = e.title().unwrap_or(e.name());
@@ -51,13 +51,6 @@ pub fn documents_of_pages(pages: Vec<docs::DocPage>, snapshot: &Snapshot) -> Vec
             }
         })
         .collect()
-}
-
-/// `kind:namespace/name` in its three parts (the docs refs are always complete).
-fn split_ref(entity_ref: &str) -> (&str, &str, &str) {
-    let (kind, rest) = entity_ref.split_once(':').unwrap_or(("", entity_ref));
-    let (namespace, name) = rest.split_once('/').unwrap_or(("default", rest));
-    (kind, namespace, name)
 }
 
 /// Keeps the docs pages in the index: hands in every page at once, then again after each change

@@ -6,6 +6,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use search::{DocType, Hit, POST_TAG, PRE_TAG, Query, Results};
 
+use docs::blocks::escape_into;
+
 use super::record;
 use crate::AppState;
 use crate::auth::Identity;
@@ -152,19 +154,6 @@ pub fn highlight_html(s: &str) -> String {
         }
     }
     out
-}
-
-fn escape_into(out: &mut String, s: &str) {
-    for c in s.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
 }
 
 /// The link a result opens through: `/search/open?q=…&rank=…&to=…`.
