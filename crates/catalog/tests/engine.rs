@@ -246,6 +246,52 @@ async fn deleting_a_registered_location_removes_exactly_what_it_produced(db: Tes
     assert!(entity(&c, "component:default/base").is_some());
 }
 
+async fn many_locations_register_in_one_round_each_with_its_own_result(db: TestDb) {
+    let f = Fixture::new(db);
+    for i in 0..5 {
+        f.write(
+            &format!("r{i}/catalog-info.yaml"),
+            &component(&format!("r{i}"), "t", ""),
+        );
+    }
+    let c = f.open(f.settings(&[])).await;
+    c.round().await.unwrap();
+    let file = |i: usize| {
+        LocationSpec::new(
+            "file",
+            &f.path(&format!("r{i}/catalog-info.yaml")).to_string_lossy(),
+        )
+    };
+    c.add_location(file(0), false).await.unwrap();
+    let specs = vec![
+        file(1),
+        LocationSpec::new("ftp", "x"),
+        file(0),
+        file(2),
+        file(3),
+        file(4),
+    ];
+    let results = c.add_locations(&specs).await.unwrap();
+    let outcome: Vec<&str> = results
+        .iter()
+        .map(|r| match r {
+            Ok(_) => "ok",
+            Err(CatalogError::Input(_)) => "input",
+            Err(CatalogError::Conflict(_)) => "conflict",
+            Err(_) => "other",
+        })
+        .collect();
+    assert_eq!(outcome, ["ok", "input", "conflict", "ok", "ok", "ok"]);
+    // Settled before returning: every new file's component is served.
+    for i in 0..5 {
+        assert!(
+            entity(&c, &format!("component:default/r{i}")).is_some(),
+            "r{i}"
+        );
+    }
+    assert_eq!(c.locations().await.len(), 5);
+}
+
 async fn cyclic_locations_terminate_with_an_error(db: TestDb) {
     let f = Fixture::new(db);
     let loc = |name: &str, target: &str| {
@@ -567,6 +613,7 @@ store::on_each_database!(
     a_location_given_twice_is_read_once_without_errors,
     removed_entities_become_orphans_or_go_by_strategy,
     deleting_a_registered_location_removes_exactly_what_it_produced,
+    many_locations_register_in_one_round_each_with_its_own_result,
     cyclic_locations_terminate_with_an_error,
     substitutions_read_files_but_never_escape_the_location,
     url_locations_read_only_allowed_hosts,

@@ -213,18 +213,24 @@ async fn register(catalog: &Catalog, settings: &Settings, inventory: &mut Invent
             errors.push(format!("{}: cannot remove: {e}", p.display()));
         }
     }
-    for file in wanted {
-        let target = file.to_string_lossy().into_owned();
-        if registered.contains(&target) || !file.exists() {
-            continue;
+    // One catalog round for all new files: registering them one by one costs a round each.
+    let specs: Vec<LocationSpec> = wanted
+        .iter()
+        .filter(|file| file.exists())
+        .map(|file| file.to_string_lossy().into_owned())
+        .filter(|target| !registered.contains(target))
+        .map(|target| LocationSpec::new("file", &target))
+        .collect();
+    match catalog.add_locations(&specs).await {
+        Ok(results) => {
+            for (spec, result) in specs.iter().zip(results) {
+                match result {
+                    Ok(_) => inventory.registered += 1,
+                    Err(e) => errors.push(format!("{}: cannot register: {e}", spec.target)),
+                }
+            }
         }
-        match catalog
-            .add_location(LocationSpec::new("file", &target), false)
-            .await
-        {
-            Ok(_) => inventory.registered += 1,
-            Err(e) => errors.push(format!("{target}: cannot register: {e}")),
-        }
+        Err(e) => errors.push(format!("cannot register catalog files: {e}")),
     }
     inventory.register_errors = errors;
 }

@@ -50,27 +50,56 @@ impl Catalog {
         spec: LocationSpec,
         dry_run: bool,
     ) -> Result<(Option<Location>, Vec<Value>, bool), CatalogError> {
-        if !matches!(spec.kind.as_str(), "url" | "file") {
-            return Err(CatalogError::Input(format!(
-                "unsupported location type {:?}; use url or file",
-                spec.kind
-            )));
-        }
-        if spec.target.trim().is_empty() {
-            return Err(CatalogError::Input(
-                "location target must be a non-empty string".into(),
-            ));
-        }
-        let existing = self
-            .registered()
-            .iter()
-            .find(|l| l.kind == spec.kind && l.target == spec.target)
-            .map(Location::from);
+        check_spec(&spec)?;
         if dry_run {
+            let existing = self.find_registered(&spec);
             let entities = self.preview(&spec).await?;
             return Ok((existing, entities, true));
         }
-        if existing.is_some() {
+        let location = self.insert_location(&spec).await?;
+        self.settle().await?;
+        let origin = spec.key();
+        let snap = self.snapshot();
+        let entities = snap
+            .iter()
+            .filter_map(|s| serde_json::from_str::<Value>(&s.body()).ok())
+            .filter(|v| annotation(v, ANNOTATION_ORIGIN_LOCATION) == Some(origin.as_str()))
+            .collect();
+        Ok((Some(location), entities, false))
+    }
+
+    /// Registers many locations with one catalog round for all of them, so registering a
+    /// thousand files found by discovery costs one round rather than a thousand (each followed
+    /// by a scan of the whole catalog). Each spec gets its own result; one bad spec stops none
+    /// of the others.
+    pub async fn add_locations(
+        &self,
+        specs: &[LocationSpec],
+    ) -> Result<Vec<Result<Location, CatalogError>>, CatalogError> {
+        let mut results = Vec::with_capacity(specs.len());
+        for spec in specs {
+            let result = match check_spec(spec) {
+                Ok(()) => self.insert_location(spec).await,
+                Err(e) => Err(e),
+            };
+            results.push(result);
+        }
+        if results.iter().any(Result::is_ok) {
+            self.settle().await?;
+        }
+        Ok(results)
+    }
+
+    fn find_registered(&self, spec: &LocationSpec) -> Option<Location> {
+        self.registered()
+            .iter()
+            .find(|l| l.kind == spec.kind && l.target == spec.target)
+            .map(Location::from)
+    }
+
+    /// Stores a new location and adds it to the registered set (read by the next round).
+    async fn insert_location(&self, spec: &LocationSpec) -> Result<Location, CatalogError> {
+        if self.find_registered(spec).is_some() {
             return Err(CatalogError::Conflict(format!(
                 "Location {} already exists",
                 spec.key()
@@ -86,19 +115,9 @@ impl Catalog {
             store::StoreError::Conflict(m) => CatalogError::Conflict(m),
             other => CatalogError::Store(other),
         })?;
-        self.registered
-            .write()
-            .expect("registered lock")
-            .push(row.clone());
-        self.settle().await?;
-        let origin = spec.key();
-        let snap = self.snapshot();
-        let entities = snap
-            .iter()
-            .filter_map(|s| serde_json::from_str::<Value>(&s.body()).ok())
-            .filter(|v| annotation(v, ANNOTATION_ORIGIN_LOCATION) == Some(origin.as_str()))
-            .collect();
-        Ok((Some(Location::from(&row)), entities, false))
+        let location = Location::from(&row);
+        self.registered.write().expect("registered lock").push(row);
+        Ok(location)
     }
 
     /// Reads a location without keeping anything: what registering it would produce.
@@ -188,6 +207,22 @@ impl Catalog {
                 ))
             })
     }
+}
+
+/// What every registered location must be: a `url` or `file` with a target.
+fn check_spec(spec: &LocationSpec) -> Result<(), CatalogError> {
+    if !matches!(spec.kind.as_str(), "url" | "file") {
+        return Err(CatalogError::Input(format!(
+            "unsupported location type {:?}; use url or file",
+            spec.kind
+        )));
+    }
+    if spec.target.trim().is_empty() {
+        return Err(CatalogError::Input(
+            "location target must be a non-empty string".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// The ref of the Location entity Backstage generates for a registered location:
