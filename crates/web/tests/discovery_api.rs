@@ -169,6 +169,22 @@ async fn discovery_is_served_as_api_and_page(db: TestDb) {
         "{group_page}"
     );
 
+    // The ownership report names the org's share and, under team-a, its uncatalogued repository.
+    let report = common::get_text(&http, format!("{base}/ownership")).await;
+    assert!(
+        report.contains("<span class=\"stat\">33%</span> of repositories in the catalog"),
+        "{report}"
+    );
+    let team_a = &report[report
+        .find("id=\"team-group_3Adefault_2Fteam-a\"")
+        .expect("team-a's section")..];
+    assert!(
+        team_a.contains("Repositories not in the catalog <span class=\"count\">1</span>")
+            && team_a.contains("1 of the 2 repositories this team owns are cataloged (50%)")
+            && team_a.contains("/completeness?team=group%3Adefault/team-a"),
+        "{team_a}"
+    );
+
     // Accepting: signed out is refused; mallory is not in team-a; a bad name is refused; alice
     // commits on a new branch with her edit.
     let billing_path = std::fs::canonicalize(&billing)

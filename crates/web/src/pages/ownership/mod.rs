@@ -1,5 +1,6 @@
-//! The ownership report: entities nobody owns, entities whose owner is not in the catalog, and
-//! entities with processing errors, grouped by owning team so each team sees its own list.
+//! The ownership report: entities nobody owns, entities whose owner is not in the catalog,
+//! entities with processing errors and, when discovery is configured, repositories not in the
+//! catalog, grouped by owning team so each team sees its own list.
 
 use std::collections::BTreeMap;
 
@@ -12,6 +13,7 @@ use model::filter::Filter;
 use crate::AppState;
 use crate::auth::Identity;
 use crate::pages::derived::{self, Derived};
+use crate::pages::discovery::Share;
 use crate::pages::layout::Layout;
 use crate::pages::view::{self, ProblemView, RefLink, Row};
 
@@ -37,6 +39,8 @@ pub struct TeamReport {
     pub unowned: Vec<Row>,
     pub unowned_total: usize,
     pub errors: Vec<Broken>,
+    /// The team's own repositories found by discovery, when some are not cataloged.
+    pub repositories: Option<Share>,
 }
 
 #[derive(askama::Template)]
@@ -47,6 +51,8 @@ struct OwnershipPage {
     no_owner: usize,
     unknown_owner: usize,
     with_errors: usize,
+    /// The whole organisation's repositories (`None`: discovery is not configured).
+    completeness: Option<Share>,
 }
 
 fn rows(snap: &Snapshot, d: &Derived, bits: &Bits) -> Vec<Row> {
@@ -80,6 +86,7 @@ fn entry<'a>(
             unowned: Vec::new(),
             unowned_total: 0,
             errors: Vec::new(),
+            repositories: None,
         }
     })
 }
@@ -158,6 +165,17 @@ pub async fn page(State(state): State<AppState>, me: Identity) -> Response {
         }
     }
 
+    // Repositories not in the catalog, under the team that owns them (discovery's guess when the
+    // repository has no catalog file); each team's own, not its sub-teams', so none counts twice.
+    let found = crate::discovery_api::completeness(&state).map(|(_, c)| c);
+    for g in found.iter().flat_map(|c| &c.groups) {
+        if g.own.cataloged < g.own.found {
+            entry(&mut teams, &snap, &mine, Some(&g.group)).repositories =
+                Some(Share::from(&g.own));
+        }
+    }
+    let completeness = found.map(|c| Share::from(&c.org));
+
     let mut teams: Vec<TeamReport> = teams.into_values().collect();
     teams.sort_by(|a, b| {
         b.mine
@@ -171,5 +189,6 @@ pub async fn page(State(state): State<AppState>, me: Identity) -> Response {
         no_owner,
         unknown_owner,
         with_errors,
+        completeness,
     })
 }
