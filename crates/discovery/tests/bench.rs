@@ -2,6 +2,8 @@
 //! its object store) and a scan when nothing changed (each repository opened, its tip compared,
 //! nothing read). Ignored by default; run with
 //! `cargo test -p discovery --test bench -- --ignored --nocapture` and see docs/benchmarks.md.
+//! With `STAGEDOOR_BENCH_KEEP=<dir>` the repositories are generated there and kept, so a server
+//! can be pointed at them (`discovery.sources`) to time the completeness page over HTTP.
 
 use std::time::{Duration, Instant};
 
@@ -13,7 +15,8 @@ const REPOSITORIES: usize = 2_000;
 #[ignore = "benchmark: prints figures"]
 fn discovery_over_2000_local_repositories() {
     let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path();
+    let keep = std::env::var_os("STAGEDOOR_BENCH_KEEP").map(std::path::PathBuf::from);
+    let root = keep.as_deref().unwrap_or(tmp.path());
     let started = Instant::now();
     let src = "fn main() {\n    println!(\"hello\");\n}\n".repeat(20);
     for i in 0..REPOSITORIES {
