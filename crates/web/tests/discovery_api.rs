@@ -180,7 +180,8 @@ async fn discovery_is_served_as_api_and_page(db: TestDb) {
         .expect("team-a's section")..];
     assert!(
         team_a.contains("Repositories not in the catalog <span class=\"count\">1</span>")
-            && team_a.contains("1 of the 2 repositories this team owns are cataloged (50%)")
+            && team_a
+                .contains("Of the repositories this team owns, 1 of 2 are in the catalog (50%)")
             && team_a.contains("/completeness?team=group%3Adefault/team-a"),
         "{team_a}"
     );
