@@ -9,6 +9,7 @@ mod fetch;
 mod fs;
 mod http;
 mod publish;
+mod publish_git;
 mod yaml;
 
 use std::path::{Path, PathBuf};
@@ -129,6 +130,7 @@ pub const ACTIONS: &[ActionSpec] = &[
     fs::RENAME,
     http::REQUEST,
     publish::FILE,
+    publish_git::GIT,
 ];
 
 pub fn find(id: &str) -> Option<&'static ActionSpec> {
@@ -176,6 +178,7 @@ pub async fn run(
         "fs:rename" => fs::rename(ctx, input),
         "http:request" => http::request(ctx, input).await,
         "publish:file" => publish::file(ctx, input),
+        "publish:git" => publish_git::git(ctx, input).await,
         other => Err(not_registered(other)),
     }
 }
