@@ -30,6 +30,72 @@ pub struct PublishSettings {
     pub default_author_email: Option<String>,
     /// `scaffolder.defaultCommitMessage`.
     pub default_commit_message: Option<String>,
+    /// `integrations.github[]` and `integrations.gitlab[]`, as Backstage's app-config has them.
+    pub integrations: Vec<Integration>,
+}
+
+/// The kind of code host an integration is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostKind {
+    GitHub,
+    GitLab,
+}
+
+/// One code host the publish actions can create repositories on.
+#[derive(Debug, Clone)]
+pub struct Integration {
+    pub kind: HostKind,
+    /// `github.com`, `ghe.example.com`, `gitlab.example.com` (the `repoUrl` host).
+    pub host: String,
+    /// `https://api.github.com`, `https://HOST/api/v3`, `https://HOST/api/v4`.
+    pub api_base_url: String,
+    /// Never printed (`forge::Secret`).
+    pub token: Option<forge::Secret>,
+}
+
+impl Integration {
+    /// Backstage's implicit integrations: github.com and gitlab.com exist without config.
+    fn defaults() -> [Integration; 2] {
+        [
+            Integration {
+                kind: HostKind::GitHub,
+                host: "github.com".into(),
+                api_base_url: forge::github::API.into(),
+                token: None,
+            },
+            Integration {
+                kind: HostKind::GitLab,
+                host: "gitlab.com".into(),
+                api_base_url: forge::gitlab::API.into(),
+                token: None,
+            },
+        ]
+    }
+}
+
+impl PublishSettings {
+    /// The configured integrations, then github.com and gitlab.com unless configured.
+    pub fn integrations(&self) -> Vec<Integration> {
+        let mut all = self.integrations.clone();
+        for d in Integration::defaults() {
+            if !all.iter().any(|i| i.host.eq_ignore_ascii_case(&d.host)) {
+                all.push(d);
+            }
+        }
+        all
+    }
+
+    /// The integration for `host` of `kind`, or Backstage's error for a host without one.
+    pub fn integration(&self, host: &str, kind: HostKind) -> Result<Integration, ScaffolderError> {
+        self.integrations()
+            .into_iter()
+            .find(|i| i.kind == kind && i.host.eq_ignore_ascii_case(host))
+            .ok_or_else(|| {
+                ScaffolderError::Input(format!(
+                    "No matching integration configuration for host {host}, please check your integrations config"
+                ))
+            })
+    }
 }
 
 /// Called with a repository `publish:git` just created; answers what it did, for the step's log.
@@ -70,12 +136,14 @@ impl Publishing {
     }
 
     /// The `repoUrl` hosts this server can publish to, for the RepoUrlPicker: `local` when
-    /// `publish:git` has a root.
+    /// `publish:git` has a root, then every integration's host.
     pub fn hosts(&self) -> Vec<String> {
+        let settings = self.settings();
         let mut hosts = Vec::new();
-        if self.settings().git_root.is_some() {
+        if settings.git_root.is_some() {
             hosts.push(LOCAL_HOST.to_owned());
         }
+        hosts.extend(settings.integrations().into_iter().map(|i| i.host));
         hosts
     }
 }

@@ -134,6 +134,7 @@ async fn refuses_what_it_must_not_publish(db: TestDb) {
             default_author_name: Some("Platform Bot".into()),
             default_author_email: Some("bot@example.com".into()),
             default_commit_message: Some("Scaffolded".into()),
+            ..Default::default()
         },
     )
     .await;

@@ -7,9 +7,11 @@ mod catalog;
 mod debug;
 mod fetch;
 mod fs;
+mod git_push;
 mod http;
 mod publish;
 mod publish_git;
+mod publish_hosted;
 mod yaml;
 
 use std::path::{Path, PathBuf};
@@ -131,6 +133,8 @@ pub const ACTIONS: &[ActionSpec] = &[
     http::REQUEST,
     publish::FILE,
     publish_git::GIT,
+    publish_hosted::GITHUB,
+    publish_hosted::GITLAB,
 ];
 
 pub fn find(id: &str) -> Option<&'static ActionSpec> {
@@ -179,6 +183,8 @@ pub async fn run(
         "http:request" => http::request(ctx, input).await,
         "publish:file" => publish::file(ctx, input),
         "publish:git" => publish_git::git(ctx, input).await,
+        "publish:github" => publish_hosted::github(ctx, input).await,
+        "publish:gitlab" => publish_hosted::gitlab(ctx, input).await,
         other => Err(not_registered(other)),
     }
 }
