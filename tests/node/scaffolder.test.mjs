@@ -65,7 +65,7 @@ describe('Create: a demo template from form to catalog entity', () => {
       await page.getByRole('button', { name: 'Create' }).click();
       assert.match(page.url(), /\/create\/tasks\//);
       await page.locator('#task-status', { hasText: 'completed' }).waitFor({ timeout: 20_000 });
-      assert.match(await page.locator('#task-log').textContent(), /Finished step Register in the catalog/);
+      assert.match(await page.locator('#task-log').textContent(), /Finished step Check it is in the catalog/);
       await page.getByRole('link', { name: 'Open in catalog' }).click();
       await page.waitForURL(/\/catalog\/default\/component\//);
       await page.locator('h1', { hasText: name }).first().waitFor();

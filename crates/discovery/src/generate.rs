@@ -1,4 +1,4 @@
-//! Making small bare git repositories with gix: the demo's repositories (written at first start,
+//! Making small bare git repositories (with the shared `gitwrite` crate): the demo's repositories (written at first start,
 //! so no `git` program is needed) and the benchmark's thousands.
 
 use std::path::Path;
@@ -19,33 +19,25 @@ pub fn bare_repository(
         return Ok(false);
     }
     let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
-    let repo = gix::init_bare(path).map_err(|e| fail(&e))?;
-    let empty = repo
-        .write_object(gix::objs::Tree::empty())
-        .map_err(|e| fail(&e))?
-        .detach();
-    let mut editor = repo.edit_tree(empty).map_err(|e| fail(&e))?;
-    for (name, text) in files {
-        let blob = repo.write_blob(text.as_bytes()).map_err(|e| fail(&e))?;
-        editor
-            .upsert(*name, gix::object::tree::EntryKind::Blob, blob)
-            .map_err(|e| fail(&e))?;
-    }
-    let tree = editor.write().map_err(|e| fail(&e))?;
-    let when = format!("{time} +0000");
-    let who = gix::actor::SignatureRef {
-        name: author.0.into(),
-        email: author.1.into(),
-        time: &when,
+    let repo = gitwrite::init_bare(path, "main").map_err(|e| e.to_string())?;
+    let entries = files.iter().map(|(name, text)| gitwrite::Entry {
+        path: name,
+        content: gitwrite::Content::File {
+            bytes: text.as_bytes(),
+            executable: false,
+        },
+    });
+    let tree = gitwrite::write_tree(&repo, None, entries).map_err(|e| fail(&e))?;
+    let who = gitwrite::Identity {
+        name: author.0,
+        email: author.1,
     };
-    repo.commit_as(
-        who,
-        who,
-        "refs/heads/main",
-        "Initial commit",
-        tree,
-        gix::commit::NO_PARENT_IDS,
-    )
-    .map_err(|e| fail(&e))?;
+    let info = gitwrite::CommitInfo {
+        message: "Initial commit",
+        author: who,
+        committer: who,
+        time,
+    };
+    gitwrite::commit(&repo, "refs/heads/main", tree, &[], &info).map_err(|e| fail(&e))?;
     Ok(true)
 }

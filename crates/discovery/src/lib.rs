@@ -16,6 +16,7 @@ pub mod generate;
 mod inventory;
 pub mod languages;
 mod propose;
+mod published;
 mod scan;
 mod state;
 mod sync;
@@ -29,6 +30,7 @@ pub use completeness::{Completeness, Counts, GroupRow, OwnerGap, RepositoryStatu
 pub use directory::Directory;
 pub use inventory::{Contributor, Repository};
 pub use propose::{Guess, Proposal, ProposalError, guess_type, propose, sanitise_name};
+pub use published::scan_new_repository;
 pub use scan::{Limits, Scan, ScanError, find_repositories, scan};
 pub use state::State;
 /// One scope's completeness on one day, as recorded (re-exported so `web` never names `store`).

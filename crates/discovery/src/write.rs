@@ -1,6 +1,7 @@
 //! Accepting a proposal: a commit that adds `catalog-info.yaml` at the root of the default
-//! branch's tree, on a new branch, written into the object store with gix. The working tree, the
-//! index and the default branch are not touched; the owner merges the branch as any other.
+//! branch's tree, on a new branch, written into the object store with the shared `gitwrite`
+//! crate (gix). The working tree, the index and the default branch are not touched; the owner
+//! merges the branch as any other.
 
 use std::path::Path;
 
@@ -64,39 +65,28 @@ pub fn commit_proposal(repo_path: &Path, yaml: &str, now: i64) -> Result<Written
             });
         }
     }
-    let blob = repo
-        .write_blob(yaml.as_bytes())
-        .map_err(|e| git(format!("cannot write the file: {e}")))?;
-    let mut editor = repo
-        .edit_tree(tree)
-        .map_err(|e| git(format!("cannot edit the tree: {e}")))?;
-    editor
-        .upsert(
-            "catalog-info.yaml",
-            gix::object::tree::EntryKind::Blob,
-            blob,
-        )
-        .map_err(|e| git(format!("cannot add the file: {e}")))?;
-    let new_tree = editor
-        .write()
+    let entry = gitwrite::Entry {
+        path: "catalog-info.yaml",
+        content: gitwrite::Content::File {
+            bytes: yaml.as_bytes(),
+            executable: false,
+        },
+    };
+    let new_tree = gitwrite::write_tree(&repo, Some(tree.detach()), [entry])
         .map_err(|e| git(format!("cannot write the tree: {e}")))?;
     // The repository's own identity is not consulted: the commit is Stagedoor's, the same on
     // every machine, and the scan opens repositories without user or system configuration.
-    let time = format!("{now} +0000");
-    let who = gix::actor::SignatureRef {
-        name: "Stagedoor".into(),
-        email: "stagedoor@localhost".into(),
-        time: &time,
+    let who = gitwrite::Identity {
+        name: "Stagedoor",
+        email: "stagedoor@localhost",
     };
-    let commit = repo
-        .commit_as(
-            who,
-            who,
-            branch.as_str(),
-            "Add catalog-info.yaml proposed by Stagedoor discovery",
-            new_tree,
-            [tip.id],
-        )
+    let info = gitwrite::CommitInfo {
+        message: "Add catalog-info.yaml proposed by Stagedoor discovery",
+        author: who,
+        committer: who,
+        time: now,
+    };
+    let commit = gitwrite::commit(&repo, &branch, new_tree, &[tip.id], &info)
         .map_err(|e| git(format!("cannot commit: {e}")))?;
     Ok(Written {
         branch: BRANCH.into(),

@@ -9,6 +9,7 @@ pub mod error;
 pub mod expr;
 mod filters;
 pub mod log;
+pub mod publishing;
 pub mod runner;
 pub mod tasks;
 pub mod template;

@@ -20,6 +20,8 @@ pub struct Config {
     /// Where scaffolder tasks work (`backend.workingDirectory`) and `publish:file` writes
     /// (`scaffolder.publishRoot`).
     pub scaffolder: scaffolder::Settings,
+    /// `scaffolder.git.root`, `scaffolder.defaultAuthor`, `scaffolder.defaultCommitMessage`.
+    pub publishing: scaffolder::publishing::PublishSettings,
     pub analytics: analytics::Settings,
 }
 
@@ -59,6 +61,7 @@ impl Config {
             discovery: Default::default(),
             docs: docs::DocsSettings::default(),
             scaffolder: scaffolder::Settings::default(),
+            publishing: Default::default(),
             analytics: analytics::Settings::default(),
         };
         let Some(path) = path else { return Ok(config) };
@@ -97,6 +100,7 @@ impl Config {
             self.scaffolder.publish_root = Some(base.join(dir));
         }
         self.scaffolder.http_allow = allowed_hosts(v, "/scaffolder/httpRequest/allow")?;
+        self.publishing = crate::publish_setup::parse(v, base)?;
         let c = &mut self.catalog;
         if let Some(locations) = v.pointer("/catalog/locations").and_then(Value::as_array) {
             for (i, l) in locations.iter().enumerate() {
@@ -429,6 +433,7 @@ mod tests {
             discovery: Default::default(),
             docs: Default::default(),
             scaffolder: Default::default(),
+            publishing: Default::default(),
             analytics: Default::default(),
         };
         assert!(!format!("{c:?}").contains("secret"));

@@ -4,6 +4,7 @@ mod config;
 mod demo;
 mod discover_cmd;
 mod discovery_setup;
+mod publish_setup;
 mod validate_cmd;
 
 use std::path::PathBuf;
@@ -125,6 +126,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .scaffolder
             .publish_root
             .get_or_insert_with(|| dir.with_file_name("demo-created"));
+        // publish:git creates its repositories where discovery looks, so they are cataloged.
+        config
+            .publishing
+            .git_root
+            .get_or_insert_with(|| dir.with_file_name("demo-repos"));
     }
     if let Some(db) = args.db {
         config.db = db;
@@ -170,6 +176,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tokio::spawn(search::docs_feed::run(Arc::clone(&catalog)));
     let templates = scaffolder::Scaffolder::of(&catalog);
     templates.configure(config.scaffolder.clone());
+    let publishing = scaffolder::publishing::Publishing::of(&catalog);
+    publishing.configure(config.publishing.clone());
+    publishing.after_git_publish(publish_setup::discovery_hook(&catalog));
     let interrupted = scaffolder::Scaffolder::recover(&catalog)
         .await
         .context("recovering scaffolder tasks")?;

@@ -451,8 +451,9 @@ async fn a_task_is_cancelled_and_retried(db: TestDb) {
     );
 }
 
-/// The demo's two runnable templates, served from `crates/stagedoor/demo`, produce working
-/// repositories and register them: the Rust service compiles.
+/// The demo's two runnable templates, served from `crates/stagedoor/demo`, commit working
+/// repositories with `publish:git` under a discovery source, and discovery catalogs them at once
+/// (the hook the binary installs): the Rust service, cloned with `git`, compiles.
 async fn the_demo_templates_create_working_repositories(db: TestDb) {
     let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../stagedoor/demo");
     let dir = tempfile::tempdir().unwrap();
@@ -476,19 +477,39 @@ async fn the_demo_templates_create_working_repositories(db: TestDb) {
         ..Default::default()
     };
     let (base, catalog) = common::serve(settings, &db).await;
-    let published = dir.path().join("repos");
+    let repos = dir.path().join("repos");
+    std::fs::create_dir_all(&repos).unwrap();
     scaffolder::Scaffolder::of(&catalog).configure(scaffolder::Settings {
         work_dir: dir.path().join("work"),
-        publish_root: Some(published.clone()),
         ..Default::default()
     });
+    let publishing = scaffolder::publishing::Publishing::of(&catalog);
+    publishing.configure(scaffolder::publishing::PublishSettings {
+        git_root: Some(repos.clone()),
+        ..Default::default()
+    });
+    discovery::State::of(&catalog).configure(discovery::Settings {
+        sources: vec![repos.clone()],
+        interval: Duration::from_secs(3600),
+        mirror: dir.path().join("mirror"),
+        limits: discovery::Limits::default(),
+    });
+    // As `stagedoor serve` wires it (publish_setup::discovery_hook).
+    let weak = Arc::downgrade(&catalog);
+    publishing.after_git_publish(Arc::new(move |repo| {
+        let weak = weak.clone();
+        Box::pin(async move {
+            let catalog = weak.upgrade().ok_or("stopped")?;
+            discovery::scan_new_repository(&catalog, &repo).await
+        })
+    }));
     catalog.settle().await.unwrap();
     let env = Env {
         base: format!("{base}/api/scaffolder/v2"),
         catalog,
         http: reqwest::Client::new(),
         _dir: dir,
-        published,
+        published: repos.clone(),
     };
     let owner = env
         .catalog
@@ -510,13 +531,27 @@ async fn the_demo_templates_create_working_repositories(db: TestDb) {
         .wait_for(created["id"].as_str().unwrap(), &["completed", "failed"])
         .await;
     assert_eq!(task["status"], "completed", "{task}");
-    let repo = env.published.join("returns-service");
-    let main_rs = std::fs::read_to_string(repo.join("src/main.rs")).unwrap();
+    let bare = repos.join("ridgeline/returns-service.git");
+    let clone = env.published.join("returns-clone");
+    discovery::testing::git(
+        &repos,
+        &[
+            "clone",
+            "-q",
+            bare.to_str().unwrap(),
+            clone.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        discovery::testing::git(&clone, &["log", "--format=%an|%s"]).trim(),
+        "Scaffolder|Create returns-service from the local-rust-service template"
+    );
+    let main_rs = std::fs::read_to_string(clone.join("src/main.rs")).unwrap();
     assert!(main_rs.contains(".unwrap_or(8099)"), "{main_rs}");
     let out = std::process::Command::new("rustc")
         .args(["--edition", "2021", "--crate-type", "bin", "-o"])
-        .arg(repo.join("service-bin"))
-        .arg(repo.join("src/main.rs"))
+        .arg(clone.with_file_name("service-bin"))
+        .arg(clone.join("src/main.rs"))
         .output()
         .unwrap();
     assert!(
@@ -528,21 +563,24 @@ async fn the_demo_templates_create_working_repositories(db: TestDb) {
         .catalog
         .snapshot()
         .entity("component:default/returns-service");
-    let entity = entity.unwrap_or_else(|| {
-        panic!(
-            "not registered: {}\n{task}\n{:?}",
-            std::fs::read_to_string(repo.join("catalog-info.yaml")).unwrap(),
-            env.catalog
-                .snapshot()
-                .entities(None)
-                .map(|e| e.entity_ref().to_owned())
-                .collect::<Vec<_>>()
-        )
-    });
+    let entity = entity.unwrap_or_else(|| panic!("not cataloged by discovery: {task}"));
     assert_eq!(entity.owner(), Some(owner.as_str()));
     assert_eq!(
         entity.annotation("stagedoor.dev/template-version"),
         Some("1.0.0")
+    );
+    // Discovered once, cataloged once: its repository is in the inventory as cataloged.
+    let inventory = discovery::State::of(&env.catalog).inventory().unwrap();
+    let found = inventory
+        .repositories
+        .iter()
+        .find(|r| r.name == "returns-service")
+        .expect("discovered");
+    assert!(found.is_cataloged() && found.bare && found.default_branch == "main");
+    assert!(
+        inventory.register_errors.is_empty(),
+        "{:?}",
+        inventory.register_errors
     );
 
     let (status, created) = env
@@ -550,6 +588,7 @@ async fn the_demo_templates_create_working_repositories(db: TestDb) {
             "/tasks",
             &json!({"templateRef": "template:default/docs-site",
             "values": {"name": "handbook", "title": "Engineering handbook", "owner": owner,
+                       "repoUrl": "local?owner=handbooks&repo=handbook",
                        "sections": ["Getting started", "On call"]}}),
         )
         .await;
@@ -558,14 +597,13 @@ async fn the_demo_templates_create_working_repositories(db: TestDb) {
         .wait_for(created["id"].as_str().unwrap(), &["completed", "failed"])
         .await;
     assert_eq!(task["status"], "completed", "{task}");
-    let repo = env.published.join("handbook");
+    let bare = repos.join("handbooks/handbook.git");
     assert_eq!(
-        std::fs::read_to_string(repo.join("mkdocs.yml")).unwrap(),
+        discovery::testing::git(&bare, &["show", "main:mkdocs.yml"]),
         "site_name: Engineering handbook\nnav:\n  - Home: index.md\n  - Getting started: getting-started.md\n  - On call: on-call.md\n"
     );
     assert!(
-        std::fs::read_to_string(repo.join("docs/on-call.md"))
-            .unwrap()
+        discovery::testing::git(&bare, &["show", "main:docs/on-call.md"])
             .starts_with("# On call\n")
     );
     assert!(

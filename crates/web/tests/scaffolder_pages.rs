@@ -59,15 +59,15 @@ spec:
 apiVersion: scaffolder.backstage.io/v1beta3
 kind: Template
 metadata:
-  name: to-github
-  title: To GitHub
+  name: to-bitbucket
+  title: To Bitbucket
 spec:
   owner: team-a
   type: service
   steps:
     - id: publish
-      action: publish:github
-      input: {repoUrl: "github.com?owner=o&repo=r"}
+      action: publish:bitbucketCloud
+      input: {repoUrl: "bitbucket.org?workspace=w&project=p&repo=r"}
 "#;
 
 async fn the_create_pages_work_without_javascript(db: TestDb) {
@@ -131,13 +131,15 @@ async fn the_create_pages_work_without_javascript(db: TestDb) {
     assert!(html.contains(r#"aria-current="page">Create</a>"#));
     // A template whose action this server lacks is listed, says so, and offers no form.
     assert!(
-        html.contains("Uses <code>publish:github</code>, which this server does not have yet"),
+        html.contains(
+            "Uses <code>publish:bitbucketCloud</code>, which this server does not have yet"
+        ),
         "{html}"
     );
     let card = html
         .split("<li>")
-        .find(|c| c.contains("To GitHub"))
-        .expect("the GitHub template is listed");
+        .find(|c| c.contains("To Bitbucket"))
+        .expect("the Bitbucket template is listed");
     assert!(!card.contains(">Choose<"), "{card}");
     let (_, html) = get("/create?q=nothing-like-this").await;
     assert!(!html.contains("/create/templates/default/note"));

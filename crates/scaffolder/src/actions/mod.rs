@@ -7,8 +7,11 @@ mod catalog;
 mod debug;
 mod fetch;
 mod fs;
+mod git_push;
 mod http;
 mod publish;
+mod publish_git;
+mod publish_hosted;
 mod yaml;
 
 use std::path::{Path, PathBuf};
@@ -129,6 +132,9 @@ pub const ACTIONS: &[ActionSpec] = &[
     fs::RENAME,
     http::REQUEST,
     publish::FILE,
+    publish_git::GIT,
+    publish_hosted::GITHUB,
+    publish_hosted::GITLAB,
 ];
 
 pub fn find(id: &str) -> Option<&'static ActionSpec> {
@@ -176,6 +182,9 @@ pub async fn run(
         "fs:rename" => fs::rename(ctx, input),
         "http:request" => http::request(ctx, input).await,
         "publish:file" => publish::file(ctx, input),
+        "publish:git" => publish_git::git(ctx, input).await,
+        "publish:github" => publish_hosted::github(ctx, input).await,
+        "publish:gitlab" => publish_hosted::gitlab(ctx, input).await,
         other => Err(not_registered(other)),
     }
 }

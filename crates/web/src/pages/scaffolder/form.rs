@@ -22,7 +22,7 @@ pub struct Field {
     pub input: String,
     pub label: String,
     pub description: String,
-    /// `text`, `number`, `checkbox`, `select`, `textarea` or `password`.
+    /// `text`, `number`, `checkbox`, `select`, `textarea`, `password` or `repourl`.
     pub widget: &'static str,
     pub multiple: bool,
     pub value: String,
@@ -32,6 +32,8 @@ pub struct Field {
     pub options: Vec<(String, String)>,
     pub placeholder: String,
     pub error: Option<String>,
+    /// The RepoUrlPicker's parts (widget `repourl`), set by `repo_url::attach`.
+    pub repo: Option<super::repo_url::Picker>,
 }
 
 impl Field {
@@ -253,6 +255,7 @@ pub fn pages(t: &Template, snap: &Snapshot, posted: Option<&[(String, String)]>)
                             _ => String::new(),
                         },
                         error: None,
+                        repo: None,
                     }
                 })
                 .collect();

@@ -4,6 +4,7 @@
 //! task page with its live log (server-sent events; without JavaScript it refreshes itself).
 
 mod form;
+mod repo_url;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -210,7 +211,8 @@ pub async fn form(
         return not_found(&s, &me, "Template not found");
     };
     let snap = s.catalog.snapshot();
-    let pages = form::pages(&t, &snap, None);
+    let mut pages = form::pages(&t, &snap, None);
+    repo_url::attach(&t, &mut pages, None, &publish_hosts(&s));
     crate::pages::render(&TemplateForm {
         layout: Layout::new(t.title.as_deref().unwrap_or(&name), "create", &snap, &me),
         version: t.version.clone().unwrap_or_default(),
@@ -250,8 +252,11 @@ pub async fn submit(
         .find(|(k, _)| k == "stage")
         .map(|(_, v)| v.as_str())
         .unwrap_or("review");
-    let read = form::read(&t, &posted);
+    let hosts = publish_hosts(&s);
+    let mut read = form::read(&t, &posted);
+    repo_url::read(&t, &posted, &hosts, &mut read);
     let mut pages = form::pages(&t, &snap, Some(&posted));
+    repo_url::attach(&t, &mut pages, Some(&posted), &hosts);
     let mut errors = read.errors.clone();
     for (field, message) in &read.field_errors {
         form::attach(&mut pages, field, message);
@@ -320,6 +325,11 @@ pub async fn submit(
             hidden,
         },
     )
+}
+
+/// The hosts the RepoUrlPicker offers: those the publish actions can reach from here.
+fn publish_hosts(s: &AppState) -> Vec<String> {
+    scaffolder::publishing::Publishing::of(&s.catalog).hosts()
 }
 
 /// One log line on the task page.
