@@ -11,9 +11,11 @@ pub mod rest;
 mod secret;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod types;
 
-pub use rest::{Client, Error, Limits, Page};
+pub use rest::{Client, Error, Limits, Listing, Page};
 pub use secret::Secret;
+pub use types::{ChangeRequest, Commit, Tree, TreeEntry};
 
 /// Percent-encodes one path segment (`group/sub` → `group%2Fsub`), as GitLab wants project and
 /// group paths and file paths in its URLs; unreserved characters stay as they are.
