@@ -13,6 +13,7 @@ use std::time::Duration;
 use catalog::{Catalog, LocationSpec};
 use store::DiscoveredRow;
 
+use crate::hosted::{self, HostSource};
 use crate::inventory::Repository;
 use crate::scan::{self, Limits, ScanError};
 
@@ -21,6 +22,8 @@ use crate::scan::{self, Limits, ScanError};
 pub struct Settings {
     /// Directory trees of git repositories.
     pub sources: Vec<PathBuf>,
+    /// GitHub organisations and GitLab groups.
+    pub hosts: Vec<HostSource>,
     /// Time between scans.
     pub interval: Duration,
     /// Where the default branches' catalog files are mirrored for the catalog to read.
@@ -106,9 +109,15 @@ pub async fn sync(
         .collect();
     let (sources, limits) = (settings.sources.clone(), settings.limits);
     let now = chrono::Utc::now().timestamp();
-    let scan = tokio::task::spawn_blocking(move || scan::scan(&sources, &present, &limits, now))
-        .await
-        .map_err(|e| SyncError::Join(e.to_string()))?;
+    let on_hosts = hosted::scan(&settings.hosts, &present, &limits, now).await;
+    let mut scan =
+        tokio::task::spawn_blocking(move || scan::scan(&sources, &present, &limits, now))
+            .await
+            .map_err(|e| SyncError::Join(e.to_string()))?;
+    scan.repositories.extend(on_hosts.repositories);
+    scan.errors.extend(on_hosts.errors);
+    scan.read += on_hosts.read;
+    scan.reused += on_hosts.reused;
     let at = now_ms();
 
     // Stored rows: what was read, or came back, or is new.
@@ -230,20 +239,34 @@ async fn register(catalog: &Catalog, settings: &Settings, inventory: &mut Invent
 }
 
 /// Writes the default branch's version of each catalog file where the catalog reads it; a file
-/// whose text is unchanged is not written (the catalog would read it again).
+/// whose text is unchanged is not written (the catalog would read it again). A local
+/// repository's files come from its object store, a hosted one's from its record (read from the
+/// API when the repository was).
 fn mirror(repo: &Repository, files: &[(String, PathBuf)]) -> Vec<Result<(), String>> {
     if files.is_empty() {
         return vec![];
     }
-    let git = match scan::open(&repo.path) {
-        Ok(g) => g,
-        Err(e) => return vec![Err(format!("{}: {e}", repo.path.display()))],
+    let git = match &repo.host {
+        Some(_) => None,
+        None => match scan::open(&repo.path) {
+            Ok(g) => Some(g),
+            Err(e) => return vec![Err(format!("{}: {e}", repo.path.display()))],
+        },
     };
     files
         .iter()
         .map(|(file, target)| {
             let fail = |e: String| format!("{}: {file}: {e}", repo.path.display());
-            let text = blob_at(&git, &repo.head, file).map_err(fail)?;
+            let text = match (&git, &repo.host) {
+                (Some(git), _) => blob_at(git, &repo.head, file).map_err(fail)?,
+                (None, Some(h)) => h
+                    .files
+                    .iter()
+                    .find(|(f, _)| f == file)
+                    .map(|(_, t)| t.clone())
+                    .ok_or_else(|| fail("was not read from the host".into()))?,
+                (None, None) => unreachable!("a local repository has its git"),
+            };
             if std::fs::read_to_string(target).is_ok_and(|t| t == text) {
                 return Ok(());
             }

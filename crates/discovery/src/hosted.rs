@@ -1,0 +1,439 @@
+//! Repository sources on code hosts: a GitHub organisation or a GitLab group (subgroups too),
+//! read through their REST APIs (crate `forge`) into the same [`Repository`] records local
+//! repositories produce, and accepted proposals opened as pull or merge requests.
+//!
+//! Incremental like the local scan: the listing is a conditional request (an unchanged page is
+//! a 304 that costs no rate limit), and a repository whose `pushed_at` / `last_activity_at` and
+//! default branch are what the stored record was read at is not read again; the stored records
+//! survive a restart. A repository the listing no longer names, or that answers 404 while it is
+//! read, is gone: sync keeps it as missing and its entities become orphans. A listing that fails
+//! (a bad token, a rate limit) keeps that source's records as they were, and a repository that
+//! fails (a token without permission on it) keeps its last record; both are reported as scan
+//! errors and the rest of the scan goes on.
+
+use std::path::PathBuf;
+
+use forge::github::GitHub;
+use forge::gitlab::GitLab;
+use forge::{ChangeRequest, Secret, Tree};
+
+use crate::codeowners::{self, Codeowners};
+use crate::inventory::{Hosted, Repository, tally};
+use crate::languages;
+use crate::scan::{Limits, Scan, ScanError, is_ci, is_marker};
+use crate::write::{BRANCH, WriteError};
+
+/// Catalog files read from one repository at most (each bounded by the client's body limit).
+const MAX_CATALOG_FILES: usize = 50;
+
+/// A code host's API client.
+#[derive(Debug, Clone)]
+pub enum Host {
+    GitHub(GitHub),
+    GitLab(GitLab),
+}
+
+/// One configured source: an organisation (GitHub) or group (GitLab) on one host.
+#[derive(Debug, Clone)]
+pub struct HostSource {
+    pub host: Host,
+    /// The organisation's login or the group's full path.
+    pub target: String,
+}
+
+impl HostSource {
+    /// A GitHub organisation; `api` defaults to github.com's.
+    pub fn github(api: Option<&str>, token: Option<Secret>, org: &str) -> Result<Self, String> {
+        let client = GitHub::new(api, token).map_err(|e| e.to_string())?;
+        Ok(HostSource {
+            host: Host::GitHub(client),
+            target: org.to_owned(),
+        })
+    }
+
+    /// A GitLab group and its subgroups; `api` defaults to gitlab.com's.
+    pub fn gitlab(api: Option<&str>, token: Option<Secret>, group: &str) -> Result<Self, String> {
+        let client = GitLab::new(api, token).map_err(|e| e.to_string())?;
+        Ok(HostSource {
+            host: Host::GitLab(client),
+            target: group.to_owned(),
+        })
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self.host {
+            Host::GitHub(_) => "github",
+            Host::GitLab(_) => "gitlab",
+        }
+    }
+
+    fn base(&self) -> &str {
+        match &self.host {
+            Host::GitHub(c) => c.client().base(),
+            Host::GitLab(c) => c.client().base(),
+        }
+    }
+
+    /// `github:acme@https://api.github.com`: names the source in records and errors.
+    pub fn label(&self) -> String {
+        format!("{}:{}@{}", self.kind(), self.target, self.base())
+    }
+}
+
+/// A listed repository, the same for both hosts.
+struct Listed {
+    web_url: String,
+    name: String,
+    project: String,
+    default_branch: Option<String>,
+    archived: bool,
+    activity: String,
+    topics: Vec<String>,
+}
+
+/// Lists and reads every configured host source. `previous` are the records of the last scan
+/// (any source); `now` is seconds since the epoch.
+pub(crate) async fn scan(
+    sources: &[HostSource],
+    previous: &[Repository],
+    limits: &Limits,
+    now: i64,
+) -> Scan {
+    let mut out = Scan::default();
+    for source in sources {
+        let label = source.label();
+        let listed = match list(source).await {
+            Ok(l) => l,
+            Err(e) => {
+                out.errors.push(ScanError {
+                    path: PathBuf::from(&label),
+                    message: format!("cannot list repositories: {e}"),
+                });
+                // What the source held before stays: a failed listing says nothing of them.
+                for r in previous
+                    .iter()
+                    .filter(|r| r.host.as_ref().is_some_and(|h| h.source == label))
+                {
+                    out.reused += 1;
+                    out.repositories.push(r.clone());
+                }
+                continue;
+            }
+        };
+        for item in listed {
+            // An empty repository has no default branch and nothing to read or catalog.
+            let Some(branch) = item.default_branch.clone() else {
+                continue;
+            };
+            let path = PathBuf::from(&item.web_url);
+            let prev = previous.iter().find(|r| r.path == path);
+            if let Some(prev) = prev
+                && prev
+                    .host
+                    .as_ref()
+                    .is_some_and(|h| h.activity == item.activity)
+                && prev.default_branch == branch
+            {
+                let mut kept = prev.clone();
+                // Listed fields change without a push: take them from the listing.
+                kept.archived = item.archived;
+                kept.topics = item.topics.clone();
+                kept.name = item.name.clone();
+                out.reused += 1;
+                out.repositories.push(kept);
+                continue;
+            }
+            match read(source, &label, &item, &branch, limits, now).await {
+                Ok(repo) => {
+                    out.read += 1;
+                    out.repositories.push(repo);
+                }
+                // Deleted between the listing and the read: as gone as an unlisted one.
+                Err(e) if e.is_not_found() => {
+                    tracing::info!(repository = %item.web_url, "listed but answers 404: gone");
+                }
+                Err(e) => out.errors.push(ScanError {
+                    path,
+                    message: e.to_string(),
+                }),
+            }
+        }
+    }
+    out.repositories.sort_by(|a, b| a.path.cmp(&b.path));
+    out
+}
+
+async fn list(source: &HostSource) -> Result<Vec<Listed>, forge::Error> {
+    Ok(match &source.host {
+        Host::GitHub(gh) => gh
+            .org_repos(&source.target)
+            .await?
+            .items
+            .into_iter()
+            .map(|r| Listed {
+                activity: r.pushed_at.unwrap_or_default(),
+                web_url: r.html_url,
+                name: r.name,
+                project: r.full_name,
+                default_branch: r.default_branch,
+                archived: r.archived,
+                topics: r.topics,
+            })
+            .collect(),
+        Host::GitLab(gl) => gl
+            .group_projects(&source.target)
+            .await?
+            .items
+            .into_iter()
+            .map(|p| Listed {
+                activity: p.last_activity_at.unwrap_or_default(),
+                web_url: p.web_url,
+                name: p.path,
+                project: p.id.to_string(),
+                default_branch: p.default_branch,
+                archived: p.archived,
+                topics: p.topics,
+            })
+            .collect(),
+    })
+}
+
+/// The parts of a host's answers a record is made from.
+async fn languages_of(
+    source: &HostSource,
+    project: &str,
+) -> Result<Vec<(String, u64)>, forge::Error> {
+    Ok(match &source.host {
+        Host::GitHub(gh) => gh.languages(project).await?,
+        // GitLab reports shares, not bytes: kept as hundredths of a percent, so they still sort
+        // and compare (docs/configuration.md says so).
+        Host::GitLab(gl) => gl
+            .languages(project)
+            .await?
+            .into_iter()
+            .map(|(l, pct)| (l, (pct * 100.0).round() as u64))
+            .collect(),
+    })
+}
+
+async fn tree_of(source: &HostSource, project: &str, branch: &str) -> Result<Tree, forge::Error> {
+    match &source.host {
+        Host::GitHub(gh) => gh.tree(project, branch).await,
+        Host::GitLab(gl) => gl.tree(project, branch).await,
+    }
+}
+
+async fn file_of(
+    source: &HostSource,
+    project: &str,
+    path: &str,
+    branch: &str,
+) -> Result<Vec<u8>, forge::Error> {
+    match &source.host {
+        Host::GitHub(gh) => gh.file(project, path, branch).await,
+        Host::GitLab(gl) => gl.raw_file(project, path, branch).await,
+    }
+}
+
+/// Reads one repository: languages, the default branch's tree (catalog files, CI, CODEOWNERS,
+/// the files the type guess reads), the catalog files' text and the last 90 days' commits.
+async fn read(
+    source: &HostSource,
+    label: &str,
+    item: &Listed,
+    branch: &str,
+    limits: &Limits,
+    now: i64,
+) -> Result<Repository, forge::Error> {
+    let project = item.project.as_str();
+    let languages = languages_of(source, project).await?;
+    let tree = tree_of(source, project, branch).await?;
+    let mut problems = Vec::new();
+    let mut truncated = tree.truncated;
+    let (mut ci, mut markers, mut catalog_files) = (Vec::new(), Vec::new(), Vec::new());
+    let mut owners_file: Option<&str> = None;
+    for (i, entry) in tree.entries.iter().enumerate() {
+        if i >= limits.max_entries || entry.path.matches('/').count() >= limits.max_depth {
+            truncated = true;
+            continue;
+        }
+        // As on disk: vendored folders are someone else's code.
+        if entry.is_dir || entry.path.split('/').any(languages::is_vendored) {
+            continue;
+        }
+        let p = entry.path.as_str();
+        let name = p.rsplit('/').next().unwrap_or(p);
+        if matches!(name, "catalog-info.yaml" | "catalog-info.yml") {
+            catalog_files.push(p.to_owned());
+        }
+        if is_ci(p) {
+            ci.push(p.to_owned());
+        }
+        if is_marker(p) {
+            markers.push(p.to_owned());
+        }
+    }
+    if truncated {
+        problems.push(format!(
+            "the tree has more than {} entries or is deeper than {}, or the host cut it short: the rest was not read",
+            limits.max_entries, limits.max_depth
+        ));
+    }
+    // GitHub's order: the first location that exists is the one that counts.
+    for loc in codeowners::LOCATIONS {
+        if tree.entries.iter().any(|e| !e.is_dir && e.path == loc) {
+            owners_file = Some(loc);
+            break;
+        }
+    }
+    let codeowners = match owners_file {
+        Some(p) => {
+            let bytes = file_of(source, project, p, branch).await?;
+            if bytes.len() as u64 > codeowners::MAX_BYTES {
+                problems.push(format!(
+                    "{p}: {} bytes is over the limit of {}",
+                    bytes.len(),
+                    codeowners::MAX_BYTES
+                ));
+                None
+            } else {
+                let c = Codeowners::parse(p, &String::from_utf8_lossy(&bytes));
+                problems.extend(c.errors.iter().cloned());
+                Some(c)
+            }
+        }
+        None => None,
+    };
+    catalog_files.sort();
+    if catalog_files.len() > MAX_CATALOG_FILES {
+        problems.push(format!(
+            "{} catalog files; only the first {MAX_CATALOG_FILES} are read",
+            catalog_files.len()
+        ));
+        catalog_files.truncate(MAX_CATALOG_FILES);
+    }
+    let mut files = Vec::new();
+    for f in &catalog_files {
+        let bytes = file_of(source, project, f, branch).await?;
+        match String::from_utf8(bytes) {
+            Ok(text) => files.push((f.clone(), text)),
+            Err(_) => problems.push(format!("{f}: not UTF-8 text")),
+        }
+    }
+    let since = chrono::DateTime::from_timestamp(now - limits.contributor_window, 0)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let mut commits = match &source.host {
+        Host::GitHub(gh) => gh.commits_since(project, branch, &since).await?,
+        Host::GitLab(gl) => gl.commits_since(project, branch, &since).await?,
+    };
+    commits.truncate(limits.max_commits);
+    let time = |s: &str| {
+        chrono::DateTime::parse_from_rfc3339(s)
+            .ok()
+            .map(|t| t.timestamp())
+    };
+    let last_commit = commits
+        .iter()
+        .filter_map(|c| time(&c.date))
+        .max()
+        .or_else(|| time(&item.activity))
+        .unwrap_or_default();
+    let contributors = tally(
+        commits
+            .into_iter()
+            .filter(|c| !c.author_email.is_empty())
+            .map(|c| (c.author_name, c.author_email)),
+    );
+    Ok(Repository {
+        path: PathBuf::from(&item.web_url),
+        name: item.name.clone(),
+        bare: false,
+        remote_url: Some(item.web_url.clone()),
+        default_branch: branch.to_owned(),
+        head: item.activity.clone(),
+        archived: item.archived,
+        last_commit,
+        languages,
+        ci,
+        codeowners,
+        contributors,
+        catalog_files,
+        markers,
+        truncated,
+        problems,
+        topics: item.topics.clone(),
+        host: Some(Hosted {
+            kind: source.kind().to_owned(),
+            source: label.to_owned(),
+            project: item.project.clone(),
+            activity: item.activity.clone(),
+            files,
+        }),
+    })
+}
+
+/// Opens a pull request (GitHub) or merge request (GitLab) adding `catalog-info.yaml` with
+/// `yaml` at the root of `repo`'s default branch: a new branch [`BRANCH`] from its tip, one
+/// commit, and the request titled `title` with `body`.
+pub async fn open_change_request(
+    sources: &[HostSource],
+    repo: &Repository,
+    yaml: &str,
+    title: &str,
+    body: &str,
+) -> Result<ChangeRequest, WriteError> {
+    let path = repo.path.display().to_string();
+    let host_error = |e: forge::Error| WriteError::Host {
+        path: path.clone(),
+        message: e.to_string(),
+    };
+    let Some(hosted) = &repo.host else {
+        return Err(WriteError::Host {
+            path,
+            message: "not a repository on a code host".into(),
+        });
+    };
+    let Some(source) = sources.iter().find(|s| s.label() == hosted.source) else {
+        return Err(WriteError::Host {
+            path,
+            message: format!("its source {} is no longer configured", hosted.source),
+        });
+    };
+    // A branch that exists already answers 422 (GitHub) or 400 (GitLab).
+    let branch_error = |e: forge::Error| match e.status() {
+        Some(400 | 422) => WriteError::BranchExists {
+            path: path.clone(),
+            branch: BRANCH.into(),
+        },
+        _ => host_error(e),
+    };
+    let (project, base) = (hosted.project.as_str(), repo.default_branch.as_str());
+    let file = "catalog-info.yaml";
+    let message = "Add catalog-info.yaml proposed by Stagedoor discovery";
+    match &source.host {
+        Host::GitHub(gh) => {
+            let tip = gh.branch_head(project, base).await.map_err(host_error)?;
+            gh.create_branch(project, BRANCH, &tip)
+                .await
+                .map_err(branch_error)?;
+            gh.put_file(project, BRANCH, file, yaml.as_bytes(), message)
+                .await
+                .map_err(host_error)?;
+            gh.open_pull_request(project, BRANCH, base, title, body)
+                .await
+                .map_err(host_error)
+        }
+        Host::GitLab(gl) => {
+            gl.create_branch(project, BRANCH, base)
+                .await
+                .map_err(branch_error)?;
+            gl.commit_file(project, BRANCH, file, yaml.as_bytes(), message)
+                .await
+                .map_err(host_error)?;
+            gl.open_merge_request(project, BRANCH, base, title, body)
+                .await
+                .map_err(host_error)
+        }
+    }
+}
