@@ -1,6 +1,7 @@
 //! Discovery's state for a catalog's lifetime (in `Catalog::state`): the settings, the latest
 //! inventory, and the completeness computed from it and a snapshot, kept until either changes.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
 use catalog::Catalog;
@@ -17,6 +18,9 @@ pub struct State {
     running: tokio::sync::Mutex<()>,
     /// (snapshot generation, inventory scan time, completeness).
     completeness: Mutex<Option<(u64, i64, Arc<Completeness>)>>,
+    /// Pull and merge requests opened for accepted proposals, by repository path (this
+    /// process's; the host keeps them, and the branch makes a second one an error).
+    change_requests: Mutex<HashMap<String, forge::ChangeRequest>>,
 }
 
 impl State {
@@ -31,6 +35,23 @@ impl State {
     /// `None` when no repository source is configured.
     pub fn settings(&self) -> Option<Settings> {
         self.settings.read().expect("settings lock").clone()
+    }
+
+    /// Remembers the pull or merge request opened for the repository at `path`.
+    pub fn note_change_request(&self, path: &str, request: forge::ChangeRequest) {
+        self.change_requests
+            .lock()
+            .expect("change requests lock")
+            .insert(path.to_owned(), request);
+    }
+
+    /// The pull or merge request opened for the repository at `path`, if one was.
+    pub fn change_request(&self, path: &str) -> Option<forge::ChangeRequest> {
+        self.change_requests
+            .lock()
+            .expect("change requests lock")
+            .get(path)
+            .cloned()
     }
 
     /// The latest scan, once one finished.

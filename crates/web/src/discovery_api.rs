@@ -59,6 +59,8 @@ fn repository_json(r: &Repository) -> Value {
         "codeowners": r.codeowners.as_ref().map(|c| &c.path),
         "contributors": r.contributors,
         "problems": r.problems,
+        "topics": r.topics,
+        "host": r.host.as_ref().map(|h| json!({"kind": h.kind, "project": h.project, "activity": h.activity})),
     })
 }
 
@@ -73,6 +75,8 @@ pub async fn repositories(State(s): State<AppState>) -> ApiResult {
         .map(|r| {
             let mut v = repository_json(&r.repository);
             v["owner"] = json!(r.owner);
+            let path = r.repository.path.display().to_string();
+            v["changeRequest"] = json!(state.change_request(&path));
             v["entities"] = json!(r.entities);
             match &r.proposal {
                 Some(Ok(p)) => v["proposal"] = proposal_json(p),
