@@ -28,7 +28,7 @@ pub mod testing;
 mod write;
 mod yaml;
 
-pub use analyze::{Analysis, AnalyzeError, analyze, file_target};
+pub use analyze::{Analysis, AnalyzeError, analyze, analyze_hosted, file_target, location_of};
 pub use completeness::{Completeness, Counts, GroupRow, OwnerGap, RepositoryStatus};
 pub use directory::Directory;
 /// The code-host clients, re-exported so callers configure sources without naming `forge`.

@@ -1,6 +1,7 @@
 //! Discovery of a GitHub organisation over HTTP on both databases, against recorded API
 //! responses on loopback: the repositories API shows hosted records (topics, host), the page
-//! offers to open a pull request, and accepting opens one whose link the page then shows.
+//! offers to open a pull request, accepting opens one whose link the page then shows, and
+//! analyze-location answers for a scanned hosted repository.
 
 mod common;
 
@@ -74,6 +75,45 @@ async fn hosted_proposals_open_pull_requests(db: TestDb) {
 
     let page = common::get_text(&http, format!("{base}/completeness")).await;
     assert!(page.contains("Accept: open a pull request"), "{page}");
+
+    // analyze-location answers for a scanned hosted repository from its record, and refuses
+    // one it does not know (no API call on a caller's behalf).
+    let before = github.requests().len();
+    let analyze = |target: &str| {
+        http.post(format!("{base}/api/catalog/analyze-location"))
+            .json(&serde_json::json!({"location": {"type": "url", "target": target}}))
+            .send()
+    };
+    let a: Value = analyze("https://github.com/acme/payments-api/blob/main/catalog-info.yaml")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        a["existingEntityFiles"][0]["location"],
+        serde_json::json!({"type": "url", "target": "https://github.com/acme/payments-api/blob/main/catalog-info.yaml"})
+    );
+    assert_eq!(a["existingEntityFiles"][0]["isRegistered"], true);
+    assert_eq!(
+        a["existingEntityFiles"][0]["entity"]["metadata"]["name"],
+        "payments-api"
+    );
+    let a: Value = analyze("https://github.com/acme/storefront")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        a["generateEntities"][0]["entity"]["spec"]["type"],
+        "website"
+    );
+    let unknown = analyze("https://github.com/acme/storefront-old")
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 400);
+    assert_eq!(github.requests().len(), before, "analysis made no API call");
 
     let form = "path=https%3A%2F%2Fgithub.com%2Facme%2Fstorefront&name=storefront&type=website&owner=group%3Adefault%2Fweb-team&lifecycle=production";
     let post = || {
