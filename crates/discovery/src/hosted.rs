@@ -51,6 +51,27 @@ impl HostSource {
         })
     }
 
+    /// A GitHub organisation read as a GitHub App installation (app `app_id`, its PEM private
+    /// key; the installation by id, else the app's installation on `org`).
+    pub fn github_app(
+        api: Option<&str>,
+        app_id: u64,
+        private_key: &Secret,
+        installation: Option<u64>,
+        org: &str,
+    ) -> Result<Self, String> {
+        let installation = match installation {
+            Some(id) => forge::github_app::Installation::Id(id),
+            None => forge::github_app::Installation::Org(org.to_owned()),
+        };
+        let client = GitHub::with_app(api, app_id, private_key, installation, Default::default())
+            .map_err(|e| e.to_string())?;
+        Ok(HostSource {
+            host: Host::GitHub(client),
+            target: org.to_owned(),
+        })
+    }
+
     /// A GitLab group and its subgroups; `api` defaults to gitlab.com's.
     pub fn gitlab(api: Option<&str>, token: Option<Secret>, group: &str) -> Result<Self, String> {
         let client = GitLab::new(api, token).map_err(|e| e.to_string())?;

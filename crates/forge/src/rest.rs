@@ -137,13 +137,26 @@ struct Cached {
     next: Option<String>,
 }
 
+/// Where a client's bearer token comes from when it is not fixed: a GitHub App's installation
+/// token, minted and renewed on demand (see `github_app`).
+pub trait TokenSource: Send + Sync {
+    /// The token to send now.
+    fn token(&self) -> std::pin::Pin<Box<dyn Future<Output = Result<Secret, Error>> + Send + '_>>;
+}
+
+enum Auth {
+    None,
+    Fixed(Secret),
+    Source(Arc<dyn TokenSource>),
+}
+
 struct Inner {
     http: reqwest::Client,
     /// Without a trailing slash; paths are appended.
     base: String,
     /// `scheme://host:port` of `base`: the only origin the token is sent to.
     origin: String,
-    token: Option<Secret>,
+    auth: Auth,
     headers: HeaderMap,
     limits: Limits,
     cache: Mutex<HashMap<String, Cached>>,
@@ -161,7 +174,14 @@ impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
             .field("base", &self.inner.base)
-            .field("token", &self.inner.token.as_ref().map(|_| "***"))
+            .field(
+                "token",
+                &match self.inner.auth {
+                    Auth::None => "none",
+                    Auth::Fixed(_) => "***",
+                    Auth::Source(_) => "*** (renewed)",
+                },
+            )
             .finish()
     }
 }
@@ -186,6 +206,29 @@ impl Client {
     pub fn with_options(
         base: &str,
         token: Option<Secret>,
+        headers: Vec<(&'static str, String)>,
+        limits: Limits,
+    ) -> Result<Client, Error> {
+        let auth = match token {
+            Some(t) => Auth::Fixed(t),
+            None => Auth::None,
+        };
+        Client::build(base, auth, headers, limits)
+    }
+
+    /// As [`Client::with_options`], with the token asked of `source` before each request.
+    pub fn with_token_source(
+        base: &str,
+        source: Arc<dyn TokenSource>,
+        headers: Vec<(&'static str, String)>,
+        limits: Limits,
+    ) -> Result<Client, Error> {
+        Client::build(base, Auth::Source(source), headers, limits)
+    }
+
+    fn build(
+        base: &str,
+        auth: Auth,
         headers: Vec<(&'static str, String)>,
         limits: Limits,
     ) -> Result<Client, Error> {
@@ -217,7 +260,7 @@ impl Client {
                 http,
                 base: base.trim_end_matches('/').to_owned(),
                 origin: origin_of(&parsed),
-                token,
+                auth,
                 headers: map,
                 limits,
                 cache: Mutex::new(HashMap::new()),
@@ -310,6 +353,11 @@ impl Client {
         // The URL as errors show it: no scheme and host noise, never a token (none is in URLs).
         let shown = url.clone();
         let conditional = method == Method::GET;
+        let token = match &self.inner.auth {
+            Auth::None => None,
+            Auth::Fixed(t) => Some(t.clone()),
+            Auth::Source(s) => Some(s.token().await?),
+        };
         // A wait for the rate limit happens at most twice per request; then it is an error.
         for attempt in 0..3 {
             self.wait_for_reset(&shown).await?;
@@ -318,7 +366,7 @@ impl Client {
                 .http
                 .request(method.clone(), &url)
                 .headers(self.inner.headers.clone());
-            if let Some(t) = &self.inner.token {
+            if let Some(t) = &token {
                 req = req.bearer_auth(t.expose());
             }
             if conditional && let Some(c) = self.inner.cache.lock().expect("cache lock").get(&url) {

@@ -88,6 +88,11 @@ fn host_source(
                 .with_context(|| format!("discovery.sources[{i}].apiBaseUrl must be a string"))?,
         ),
     };
+    if kind == "github"
+        && let Some(app) = s.get("appId")
+    {
+        return github_app_source(s, i, app, api, target, env);
+    }
     let default_var = if kind == "github" {
         "GITHUB_TOKEN"
     } else {
@@ -114,6 +119,43 @@ fn host_source(
         discovery::HostSource::gitlab(api, token, target)
     };
     made.map_err(|e| anyhow::anyhow!("discovery.sources[{i}]: {e}"))
+}
+
+/// A `github` source authenticated as a GitHub App: `appId`, `installationId` (optional; else
+/// the app's installation on the organisation), the private key (PEM) from the variable
+/// `privateKeyEnv` names (default `GITHUB_APP_PRIVATE_KEY`) or `<privateKeyEnv>_FILE`.
+fn github_app_source(
+    s: &Value,
+    i: usize,
+    app: &Value,
+    api: Option<&str>,
+    target: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> anyhow::Result<discovery::HostSource> {
+    let app_id = app
+        .as_u64()
+        .with_context(|| format!("discovery.sources[{i}].appId must be a positive integer"))?;
+    let installation = match s.get("installationId") {
+        None => None,
+        Some(v) => Some(v.as_u64().with_context(|| {
+            format!("discovery.sources[{i}].installationId must be a positive integer")
+        })?),
+    };
+    let var = match s.get("privateKeyEnv") {
+        None => "GITHUB_APP_PRIVATE_KEY",
+        Some(v) => v
+            .as_str()
+            .with_context(|| format!("discovery.sources[{i}].privateKeyEnv must be a string"))?,
+    };
+    let key = discovery::Secret::from_lookup(var, env)
+        .map_err(|e| anyhow::anyhow!("discovery.sources[{i}]: {e}"))?
+        .with_context(|| {
+            format!(
+                "discovery.sources[{i}]: a GitHub App needs its private key in {var} or {var}_FILE"
+            )
+        })?;
+    discovery::HostSource::github_app(api, app_id, &key, installation, target)
+        .map_err(|e| anyhow::anyhow!("discovery.sources[{i}]: {e}"))
 }
 
 /// The settings discovery runs with, or `None` when no source is configured.
@@ -290,6 +332,25 @@ mod tests {
             e.contains("NOPE_FILE") && e.contains("cannot be read"),
             "{e}"
         );
+        // A GitHub App: its key from a file; a missing key is a clear error naming the variable.
+        let key_file = dir.path().join("app.pem");
+        std::fs::copy(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../forge/tests/fixtures/github/app-test-key.pem"),
+            &key_file,
+        )
+        .unwrap();
+        let key_path = key_file.to_string_lossy().into_owned();
+        let env =
+            move |name: &str| (name == "GITHUB_APP_PRIVATE_KEY_FILE").then(|| key_path.clone());
+        let app = serde_json::json!({"discovery": {"sources": [{"type": "github", "target": "acme", "appId": 99, "installationId": 4711}]}});
+        let c = super::parse_with(&app, std::path::Path::new("/"), &env).unwrap();
+        assert_eq!(c.hosts[0].label(), "github:acme@https://api.github.com");
+        assert!(!format!("{c:?}").contains("PRIVATE KEY"));
+        let e = super::parse_with(&app, std::path::Path::new("/"), &|_| None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("GITHUB_APP_PRIVATE_KEY_FILE"), "{e}");
         let bad_url = serde_json::json!({"discovery": {"sources": [{"type": "github", "target": "a", "apiBaseUrl": "ftp://x"}]}});
         let e = super::parse_with(&bad_url, std::path::Path::new("/"), &|_| None)
             .unwrap_err()
