@@ -102,6 +102,7 @@ impl HostSource {
 }
 
 /// A listed repository, the same for both hosts.
+#[derive(Clone)]
 struct Listed {
     web_url: String,
     name: String,
@@ -141,6 +142,7 @@ pub(crate) async fn scan(
                 continue;
             }
         };
+        let mut to_read = Vec::new();
         for item in listed {
             // An empty repository has no default branch and nothing to read or catalog.
             let Some(branch) = item.default_branch.clone() else {
@@ -164,7 +166,11 @@ pub(crate) async fn scan(
                 out.repositories.push(kept);
                 continue;
             }
-            match read(source, &label, &item, &branch, limits, now).await {
+            to_read.push((item, branch));
+        }
+        let (results, skipped) = read_all(source, &label, to_read, limits, now).await;
+        for (item, result) in results {
+            match result {
                 Ok(repo) => {
                     out.read += 1;
                     out.repositories.push(repo);
@@ -174,14 +180,76 @@ pub(crate) async fn scan(
                     tracing::info!(repository = %item.web_url, "listed but answers 404: gone");
                 }
                 Err(e) => out.errors.push(ScanError {
-                    path,
+                    path: PathBuf::from(&item.web_url),
                     message: e.to_string(),
                 }),
+            }
+        }
+        if !skipped.is_empty() {
+            out.errors.push(ScanError {
+                path: PathBuf::from(&label),
+                message: format!(
+                    "the rate limit is exhausted: {} repositories were not read this scan (their last records are kept; the next scan reads them)",
+                    skipped.len()
+                ),
+            });
+            for item in skipped {
+                if let Some(prev) = previous
+                    .iter()
+                    .find(|r| r.path.as_os_str() == item.web_url.as_str())
+                {
+                    out.reused += 1;
+                    out.repositories.push(prev.clone());
+                }
             }
         }
     }
     out.repositories.sort_by(|a, b| a.path.cmp(&b.path));
     out
+}
+
+/// Repositories read at once per source: enough to hide the API's latency, few enough to stay
+/// clear of GitHub's secondary (concurrency) rate limits.
+const CONCURRENT_READS: usize = 6;
+
+type ReadResult = (Listed, Result<Repository, forge::Error>);
+
+/// Reads `items`, [`CONCURRENT_READS`] at a time. Once the rate limit is exhausted (a wait longer
+/// than the client allows), no more reads start: the rest come back as skipped.
+async fn read_all(
+    source: &HostSource,
+    label: &str,
+    items: Vec<(Listed, String)>,
+    limits: &Limits,
+    now: i64,
+) -> (Vec<ReadResult>, Vec<Listed>) {
+    let mut pending = items.into_iter();
+    let mut running = tokio::task::JoinSet::new();
+    let mut done = Vec::new();
+    let mut limited = false;
+    loop {
+        while !limited && running.len() < CONCURRENT_READS {
+            let Some((item, branch)) = pending.next() else {
+                break;
+            };
+            let (source, label, limits) = (source.clone(), label.to_owned(), *limits);
+            running.spawn(async move {
+                let result = read(&source, &label, &item, &branch, &limits, now).await;
+                (item, result)
+            });
+        }
+        let Some(joined) = running.join_next().await else {
+            break;
+        };
+        match joined {
+            Ok((item, result)) => {
+                limited |= matches!(result, Err(forge::Error::RateLimited { .. }));
+                done.push((item, result));
+            }
+            Err(e) => tracing::error!(error = %e, "a repository read task failed"),
+        }
+    }
+    (done, pending.map(|(item, _)| item).collect())
 }
 
 async fn list(source: &HostSource) -> Result<Vec<Listed>, forge::Error> {

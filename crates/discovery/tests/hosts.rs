@@ -13,7 +13,10 @@ use discovery::{HostSource, Limits, Secret, Settings, State};
 use forge::testing::{Fake, Reply, fixtures};
 use store::testing::TestDb;
 
-store::on_each_database!(hosted_repositories_are_read_registered_and_orphaned);
+store::on_each_database!(
+    hosted_repositories_are_read_registered_and_orphaned,
+    an_exhausted_rate_limit_stops_reads_and_keeps_records
+);
 
 const ORG: &str = r#"
 apiVersion: backstage.io/v1alpha1
@@ -349,4 +352,114 @@ fn github_page_headers(github: &Fake) -> Vec<(String, String)> {
             format!("<{b}/organizations/9919/repos?type=all&per_page=100&page=2>; rel=\"next\""),
         ),
     ]
+}
+
+/// Ten repositories like `storefront`, all pushed at `pushed_at`.
+fn ten_repositories(pushed_at: &str) -> String {
+    let page: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(fixtures().join("github/orgs-acme-repos-1.json")).unwrap(),
+    )
+    .unwrap();
+    let repos: Vec<serde_json::Value> = (0..10)
+        .map(|i| {
+            let mut r = page[1].clone();
+            r["name"] = format!("app-{i}").into();
+            r["full_name"] = format!("acme/app-{i}").into();
+            r["html_url"] = format!("https://github.com/acme/app-{i}").into();
+            r["pushed_at"] = pushed_at.into();
+            r
+        })
+        .collect();
+    serde_json::Value::from(repos).to_string()
+}
+
+async fn an_exhausted_rate_limit_stops_reads_and_keeps_records(test: TestDb) {
+    let github = Fake::start().await;
+    let list = "/orgs/acme/repos?type=all&per_page=100";
+    github.route(
+        "GET",
+        list,
+        Reply::json(200, &ten_repositories("2026-11-01T00:00:00Z")),
+    );
+    for i in 0..10 {
+        github.fixture(
+            &format!("/repos/acme/app-{i}/languages"),
+            "github/storefront-languages.json",
+        );
+        github.fixture(
+            &format!("/repos/acme/app-{i}/git/trees/main?recursive=1"),
+            "github/storefront-tree.json",
+        );
+        github.fixture(
+            &format!("/repos/acme/app-{i}/contents/CODEOWNERS?ref=main"),
+            "github/storefront-codeowners.json",
+        );
+        github.route(
+            "GET",
+            &format!("/repos/acme/app-{i}/commits"),
+            Reply::json(200, "[]"),
+        );
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let catalog = Catalog::open(CatalogSettings::default(), test.connect().await)
+        .await
+        .unwrap();
+    let state = State::of(&catalog);
+    state.configure(Settings {
+        sources: vec![],
+        hosts: vec![HostSource::github(Some(&github.base), None, "acme").unwrap()],
+        interval: Duration::from_secs(3600),
+        mirror: tmp.path().join("mirror"),
+        limits: Limits::default(),
+    });
+    let inv = state.sync_now(&catalog).await.unwrap();
+    assert_eq!(
+        (inv.read, inv.repositories.len()),
+        (10, 10),
+        "{:?}",
+        inv.errors
+    );
+
+    // Everything was pushed to, and the listing's answer says no requests remain for an hour:
+    // no read is attempted past the limit, nothing is lost, and the errors say why.
+    let reset = chrono::Utc::now().timestamp() + 3600;
+    github.route(
+        "GET",
+        list,
+        Reply::json(200, &ten_repositories("2026-12-01T00:00:00Z"))
+            .header("x-ratelimit-remaining", "0")
+            .header("x-ratelimit-reset", reset.to_string()),
+    );
+    github.clear_requests();
+    let started = std::time::Instant::now();
+    let inv = state.sync_now(&catalog).await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "no hour-long wait"
+    );
+    assert_eq!(
+        github.requests().len(),
+        1,
+        "only the listing reached the host"
+    );
+    assert_eq!(inv.read, 0);
+    assert_eq!(inv.repositories.len(), 10, "every record is kept");
+    assert!(inv.missing.is_empty());
+    let limited = inv
+        .errors
+        .iter()
+        .filter(|e| e.message.contains("rate limit exhausted; it resets in"))
+        .count();
+    assert_eq!(
+        limited, 6,
+        "the reads that started fail clearly: {:?}",
+        inv.errors
+    );
+    assert!(
+        inv.errors
+            .iter()
+            .any(|e| e.message.contains("4 repositories were not read this scan")),
+        "{:?}",
+        inv.errors
+    );
 }
