@@ -324,6 +324,49 @@ async fn file_of(
     }
 }
 
+/// The catalog's own limit for one file (`CatalogSettings::max_file_bytes` default).
+const MAX_CATALOG_FILE: u64 = 10 * 1024 * 1024;
+
+/// A file's text, or `None` with a problem noted when it cannot be used: gone since the tree
+/// was read (a 404 here is the file's, not the repository's), served in a way the API does not
+/// allow (GitHub's contents API refuses files over 1 MB), over `max` bytes, or not UTF-8. Other
+/// errors (permission, rate limit, transport) fail the repository's read.
+async fn text_of(
+    source: &HostSource,
+    project: &str,
+    path: &str,
+    branch: &str,
+    max: u64,
+    problems: &mut Vec<String>,
+) -> Result<Option<String>, forge::Error> {
+    let bytes = match file_of(source, project, path, branch).await {
+        Ok(b) => b,
+        Err(
+            e @ (forge::Error::NotFound { .. }
+            | forge::Error::Json { .. }
+            | forge::Error::TooLarge { .. }),
+        ) => {
+            problems.push(format!("{path}: {e}"));
+            return Ok(None);
+        }
+        Err(e) => return Err(e),
+    };
+    if bytes.len() as u64 > max {
+        problems.push(format!(
+            "{path}: {} bytes is over the limit of {max}",
+            bytes.len()
+        ));
+        return Ok(None);
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(Some(text)),
+        Err(_) => {
+            problems.push(format!("{path}: not UTF-8 text"));
+            Ok(None)
+        }
+    }
+}
+
 /// Reads one repository: languages, the default branch's tree (catalog files, CI, CODEOWNERS,
 /// the files the type guess reads), the catalog files' text and the last 90 days' commits.
 async fn read(
@@ -376,21 +419,23 @@ async fn read(
         }
     }
     let codeowners = match owners_file {
-        Some(p) => {
-            let bytes = file_of(source, project, p, branch).await?;
-            if bytes.len() as u64 > codeowners::MAX_BYTES {
-                problems.push(format!(
-                    "{p}: {} bytes is over the limit of {}",
-                    bytes.len(),
-                    codeowners::MAX_BYTES
-                ));
-                None
-            } else {
-                let c = Codeowners::parse(p, &String::from_utf8_lossy(&bytes));
+        Some(p) => match text_of(
+            source,
+            project,
+            p,
+            branch,
+            codeowners::MAX_BYTES,
+            &mut problems,
+        )
+        .await?
+        {
+            Some(text) => {
+                let c = Codeowners::parse(p, &text);
                 problems.extend(c.errors.iter().cloned());
                 Some(c)
             }
-        }
+            None => None,
+        },
         None => None,
     };
     catalog_files.sort();
@@ -403,10 +448,10 @@ async fn read(
     }
     let mut files = Vec::new();
     for f in &catalog_files {
-        let bytes = file_of(source, project, f, branch).await?;
-        match String::from_utf8(bytes) {
-            Ok(text) => files.push((f.clone(), text)),
-            Err(_) => problems.push(format!("{f}: not UTF-8 text")),
+        if let Some(text) =
+            text_of(source, project, f, branch, MAX_CATALOG_FILE, &mut problems).await?
+        {
+            files.push((f.clone(), text));
         }
     }
     let since = chrono::DateTime::from_timestamp(now - limits.contributor_window, 0)

@@ -412,6 +412,12 @@ async fn an_exhausted_rate_limit_stops_reads_and_keeps_records(test: TestDb) {
         mirror: tmp.path().join("mirror"),
         limits: Limits::default(),
     });
+    // app-0's tree names a catalog file and CODEOWNERS the host then answers 404 for (gone
+    // since the tree was read): problems of that repository, not a deleted repository.
+    github.fixture(
+        "/repos/acme/app-0/git/trees/main?recursive=1",
+        "github/payments-api-tree.json",
+    );
     let inv = state.sync_now(&catalog).await.unwrap();
     assert_eq!(
         (inv.read, inv.repositories.len()),
@@ -419,6 +425,22 @@ async fn an_exhausted_rate_limit_stops_reads_and_keeps_records(test: TestDb) {
         "{:?}",
         inv.errors
     );
+    let app0 = inv.repositories.iter().find(|r| r.name == "app-0").unwrap();
+    assert_eq!(app0.catalog_files, ["catalog-info.yaml"]);
+    assert!(app0.codeowners.is_none());
+    assert!(
+        app0.problems
+            .iter()
+            .any(|p| p.starts_with("catalog-info.yaml: ") && p.contains("404"))
+            && app0
+                .problems
+                .iter()
+                .any(|p| p.starts_with(".github/CODEOWNERS: ")),
+        "{:?}",
+        app0.problems
+    );
+    assert_eq!(inv.registered, 0);
+    assert!(inv.register_errors.is_empty(), "{:?}", inv.register_errors);
 
     // Everything was pushed to, and the listing's answer says no requests remain for an hour:
     // no read is attempted past the limit, nothing is lost, and the errors say why.
