@@ -205,6 +205,8 @@ pub(crate) async fn scan(
         }
     }
     out.repositories.sort_by(|a, b| a.path.cmp(&b.path));
+    // A repository two sources list (a group and its subgroup) counts once.
+    out.repositories.dedup_by(|a, b| a.path == b.path);
     out
 }
 
