@@ -171,7 +171,16 @@ pub(crate) async fn scan(
         let (results, skipped) = read_all(source, &label, to_read, limits, now).await;
         for (item, result) in results {
             match result {
-                Ok(repo) => {
+                Ok(mut repo) => {
+                    // Opening the request pushed a branch, so the repository is read again;
+                    // the request it opened is still its.
+                    if let (Some(h), Some(prev)) = (
+                        repo.host.as_mut(),
+                        previous.iter().find(|r| r.path == repo.path),
+                    ) {
+                        h.change_request =
+                            prev.host.as_ref().and_then(|p| p.change_request.clone());
+                    }
                     out.read += 1;
                     out.repositories.push(repo);
                 }
@@ -505,6 +514,7 @@ async fn read(
             project: item.project.clone(),
             activity: item.activity.clone(),
             files,
+            change_request: None,
         }),
     })
 }

@@ -65,6 +65,9 @@ pub struct Hosted {
     pub activity: String,
     /// The default branch's catalog files, by path, as read: what the mirror is written from.
     pub files: Vec<(String, String)>,
+    /// The pull or merge request opened for its accepted proposal, kept across reads and restarts.
+    #[serde(default)]
+    pub change_request: Option<forge::ChangeRequest>,
 }
 
 impl Repository {

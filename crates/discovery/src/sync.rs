@@ -32,7 +32,7 @@ pub struct Settings {
 }
 
 /// The latest scan, with what is known about repositories no longer found.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Inventory {
     /// Repositories found, by path.
     pub repositories: Vec<Repository>,
@@ -73,7 +73,18 @@ fn mirror_folder(repo: &Repository) -> String {
     format!("{name}-{h:016x}")
 }
 
-fn now_ms() -> i64 {
+/// A present repository's stored row, seen at `at` (epoch ms).
+pub(crate) fn row_of(r: &Repository, at: i64) -> DiscoveredRow {
+    DiscoveredRow {
+        path: r.path.to_string_lossy().into_owned(),
+        head: r.head.clone(),
+        record: serde_json::to_string(r).expect("inventory serialises"),
+        seen_at: at,
+        missing_since: None,
+    }
+}
+
+pub(crate) fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
@@ -138,13 +149,7 @@ pub async fn sync(
                 .get(r.path.to_string_lossy().as_ref())
                 .is_none_or(|(head, missing)| *head != r.head || *missing)
         })
-        .map(|r| DiscoveredRow {
-            path: r.path.to_string_lossy().into_owned(),
-            head: r.head.clone(),
-            record: serde_json::to_string(r).expect("inventory serialises"),
-            seen_at: at,
-            missing_since: None,
-        })
+        .map(|r| row_of(r, at))
         .collect();
     db.put_discovered(&rows).await?;
     let found: HashSet<&Path> = scan.repositories.iter().map(|r| r.path.as_path()).collect();

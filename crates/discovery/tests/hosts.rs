@@ -275,6 +275,49 @@ async fn hosted_repositories_are_read_registered_and_orphaned(test: TestDb) {
     .await
     .unwrap();
     assert_eq!(pr.url, "https://github.com/acme/storefront/pull/42");
+    let storefront_path = "https://github.com/acme/storefront";
+    state
+        .note_change_request(&catalog, storefront_path, pr.clone())
+        .await
+        .unwrap();
+    assert_eq!(state.change_request(storefront_path), Some(pr.clone()));
+    // It is kept in the stored record: a restart still knows it.
+    let fresh = discovery::sync(&catalog, &restarted, None).await.unwrap();
+    let stored = fresh
+        .repositories
+        .iter()
+        .find(|r| r.name == "storefront")
+        .unwrap();
+    assert_eq!(
+        stored.host.as_ref().unwrap().change_request.as_ref(),
+        Some(&pr)
+    );
+    // The branch push moves pushed_at, so the repository is read again; the request stays its.
+    page1[1]["pushed_at"] = "2026-12-04T11:00:00Z".into();
+    let mut first = Reply::json(200, &page1.to_string());
+    first.headers = github_page_headers(&github);
+    github.route("GET", "/orgs/acme/repos?type=all&per_page=100", first);
+    let reread = discovery::sync(&catalog, &restarted, Some(&fresh))
+        .await
+        .unwrap();
+    let storefront_again = reread
+        .repositories
+        .iter()
+        .find(|r| r.name == "storefront")
+        .unwrap();
+    assert_eq!(
+        storefront_again.host.as_ref().unwrap().activity,
+        "2026-12-04T11:00:00Z"
+    );
+    assert_eq!(
+        storefront_again
+            .host
+            .as_ref()
+            .unwrap()
+            .change_request
+            .as_ref(),
+        Some(&pr)
+    );
     let reqs = github.requests();
     let put = reqs
         .iter()

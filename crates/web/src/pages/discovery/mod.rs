@@ -392,7 +392,9 @@ pub async fn accept(
                     proposal.name()
                 );
                 let link = web_link(&cr.url);
-                state.note_change_request(&path, cr);
+                if let Err(e) = state.note_change_request(&s.catalog, &path, cr).await {
+                    tracing::warn!(error = %e, "the opened request could not be stored");
+                }
                 render(&s, &me, team, Some((msg, link)), None, StatusCode::OK).await
             }
             Err(e) => fail(StatusCode::CONFLICT, e.to_string()).await,
