@@ -122,6 +122,8 @@ pub(crate) async fn scan(
     now: i64,
 ) -> Scan {
     let mut out = Scan::default();
+    let by_path: std::collections::HashMap<&std::path::Path, &Repository> =
+        previous.iter().map(|r| (r.path.as_path(), r)).collect();
     for source in sources {
         let label = source.label();
         let listed = match list(source).await {
@@ -148,8 +150,7 @@ pub(crate) async fn scan(
             let Some(branch) = item.default_branch.clone() else {
                 continue;
             };
-            let path = PathBuf::from(&item.web_url);
-            let prev = previous.iter().find(|r| r.path == path);
+            let prev = by_path.get(std::path::Path::new(&item.web_url));
             if let Some(prev) = prev
                 && prev
                     .host
@@ -157,7 +158,7 @@ pub(crate) async fn scan(
                     .is_some_and(|h| h.activity == item.activity)
                 && prev.default_branch == branch
             {
-                let mut kept = prev.clone();
+                let mut kept = (*prev).clone();
                 // Listed fields change without a push: take them from the listing.
                 kept.archived = item.archived;
                 kept.topics = item.topics.clone();
@@ -174,10 +175,9 @@ pub(crate) async fn scan(
                 Ok(mut repo) => {
                     // Opening the request pushed a branch, so the repository is read again;
                     // the request it opened is still its.
-                    if let (Some(h), Some(prev)) = (
-                        repo.host.as_mut(),
-                        previous.iter().find(|r| r.path == repo.path),
-                    ) {
+                    if let Some(prev) = by_path.get(repo.path.as_path())
+                        && let Some(h) = repo.host.as_mut()
+                    {
                         h.change_request =
                             prev.host.as_ref().and_then(|p| p.change_request.clone());
                     }
@@ -203,12 +203,9 @@ pub(crate) async fn scan(
                 ),
             });
             for item in skipped {
-                if let Some(prev) = previous
-                    .iter()
-                    .find(|r| r.path.as_os_str() == item.web_url.as_str())
-                {
+                if let Some(prev) = by_path.get(std::path::Path::new(&item.web_url)) {
                     out.reused += 1;
-                    out.repositories.push(prev.clone());
+                    out.repositories.push((*prev).clone());
                 }
             }
         }
