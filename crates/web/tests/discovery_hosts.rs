@@ -75,6 +75,10 @@ async fn hosted_proposals_open_pull_requests(db: TestDb) {
 
     let page = common::get_text(&http, format!("{base}/completeness")).await;
     assert!(page.contains("Accept: open a pull request"), "{page}");
+    assert!(
+        page.contains("<a href=\"https://github.com/acme/storefront\">"),
+        "the repository links to its page: {page}"
+    );
 
     // analyze-location answers for a scanned hosted repository from its record, and refuses
     // one it does not know (no API call on a caller's behalf).

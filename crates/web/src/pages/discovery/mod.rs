@@ -65,6 +65,8 @@ pub struct ProposalView {
     pub request_noun: Option<&'static str>,
     /// The request opened for it, if one was: (number, URL).
     pub change_request: Option<(u64, String)>,
+    /// The repository's page on its code host.
+    pub page_link: Option<String>,
 }
 
 /// A host's link, shown only when it is http(s): the URL comes from the host's answer.
@@ -101,6 +103,11 @@ impl ProposalView {
             yaml: String::new(),
             error: None,
             request_noun: request_noun(&r.repository),
+            page_link: r
+                .repository
+                .host
+                .as_ref()
+                .and_then(|_| web_link(&r.repository.path.display().to_string())),
             change_request: state
                 .change_request(&r.repository.path.display().to_string())
                 .and_then(|c| Some((c.number, web_link(&c.url)?))),
