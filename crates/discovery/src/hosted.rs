@@ -313,10 +313,16 @@ async fn languages_of(
     })
 }
 
-async fn tree_of(source: &HostSource, project: &str, branch: &str) -> Result<Tree, forge::Error> {
+async fn tree_of(
+    source: &HostSource,
+    project: &str,
+    branch: &str,
+    limits: &Limits,
+) -> Result<Tree, forge::Error> {
     match &source.host {
+        // GitHub answers one response, cut short by GitHub itself past its own bounds.
         Host::GitHub(gh) => gh.tree(project, branch).await,
-        Host::GitLab(gl) => gl.tree(project, branch).await,
+        Host::GitLab(gl) => gl.tree_bounded(project, branch, limits.max_entries).await,
     }
 }
 
@@ -387,7 +393,7 @@ async fn read(
 ) -> Result<Repository, forge::Error> {
     let project = item.project.as_str();
     let languages = languages_of(source, project).await?;
-    let tree = tree_of(source, project, branch).await?;
+    let tree = tree_of(source, project, branch, limits).await?;
     let mut problems = Vec::new();
     let mut truncated = tree.truncated;
     let (mut ci, mut markers, mut catalog_files) = (Vec::new(), Vec::new(), Vec::new());
