@@ -356,6 +356,25 @@ async fn hosted_repositories_are_read_registered_and_orphaned(test: TestDb) {
         .await
         .unwrap_err();
     assert!(e.to_string().contains("already exists"), "{e}");
+    // A token that may read but not write: a clear error naming the call, not the token.
+    github.route(
+        "POST",
+        "/repos/acme/storefront/git/refs",
+        Reply::json(
+            403,
+            r#"{"message":"Resource not accessible by personal access token","status":"403"}"#,
+        ),
+    );
+    let e = discovery::open_change_request(&settings.hosts, storefront_repo, "x", "t", "b")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("/repos/acme/storefront/git/refs")
+            && e.contains("no permission")
+            && !e.contains("ghp_x"),
+        "{e}"
+    );
 
     // And docs-site's opens a merge request on GitLab.
     let docs_repo = inv
