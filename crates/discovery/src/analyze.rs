@@ -1,7 +1,8 @@
 //! Analysing one repository on request (Backstage's `POST /analyze-location`): the entities its
 //! catalog files hold, or a proposal when it has none. Only repositories under a configured
 //! source may be analysed: the path comes from an API caller and must not open the rest of the
-//! server's disk.
+//! server's disk. A GitHub or GitLab repository is analysed from its record in the latest scan
+//! (the target is its web page or a URL under it): no API call is made on a caller's behalf.
 
 use std::path::{Path, PathBuf};
 
@@ -80,13 +81,50 @@ pub fn analyze(
     })
 }
 
+/// Analyses the repository of the latest scan whose web page `target` is or is under (a GitHub
+/// or GitLab repository); `None` when no scanned hosted repository matches.
+pub fn analyze_hosted(
+    target: &str,
+    repositories: &[Repository],
+    directory: &Directory,
+) -> Option<Result<Analysis, AnalyzeError>> {
+    let target = target.trim_end_matches('/').trim_end_matches(".git");
+    let repository = repositories.iter().find(|r| {
+        let page = r.path.to_string_lossy();
+        r.host.is_some()
+            && (target == page
+                || target
+                    .strip_prefix(page.as_ref())
+                    .is_some_and(|rest| rest.starts_with('/')))
+    })?;
+    Some(entities_of(repository).map(|files| Analysis {
+        repository: repository.clone(),
+        files,
+        proposal: (!repository.is_cataloged()).then(|| propose(repository, directory)),
+    }))
+}
+
 fn entities_of(repo: &Repository) -> Result<Vec<(String, Vec<Value>)>, AnalyzeError> {
-    let git = scan::open(&repo.path).map_err(AnalyzeError::Unreadable)?;
+    let git = match &repo.host {
+        Some(_) => None,
+        None => Some(scan::open(&repo.path).map_err(AnalyzeError::Unreadable)?),
+    };
     repo.catalog_files
         .iter()
         .map(|f| {
-            let text = crate::sync::blob_at(&git, &repo.head, f)
-                .map_err(|e| AnalyzeError::Unreadable(format!("{f}: {e}")))?;
+            let text = match (&git, &repo.host) {
+                (Some(git), _) => crate::sync::blob_at(git, &repo.head, f)
+                    .map_err(|e| AnalyzeError::Unreadable(format!("{f}: {e}")))?,
+                (None, Some(h)) => h
+                    .files
+                    .iter()
+                    .find(|(p, _)| p == f)
+                    .map(|(_, t)| t.clone())
+                    .ok_or_else(|| {
+                        AnalyzeError::Unreadable(format!("{f}: not read from the host"))
+                    })?,
+                (None, None) => unreachable!("a local repository has its git"),
+            };
             let entities = model::yaml::parse_documents(&text)
                 .into_iter()
                 .filter_map(|d| d.result.ok())
@@ -100,4 +138,23 @@ fn entities_of(repo: &Repository) -> Result<Vec<(String, Vec<Value>)>, AnalyzeEr
 /// Where a repository's file is, as a location target.
 pub fn file_target(repo: &Path, file: &str) -> String {
     format!("{}/{file}", repo.display())
+}
+
+/// Where a repository's file is, as a location (type, target): a `file` on disk, or the `url`
+/// of its page on the default branch for a GitHub or GitLab repository.
+pub fn location_of(repo: &Repository, file: &str) -> (&'static str, String) {
+    match &repo.host {
+        Some(h) => {
+            let dash = if h.kind == "gitlab" { "/-" } else { "" };
+            (
+                "url",
+                format!(
+                    "{}{dash}/blob/{}/{file}",
+                    repo.path.display(),
+                    repo.default_branch
+                ),
+            )
+        }
+        None => ("file", file_target(&repo.path, file)),
+    }
 }

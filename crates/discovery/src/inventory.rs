@@ -42,6 +42,32 @@ pub struct Repository {
     pub truncated: bool,
     /// Problems that did not stop the read (a malformed CODEOWNERS line, an oversized file).
     pub problems: Vec<String>,
+    /// The host's topics (GitHub topics, GitLab topics); none for local repositories.
+    #[serde(default)]
+    pub topics: Vec<String>,
+    /// Set for a repository read from a code host's API rather than from disk.
+    #[serde(default)]
+    pub host: Option<Hosted>,
+}
+
+/// What is kept of a repository read from a code host (see `hosted.rs`). For these, `path` is
+/// the repository's web URL, `head` the host's last-activity time it was read at, and
+/// `remote_url` the web URL again (so proposals link to it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hosted {
+    /// `github` or `gitlab`.
+    pub kind: String,
+    /// The source it was listed by (`github:ORG@API`), so a failed listing keeps its records.
+    pub source: String,
+    /// `owner/name` on GitHub, the numeric project id on GitLab: what API calls name it by.
+    pub project: String,
+    /// `pushed_at` (GitHub) or `last_activity_at` (GitLab) when it was read.
+    pub activity: String,
+    /// The default branch's catalog files, by path, as read: what the mirror is written from.
+    pub files: Vec<(String, String)>,
+    /// The pull or merge request opened for its accepted proposal, kept across reads and restarts.
+    #[serde(default)]
+    pub change_request: Option<forge::ChangeRequest>,
 }
 
 impl Repository {
@@ -53,6 +79,30 @@ impl Repository {
     pub fn main_language(&self) -> Option<&str> {
         self.languages.first().map(|(l, _)| l.as_str())
     }
+}
+
+/// Authors (name, email) of commits, one entry a commit, counted: most commits first, emails
+/// lower case; local history walks and host commit lists both end here.
+pub fn tally(authors: impl IntoIterator<Item = (String, String)>) -> Vec<Contributor> {
+    let mut by_email: std::collections::HashMap<String, Contributor> = Default::default();
+    for (name, email) in authors {
+        let email = email.to_ascii_lowercase();
+        by_email
+            .entry(email.clone())
+            .or_insert_with(|| Contributor {
+                name,
+                email,
+                commits: 0,
+            })
+            .commits += 1;
+    }
+    let mut out: Vec<Contributor> = by_email.into_values().collect();
+    out.sort_by(|a, b| {
+        b.commits
+            .cmp(&a.commits)
+            .then_with(|| a.email.cmp(&b.email))
+    });
+    out
 }
 
 /// Someone who authored commits on the default branch recently.

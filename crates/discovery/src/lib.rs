@@ -1,10 +1,13 @@
 //! Discovery: finding the organisation's repositories, what each holds, which are in the
 //! catalog, and a proposed catalog entity for each that is not. Reads local git repositories
-//! with gix from their object stores (no checkout), registers the catalog files it finds through
-//! the catalog's public operations, and counts catalog completeness per team. No HTTP, no HTML.
+//! with gix from their object stores (no checkout) and GitHub organisations and GitLab groups
+//! through their REST APIs (crate `forge`, see [`HostSource`]), registers the catalog files it
+//! finds through the catalog's public operations, and counts catalog completeness per team. No
+//! HTTP server, no HTML.
 //!
 //! [`scan`] reads repositories ([`Repository`] records); [`propose`] makes a [`Proposal`] for one
-//! without a catalog file and [`commit_proposal`] writes it on a new branch; [`sync`] keeps the
+//! without a catalog file and [`commit_proposal`] writes it on a new branch (for a hosted
+//! repository [`open_change_request`] opens a pull or merge request); [`sync`] keeps the
 //! catalog in step with the configured sources ([`run`] on a schedule), and [`Completeness`]
 //! counts, per team, what is found and what is cataloged. [`State`] holds the latest of each.
 
@@ -13,6 +16,7 @@ pub mod codeowners;
 mod completeness;
 mod directory;
 pub mod generate;
+mod hosted;
 mod inventory;
 pub mod languages;
 mod propose;
@@ -25,10 +29,13 @@ pub mod testing;
 mod write;
 mod yaml;
 
-pub use analyze::{Analysis, AnalyzeError, analyze, file_target};
+pub use analyze::{Analysis, AnalyzeError, analyze, analyze_hosted, file_target, location_of};
 pub use completeness::{Completeness, Counts, GroupRow, OwnerGap, RepositoryStatus};
 pub use directory::Directory;
-pub use inventory::{Contributor, Repository};
+/// The code-host clients, re-exported so callers configure sources without naming `forge`.
+pub use forge::{ChangeRequest, Secret};
+pub use hosted::{Host, HostSource, open_change_request};
+pub use inventory::{Contributor, Hosted, Repository};
 pub use propose::{Guess, Proposal, ProposalError, guess_type, propose, sanitise_name};
 pub use published::scan_new_repository;
 pub use scan::{Limits, Scan, ScanError, find_repositories, scan};

@@ -101,19 +101,25 @@ pub fn propose(repo: &Repository, directory: &Directory) -> Result<Proposal, Pro
         .filter(|(l, _)| model::validate::is_valid_tag(&languages::tag(l)))
         .take(3)
         .collect();
-    if !main.is_empty() {
-        let total: u64 = repo.languages.iter().map(|(_, b)| b).sum();
+    let total: u64 = repo.languages.iter().map(|(_, b)| b).sum();
+    let mut tags: Vec<String> = main.iter().map(|(l, _)| languages::tag(l)).collect();
+    let mut evidence: Vec<String> = main
+        .iter()
+        .map(|(l, b)| format!("{l}: {b} of {total} {}", size_unit(repo)))
+        .collect();
+    // The host's topics are the repository's own labels; valid ones become tags too.
+    for topic in &repo.topics {
+        let tag = topic.to_ascii_lowercase();
+        if model::validate::is_valid_tag(&tag) && !tags.contains(&tag) {
+            evidence.push(format!("topic {topic:?} on the repository"));
+            tags.push(tag);
+        }
+    }
+    if !tags.is_empty() {
         guesses.push(Guess {
             field: "metadata.tags".into(),
-            value: json!(
-                main.iter()
-                    .map(|(l, _)| languages::tag(l))
-                    .collect::<Vec<_>>()
-            ),
-            evidence: main
-                .iter()
-                .map(|(l, b)| format!("{l}: {b} of {total} bytes of source"))
-                .collect(),
+            value: json!(tags),
+            evidence,
         });
     }
     let source = source_location(repo);
@@ -353,8 +359,28 @@ fn map_handle(handle: &str, directory: &Directory) -> Option<String> {
         .map(|(user, groups)| groups.first().cloned().unwrap_or_else(|| user.to_owned()))
 }
 
+/// What the language sizes count: bytes, or GitLab's shares in hundredths of a percent.
+fn size_unit(repo: &Repository) -> &'static str {
+    match &repo.host {
+        Some(h) if h.kind == "gitlab" => "hundredths of a percent of the code (GitLab)",
+        _ => "bytes of source",
+    }
+}
+
 /// `backstage.io/source-location`: the remote's URL when the repository has one, else the folder.
 fn source_location(repo: &Repository) -> (String, String) {
+    if let Some(h) = &repo.host {
+        // GitLab's pages put `/-/` before `tree`; GitHub's do not.
+        let dash = if h.kind == "gitlab" { "/-" } else { "" };
+        return (
+            format!(
+                "url:{}{dash}/tree/{}/",
+                repo.path.display(),
+                repo.default_branch
+            ),
+            format!("the repository's page on {}", h.kind),
+        );
+    }
     match repo.remote_url.as_deref() {
         Some(url) if url.starts_with("https://") || url.starts_with("http://") => (
             format!(

@@ -239,6 +239,8 @@ fn read_repository(
             markers: walk.markers,
             truncated: walk.truncated,
             problems,
+            topics: Vec::new(),
+            host: None,
         },
         false,
     ))
@@ -353,7 +355,7 @@ impl TreeWalk {
 }
 
 /// CI systems recognised by their configuration file.
-fn is_ci(path: &str) -> bool {
+pub(crate) fn is_ci(path: &str) -> bool {
     let workflow = path
         .strip_prefix(".github/workflows/")
         .is_some_and(|f| !f.contains('/') && (f.ends_with(".yml") || f.ends_with(".yaml")));
@@ -373,7 +375,7 @@ fn is_ci(path: &str) -> bool {
 }
 
 /// Files that say what kind of software a repository holds (see `propose::guess_type`).
-fn is_marker(path: &str) -> bool {
+pub(crate) fn is_marker(path: &str) -> bool {
     matches!(
         path,
         "ARCHIVED"
@@ -431,7 +433,7 @@ fn recent_contributors(
         })
         .all()
         .map_err(|e| format!("cannot walk history: {e}"))?;
-    let mut by_email: HashMap<String, Contributor> = HashMap::new();
+    let mut authors = Vec::new();
     for info in walk.take(limits.max_commits) {
         let info = info.map_err(|e| format!("cannot walk history: {e}"))?;
         let commit = info
@@ -445,21 +447,10 @@ fn recent_contributors(
         if author.time().map(|t| t.seconds).unwrap_or(0) < since {
             continue;
         }
-        let email = author.email.to_str_lossy().to_ascii_lowercase();
-        let c = by_email
-            .entry(email.clone())
-            .or_insert_with(|| Contributor {
-                name: author.name.to_str_lossy().into_owned(),
-                email,
-                commits: 0,
-            });
-        c.commits += 1;
+        authors.push((
+            author.name.to_str_lossy().into_owned(),
+            author.email.to_str_lossy().into_owned(),
+        ));
     }
-    let mut out: Vec<Contributor> = by_email.into_values().collect();
-    out.sort_by(|a, b| {
-        b.commits
-            .cmp(&a.commits)
-            .then_with(|| a.email.cmp(&b.email))
-    });
-    Ok(out)
+    Ok(crate::inventory::tally(authors))
 }

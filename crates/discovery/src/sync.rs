@@ -13,6 +13,7 @@ use std::time::Duration;
 use catalog::{Catalog, LocationSpec};
 use store::DiscoveredRow;
 
+use crate::hosted::{self, HostSource};
 use crate::inventory::Repository;
 use crate::scan::{self, Limits, ScanError};
 
@@ -21,6 +22,8 @@ use crate::scan::{self, Limits, ScanError};
 pub struct Settings {
     /// Directory trees of git repositories.
     pub sources: Vec<PathBuf>,
+    /// GitHub organisations and GitLab groups.
+    pub hosts: Vec<HostSource>,
     /// Time between scans.
     pub interval: Duration,
     /// Where the default branches' catalog files are mirrored for the catalog to read.
@@ -29,7 +32,7 @@ pub struct Settings {
 }
 
 /// The latest scan, with what is known about repositories no longer found.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Inventory {
     /// Repositories found, by path.
     pub repositories: Vec<Repository>,
@@ -70,7 +73,18 @@ fn mirror_folder(repo: &Repository) -> String {
     format!("{name}-{h:016x}")
 }
 
-fn now_ms() -> i64 {
+/// A present repository's stored row, seen at `at` (epoch ms).
+pub(crate) fn row_of(r: &Repository, at: i64) -> DiscoveredRow {
+    DiscoveredRow {
+        path: r.path.to_string_lossy().into_owned(),
+        head: r.head.clone(),
+        record: serde_json::to_string(r).expect("inventory serialises"),
+        seen_at: at,
+        missing_since: None,
+    }
+}
+
+pub(crate) fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
@@ -106,9 +120,15 @@ pub async fn sync(
         .collect();
     let (sources, limits) = (settings.sources.clone(), settings.limits);
     let now = chrono::Utc::now().timestamp();
-    let scan = tokio::task::spawn_blocking(move || scan::scan(&sources, &present, &limits, now))
-        .await
-        .map_err(|e| SyncError::Join(e.to_string()))?;
+    let on_hosts = hosted::scan(&settings.hosts, &present, &limits, now).await;
+    let mut scan =
+        tokio::task::spawn_blocking(move || scan::scan(&sources, &present, &limits, now))
+            .await
+            .map_err(|e| SyncError::Join(e.to_string()))?;
+    scan.repositories.extend(on_hosts.repositories);
+    scan.errors.extend(on_hosts.errors);
+    scan.read += on_hosts.read;
+    scan.reused += on_hosts.reused;
     let at = now_ms();
 
     // Stored rows: what was read, or came back, or is new.
@@ -129,13 +149,7 @@ pub async fn sync(
                 .get(r.path.to_string_lossy().as_ref())
                 .is_none_or(|(head, missing)| *head != r.head || *missing)
         })
-        .map(|r| DiscoveredRow {
-            path: r.path.to_string_lossy().into_owned(),
-            head: r.head.clone(),
-            record: serde_json::to_string(r).expect("inventory serialises"),
-            seen_at: at,
-            missing_since: None,
-        })
+        .map(|r| row_of(r, at))
         .collect();
     db.put_discovered(&rows).await?;
     let found: HashSet<&Path> = scan.repositories.iter().map(|r| r.path.as_path()).collect();
@@ -236,20 +250,33 @@ async fn register(catalog: &Catalog, settings: &Settings, inventory: &mut Invent
 }
 
 /// Writes the default branch's version of each catalog file where the catalog reads it; a file
-/// whose text is unchanged is not written (the catalog would read it again).
+/// whose text is unchanged is not written (the catalog would read it again). A local
+/// repository's files come from its object store, a hosted one's from its record (read from the
+/// API when the repository was).
 fn mirror(repo: &Repository, files: &[(String, PathBuf)]) -> Vec<Result<(), String>> {
     if files.is_empty() {
         return vec![];
     }
-    let git = match scan::open(&repo.path) {
-        Ok(g) => g,
-        Err(e) => return vec![Err(format!("{}: {e}", repo.path.display()))],
+    let git = match &repo.host {
+        Some(_) => None,
+        None => match scan::open(&repo.path) {
+            Ok(g) => Some(g),
+            Err(e) => return vec![Err(format!("{}: {e}", repo.path.display()))],
+        },
     };
     files
         .iter()
         .map(|(file, target)| {
             let fail = |e: String| format!("{}: {file}: {e}", repo.path.display());
-            let text = blob_at(&git, &repo.head, file).map_err(fail)?;
+            let text = match (&git, &repo.host) {
+                (Some(git), _) => blob_at(git, &repo.head, file).map_err(fail)?,
+                // A file the read could not use is in the repository's problems already.
+                (None, Some(h)) => match h.files.iter().find(|(f, _)| f == file) {
+                    Some((_, t)) => t.clone(),
+                    None => return Ok(()),
+                },
+                (None, None) => unreachable!("a local repository has its git"),
+            };
             if std::fs::read_to_string(target).is_ok_and(|t| t == text) {
                 return Ok(());
             }

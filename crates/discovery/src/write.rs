@@ -17,6 +17,8 @@ pub enum WriteError {
     Git { path: String, message: String },
     #[error("{path}: branch {branch} already exists; merge or delete it first")]
     BranchExists { path: String, branch: String },
+    #[error("{path}: {message}")]
+    Host { path: String, message: String },
     #[error("{path}: the default branch already has {file}")]
     AlreadyCataloged { path: String, file: String },
 }

@@ -125,6 +125,7 @@ fn with_catalog(root: &std::path::Path) -> (Duration, Duration, Duration, Durati
         let state = discovery::State::of(&catalog);
         state.configure(discovery::Settings {
             sources: vec![root.to_path_buf()],
+            hosts: vec![],
             interval: Duration::from_secs(3600),
             mirror: db_dir.path().join("mirror"),
             limits: Limits::default(),

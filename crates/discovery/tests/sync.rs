@@ -101,6 +101,7 @@ async fn repositories_are_registered_counted_and_orphaned(test: TestDb) {
     let state = State::of(&catalog);
     state.configure(Settings {
         sources: vec![repos.clone()],
+        hosts: vec![],
         interval: Duration::from_secs(3600),
         mirror: tmp.path().join("mirror"),
         limits: Limits::default(),

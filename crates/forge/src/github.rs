@@ -6,6 +6,7 @@ use base64::Engine;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::github_app::{GitHubApp, Installation};
 use crate::rest::{Client, Error, Limits, Listing, Method};
 use crate::{ChangeRequest, Commit, Secret, Tree, TreeEntry, encode_path, encode_segment};
 
@@ -37,6 +38,14 @@ pub struct Repo {
     pub description: Option<String>,
 }
 
+/// GitHub's media type and the API version these calls are written against.
+fn headers() -> Vec<(&'static str, String)> {
+    vec![
+        ("accept", "application/vnd.github+json".into()),
+        ("x-github-api-version", "2022-11-28".into()),
+    ]
+}
+
 /// A GitHub API client.
 #[derive(Debug, Clone)]
 pub struct GitHub {
@@ -54,15 +63,22 @@ impl GitHub {
         token: Option<Secret>,
         limits: Limits,
     ) -> Result<GitHub, Error> {
-        let client = Client::with_options(
-            base.unwrap_or(API),
-            token,
-            vec![
-                ("accept", "application/vnd.github+json".into()),
-                ("x-github-api-version", "2022-11-28".into()),
-            ],
-            limits,
-        )?;
+        let client = Client::with_options(base.unwrap_or(API), token, headers(), limits)?;
+        Ok(GitHub { client })
+    }
+
+    /// A client authenticated as a GitHub App installation: app `app_id` with its private key
+    /// (PEM); installation tokens are minted and renewed as needed (see [`crate::github_app`]).
+    pub fn with_app(
+        base: Option<&str>,
+        app_id: u64,
+        private_key: &Secret,
+        installation: Installation,
+        limits: Limits,
+    ) -> Result<GitHub, Error> {
+        let base = base.unwrap_or(API);
+        let app = GitHubApp::new(base, app_id, private_key, installation, headers(), limits)?;
+        let client = Client::with_token_source(base, std::sync::Arc::new(app), headers(), limits)?;
         Ok(GitHub { client })
     }
 

@@ -102,35 +102,55 @@ impl GitLab {
         Ok(out)
     }
 
-    /// The whole tree of `branch`, recursively, 100 entries a page.
+    /// The whole tree of `branch`, recursively, 100 entries a page (at most
+    /// [`Limits::max_pages`] pages).
     pub async fn tree(&self, project: &str, branch: &str) -> Result<Tree, Error> {
+        self.tree_bounded(project, branch, usize::MAX).await
+    }
+
+    /// The tree of `branch`, recursively, stopping once `max_entries` entries are read or
+    /// [`Limits::max_pages`] pages followed (`truncated` then says so): GitLab has no cap of its
+    /// own, and a huge repository should cost a bounded number of requests.
+    pub async fn tree_bounded(
+        &self,
+        project: &str,
+        branch: &str,
+        max_entries: usize,
+    ) -> Result<Tree, Error> {
         #[derive(Deserialize)]
         struct Entry {
             path: String,
             #[serde(rename = "type")]
             kind: String,
         }
-        let list: Listing<Entry> = self
-            .client
-            .get_all(&format!(
-                "/projects/{}/repository/tree?recursive=true&ref={}&per_page=100",
-                project_ref(project),
-                encode_segment(branch)
-            ))
-            .await?;
-        Ok(Tree {
-            entries: list
-                .items
-                .into_iter()
-                .filter(|e| e.kind == "blob" || e.kind == "tree")
-                .map(|e| TreeEntry {
-                    is_dir: e.kind == "tree",
-                    path: e.path,
-                    size: None,
-                })
-                .collect(),
-            truncated: false,
-        })
+        let mut out = Tree::default();
+        let mut next = Some(format!(
+            "/projects/{}/repository/tree?recursive=true&ref={}&per_page=100",
+            project_ref(project),
+            encode_segment(branch)
+        ));
+        let mut pages = 0usize;
+        while let Some(url) = next {
+            if out.entries.len() >= max_entries || pages >= self.client.limits().max_pages {
+                out.truncated = true;
+                break;
+            }
+            pages += 1;
+            let page = self.client.get(&url).await?;
+            let items: Vec<Entry> = page.json()?;
+            out.entries.extend(
+                items
+                    .into_iter()
+                    .filter(|e| e.kind == "blob" || e.kind == "tree")
+                    .map(|e| TreeEntry {
+                        is_dir: e.kind == "tree",
+                        path: e.path,
+                        size: None,
+                    }),
+            );
+            next = page.next;
+        }
+        Ok(out)
     }
 
     /// A file's bytes at `branch`.

@@ -6,6 +6,7 @@
 //! No HTTP server, no HTML: the capability crates (discovery, org import, the scaffolder) call it.
 
 pub mod github;
+pub mod github_app;
 pub mod gitlab;
 pub mod rest;
 mod secret;
@@ -13,7 +14,7 @@ mod secret;
 pub mod testing;
 mod types;
 
-pub use rest::{Client, Error, Limits, Listing, Page};
+pub use rest::{Client, Error, Limits, Listing, Page, TokenSource};
 pub use secret::Secret;
 pub use types::{ChangeRequest, Commit, Tree, TreeEntry};
 

@@ -39,6 +39,9 @@ pub struct Limits {
     pub timeout: Duration,
     /// URLs whose ETag and body are remembered at most.
     pub max_cached: usize,
+    /// Bytes of remembered bodies at most; a body over a sixteenth of it is not remembered (its
+    /// next request is unconditional), so a few large trees cannot crowd out the listings.
+    pub max_cached_bytes: usize,
 }
 
 impl Default for Limits {
@@ -49,6 +52,7 @@ impl Default for Limits {
             max_wait: Duration::from_secs(60),
             timeout: Duration::from_secs(30),
             max_cached: 20_000,
+            max_cached_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -137,16 +141,67 @@ struct Cached {
     next: Option<String>,
 }
 
+/// Where a client's bearer token comes from when it is not fixed: a GitHub App's installation
+/// token, minted and renewed on demand (see `github_app`).
+pub trait TokenSource: Send + Sync {
+    /// The token to send now.
+    fn token(&self) -> std::pin::Pin<Box<dyn Future<Output = Result<Secret, Error>> + Send + '_>>;
+}
+
+enum Auth {
+    None,
+    Fixed(Secret),
+    Source(Arc<dyn TokenSource>),
+}
+
+/// Remembered pages by URL, bounded in entries and bytes.
+#[derive(Default)]
+struct Cache {
+    pages: HashMap<String, Cached>,
+    bytes: usize,
+}
+
+impl Cache {
+    fn get(&self, url: &str) -> Option<&Cached> {
+        self.pages.get(url)
+    }
+
+    fn insert(&mut self, url: String, page: Cached, limits: &Limits) {
+        if let Some(old) = self.pages.remove(&url) {
+            self.bytes -= old.body.len();
+        }
+        if page.body.len() > limits.max_cached_bytes / 16 {
+            return;
+        }
+        // Full: forget entries (any; each costs one unconditional request later).
+        while !self.pages.is_empty()
+            && (self.pages.len() >= limits.max_cached
+                || self.bytes + page.body.len() > limits.max_cached_bytes)
+        {
+            let key = self.pages.keys().next().cloned().expect("not empty");
+            let old = self.pages.remove(&key).expect("present");
+            self.bytes -= old.body.len();
+        }
+        self.bytes += page.body.len();
+        self.pages.insert(url, page);
+    }
+
+    fn clear(&mut self) {
+        self.pages.clear();
+        self.bytes = 0;
+    }
+}
+
 struct Inner {
     http: reqwest::Client,
     /// Without a trailing slash; paths are appended.
     base: String,
     /// `scheme://host:port` of `base`: the only origin the token is sent to.
     origin: String,
-    token: Option<Secret>,
+    auth: Auth,
     headers: HeaderMap,
     limits: Limits,
-    cache: Mutex<HashMap<String, Cached>>,
+    cache: Mutex<Cache>,
     /// Set while the host said no requests are left, until its reset time.
     blocked_until: Mutex<Option<SystemTime>>,
 }
@@ -161,7 +216,14 @@ impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
             .field("base", &self.inner.base)
-            .field("token", &self.inner.token.as_ref().map(|_| "***"))
+            .field(
+                "token",
+                &match self.inner.auth {
+                    Auth::None => "none",
+                    Auth::Fixed(_) => "***",
+                    Auth::Source(_) => "*** (renewed)",
+                },
+            )
             .finish()
     }
 }
@@ -186,6 +248,29 @@ impl Client {
     pub fn with_options(
         base: &str,
         token: Option<Secret>,
+        headers: Vec<(&'static str, String)>,
+        limits: Limits,
+    ) -> Result<Client, Error> {
+        let auth = match token {
+            Some(t) => Auth::Fixed(t),
+            None => Auth::None,
+        };
+        Client::build(base, auth, headers, limits)
+    }
+
+    /// As [`Client::with_options`], with the token asked of `source` before each request.
+    pub fn with_token_source(
+        base: &str,
+        source: Arc<dyn TokenSource>,
+        headers: Vec<(&'static str, String)>,
+        limits: Limits,
+    ) -> Result<Client, Error> {
+        Client::build(base, Auth::Source(source), headers, limits)
+    }
+
+    fn build(
+        base: &str,
+        auth: Auth,
         headers: Vec<(&'static str, String)>,
         limits: Limits,
     ) -> Result<Client, Error> {
@@ -217,10 +302,10 @@ impl Client {
                 http,
                 base: base.trim_end_matches('/').to_owned(),
                 origin: origin_of(&parsed),
-                token,
+                auth,
                 headers: map,
                 limits,
-                cache: Mutex::new(HashMap::new()),
+                cache: Mutex::new(Cache::default()),
                 blocked_until: Mutex::new(None),
             }),
         })
@@ -310,6 +395,11 @@ impl Client {
         // The URL as errors show it: no scheme and host noise, never a token (none is in URLs).
         let shown = url.clone();
         let conditional = method == Method::GET;
+        let token = match &self.inner.auth {
+            Auth::None => None,
+            Auth::Fixed(t) => Some(t.clone()),
+            Auth::Source(s) => Some(s.token().await?),
+        };
         // A wait for the rate limit happens at most twice per request; then it is an error.
         for attempt in 0..3 {
             self.wait_for_reset(&shown).await?;
@@ -318,7 +408,7 @@ impl Client {
                 .http
                 .request(method.clone(), &url)
                 .headers(self.inner.headers.clone());
-            if let Some(t) = &self.inner.token {
+            if let Some(t) = &token {
                 req = req.bearer_auth(t.expose());
             }
             if conditional && let Some(c) = self.inner.cache.lock().expect("cache lock").get(&url) {
@@ -375,20 +465,14 @@ impl Client {
                     .get(reqwest::header::ETAG)
                     .and_then(|v| v.to_str().ok())
             {
-                let mut cache = self.inner.cache.lock().expect("cache lock");
-                if cache.len() >= self.inner.limits.max_cached && !cache.contains_key(&url) {
-                    // Full: forget one entry; it costs one unconditional request later.
-                    if let Some(k) = cache.keys().next().cloned() {
-                        cache.remove(&k);
-                    }
-                }
-                cache.insert(
+                self.inner.cache.lock().expect("cache lock").insert(
                     url.clone(),
                     Cached {
                         etag: etag.to_owned(),
                         body: body.clone(),
                         next: next.clone(),
                     },
+                    &self.inner.limits,
                 );
             }
             return Ok(Page {
@@ -572,5 +656,47 @@ mod tests {
         let e = c.url("https://evil.example/steal").unwrap_err().to_string();
         assert!(e.contains("not sent to another host"), "{e}");
         assert_eq!(c.url("/user").unwrap(), "https://api.github.com/user");
+    }
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use std::sync::Arc;
+
+    use super::{Cache, Cached, Limits};
+
+    fn page(bytes: usize) -> Cached {
+        Cached {
+            etag: "\"x\"".into(),
+            body: Arc::from(vec![b'a'; bytes]),
+            next: None,
+        }
+    }
+
+    #[test]
+    fn the_cache_is_bounded_in_entries_and_bytes() {
+        let limits = Limits {
+            max_cached: 3,
+            max_cached_bytes: 1600,
+            ..Limits::default()
+        };
+        let mut c = Cache::default();
+        for i in 0..5 {
+            c.insert(format!("/p{i}"), page(50), &limits);
+        }
+        assert_eq!((c.pages.len(), c.bytes), (3, 150));
+        c.insert("/big".into(), page(101), &limits);
+        assert!(c.get("/big").is_none(), "over a sixteenth of the budget");
+        for i in 0..3 {
+            c.insert(format!("/q{i}"), page(100), &limits);
+        }
+        c.insert("/q0".into(), page(100), &limits);
+        assert!(c.bytes <= 1600 && c.pages.len() <= 3);
+        assert_eq!(
+            c.bytes,
+            c.pages.values().map(|p| p.body.len()).sum::<usize>()
+        );
+        c.clear();
+        assert_eq!((c.pages.len(), c.bytes), (0, 0));
     }
 }

@@ -19,14 +19,22 @@ impl Secret {
     /// Reads `NAME` from the environment, or the file `NAME_FILE` names (trailing newline
     /// trimmed), as container secrets are mounted. Errors name the variable, never the value.
     pub fn from_env(name: &str) -> Result<Option<Secret>, String> {
-        if let Ok(v) = std::env::var(name)
+        Secret::from_lookup(name, |n| std::env::var(n).ok())
+    }
+
+    /// As [`Secret::from_env`], with variables looked up by `var` (tests pass a map).
+    pub fn from_lookup(
+        name: &str,
+        var: impl Fn(&str) -> Option<String>,
+    ) -> Result<Option<Secret>, String> {
+        if let Some(v) = var(name)
             && !v.trim().is_empty()
         {
             return Ok(Some(Secret(v.trim().to_owned())));
         }
         let file_var = format!("{name}_FILE");
-        match std::env::var(&file_var) {
-            Ok(path) if !path.is_empty() => {
+        match var(&file_var) {
+            Some(path) if !path.is_empty() => {
                 let text = std::fs::read_to_string(&path)
                     .map_err(|e| format!("{file_var} names {path}, which cannot be read: {e}"))?;
                 let v = text.trim();

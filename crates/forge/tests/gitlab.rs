@@ -137,3 +137,15 @@ async fn creates_a_project_in_a_namespace() {
     assert_eq!(body["namespace_id"], 7);
     assert_eq!(body["visibility"], "private");
 }
+
+#[tokio::test]
+async fn a_large_tree_stops_at_the_bound() {
+    let (fake, gl) = acme().await;
+    let tree = gl.tree_bounded("101", "main", 3).await.unwrap();
+    assert!(tree.truncated);
+    assert_eq!(tree.entries.len(), 3);
+    assert_eq!(fake.requests().len(), 1, "the second page is not asked for");
+    let whole = gl.tree_bounded("101", "main", 100).await.unwrap();
+    assert!(!whole.truncated);
+    assert_eq!(whole.entries.len(), 6);
+}

@@ -1,5 +1,6 @@
-//! Discovery's part of `stagedoor serve`: the `discovery` config key (repository sources,
-//! interval, mirror folder) and the demo's generated repositories.
+//! Discovery's part of `stagedoor serve`: the `discovery` config key (repository sources: local
+//! directory trees, GitHub organisations, GitLab groups; interval, mirror folder) and the demo's
+//! generated repositories.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -11,13 +12,27 @@ use serde_json::Value;
 #[derive(Debug, Clone, Default)]
 pub struct DiscoveryConfig {
     pub sources: Vec<PathBuf>,
+    /// GitHub organisations and GitLab groups, with their clients (tokens read at start).
+    pub hosts: Vec<discovery::HostSource>,
     pub interval: Option<Duration>,
     pub mirror: Option<PathBuf>,
 }
 
-/// Reads `discovery.sources[] {type: local, target}`, `discovery.intervalSeconds` and
-/// `discovery.mirrorDir`; relative paths resolve against `base` (the config file's folder).
+/// Reads `discovery.sources[] {type: local | github | gitlab, target, apiBaseUrl, tokenEnv}`,
+/// `discovery.intervalSeconds` and `discovery.mirrorDir`; relative paths resolve against `base`
+/// (the config file's folder). Tokens come from the environment (see [`parse_with`]).
 pub fn parse(v: &Value, base: &Path) -> anyhow::Result<DiscoveryConfig> {
+    parse_with(v, base, &|name| std::env::var(name).ok())
+}
+
+/// As [`parse`], with environment variables looked up by `env`. A host source's token is the
+/// variable `tokenEnv` names (default `GITHUB_TOKEN` / `GITLAB_TOKEN`) or the file
+/// `<tokenEnv>_FILE` names; it is never printed, and errors name the variable only.
+pub fn parse_with(
+    v: &Value,
+    base: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> anyhow::Result<DiscoveryConfig> {
     let mut out = DiscoveryConfig::default();
     for (i, s) in v
         .pointer("/discovery/sources")
@@ -27,17 +42,20 @@ pub fn parse(v: &Value, base: &Path) -> anyhow::Result<DiscoveryConfig> {
         .enumerate()
     {
         let kind = s.get("type").and_then(Value::as_str).unwrap_or("local");
-        if kind != "local" {
-            bail!(
-                "discovery.sources[{i}].type {kind:?} is not supported; use local (a directory of git repositories)"
-            );
-        }
         let target = s
             .get("target")
             .and_then(Value::as_str)
+            .filter(|t| !t.trim().is_empty())
             .with_context(|| format!("discovery.sources[{i}].target must be a string"))?;
-        out.sources
-            .push(catalog::settings::normalize(&base.join(target)));
+        match kind {
+            "local" => out
+                .sources
+                .push(catalog::settings::normalize(&base.join(target))),
+            "github" | "gitlab" => out.hosts.push(host_source(s, i, kind, target, env)?),
+            _ => bail!(
+                "discovery.sources[{i}].type {kind:?} is not supported; use local (a directory of git repositories), github (an organisation) or gitlab (a group)"
+            ),
+        }
     }
     if let Some(secs) = v.pointer("/discovery/intervalSeconds") {
         let secs = secs
@@ -55,10 +73,96 @@ pub fn parse(v: &Value, base: &Path) -> anyhow::Result<DiscoveryConfig> {
     Ok(out)
 }
 
+/// A `github` or `gitlab` source: its API (`apiBaseUrl`, default the public one) and token.
+fn host_source(
+    s: &Value,
+    i: usize,
+    kind: &str,
+    target: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> anyhow::Result<discovery::HostSource> {
+    let api = match s.get("apiBaseUrl") {
+        None => None,
+        Some(u) => Some(
+            u.as_str()
+                .with_context(|| format!("discovery.sources[{i}].apiBaseUrl must be a string"))?,
+        ),
+    };
+    if kind == "github"
+        && let Some(app) = s.get("appId")
+    {
+        return github_app_source(s, i, app, api, target, env);
+    }
+    let default_var = if kind == "github" {
+        "GITHUB_TOKEN"
+    } else {
+        "GITLAB_TOKEN"
+    };
+    let var = match s.get("tokenEnv") {
+        None => default_var,
+        Some(v) => v
+            .as_str()
+            .with_context(|| format!("discovery.sources[{i}].tokenEnv must be a string"))?,
+    };
+    let token = discovery::Secret::from_lookup(var, env)
+        .map_err(|e| anyhow::anyhow!("discovery.sources[{i}]: {e}"))?;
+    if token.is_none() {
+        tracing::warn!(
+            source = i,
+            variable = var,
+            "no token for a {kind} discovery source: only public repositories are seen, at the anonymous rate limit"
+        );
+    }
+    let made = if kind == "github" {
+        discovery::HostSource::github(api, token, target)
+    } else {
+        discovery::HostSource::gitlab(api, token, target)
+    };
+    made.map_err(|e| anyhow::anyhow!("discovery.sources[{i}]: {e}"))
+}
+
+/// A `github` source authenticated as a GitHub App: `appId`, `installationId` (optional; else
+/// the app's installation on the organisation), the private key (PEM) from the variable
+/// `privateKeyEnv` names (default `GITHUB_APP_PRIVATE_KEY`) or `<privateKeyEnv>_FILE`.
+fn github_app_source(
+    s: &Value,
+    i: usize,
+    app: &Value,
+    api: Option<&str>,
+    target: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> anyhow::Result<discovery::HostSource> {
+    let app_id = app
+        .as_u64()
+        .with_context(|| format!("discovery.sources[{i}].appId must be a positive integer"))?;
+    let installation = match s.get("installationId") {
+        None => None,
+        Some(v) => Some(v.as_u64().with_context(|| {
+            format!("discovery.sources[{i}].installationId must be a positive integer")
+        })?),
+    };
+    let var = match s.get("privateKeyEnv") {
+        None => "GITHUB_APP_PRIVATE_KEY",
+        Some(v) => v
+            .as_str()
+            .with_context(|| format!("discovery.sources[{i}].privateKeyEnv must be a string"))?,
+    };
+    let key = discovery::Secret::from_lookup(var, env)
+        .map_err(|e| anyhow::anyhow!("discovery.sources[{i}]: {e}"))?
+        .with_context(|| {
+            format!(
+                "discovery.sources[{i}]: a GitHub App needs its private key in {var} or {var}_FILE"
+            )
+        })?;
+    discovery::HostSource::github_app(api, app_id, &key, installation, target)
+        .map_err(|e| anyhow::anyhow!("discovery.sources[{i}]: {e}"))
+}
+
 /// The settings discovery runs with, or `None` when no source is configured.
 pub fn settings(config: &DiscoveryConfig, data_dir: &Path) -> Option<discovery::Settings> {
-    (!config.sources.is_empty()).then(|| discovery::Settings {
+    (!config.sources.is_empty() || !config.hosts.is_empty()).then(|| discovery::Settings {
         sources: config.sources.clone(),
+        hosts: config.hosts.clone(),
         interval: config.interval.unwrap_or(Duration::from_secs(300)),
         mirror: config
             .mirror
@@ -178,13 +282,80 @@ mod tests {
         assert_eq!(c.interval, Some(std::time::Duration::from_secs(60)));
         let s = super::settings(&c, std::path::Path::new("/data")).unwrap();
         assert_eq!(s.mirror, std::path::PathBuf::from("/m"));
-        let bad =
-            serde_json::json!({"discovery": {"sources": [{"type": "github", "target": "acme"}]}});
+        let bad = serde_json::json!({"discovery": {"sources": [{"type": "bitbucket", "target": "acme"}]}});
         let e = super::parse(&bad, std::path::Path::new("/"))
             .unwrap_err()
             .to_string();
         assert!(e.contains("not supported"), "{e}");
         assert!(super::settings(&Default::default(), std::path::Path::new("/")).is_none());
+    }
+
+    #[test]
+    fn reads_github_and_gitlab_sources_with_tokens_from_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let token_file = dir.path().join("gl-token");
+        std::fs::write(&token_file, "glpat-from-file\n").unwrap();
+        let file = token_file.to_string_lossy().into_owned();
+        let env = move |name: &str| match name {
+            "GITHUB_TOKEN" => Some("ghp_from_env".to_owned()),
+            "ACME_GITLAB_FILE" => Some(file.clone()),
+            _ => None,
+        };
+        let v = serde_json::json!({"discovery": {"sources": [
+            {"type": "github", "target": "acme"},
+            {"type": "gitlab", "target": "acme/platform", "apiBaseUrl": "https://gitlab.example/api/v4", "tokenEnv": "ACME_GITLAB"},
+        ]}});
+        let c = super::parse_with(&v, std::path::Path::new("/"), &env).unwrap();
+        assert!(c.sources.is_empty());
+        let labels: Vec<String> = c.hosts.iter().map(|h| h.label()).collect();
+        assert_eq!(
+            labels,
+            [
+                "github:acme@https://api.github.com",
+                "gitlab:acme/platform@https://gitlab.example/api/v4"
+            ]
+        );
+        // Tokens are never printed, not even in the settings' debug form.
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("ghp_from_env") && !shown.contains("glpat-from-file"),
+            "{shown}"
+        );
+        assert!(super::settings(&c, std::path::Path::new("/data")).is_some());
+
+        let missing_file = serde_json::json!({"discovery": {"sources": [{"type": "gitlab", "target": "g", "tokenEnv": "NOPE"}]}});
+        let env = |name: &str| (name == "NOPE_FILE").then(|| "/nonexistent/token".to_owned());
+        let e = super::parse_with(&missing_file, std::path::Path::new("/"), &env)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("NOPE_FILE") && e.contains("cannot be read"),
+            "{e}"
+        );
+        // A GitHub App: its key from a file; a missing key is a clear error naming the variable.
+        let key_file = dir.path().join("app.pem");
+        std::fs::copy(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../forge/tests/fixtures/github/app-test-key.pem"),
+            &key_file,
+        )
+        .unwrap();
+        let key_path = key_file.to_string_lossy().into_owned();
+        let env =
+            move |name: &str| (name == "GITHUB_APP_PRIVATE_KEY_FILE").then(|| key_path.clone());
+        let app = serde_json::json!({"discovery": {"sources": [{"type": "github", "target": "acme", "appId": 99, "installationId": 4711}]}});
+        let c = super::parse_with(&app, std::path::Path::new("/"), &env).unwrap();
+        assert_eq!(c.hosts[0].label(), "github:acme@https://api.github.com");
+        assert!(!format!("{c:?}").contains("PRIVATE KEY"));
+        let e = super::parse_with(&app, std::path::Path::new("/"), &|_| None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("GITHUB_APP_PRIVATE_KEY_FILE"), "{e}");
+        let bad_url = serde_json::json!({"discovery": {"sources": [{"type": "github", "target": "a", "apiBaseUrl": "ftp://x"}]}});
+        let e = super::parse_with(&bad_url, std::path::Path::new("/"), &|_| None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("http or https"), "{e}");
     }
 
     #[test]

@@ -59,6 +59,8 @@ fn repository_json(r: &Repository) -> Value {
         "codeowners": r.codeowners.as_ref().map(|c| &c.path),
         "contributors": r.contributors,
         "problems": r.problems,
+        "topics": r.topics,
+        "host": r.host.as_ref().map(|h| json!({"kind": h.kind, "project": h.project, "activity": h.activity})),
     })
 }
 
@@ -73,6 +75,8 @@ pub async fn repositories(State(s): State<AppState>) -> ApiResult {
         .map(|r| {
             let mut v = repository_json(&r.repository);
             v["owner"] = json!(r.owner);
+            let path = r.repository.path.display().to_string();
+            v["changeRequest"] = json!(state.change_request(&path));
             v["entities"] = json!(r.entities);
             match &r.proposal {
                 Some(Ok(p)) => v["proposal"] = proposal_json(p),
@@ -147,7 +151,8 @@ pub async fn scan(State(s): State<AppState>) -> ApiResult {
 }
 
 /// Backstage's `POST /api/catalog/analyze-location`: `{location: {type, target}}` naming a local
-/// repository under a configured source; answers `{existingEntityFiles: [{location,
+/// repository under a configured source, or a GitHub/GitLab repository of the latest scan (its
+/// web page or a URL under it); answers `{existingEntityFiles: [{location,
 /// isRegistered, entity}], generateEntities: [{entity, fields: [{field, state, value,
 /// description}]}]}`.
 pub async fn analyze_location(State(s): State<AppState>, body: Bytes) -> ApiResult {
@@ -169,8 +174,13 @@ pub async fn analyze_location(State(s): State<AppState>, body: Bytes) -> ApiResu
     let settings = state.settings().ok_or_else(not_configured)?;
     let snap = s.catalog.snapshot();
     let directory = discovery::Directory::of(&snap);
+    let inventory = state.inventory().unwrap_or_default();
     let analysis =
-        tokio::task::spawn_blocking(move || discovery::analyze(&target, &settings, &directory))
+        match discovery::analyze_hosted(&target, &inventory.repositories, &directory) {
+            Some(found) => found.map_err(|e| ApiError::input(e.to_string()))?,
+            None => tokio::task::spawn_blocking(move || {
+                discovery::analyze(&target, &settings, &directory)
+            })
             .await
             .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Error", e.to_string()))?
             .map_err(|e| match e {
@@ -178,16 +188,17 @@ pub async fn analyze_location(State(s): State<AppState>, body: Bytes) -> ApiResu
                     ApiError::input(format!("{m} is not under a configured repository source"))
                 }
                 discovery::AnalyzeError::Unreadable(m) => ApiError::input(m),
-            })?;
+            })?,
+        };
     let existing: Vec<Value> = analysis
         .files
         .iter()
         .flat_map(|(file, entities)| {
-            let target = discovery::file_target(&analysis.repository.path, file);
+            let (kind, target) = discovery::location_of(&analysis.repository, file);
             let snap = &snap;
             entities.iter().map(move |e| {
                 let registered = entity_key(e).is_some_and(|k| snap.entity(&k).is_some());
-                json!({"location": {"type": "file", "target": target}, "isRegistered": registered, "entity": e})
+                json!({"location": {"type": kind, "target": target}, "isRegistered": registered, "entity": e})
             })
         })
         .collect();

@@ -77,6 +77,7 @@ async fn discovery_is_served_as_api_and_page(db: TestDb) {
 
     discovery::State::of(&catalog).configure(discovery::Settings {
         sources: vec![repos.clone()],
+        hosts: vec![],
         interval: Duration::from_secs(3600),
         mirror: tmp.path().join("mirror"),
         limits: discovery::Limits::default(),

@@ -1,7 +1,8 @@
 //! The completeness page: repositories found and cataloged for the org and per team and
 //! department (a table and a server-rendered SVG trend), each team's "Uncatalogued" list with
 //! its proposals, ownership gaps and orphans; and accepting a proposal, which commits its
-//! `catalog-info.yaml` on a new branch of the (local) repository.
+//! `catalog-info.yaml` on a new branch of a local repository, or opens a pull request (GitHub)
+//! or merge request (GitLab) for a hosted one, whose link the page then shows.
 
 mod trend;
 
@@ -60,10 +61,29 @@ pub struct ProposalView {
     pub guesses: Vec<GuessView>,
     pub yaml: String,
     pub error: Option<String>,
+    /// `pull request` or `merge request` for a repository on a code host.
+    pub request_noun: Option<&'static str>,
+    /// The request opened for it, if one was: (number, URL).
+    pub change_request: Option<(u64, String)>,
+    /// The repository's page on its code host.
+    pub page_link: Option<String>,
+}
+
+/// A host's link, shown only when it is http(s): the URL comes from the host's answer.
+fn web_link(url: &str) -> Option<String> {
+    (url.starts_with("https://") || url.starts_with("http://")).then(|| url.to_owned())
+}
+
+/// What a host calls a change proposed from a branch.
+fn request_noun(repo: &discovery::Repository) -> Option<&'static str> {
+    repo.host.as_ref().map(|h| match h.kind.as_str() {
+        "gitlab" => "merge request",
+        _ => "pull request",
+    })
 }
 
 impl ProposalView {
-    fn of(r: &RepositoryStatus) -> ProposalView {
+    fn of(r: &RepositoryStatus, state: &discovery::State) -> ProposalView {
         let field = |p: &Proposal, ptr: &str| {
             p.entity
                 .pointer(ptr)
@@ -82,6 +102,15 @@ impl ProposalView {
             guesses: vec![],
             yaml: String::new(),
             error: None,
+            request_noun: request_noun(&r.repository),
+            page_link: r
+                .repository
+                .host
+                .as_ref()
+                .and_then(|_| web_link(&r.repository.path.display().to_string())),
+            change_request: state
+                .change_request(&r.repository.path.display().to_string())
+                .and_then(|c| Some((c.number, web_link(&c.url)?))),
         };
         match &r.proposal {
             Some(Ok(p)) => {
@@ -132,6 +161,8 @@ struct CompletenessPage {
     missing: Vec<(String, String)>,
     errors: Vec<(String, String)>,
     message: Option<String>,
+    /// A link the message refers to (an opened pull or merge request).
+    message_link: Option<String>,
     error: Option<String>,
 }
 
@@ -145,14 +176,21 @@ pub async fn page(State(s): State<AppState>, me: Identity, Query(q): Query<PageQ
     render(&s, &me, q.team, None, None, StatusCode::OK).await
 }
 
+/// A notice for the page: its text and, optionally, a link it refers to.
+type Notice = Option<(String, Option<String>)>;
+
 async fn render(
     s: &AppState,
     me: &Identity,
     team: Option<String>,
-    message: Option<String>,
+    notice: Notice,
     error: Option<String>,
     status: StatusCode,
 ) -> Response {
+    let (message, message_link) = match notice {
+        Some((m, l)) => (Some(m), l),
+        None => (None, None),
+    };
     let snap = s.catalog.snapshot();
     let layout = Layout::new("Catalog completeness", "completeness", &snap, me);
     let team = team
@@ -195,7 +233,7 @@ async fn render(
         uncatalogued: c
             .uncatalogued(team.as_deref())
             .take(PROPOSALS_SHOWN)
-            .map(ProposalView::of)
+            .map(|r| ProposalView::of(r, &state))
             .collect(),
         uncatalogued_total: c.uncatalogued(team.as_deref()).count(),
         team,
@@ -217,6 +255,7 @@ async fn render(
             })
             .unwrap_or_default(),
         message,
+        message_link,
         error,
     };
     crate::pages::render_status(status, &page)
@@ -306,11 +345,11 @@ pub async fn accept(
         )
         .await;
     };
-    let Some(Some(Ok(proposal))) = c
+    let Some((repository, Some(Ok(proposal)))) = c
         .repositories
         .iter()
         .find(|r| r.repository.path.display().to_string() == path && !r.cataloged)
-        .map(|r| r.proposal.clone())
+        .map(|r| (r.repository.clone(), r.proposal.clone()))
     else {
         return fail(
             StatusCode::NOT_FOUND,
@@ -352,6 +391,29 @@ pub async fn accept(
         .await;
     }
     let yaml = proposal.to_yaml();
+    if let Some(noun) = request_noun(&repository) {
+        let state = discovery::State::of(&s.catalog);
+        let hosts = state.settings().map(|st| st.hosts).unwrap_or_default();
+        let title = format!("Add catalog-info.yaml for {}", proposal.name());
+        let body = change_request_body(&proposal, &user.key());
+        return match discovery::open_change_request(&hosts, &repository, &yaml, &title, &body).await
+        {
+            Ok(cr) => {
+                let msg = format!(
+                    "Opened {noun} #{} for {path} from branch {}. Merge it to add {} to the catalog:",
+                    cr.number,
+                    cr.branch,
+                    proposal.name()
+                );
+                let link = web_link(&cr.url);
+                if let Err(e) = state.note_change_request(&s.catalog, &path, cr).await {
+                    tracing::warn!(error = %e, "the opened request could not be stored");
+                }
+                render(&s, &me, team, Some((msg, link)), None, StatusCode::OK).await
+            }
+            Err(e) => fail(StatusCode::CONFLICT, e.to_string()).await,
+        };
+    }
     let now = chrono::Utc::now().timestamp();
     let repo = std::path::PathBuf::from(&path);
     let written =
@@ -366,11 +428,31 @@ pub async fn accept(
                 &w.commit[..12.min(w.commit.len())],
                 proposal.name()
             );
-            render(&s, &me, team, Some(msg), None, StatusCode::OK).await
+            render(&s, &me, team, Some((msg, None)), None, StatusCode::OK).await
         }
         Ok(Err(e)) => fail(StatusCode::CONFLICT, e.to_string()).await,
         Err(e) => fail(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).await,
     }
+}
+
+/// The pull or merge request's description: who accepted it and what is still a guess, with
+/// the evidence, so the reviewers can judge it.
+fn change_request_body(proposal: &Proposal, accepted_by: &str) -> String {
+    let mut out = format!(
+        "Proposed by Stagedoor discovery and accepted by {accepted_by}.\n\nMerging adds this repository to the catalog.\n"
+    );
+    if !proposal.guesses.is_empty() {
+        out.push_str("\nStill guessed:\n");
+        for g in &proposal.guesses {
+            out.push_str(&format!(
+                "- `{}`: {} ({})\n",
+                g.field,
+                g.value,
+                g.evidence.join("; ")
+            ));
+        }
+    }
+    out
 }
 
 /// The owner itself, a member of the owning group, or anyone when the owner is not in the catalog.
