@@ -15,6 +15,7 @@ mod analyze;
 pub mod codeowners;
 mod completeness;
 mod directory;
+mod docs_mirror;
 pub mod generate;
 mod hosted;
 mod inventory;

@@ -277,13 +277,18 @@ fn mirror(repo: &Repository, files: &[(String, PathBuf)]) -> Vec<Result<(), Stri
                 },
                 (None, None) => unreachable!("a local repository has its git"),
             };
-            if std::fs::read_to_string(target).is_ok_and(|t| t == text) {
-                return Ok(());
-            }
-            if let Some(dir) = target.parent() {
+            let dir = target.parent().unwrap_or(Path::new("."));
+            if !std::fs::read_to_string(target).is_ok_and(|t| t == text) {
                 std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+                std::fs::write(target, &text).map_err(|e| fail(e.to_string()))?;
             }
-            std::fs::write(target, text).map_err(|e| fail(e.to_string()))
+            // The docs it points at, so a cataloged repository's docs build from the mirror
+            // as they would from a checkout (hosted repositories' docs are not read yet).
+            match &git {
+                Some(git) => crate::docs_mirror::mirror_docs(git, &repo.head, file, &text, dir)
+                    .map_err(|e| fail(format!("docs: {e}"))),
+                None => Ok(()),
+            }
         })
         .collect()
 }

@@ -261,3 +261,66 @@ async fn repositories_are_registered_counted_and_orphaned(test: TestDb) {
         None
     );
 }
+
+store::on_each_database!(a_cataloged_repositorys_docs_are_mirrored_beside_its_catalog_file);
+
+/// The docs a catalog file points at (`techdocs-ref: dir:.`) are copied from the default branch
+/// next to the mirrored file, so the docs builder finds them; a page deleted on the branch goes.
+async fn a_cataloged_repositorys_docs_are_mirrored_beside_its_catalog_file(test: TestDb) {
+    let tmp = tempfile::tempdir().unwrap();
+    let repos = tmp.path().join("repos");
+    let catalog_file = "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: guide\n  annotations:\n    backstage.io/techdocs-ref: dir:.\nspec:\n  type: website\n  lifecycle: production\n  owner: team-a\n";
+    let dir = repo_with(
+        &repos.join("guide"),
+        &[
+            ("svc/catalog-info.yaml", catalog_file),
+            ("svc/mkdocs.yml", "site_name: Guide\ndocs_dir: pages\n"),
+            ("svc/pages/index.md", "# Guide\n"),
+            ("svc/pages/old.md", "# Old\n"),
+            ("svc/pages/deep/more.md", "# More\n"),
+            ("svc/src/main.rs", "fn main() {}\n"),
+        ],
+        ("Bob", "bob@example.com"),
+    );
+    let catalog = Catalog::open(CatalogSettings::default(), test.connect().await)
+        .await
+        .unwrap();
+    catalog.round().await.unwrap();
+    let state = State::of(&catalog);
+    let mirror = tmp.path().join("mirror");
+    state.configure(Settings {
+        sources: vec![repos.clone()],
+        hosts: vec![],
+        interval: Duration::from_secs(3600),
+        mirror: mirror.clone(),
+        limits: Limits::default(),
+    });
+    let inv = state.sync_now(&catalog).await.unwrap();
+    assert_eq!(inv.registered, 1, "{:?}", inv.register_errors);
+    assert!(inv.register_errors.is_empty(), "{:?}", inv.register_errors);
+    let location = catalog.locations().await.remove(0).target;
+    let site = Path::new(&location).parent().unwrap().to_path_buf();
+    let read = |p: &str| std::fs::read_to_string(site.join(p)).ok();
+    assert_eq!(
+        read("mkdocs.yml").as_deref(),
+        Some("site_name: Guide\ndocs_dir: pages\n")
+    );
+    assert_eq!(read("pages/index.md").as_deref(), Some("# Guide\n"));
+    assert_eq!(read("pages/deep/more.md").as_deref(), Some("# More\n"));
+    assert_eq!(read("src/main.rs"), None, "only the docs are mirrored");
+
+    git(&dir, &["rm", "-q", "svc/pages/old.md"]);
+    commit_files(
+        &dir,
+        &[("svc/pages/index.md", "# Guide, edited\n")],
+        ("Bob", "bob@example.com"),
+        "docs: drop the old page",
+    );
+    state.sync_now(&catalog).await.unwrap();
+    assert_eq!(read("pages/index.md").as_deref(), Some("# Guide, edited\n"));
+    assert_eq!(
+        read("pages/old.md"),
+        None,
+        "a page deleted on the branch goes"
+    );
+}

@@ -490,6 +490,7 @@ async fn the_demo_templates_create_working_repositories(db: TestDb) {
     });
     discovery::State::of(&catalog).configure(discovery::Settings {
         sources: vec![repos.clone()],
+        hosts: vec![],
         interval: Duration::from_secs(3600),
         mirror: dir.path().join("mirror"),
         limits: discovery::Limits::default(),
@@ -577,6 +578,20 @@ async fn the_demo_templates_create_working_repositories(db: TestDb) {
         .find(|r| r.name == "returns-service")
         .expect("discovered");
     assert!(found.is_cataloged() && found.bare && found.default_branch == "main");
+    // Its docs are mirrored beside its catalog file, where the docs builder looks for them.
+    let location = env
+        .catalog
+        .locations()
+        .await
+        .into_iter()
+        .find(|l| l.target.contains("returns-service"))
+        .expect("its catalog file is a location");
+    let site = std::path::Path::new(&location.target).parent().unwrap();
+    assert!(
+        site.join("mkdocs.yml").is_file() && site.join("docs/index.md").is_file(),
+        "docs mirrored under {}",
+        site.display()
+    );
     assert!(
         inventory.register_errors.is_empty(),
         "{:?}",
