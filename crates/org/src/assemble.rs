@@ -37,7 +37,12 @@ pub fn normalise_name(raw: &str) -> Option<String> {
             '_'
         };
         let sep = !c.is_ascii_alphanumeric();
-        if sep && out.chars().last().is_none_or(|l| !l.is_ascii_alphanumeric()) {
+        if sep
+            && out
+                .chars()
+                .last()
+                .is_none_or(|l| !l.is_ascii_alphanumeric())
+        {
             continue;
         }
         out.push(c);
@@ -49,7 +54,7 @@ pub fn normalise_name(raw: &str) -> Option<String> {
     model::validate::is_valid_object_name(&out).then_some(out)
 }
 
-/// Names for entries, first come first served by key order; the rest are errors.
+/// Names for entries, first come first served; the rest are errors.
 fn name_entries<'a>(
     what: &str,
     entries: impl Iterator<Item = (&'a str, &'a str)>,
@@ -80,7 +85,11 @@ fn name_entries<'a>(
 
 fn profile(display: &Option<String>, email: &Option<String>, picture: &Option<String>) -> Value {
     let mut p = Map::new();
-    for (k, v) in [("displayName", display), ("email", email), ("picture", picture)] {
+    for (k, v) in [
+        ("displayName", display),
+        ("email", email),
+        ("picture", picture),
+    ] {
         if let Some(v) = v.as_deref().filter(|v| !v.trim().is_empty()) {
             p.insert(k.into(), json!(v));
         }
@@ -108,13 +117,13 @@ fn metadata(
 
 /// The entities of `dir`, as source `source` (see the module docs).
 pub fn assemble(source: &str, dir: Directory) -> Assembled {
+    // The first entry read keeps a name (sources read in configured order): a later duplicate
+    // is the one reported.
     let Directory {
-        mut users,
-        mut groups,
+        users,
+        groups,
         mut errors,
     } = dir;
-    users.sort_by(|a, b| a.key.cmp(&b.key));
-    groups.sort_by(|a, b| a.key.cmp(&b.key));
     let user_names = name_entries(
         "user",
         users.iter().map(|u| (u.key.as_str(), u.name.as_str())),
@@ -130,7 +139,10 @@ pub fn assemble(source: &str, dir: Directory) -> Assembled {
     // as Backstage's providers do.
     let mut user_groups: HashMap<&str, BTreeSet<&str>> = HashMap::new();
     let mut parents: HashMap<&str, BTreeSet<&str>> = HashMap::new();
-    for g in groups.iter().filter(|g| group_names.contains_key(g.key.as_str())) {
+    for g in groups
+        .iter()
+        .filter(|g| group_names.contains_key(g.key.as_str()))
+    {
         let gname = group_names[g.key.as_str()].as_str();
         for p in &g.member_of {
             if let Some(pname) = group_names.get(p.as_str()) {
@@ -145,7 +157,10 @@ pub fn assemble(source: &str, dir: Directory) -> Assembled {
             }
         }
     }
-    for u in users.iter().filter(|u| user_names.contains_key(u.key.as_str())) {
+    for u in users
+        .iter()
+        .filter(|u| user_names.contains_key(u.key.as_str()))
+    {
         for k in &u.member_of {
             if let Some(gname) = group_names.get(k.as_str()) {
                 user_groups.entry(u.key.as_str()).or_default().insert(gname);
@@ -171,14 +186,21 @@ pub fn assemble(source: &str, dir: Directory) -> Assembled {
                 .iter()
                 .map(|p| format!("{}: {}", p.path, p.message))
                 .collect();
-            errors.push(format!("{key}: not a valid entity ({}); left out", list.join("; ")));
+            errors.push(format!(
+                "{key}: not a valid entity ({}); left out",
+                list.join("; ")
+            ));
         }
     };
     for u in &users {
         let Some(name) = user_names.get(u.key.as_str()) else {
             continue;
         };
-        keep(&u.key, user_entity(u, name, &user_groups, source), &mut errors);
+        keep(
+            &u.key,
+            user_entity(u, name, &user_groups, source),
+            &mut errors,
+        );
     }
     for g in &groups {
         let Some(name) = group_names.get(g.key.as_str()) else {
@@ -290,9 +312,15 @@ mod tests {
 
     #[test]
     fn names_are_kept_when_valid_and_normalised_otherwise() {
-        assert_eq!(normalise_name("Alice.Adams").as_deref(), Some("Alice.Adams"));
+        assert_eq!(
+            normalise_name("Alice.Adams").as_deref(),
+            Some("Alice.Adams")
+        );
         assert_eq!(normalise_name("Carol Chen!").as_deref(), Some("carol_chen"));
-        assert_eq!(normalise_name("a@b.example").as_deref(), Some("a_b.example"));
+        assert_eq!(
+            normalise_name("a@b.example").as_deref(),
+            Some("a_b.example")
+        );
         assert_eq!(normalise_name("!!!"), None);
         assert_eq!(normalise_name(&"x".repeat(80)).unwrap().len(), 63);
     }
@@ -335,18 +363,30 @@ mod tests {
         let by_ref: HashMap<String, &Value> =
             a.entities.iter().map(|e| (entity_ref(e), e)).collect();
         assert_eq!(by_ref.len(), 5, "{:?}", a.entities);
-        assert_eq!(by_ref["user:default/ann"]["spec"]["memberOf"], json!(["eng", "web"]));
-        assert_eq!(by_ref["user:default/ben"]["spec"]["memberOf"], json!(["eng"]));
+        assert_eq!(
+            by_ref["user:default/ann"]["spec"]["memberOf"],
+            json!(["eng", "web"])
+        );
+        assert_eq!(
+            by_ref["user:default/ben"]["spec"]["memberOf"],
+            json!(["eng"])
+        );
         // eng lists web as a member and web lists eng: the second link (by name) is a cycle.
         assert_eq!(by_ref["group:default/eng"]["spec"]["parent"], json!("web"));
-        assert_eq!(by_ref["group:default/web"]["spec"]["children"], json!(["eng"]));
+        assert_eq!(
+            by_ref["group:default/web"]["spec"]["children"],
+            json!(["eng"])
+        );
         assert!(by_ref["group:default/web"]["spec"].get("parent").is_none());
         assert_eq!(
             by_ref["user:default/ann"]["metadata"]["annotations"][SOURCE_ANNOTATION],
             json!("test")
         );
         let errors = a.errors.join("\n");
-        assert!(errors.contains("user u3: name \"ANN\" is already used by u1"), "{errors}");
+        assert!(
+            errors.contains("user u3: name \"ANN\" is already used by u1"),
+            "{errors}"
+        );
         assert!(errors.contains("user u4: name \"???\""), "{errors}");
         assert!(errors.contains("cycle"), "{errors}");
     }

@@ -252,19 +252,29 @@ pub fn parse(v: &Value, base: &Path) -> Result<Settings, String> {
         out.sources.push(Source { id, kind });
         Ok(())
     };
-    for (i, p) in one_or_many(v.pointer("/ldap/providers")).into_iter().enumerate() {
+    for (i, p) in one_or_many(v.pointer("/ldap/providers"))
+        .into_iter()
+        .enumerate()
+    {
         let what = format!("ldap.providers[{i}]");
         let src = ldap(p, &what)?;
-        let id = string(p, "id", &what)?.unwrap_or_else(|| format!("ldap-{}", host_of(&src.target)));
+        let id =
+            string(p, "id", &what)?.unwrap_or_else(|| format!("ldap-{}", host_of(&src.target)));
         add(id, SourceKind::Ldap(src), &what)?;
     }
-    if let Some(m) = v.pointer("/catalog/providers/ldapOrg").and_then(Value::as_object) {
+    if let Some(m) = v
+        .pointer("/catalog/providers/ldapOrg")
+        .and_then(Value::as_object)
+    {
         for (id, p) in m {
             let what = format!("catalog.providers.ldapOrg.{id}");
             add(id.clone(), SourceKind::Ldap(ldap(p, &what)?), &what)?;
         }
     }
-    for (i, p) in one_or_many(v.pointer("/catalog/providers/okta")).into_iter().enumerate() {
+    for (i, p) in one_or_many(v.pointer("/catalog/providers/okta"))
+        .into_iter()
+        .enumerate()
+    {
         let what = format!("catalog.providers.okta[{i}]");
         let org_url = required(p, "orgUrl", &what)?;
         let token = Secret::new(required(p, "token", &what)?);
@@ -289,12 +299,18 @@ pub fn parse(v: &Value, base: &Path) -> Result<Settings, String> {
         let orgs: Vec<String> = p
             .get("orgs")
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(|o| o.as_str().map(str::to_owned)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|o| o.as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default();
         if orgs.is_empty() {
             return Err(format!("{what}.orgs must list at least one organisation"));
         }
-        let token = string(p, "token", &what)?.filter(|t| !t.is_empty()).map(Secret::new);
+        let token = string(p, "token", &what)?
+            .filter(|t| !t.is_empty())
+            .map(Secret::new);
         let id = string(p, "id", &what)?.or(key);
         for org in &orgs {
             let id = match (&id, orgs.len()) {
@@ -357,7 +373,9 @@ mod tests {
         let s = parse(&v, Path::new("/etc/sd")).unwrap();
         let ids: Vec<&str> = s.sources.iter().map(|s| s.id.as_str()).collect();
         assert_eq!(ids, ["ldap-127.0.0.1", "okta-acme.okta.com", "gh"]);
-        let SourceKind::Ldap(l) = &s.sources[0].kind else { panic!() };
+        let SourceKind::Ldap(l) = &s.sources[0].kind else {
+            panic!()
+        };
         assert_eq!(l.users[0].scope, Scope::Sub);
         assert_eq!(l.users[0].map["name"], "cn");
         assert_eq!(l.users[0].map["email"], "mail");
@@ -365,7 +383,9 @@ mod tests {
         assert_eq!(l.groups[0].map["members"], "member");
         assert_eq!(l.groups[0].filter, "(objectClass=*)");
         assert!(!format!("{s:?}").contains("s3cret"), "secrets never print");
-        let SourceKind::GitHub(g) = &s.sources[2].kind else { panic!() };
+        let SourceKind::GitHub(g) = &s.sources[2].kind else {
+            panic!()
+        };
         assert_eq!(g.api_base, "https://api.github.com");
         assert_eq!(s.interval, Duration::from_secs(60));
         assert_eq!(s.output_dir.as_deref(), Some(Path::new("/etc/sd/org")));
@@ -374,9 +394,15 @@ mod tests {
     #[test]
     fn clear_errors() {
         let e = |v: Value| parse(&v, Path::new("/")).unwrap_err();
-        assert!(e(json!({"ldap": {"providers": [{"target": "http://x", "users": {"dn": "x"}}]}})).contains("ldap.providers[0].target"));
+        assert!(
+            e(json!({"ldap": {"providers": [{"target": "http://x", "users": {"dn": "x"}}]}}))
+                .contains("ldap.providers[0].target")
+        );
         assert!(e(json!({"ldap": {"providers": [{"target": "ldap://x", "users": {"dn": "x", "options": {"scope": "all"}}}]}})).contains("scope"));
-        assert!(e(json!({"catalog": {"providers": {"okta": {"orgUrl": "https://x"}}}})).contains("okta[0].token is required"));
+        assert!(
+            e(json!({"catalog": {"providers": {"okta": {"orgUrl": "https://x"}}}}))
+                .contains("okta[0].token is required")
+        );
         assert!(e(json!({"catalog": {"providers": {"okta": [{"orgUrl": "https://x", "token": "a"}, {"orgUrl": "https://x", "token": "b"}]}}})).contains("two org import sources"));
     }
 }

@@ -112,7 +112,11 @@ pub fn diff(current: &[Value], next: &[Value]) -> (Vec<Change>, usize) {
                 change: ChangeKind::Added,
                 fields: new_fields
                     .into_iter()
-                    .map(|(field, v)| FieldChange { field, before: None, after: Some(v) })
+                    .map(|(field, v)| FieldChange {
+                        field,
+                        before: None,
+                        after: Some(v),
+                    })
                     .collect(),
             });
             continue;
@@ -122,14 +126,18 @@ pub fn diff(current: &[Value], next: &[Value]) -> (Vec<Change>, usize) {
         for (field, v) in new_fields {
             match old_fields.remove(&field) {
                 Some(o) if o == v => {}
-                o => differ.push(FieldChange { field, before: o, after: Some(v) }),
+                o => differ.push(FieldChange {
+                    field,
+                    before: o,
+                    after: Some(v),
+                }),
             }
         }
-        differ.extend(
-            old_fields
-                .into_iter()
-                .map(|(field, o)| FieldChange { field, before: Some(o), after: None }),
-        );
+        differ.extend(old_fields.into_iter().map(|(field, o)| FieldChange {
+            field,
+            before: Some(o),
+            after: None,
+        }));
         if differ.is_empty() {
             unchanged += 1;
         } else {
@@ -155,7 +163,11 @@ pub fn diff(current: &[Value], next: &[Value]) -> (Vec<Change>, usize) {
             change: ChangeKind::Removed,
             fields: fields(old)
                 .into_iter()
-                .map(|(field, v)| FieldChange { field, before: Some(v), after: None })
+                .map(|(field, v)| FieldChange {
+                    field,
+                    before: Some(v),
+                    after: None,
+                })
                 .collect(),
         });
     }
@@ -177,17 +189,31 @@ mod tests {
 
     #[test]
     fn added_changed_removed_per_field() {
-        let current = vec![user("ann", "a@x", &["web"]), user("ben", "b@x", &[]), user("cy", "c@x", &[])];
-        let mut next = vec![user("ann", "ann@x", &["web", "ops"]), user("ben", "b@x", &[]), user("dee", "d@x", &[])];
+        let current = vec![
+            user("ann", "a@x", &["web"]),
+            user("ben", "b@x", &[]),
+            user("cy", "c@x", &[]),
+        ];
+        let mut next = vec![
+            user("ann", "ann@x", &["web", "ops"]),
+            user("ben", "b@x", &[]),
+            user("dee", "d@x", &[]),
+        ];
         // Catalog-owned annotations differ between the file and the catalog: not a change.
         next[1]["metadata"]["annotations"] = json!({});
         let (changes, unchanged) = diff(&current, &next);
         assert_eq!(unchanged, 1);
-        let summary: Vec<(&str, ChangeKind)> =
-            changes.iter().map(|c| (c.name.as_str(), c.change)).collect();
+        let summary: Vec<(&str, ChangeKind)> = changes
+            .iter()
+            .map(|c| (c.name.as_str(), c.change))
+            .collect();
         assert_eq!(
             summary,
-            [("ann", ChangeKind::Changed), ("cy", ChangeKind::Removed), ("dee", ChangeKind::Added)]
+            [
+                ("ann", ChangeKind::Changed),
+                ("cy", ChangeKind::Removed),
+                ("dee", ChangeKind::Added)
+            ]
         );
         let ann = &changes[0].fields;
         assert_eq!(ann.len(), 2);

@@ -96,13 +96,15 @@ fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
-/// The entities the catalog holds from `file`, as their JSON.
+/// The Users and Groups the catalog holds from `file`, as their JSON (the catalog's own
+/// Location entity for the file is not the import's).
 fn current(catalog: &Catalog, file: &str) -> Vec<Value> {
     let key = LocationSpec::new("file", file).key();
     catalog
         .snapshot()
         .entities(None)
         .filter(|e| e.annotation("backstage.io/managed-by-location") == Some(key.as_str()))
+        .filter(|e| matches!(e.kind(), "User" | "Group"))
         .map(|e| e.json().clone())
         .collect()
 }
@@ -175,16 +177,38 @@ pub async fn import(catalog: &Catalog, settings: &Settings, dir: &Path, dry_run:
     for s in &settings.sources {
         sources.push(one(catalog, s, dir, dry_run).await);
     }
-    if !dry_run
-        && sources.iter().any(|s| s.written || s.registered)
-        && let Err(e) = catalog.settle().await
-    {
-        tracing::warn!(error = %e, "catalog round after org import failed");
+    if !dry_run && sources.iter().any(|s| s.written || s.registered) {
+        if let Err(e) = catalog.settle().await {
+            tracing::warn!(error = %e, "catalog round after org import failed");
+        }
+        for s in &mut sources {
+            remove_orphans(catalog, s).await;
+        }
     }
     Report {
         dry_run,
         at: chrono::Utc::now().timestamp_millis(),
         sources,
+    }
+}
+
+/// Deletes the entities this import removed from its file. The catalog keeps an entity that
+/// left its file as an orphan (Backstage's default for files); an org provider's removals are
+/// deletions in Backstage (a full mutation), and a person who left should not stay listed.
+async fn remove_orphans(catalog: &Catalog, report: &mut SourceReport) {
+    let snap = catalog.snapshot();
+    for c in &report.removed {
+        let Some(e) = snap.entity(&c.entity_ref) else {
+            continue;
+        };
+        if e.annotation("backstage.io/orphan") != Some("true") {
+            continue;
+        }
+        if let Err(err) = catalog.delete_by_uid(e.uid()).await {
+            report
+                .errors
+                .push(format!("{}: cannot delete: {err}", c.entity_ref));
+        }
     }
 }
 
@@ -218,15 +242,27 @@ impl OrgImport {
     }
 
     pub fn last_import(&self) -> Option<Arc<Report>> {
-        self.inner.lock().expect("org import lock").last_import.clone()
+        self.inner
+            .lock()
+            .expect("org import lock")
+            .last_import
+            .clone()
     }
 
     pub fn last_preview(&self) -> Option<Arc<Report>> {
-        self.inner.lock().expect("org import lock").last_preview.clone()
+        self.inner
+            .lock()
+            .expect("org import lock")
+            .last_preview
+            .clone()
     }
 
     /// Imports or previews now with the configured settings, keeping the report.
-    pub async fn run_now(&self, catalog: &Catalog, dry_run: bool) -> Result<Arc<Report>, ImportError> {
+    pub async fn run_now(
+        &self,
+        catalog: &Catalog,
+        dry_run: bool,
+    ) -> Result<Arc<Report>, ImportError> {
         let (settings, dir) = self
             .settings()
             .filter(|(s, _)| !s.sources.is_empty())

@@ -66,14 +66,12 @@ fn annotations(entry: &SearchEntry, q: &LdapQuery) -> BTreeMap<String, String> {
 /// The entry's name, or an error naming its DN and the attribute it lacks.
 fn name_of(entry: &SearchEntry, q: &LdapQuery, what: &str) -> Result<String, String> {
     let attr = q.map.get("name").map_or("(none)", String::as_str);
-    mapped(entry, q, "name")
-        .map(str::to_owned)
-        .ok_or_else(|| {
-            format!(
-                "{what} {}: missing required attribute {attr} (map.name); left out",
-                entry.dn
-            )
-        })
+    mapped(entry, q, "name").map(str::to_owned).ok_or_else(|| {
+        format!(
+            "{what} {}: missing required attribute {attr} (map.name); left out",
+            entry.dn
+        )
+    })
 }
 
 fn user(entry: &SearchEntry, q: &LdapQuery) -> Result<UserEntry, String> {
@@ -84,7 +82,10 @@ fn user(entry: &SearchEntry, q: &LdapQuery) -> Result<UserEntry, String> {
         email: mapped(entry, q, "email").map(str::to_owned),
         picture: mapped(entry, q, "picture").map(str::to_owned),
         description: mapped(entry, q, "description").map(str::to_owned),
-        member_of: mapped_all(entry, q, "memberOf").iter().map(|d| dn_key(d)).collect(),
+        member_of: mapped_all(entry, q, "memberOf")
+            .iter()
+            .map(|d| dn_key(d))
+            .collect(),
         annotations: annotations(entry, q),
     })
 }
@@ -98,8 +99,14 @@ fn group(entry: &SearchEntry, q: &LdapQuery) -> Result<GroupEntry, String> {
         email: mapped(entry, q, "email").map(str::to_owned),
         picture: mapped(entry, q, "picture").map(str::to_owned),
         description: mapped(entry, q, "description").map(str::to_owned),
-        member_of: mapped_all(entry, q, "memberOf").iter().map(|d| dn_key(d)).collect(),
-        members: mapped_all(entry, q, "members").iter().map(|d| dn_key(d)).collect(),
+        member_of: mapped_all(entry, q, "memberOf")
+            .iter()
+            .map(|d| dn_key(d))
+            .collect(),
+        members: mapped_all(entry, q, "members")
+            .iter()
+            .map(|d| dn_key(d))
+            .collect(),
         annotations: annotations(entry, q),
     })
 }

@@ -101,14 +101,22 @@ pub async fn read_okta(src: &OktaSource) -> Result<Directory, String> {
             continue;
         }
         let Some(name) = g.profile.name.clone().filter(|n| !n.trim().is_empty()) else {
-            dir.errors
-                .push(format!("okta group {}: missing required profile.name; left out", g.id));
+            dir.errors.push(format!(
+                "okta group {}: missing required profile.name; left out",
+                g.id
+            ));
             continue;
         };
-        let path = format!("/api/v1/groups/{}/users?limit=200", forge::encode_segment(&g.id));
+        let path = format!(
+            "/api/v1/groups/{}/users?limit=200",
+            forge::encode_segment(&g.id)
+        );
         let members: Vec<Member> = api.get_all(&path).await.map_err(err)?.items;
         for m in &members {
-            member_of.entry(m.id.clone()).or_default().push(g.id.clone());
+            member_of
+                .entry(m.id.clone())
+                .or_default()
+                .push(g.id.clone());
         }
         dir.groups.push(GroupEntry {
             key: g.id.clone(),
@@ -126,8 +134,10 @@ pub async fn read_okta(src: &OktaSource) -> Result<Directory, String> {
             continue;
         }
         let Some(login) = u.profile.login.clone().filter(|l| !l.trim().is_empty()) else {
-            dir.errors
-                .push(format!("okta user {}: missing required profile.login; left out", u.id));
+            dir.errors.push(format!(
+                "okta user {}: missing required profile.login; left out",
+                u.id
+            ));
             continue;
         };
         let name = login.split('@').next().unwrap_or(&login).to_owned();
