@@ -135,8 +135,22 @@ async fn one(catalog: &Catalog, source: &Source, dir: &Path, dry_run: bool) -> S
     }
     let (changes, unchanged) = diff(&current(catalog, &file), &assembled.entities);
     report.unchanged = unchanged;
+    let snap = catalog.snapshot();
+    let here = LocationSpec::new("file", &file).key();
     for c in changes {
+        // An entity another location already provides (another source, a hand-written file):
+        // the catalog keeps the first, so this one would never be added; say so.
+        let elsewhere = snap.entity(&c.entity_ref).and_then(|e| {
+            e.annotation("backstage.io/managed-by-location")
+                .filter(|l| *l != here)
+                .map(str::to_owned)
+        });
         match c.change {
+            ChangeKind::Added if elsewhere.is_some() => report.errors.push(format!(
+                "{} is already in the catalog from {}; the catalog keeps that one",
+                c.entity_ref,
+                elsewhere.unwrap_or_default()
+            )),
             ChangeKind::Added => report.added.push(c),
             ChangeKind::Changed => report.changed.push(c),
             ChangeKind::Removed => report.removed.push(c),
