@@ -20,6 +20,8 @@ mod github;
 mod import;
 mod ldap;
 mod okta;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use assemble::{Assembled, assemble, normalise_name};
 pub use config::{GitHubSource, LdapSource, OktaSource, Settings, Source, SourceKind};

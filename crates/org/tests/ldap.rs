@@ -5,10 +5,7 @@
 //! a duplicate name and a name invalid for the catalog. Without slapd these tests skip, except
 //! under `CI=true`, where they fail.
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use catalog::{Catalog, CatalogSettings};
 use forge::Secret;
@@ -17,135 +14,7 @@ use org::{Settings, Source, SourceKind};
 use serde_json::{Value, json};
 use store::testing::TestDb;
 
-const SUFFIX: &str = "dc=example,dc=org";
-const ADMIN: &str = "cn=admin,dc=example,dc=org";
-const PASSWORD: &str = "test-secret";
-
-/// A running slapd, stopped (by its own process id) when dropped.
-struct Slapd {
-    child: Child,
-    url: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Slapd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn slapd_binary() -> Option<PathBuf> {
-    ["/usr/sbin/slapd", "/usr/local/sbin/slapd"]
-        .into_iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists())
-}
-
-impl Slapd {
-    /// Starts slapd with the fixture loaded, or `None` (with a notice) when it is not installed
-    /// outside CI.
-    fn start() -> Option<Slapd> {
-        let Some(bin) = slapd_binary() else {
-            if std::env::var("CI").as_deref() == Ok("true") {
-                panic!(
-                    "CI=true but slapd is not installed: scripts/test installs slapd and ldap-utils"
-                );
-            }
-            eprintln!(
-                "notice: slapd is not installed, skipping an LDAP test (apt-get install slapd ldap-utils)"
-            );
-            return None;
-        };
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir(dir.path().join("db")).unwrap();
-        let conf = dir.path().join("slapd.conf");
-        std::fs::write(
-            &conf,
-            format!(
-                "include /etc/ldap/schema/core.schema\n\
-                 include /etc/ldap/schema/cosine.schema\n\
-                 include /etc/ldap/schema/inetorgperson.schema\n\
-                 modulepath /usr/lib/ldap\n\
-                 moduleload back_mdb\n\
-                 moduleload memberof\n\
-                 pidfile {dir}/slapd.pid\n\
-                 database mdb\n\
-                 maxsize 10485760\n\
-                 suffix \"{SUFFIX}\"\n\
-                 rootdn \"{ADMIN}\"\n\
-                 rootpw {PASSWORD}\n\
-                 directory {dir}/db\n\
-                 overlay memberof\n",
-                dir = dir.path().display()
-            ),
-        )
-        .unwrap();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let url = format!("ldap://127.0.0.1:{port}");
-        // `-d 0`: stay in the foreground (so the test owns the process), logging nothing.
-        let child = Command::new(bin)
-            .args([
-                "-f",
-                conf.to_str().unwrap(),
-                "-h",
-                &format!("{url}/"),
-                "-d",
-                "0",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start slapd");
-        let slapd = Slapd {
-            child,
-            url,
-            _dir: dir,
-        };
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "slapd did not start listening on {port}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        slapd.ldif(
-            "ldapadd",
-            &std::fs::read_to_string(fixture("org.ldif")).unwrap(),
-        );
-        Some(slapd)
-    }
-
-    /// Runs `ldapadd` or `ldapmodify` as the directory's admin with `ldif` on stdin.
-    fn ldif(&self, tool: &str, ldif: &str) {
-        use std::io::Write;
-        let mut c = Command::new(tool)
-            .args(["-x", "-H", &self.url, "-D", ADMIN, "-w", PASSWORD])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("{tool} (ldap-utils): {e}"));
-        c.stdin.take().unwrap().write_all(ldif.as_bytes()).unwrap();
-        let out = c.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{tool}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-}
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
+use org::testing::{ADMIN, PASSWORD, SUFFIX, Slapd};
 
 fn query(dn: &str, filter: &str, map: &[(&str, &str)]) -> LdapQuery {
     LdapQuery {
