@@ -130,6 +130,7 @@ pub fn router(state: AppState) -> Router {
         .route("/completeness", get(pages::discovery::page))
         .route("/completeness/accept", post(pages::discovery::accept))
         .route("/completeness/team-card", get(pages::discovery::team_card))
+        .route("/org-import", get(pages::org::page))
         .route("/docs", get(pages::docs::home::page))
         .route(
             "/docs/{namespace}/{kind}/{name}",

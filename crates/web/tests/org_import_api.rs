@@ -1,6 +1,7 @@
 //! The org import API on both databases, against a GitHub organisation recorded on loopback:
 //! 404 while nothing is configured, a dry run that writes nothing and lists what would be
-//! added per field, an import after which the people are catalog entities, and the latest runs.
+//! added per field, an import after which the people are catalog entities, the latest runs,
+//! and the org import page (last import, a dry run's per-field table).
 
 mod common;
 
@@ -49,6 +50,8 @@ async fn org_import_is_previewed_and_applied_over_http(db: TestDb) {
     assert_eq!(r.status(), 404);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"]["name"], "NotFoundError");
+    let html = common::get_text(&http, format!("{base}/org-import")).await;
+    assert!(html.contains("No org source is configured"), "{html}");
 
     let settings = Settings {
         sources: vec![Source {
@@ -117,4 +120,33 @@ async fn org_import_is_previewed_and_applied_over_http(db: TestDb) {
         2
     );
     assert_eq!(status["lastPreview"]["dryRun"], true);
+
+    // The page: the last import per source, and a dry run on request with its per-field table.
+    let html = common::get_text(&http, format!("{base}/org-import")).await;
+    assert!(
+        html.contains("<th scope=\"row\">github-acme (github)</th><td>1</td><td>1</td><td>2</td>"),
+        "{html}"
+    );
+    assert!(!html.contains("Dry run,"));
+    gh.route(
+        "GET",
+        "/users/octo",
+        Reply::json(200, r#"{"login": "octo", "id": 7, "name": "Octo Cat", "email": "octo@cats.example", "avatar_url": "https://avatars.example/7"}"#),
+    );
+    let html = common::get_text(&http, format!("{base}/org-import?preview=1")).await;
+    assert!(
+        html.contains("1 users, 1 groups: 0 added, 1 changed, 0 removed, 1 unchanged."),
+        "{html}"
+    );
+    assert!(
+        html.contains("<td><code>spec.profile.email</code></td><td>octo@acme.example</td><td>octo@cats.example</td>"),
+        "{html}"
+    );
+    // A dry run: the catalog still has the old address.
+    let user = common::get_json(
+        &http,
+        format!("{base}/api/catalog/entities/by-name/user/default/octo"),
+    )
+    .await;
+    assert_eq!(user["spec"]["profile"]["email"], "octo@acme.example");
 }
