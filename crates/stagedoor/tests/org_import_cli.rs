@@ -93,3 +93,129 @@ fn dry_run_then_import_then_nothing_to_change() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("failed: ldap://127.0.0.1:"));
 }
+
+#[test]
+fn help_and_a_config_without_sources() {
+    let out = Command::new(env!("CARGO_BIN_EXE_stagedoor"))
+        .args(["org-import", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && help.contains("Usage: stagedoor org-import"),
+        "{help}"
+    );
+    assert!(
+        help.contains("--dry-run") && help.contains("--format <FORMAT>"),
+        "{help}"
+    );
+
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("app-config.yaml");
+    std::fs::write(&config, "catalog:\n  locations: []\n").unwrap();
+    let out = org_import(&config, "sqlite::memory:", &["--dry-run"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no org import source is configured"));
+}
+
+/// Kills the server (by its own process id) when the test ends, pass or fail.
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn serve_imports_on_schedule_and_serves_the_result() {
+    let Some(slapd) = Slapd::start() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = tmp.path().join("app-config.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "server:\n  listen: 127.0.0.1:{port}\ncatalog:\n  providers:\n    ldapOrg:\n      corp:\n        target: {url}\n        bind: {{dn: '{ADMIN}', secret: '{PASSWORD}'}}\n        users: {{dn: 'ou=people,{SUFFIX}'}}\n        groups: {{dn: 'ou=groups,{SUFFIX}', options: {{filter: '(objectClass=groupOfNames)'}}}}\norgImport:\n  intervalSeconds: 3600\n  outputDir: org\n",
+            url = slapd.url
+        ),
+    )
+    .unwrap();
+    let _server = Server(
+        Command::new(env!("CARGO_BIN_EXE_stagedoor"))
+            .arg("serve")
+            .arg("--config")
+            .arg(&config)
+            .args([
+                "--db",
+                &format!("sqlite://{}", tmp.path().join("sd.db").display()),
+            ])
+            .current_dir(tmp.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let http = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no import within 60 s"
+        );
+        if let Ok(r) = http
+            .get(format!("{base}/api/discovery/v1/org-import"))
+            .send()
+            .await
+            && let Ok(v) = r.json::<Value>().await
+            && !v["lastImport"].is_null()
+        {
+            break v;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    let s = &status["lastImport"]["sources"][0];
+    assert_eq!(s["id"], "corp");
+    assert_eq!(
+        (s["users"].as_u64(), s["groups"].as_u64()),
+        (Some(3), Some(3)),
+        "{s:#}"
+    );
+    assert!(tmp.path().join("org/corp.yaml").exists());
+    let alice: Value = http
+        .get(format!(
+            "{base}/api/catalog/entities/by-name/user/default/alice"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(alice["spec"]["memberOf"], serde_json::json!(["platform"]));
+    // Relations are the catalog's own: the group lists its member.
+    let platform: Value = http
+        .get(format!(
+            "{base}/api/catalog/entities/by-name/group/default/platform"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let members: Vec<&str> = platform["relations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["type"] == "hasMember")
+        .map(|r| r["targetRef"].as_str().unwrap())
+        .collect();
+    assert_eq!(members, ["user:default/alice", "user:default/carol_chen"]);
+}
