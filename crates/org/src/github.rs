@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use forge::Client;
 use forge::github::GitHub;
 use serde::Deserialize;
 
@@ -43,8 +44,19 @@ struct Profile {
 /// Reads the organisation's teams, members and their profiles. An API error is an error
 /// (nothing is imported from a partial read).
 pub async fn read_github(src: &GitHubSource) -> Result<Directory, String> {
-    let gh = GitHub::new(Some(&src.api_base), src.token.clone()).map_err(|e| e.to_string())?;
-    let api = gh.client();
+    read_with(src, &client(src)?).await
+}
+
+/// A client for the source's API with GitHub's media type and version headers.
+pub(crate) fn client(src: &GitHubSource) -> Result<Client, String> {
+    GitHub::new(Some(&src.api_base), src.token.clone())
+        .map(|gh| gh.client().clone())
+        .map_err(|e| e.to_string())
+}
+
+/// As [`read_github`], on a client kept between runs: GitHub answers an unchanged page with a
+/// 304, which does not count against the rate limit.
+pub(crate) async fn read_with(src: &GitHubSource, api: &Client) -> Result<Directory, String> {
     let org = forge::encode_segment(&src.org);
     let err = |e: forge::Error| format!("github org {}: {e}", src.org);
     let teams: Vec<Team> = api

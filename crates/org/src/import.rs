@@ -5,6 +5,7 @@
 //! down must not empty the catalog of people. [`OrgImport`] (in `Catalog::state`) holds the
 //! settings and the latest report; [`run`] imports on the configured interval.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -58,10 +59,41 @@ pub struct Report {
 
 /// Reads one source and turns it into entities.
 pub async fn read_source(source: &Source) -> Result<Assembled, String> {
+    read_source_with(source, &Clients::default()).await
+}
+
+/// The REST clients of the HTTP sources, kept between runs by source id so their remembered
+/// ETags make unchanged pages `304 Not Modified` (free of GitHub's rate limit).
+#[derive(Default)]
+pub struct Clients(Mutex<HashMap<String, forge::Client>>);
+
+impl Clients {
+    fn get(
+        &self,
+        id: &str,
+        make: impl FnOnce() -> Result<forge::Client, String>,
+    ) -> Result<forge::Client, String> {
+        let mut map = self.0.lock().expect("clients lock");
+        if let Some(c) = map.get(id) {
+            return Ok(c.clone());
+        }
+        let c = make()?;
+        map.insert(id.to_owned(), c.clone());
+        Ok(c)
+    }
+}
+
+async fn read_source_with(source: &Source, clients: &Clients) -> Result<Assembled, String> {
     let dir = match &source.kind {
         SourceKind::Ldap(l) => crate::ldap::read_ldap(l).await?,
-        SourceKind::Okta(o) => crate::okta::read_okta(o).await?,
-        SourceKind::GitHub(g) => crate::github::read_github(g).await?,
+        SourceKind::Okta(o) => {
+            let api = clients.get(&source.id, || crate::okta::client(o))?;
+            crate::okta::read_with(o, &api).await?
+        }
+        SourceKind::GitHub(g) => {
+            let api = clients.get(&source.id, || crate::github::client(g))?;
+            crate::github::read_with(g, &api).await?
+        }
     };
     Ok(assemble(&source.id, dir))
 }
@@ -109,7 +141,12 @@ fn current(catalog: &Catalog, file: &str) -> Vec<Value> {
         .collect()
 }
 
-async fn one(catalog: &Catalog, source: &Source, dir: &Path, dry_run: bool) -> SourceReport {
+async fn one(
+    catalog: &Catalog,
+    source: &Source,
+    (dir, clients): (&Path, &Clients),
+    dry_run: bool,
+) -> SourceReport {
     let path = file_for(dir, source);
     let file = path.to_string_lossy().into_owned();
     let mut report = SourceReport {
@@ -118,7 +155,7 @@ async fn one(catalog: &Catalog, source: &Source, dir: &Path, dry_run: bool) -> S
         file: file.clone(),
         ..Default::default()
     };
-    let assembled = match read_source(source).await {
+    let assembled = match read_source_with(source, clients).await {
         Ok(a) => a,
         Err(e) => {
             tracing::warn!(source = %source.id, error = %e, "org import source failed");
@@ -187,9 +224,18 @@ async fn one(catalog: &Catalog, source: &Source, dir: &Path, dry_run: bool) -> S
 /// Imports (or, with `dry_run`, previews) every source of `settings` into files under `dir`.
 /// After a real import the catalog has read the files when this returns.
 pub async fn import(catalog: &Catalog, settings: &Settings, dir: &Path, dry_run: bool) -> Report {
+    import_with(catalog, settings, (dir, &Clients::default()), dry_run).await
+}
+
+async fn import_with(
+    catalog: &Catalog,
+    settings: &Settings,
+    (dir, clients): (&Path, &Clients),
+    dry_run: bool,
+) -> Report {
     let mut sources = Vec::with_capacity(settings.sources.len());
     for s in &settings.sources {
-        sources.push(one(catalog, s, dir, dry_run).await);
+        sources.push(one(catalog, s, (dir, clients), dry_run).await);
     }
     if !dry_run && sources.iter().any(|s| s.written || s.registered) {
         if let Err(e) = catalog.settle().await {
@@ -232,6 +278,7 @@ pub struct OrgImport {
     inner: Mutex<Inner>,
     /// One import at a time (a scheduled run and an API call must not interleave writes).
     running: tokio::sync::Mutex<()>,
+    clients: Clients,
 }
 
 #[derive(Default)]
@@ -282,7 +329,8 @@ impl OrgImport {
             .filter(|(s, _)| !s.sources.is_empty())
             .ok_or(ImportError::NotConfigured)?;
         let _one = self.running.lock().await;
-        let report = Arc::new(import(catalog, &settings, &dir, dry_run).await);
+        let report =
+            Arc::new(import_with(catalog, &settings, (&dir, &self.clients), dry_run).await);
         let mut inner = self.inner.lock().expect("org import lock");
         if dry_run {
             inner.last_preview = Some(report.clone());

@@ -82,7 +82,11 @@ fn display_name(p: &UserProfile) -> Option<String> {
 /// from a partial read); a user without a login or a group without a name is listed in
 /// [`Directory::errors`].
 pub async fn read_okta(src: &OktaSource) -> Result<Directory, String> {
-    let api = client(src)?;
+    read_with(src, &client(src)?).await
+}
+
+/// As [`read_okta`], on a client kept between runs (its ETags make unchanged pages 304s).
+pub(crate) async fn read_with(src: &OktaSource, api: &Client) -> Result<Directory, String> {
     let err = |e: forge::Error| format!("okta {}: {e}", src.org_url);
     let users: Vec<User> = api
         .get_all("/api/v1/users?limit=200")

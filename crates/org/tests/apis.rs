@@ -350,6 +350,18 @@ async fn okta_and_github_imported_into_the_catalog(test: TestDb) {
     );
     assert_eq!(catalog.locations().await.len(), 2);
 
+    // Run again: the clients are kept, so every page is asked for with its ETag and the
+    // recorded API answers 304 (free of GitHub's rate limit); nothing changes.
+    g.clear_requests();
+    let r = state.run_now(&catalog, true).await.unwrap();
+    assert_eq!(r.sources[1].unchanged, 5);
+    let requests = g.requests();
+    assert_eq!(requests.len(), 10, "{requests:#?}");
+    assert!(
+        requests.iter().all(|r| r.header("if-none-match").is_some()),
+        "{requests:#?}"
+    );
+
     // Okta now refuses the token: that source fails and its people stay; GitHub goes on.
     o.route("GET", "/api/v1/users?limit=200", Reply::json(401, "{}"));
     let r = state.run_now(&catalog, false).await.unwrap();
