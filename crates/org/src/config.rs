@@ -21,6 +21,8 @@ pub struct Settings {
     pub interval: Duration,
     /// Where the generated files are written (default: `org-import` under the data directory).
     pub output_dir: Option<PathBuf>,
+    /// Largest generated file; more entities go to further files (`<id>--part2.yaml`, …).
+    pub max_file_bytes: u64,
 }
 
 impl Default for Settings {
@@ -29,6 +31,8 @@ impl Default for Settings {
             sources: Vec::new(),
             interval: Duration::from_secs(3600),
             output_dir: None,
+            // Well under the catalog's default limit on one file (10 MiB).
+            max_file_bytes: 4 * 1024 * 1024,
         }
     }
 }
@@ -342,6 +346,12 @@ pub fn parse(v: &Value, base: &Path) -> Result<Settings, String> {
             .ok_or("orgImport.intervalSeconds must be a positive integer")?;
         out.interval = Duration::from_secs(secs);
     }
+    if let Some(b) = v.pointer("/orgImport/maxFileBytes") {
+        out.max_file_bytes = b
+            .as_u64()
+            .filter(|b| *b >= 1024)
+            .ok_or("orgImport.maxFileBytes must be an integer of at least 1024")?;
+    }
     if let Some(d) = v.pointer("/orgImport/outputDir") {
         let d = d.as_str().ok_or("orgImport.outputDir must be a string")?;
         out.output_dir = Some(base.join(d));
@@ -368,7 +378,7 @@ mod tests {
                 "okta": [{"orgUrl": "https://acme.okta.com", "token": "t"}],
                 "githubOrg": {"gh": {"githubUrl": "https://github.com", "orgs": ["acme"]}}
             }},
-            "orgImport": {"intervalSeconds": 60, "outputDir": "org"}
+            "orgImport": {"intervalSeconds": 60, "outputDir": "org", "maxFileBytes": 2048}
         });
         let s = parse(&v, Path::new("/etc/sd")).unwrap();
         let ids: Vec<&str> = s.sources.iter().map(|s| s.id.as_str()).collect();
@@ -389,6 +399,7 @@ mod tests {
         assert_eq!(g.api_base, "https://api.github.com");
         assert_eq!(s.interval, Duration::from_secs(60));
         assert_eq!(s.output_dir.as_deref(), Some(Path::new("/etc/sd/org")));
+        assert_eq!(s.max_file_bytes, 2048);
     }
 
     #[test]

@@ -310,8 +310,10 @@ async fn okta_and_github_imported_into_the_catalog(test: TestDb) {
         .unwrap();
     catalog.round().await.unwrap();
     let state = org::OrgImport::of(&catalog);
+    // Files of at most 2 KiB: each source's entities spread over several parts.
     let settings = Settings {
         sources: vec![okta_source(&o.base, TOKEN), github_source(&g.base)],
+        max_file_bytes: 2048,
         ..Default::default()
     };
     state.configure(settings, tmp.path().to_path_buf());
@@ -348,7 +350,13 @@ async fn okta_and_github_imported_into_the_catalog(test: TestDb) {
             .targets("childOf")
             .any(|t| t == "group:default/engineering")
     );
-    assert_eq!(catalog.locations().await.len(), 2);
+    let parts = r.sources.iter().map(|s| s.files.len()).sum::<usize>();
+    assert!(r.sources.iter().all(|s| s.files.len() > 1), "{r:#?}");
+    assert_eq!(catalog.locations().await.len(), parts);
+    assert!(r.sources[1].files[1].ends_with("github-acme--part2.yaml"));
+    for f in r.sources.iter().flat_map(|s| &s.files) {
+        assert!(std::fs::metadata(f).unwrap().len() <= 2048, "{f}");
+    }
 
     // Run again: the clients are kept, so every page is asked for with its ETag and the
     // recorded API answers 304 (free of GitHub's rate limit); nothing changes.
@@ -362,6 +370,42 @@ async fn okta_and_github_imported_into_the_catalog(test: TestDb) {
         "{requests:#?}"
     );
 
+    // Payments and mona leave GitHub: removed from the catalog; parts no longer needed are
+    // emptied but stay registered.
+    g.route(
+        "GET",
+        "/orgs/acme/teams?per_page=100&page=2",
+        Reply::json(200, "[]"),
+    );
+    g.route(
+        "GET",
+        "/orgs/acme/members?per_page=100&page=2",
+        Reply::json(200, "[]"),
+    );
+    let r = state.run_now(&catalog, false).await.unwrap();
+    let gh = &r.sources[1];
+    let removed: Vec<&str> = gh.removed.iter().map(|c| c.entity_ref.as_str()).collect();
+    assert_eq!(
+        removed,
+        ["group:default/payments", "user:default/mona"],
+        "{gh:#?}"
+    );
+    let snap = catalog.snapshot();
+    assert!(
+        snap.entity("user:default/mona").is_none()
+            && snap.entity("group:default/payments").is_none()
+    );
+    assert_eq!(
+        catalog.locations().await.len(),
+        parts,
+        "no part registered twice, none dropped"
+    );
+    assert_eq!(
+        snap.entity("user:default/bobb").unwrap().spec("memberOf"),
+        Some(&json!([])),
+        "BobB's only team is gone"
+    );
+
     // Okta now refuses the token: that source fails and its people stay; GitHub goes on.
     o.route("GET", "/api/v1/users?limit=200", Reply::json(401, "{}"));
     let r = state.run_now(&catalog, false).await.unwrap();
@@ -371,7 +415,7 @@ async fn okta_and_github_imported_into_the_catalog(test: TestDb) {
     );
     // The catalog kept Okta's "Engineering"; the conflict is reported again, not proposed.
     let gh = &r.sources[1];
-    assert_eq!((gh.unchanged, gh.added.len()), (5, 0), "{gh:#?}");
+    assert_eq!((gh.unchanged, gh.added.len()), (3, 0), "{gh:#?}");
     assert_eq!(gh.errors.len(), 1, "{gh:#?}");
     assert!(
         gh.errors[0].starts_with("group:default/engineering is already in the catalog from file:")
