@@ -26,6 +26,8 @@ pub struct FieldView {
 
 pub struct ChangeView {
     pub entity_ref: String,
+    /// The entity's page, while it is in the catalog (not for one the import would add).
+    pub href: Option<String>,
     pub change: &'static str,
     pub fields: Vec<FieldView>,
 }
@@ -71,8 +73,16 @@ fn shown(v: &Option<serde_json::Value>) -> String {
 }
 
 fn change_view(c: &Change) -> ChangeView {
+    let href = (c.change != org::ChangeKind::Added).then(|| {
+        format!(
+            "/catalog/default/{}/{}",
+            c.kind.to_lowercase(),
+            c.name.to_lowercase()
+        )
+    });
     ChangeView {
         entity_ref: c.entity_ref.clone(),
+        href,
         change: match c.change {
             org::ChangeKind::Added => "added",
             org::ChangeKind::Changed => "changed",
