@@ -72,6 +72,11 @@ pub struct LdapSource {
     pub timeout: Duration,
     /// Entries read per search at most; more is an error for that search.
     pub max_entries: usize,
+    /// Check the server's certificate for `ldaps://` and StartTLS (Backstage's
+    /// `tls.rejectUnauthorized`, default true).
+    pub tls_verify: bool,
+    /// Upgrade an `ldap://` connection with StartTLS (`tls.starttls`).
+    pub starttls: bool,
 }
 
 /// Where the search scope goes: the base entry only, its children, or the whole subtree.
@@ -231,6 +236,12 @@ fn ldap(v: &Value, what: &str) -> Result<LdapSource, String> {
     if users.is_empty() && groups.is_empty() {
         return Err(format!("{what} needs users or groups to read"));
     }
+    let tls = v.get("tls").cloned().unwrap_or(Value::Null);
+    let flag = |key: &str, default: bool| match tls.get(key) {
+        None | Some(Value::Null) => Ok(default),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(_) => Err(format!("{what}.tls.{key} must be true or false")),
+    };
     Ok(LdapSource {
         target,
         bind,
@@ -238,6 +249,8 @@ fn ldap(v: &Value, what: &str) -> Result<LdapSource, String> {
         groups,
         timeout: Duration::from_secs(30),
         max_entries: 100_000,
+        tls_verify: flag("rejectUnauthorized", true)?,
+        starttls: flag("starttls", false)?,
     })
 }
 
@@ -370,6 +383,7 @@ mod tests {
         let v = json!({
             "ldap": {"providers": [{
                 "target": "ldap://127.0.0.1:389",
+                "tls": {"rejectUnauthorized": false},
                 "bind": {"dn": "cn=admin,dc=x", "secret": "s3cret"},
                 "users": {"dn": "ou=people,dc=x", "options": {"filter": "(objectClass=inetOrgPerson)", "scope": "sub"}, "map": {"name": "cn", "memberOf": null}},
                 "groups": [{"dn": "ou=groups,dc=x"}]
@@ -387,6 +401,7 @@ mod tests {
             panic!()
         };
         assert_eq!(l.users[0].scope, Scope::Sub);
+        assert!(!l.tls_verify && !l.starttls);
         assert_eq!(l.users[0].map["name"], "cn");
         assert_eq!(l.users[0].map["email"], "mail");
         assert!(!l.users[0].map.contains_key("memberOf"));

@@ -1,5 +1,6 @@
-//! Reading users and groups from an LDAP directory with `ldap3` (async, on tokio): an optional
-//! simple bind, then each configured search with the paged-results control (500 entries a page),
+//! Reading users and groups from an LDAP directory with `ldap3` (async, on tokio; `ldaps://` and
+//! StartTLS through rustls, the server's certificate checked against the system's roots unless
+//! `tls.rejectUnauthorized: false`): an optional simple bind, then each configured search with the paged-results control (500 entries a page),
 //! bounded by a per-operation timeout and a cap on entries. Entries map to [`UserEntry`] and
 //! [`GroupEntry`] through the configured `map` (Backstage's attribute defaults); an entry
 //! without the attribute its name comes from is an error naming its DN, and the rest are read.
@@ -158,7 +159,10 @@ async fn search(
 /// (nothing is imported from a directory read only in part); entries that cannot be used are
 /// listed in [`Directory::errors`].
 pub async fn read_ldap(src: &LdapSource) -> Result<Directory, String> {
-    let settings = LdapConnSettings::new().set_conn_timeout(src.timeout);
+    let settings = LdapConnSettings::new()
+        .set_conn_timeout(src.timeout)
+        .set_starttls(src.starttls)
+        .set_no_tls_verify(!src.tls_verify);
     let (conn, mut ldap) = LdapConnAsync::with_settings(settings, &src.target)
         .await
         .map_err(|e| format!("{}: cannot connect: {e}", src.target))?;

@@ -16,6 +16,8 @@ pub const PASSWORD: &str = "test-secret";
 pub struct Slapd {
     child: Child,
     pub url: String,
+    /// The same directory over `ldaps://`, with a self-signed certificate made by `openssl`.
+    pub ldaps_url: String,
     _dir: tempfile::TempDir,
 }
 
@@ -50,6 +52,26 @@ impl Slapd {
         };
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("db")).unwrap();
+        // A self-signed certificate for 127.0.0.1, so `ldaps://` (rustls) is tested for real.
+        let made = Command::new("openssl")
+            .args([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            ])
+            .args([
+                "-subj",
+                "/CN=127.0.0.1",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1",
+            ])
+            .arg("-keyout")
+            .arg(dir.path().join("key.pem"))
+            .arg("-out")
+            .arg(dir.path().join("cert.pem"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("openssl (scripts/test installs it) makes the test certificate");
+        assert!(made.success(), "openssl req failed");
         let conf = dir.path().join("slapd.conf");
         std::fs::write(
             &conf,
@@ -61,6 +83,8 @@ impl Slapd {
                  moduleload back_mdb\n\
                  moduleload memberof\n\
                  pidfile {dir}/slapd.pid\n\
+                 TLSCertificateFile {dir}/cert.pem\n\
+                 TLSCertificateKeyFile {dir}/key.pem\n\
                  database mdb\n\
                  maxsize 10485760\n\
                  suffix \"{SUFFIX}\"\n\
@@ -72,38 +96,45 @@ impl Slapd {
             ),
         )
         .unwrap();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let free = || {
+            TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port()
+        };
+        let (port, tls_port) = (free(), free());
         let url = format!("ldap://127.0.0.1:{port}");
+        let ldaps_url = format!("ldaps://127.0.0.1:{tls_port}");
         // `-d 0`: stay in the foreground (so the test owns the process), logging nothing.
         let child = Command::new(bin)
             .args([
                 "-f",
                 conf.to_str().unwrap(),
                 "-h",
-                &format!("{url}/"),
+                &format!("{url}/ {ldaps_url}/"),
                 "-d",
                 "0",
             ])
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
+            .stderr(Stdio::null())
             .spawn()
             .expect("start slapd");
         let slapd = Slapd {
             child,
             url,
+            ldaps_url,
             _dir: dir,
         };
         let deadline = Instant::now() + Duration::from_secs(15);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "slapd did not start listening on {port}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
+        for p in [port, tls_port] {
+            while std::net::TcpStream::connect(("127.0.0.1", p)).is_err() {
+                assert!(
+                    Instant::now() < deadline,
+                    "slapd did not start listening on {p}"
+                );
+                std::thread::sleep(Duration::from_millis(50));
+            }
         }
         slapd.ldif(
             "ldapadd",

@@ -66,6 +66,8 @@ fn source(url: &str, password: &str) -> Source {
             )],
             timeout: Duration::from_secs(10),
             max_entries: 1000,
+            tls_verify: true,
+            starttls: false,
         }),
     }
 }
@@ -164,6 +166,32 @@ async fn reads_users_groups_nesting_and_reports_bad_entries() {
         "{e}"
     );
     assert!(!e.contains("wrong-password"));
+}
+
+#[tokio::test]
+async fn ldaps_through_rustls() {
+    let Some(slapd) = Slapd::start() else { return };
+    let mut src = source(&slapd.ldaps_url, PASSWORD);
+    // The test certificate is self-signed: refused while certificates are checked, …
+    let e = org::read_source(&src).await.unwrap_err();
+    assert!(
+        e.contains("cannot connect") && e.to_lowercase().contains("certificate"),
+        "{e}"
+    );
+    // … and read over TLS with `tls.rejectUnauthorized: false`.
+    let SourceKind::Ldap(l) = &mut src.kind else {
+        unreachable!()
+    };
+    l.tls_verify = false;
+    let a = org::read_source(&src).await.unwrap();
+    assert_eq!(a.entities.len(), 6, "{:?}", a.errors);
+    // StartTLS on the plain port, too.
+    let mut src = source(&slapd.url, PASSWORD);
+    let SourceKind::Ldap(l) = &mut src.kind else {
+        unreachable!()
+    };
+    (l.starttls, l.tls_verify) = (true, false);
+    assert_eq!(org::read_source(&src).await.unwrap().entities.len(), 6);
 }
 
 store::on_each_database!(imports_previews_and_follows_changes);
