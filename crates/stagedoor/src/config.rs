@@ -23,6 +23,9 @@ pub struct Config {
     /// `scaffolder.git.root`, `scaffolder.defaultAuthor`, `scaffolder.defaultCommitMessage`.
     pub publishing: scaffolder::publishing::PublishSettings,
     pub analytics: analytics::Settings,
+    /// Org import sources (`ldap.providers`, `catalog.providers.{ldapOrg,okta,githubOrg}`,
+    /// `orgImport`), see docs/configuration.md.
+    pub org: org::Settings,
 }
 
 impl std::fmt::Debug for Config {
@@ -63,6 +66,7 @@ impl Config {
             scaffolder: scaffolder::Settings::default(),
             publishing: Default::default(),
             analytics: analytics::Settings::default(),
+            org: org::Settings::default(),
         };
         let Some(path) = path else { return Ok(config) };
         let text = std::fs::read_to_string(path)
@@ -87,6 +91,7 @@ impl Config {
             self.listen = listen.to_owned();
         }
         self.discovery = crate::discovery_setup::parse(v, base)?;
+        self.org = org::config::parse(v, base).map_err(anyhow::Error::msg)?;
         if let Some(db) = v.pointer("/database/url").and_then(Value::as_str) {
             self.db = db.to_owned();
         }
@@ -435,6 +440,7 @@ mod tests {
             scaffolder: Default::default(),
             publishing: Default::default(),
             analytics: Default::default(),
+            org: Default::default(),
         };
         assert!(!format!("{c:?}").contains("secret"));
     }

@@ -4,6 +4,7 @@ mod config;
 mod demo;
 mod discover_cmd;
 mod discovery_setup;
+mod org_import_cmd;
 mod publish_setup;
 mod validate_cmd;
 
@@ -40,6 +41,9 @@ enum Command {
     /// Find git repositories under the given folders, say which are cataloged and propose a
     /// catalog-info.yaml for the others (`--write` commits each on a new branch).
     Discover(discover_cmd::DiscoverArgs),
+    /// Import Users and Groups from the configured LDAP, Okta and GitHub org sources into the
+    /// catalog (`--dry-run` shows what would be added, changed and removed, per field).
+    OrgImport(org_import_cmd::OrgImportArgs),
 }
 
 #[derive(clap::Args)]
@@ -71,6 +75,14 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Validate(args) => std::process::exit(validate_cmd::run(&args)?),
         Command::Discover(args) => std::process::exit(discover_cmd::run(&args)?),
+        Command::OrgImport(args) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            let code = runtime.block_on(org_import_cmd::run(args))?;
+            runtime.shutdown_timeout(SHUTDOWN_WAIT);
+            std::process::exit(code)
+        }
         Command::Serve(args) => {
             init_logs();
             let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -165,6 +177,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             state.sync_now(&catalog).await?;
         }
         tokio::spawn(discovery::run(Arc::clone(&catalog), settings));
+    }
+    // Org import: configured even without sources, so its API can say it has none.
+    let org_dir = org_import_cmd::output_dir(&config.org, &data_dir)?;
+    if config.org.sources.is_empty() {
+        org::OrgImport::of(&catalog).configure(config.org.clone(), org_dir);
+    } else {
+        tokio::spawn(org::run(Arc::clone(&catalog), config.org.clone(), org_dir));
     }
     let docs_settings = docs::DocsSettings {
         allowed_hosts: config.catalog.allowed_hosts.clone(),

@@ -8,6 +8,7 @@ mod body_deadline;
 mod catalog_api;
 mod discovery_api;
 mod framework_errors;
+mod org_api;
 mod pages;
 mod params;
 mod router;

@@ -7,8 +7,8 @@ use axum::Router;
 use axum::routing::{get, post};
 
 use crate::{
-    AppState, analytics_api, api_error, auth, catalog_api, discovery_api, pages, scaffolder_api,
-    scorecards_api, search_api,
+    AppState, analytics_api, api_error, auth, catalog_api, discovery_api, org_api, pages,
+    scaffolder_api, scorecards_api, search_api,
 };
 
 /// Every route Stagedoor serves.
@@ -64,6 +64,10 @@ pub fn router(state: AppState) -> Router {
         .route("/repositories", get(discovery_api::repositories))
         .route("/completeness", get(discovery_api::completeness_report))
         .route("/scan", post(discovery_api::scan))
+        // Org import: the latest runs, a dry run now, an import now.
+        .route("/org-import", get(org_api::status))
+        .route("/org-import/preview", get(org_api::preview))
+        .route("/org-import/apply", post(org_api::apply))
         .fallback(c::not_found)
         .layer(axum::middleware::from_fn(api_error::echo_request));
     // Search: Backstage's search backend query endpoint.
@@ -126,6 +130,7 @@ pub fn router(state: AppState) -> Router {
         .route("/completeness", get(pages::discovery::page))
         .route("/completeness/accept", post(pages::discovery::accept))
         .route("/completeness/team-card", get(pages::discovery::team_card))
+        .route("/org-import", get(pages::org::page))
         .route("/docs", get(pages::docs::home::page))
         .route(
             "/docs/{namespace}/{kind}/{name}",

@@ -18,6 +18,7 @@ pub mod docs;
 mod highlight;
 pub mod home;
 mod layout;
+pub mod org;
 mod owned;
 pub mod ownership;
 pub mod recent;
