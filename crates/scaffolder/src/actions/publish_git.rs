@@ -27,15 +27,18 @@ pub const GIT: ActionSpec = ActionSpec {
             "gitAuthorEmail": {"type": "string", "title": "Default Author Email", "description": "Sets the default author email for the commit."}
         }, "additionalProperties": false})
     },
-    output: Some(|| {
-        json!({"type": "object", "properties": {
-            "remoteUrl": {"type": "string", "title": "A URL to the repository with the provider"},
-            "repoContentsUrl": {"type": "string", "title": "A URL to the root of the repository"},
-            "commitHash": {"type": "string", "title": "The git commit hash of the initial commit"}
-        }})
-    }),
+    output: Some(publish_output),
     dry_run: false,
 };
+
+/// What every publish action gives back, as Backstage's publish actions describe it.
+pub(super) fn publish_output() -> Value {
+    json!({"type": "object", "properties": {
+        "remoteUrl": {"type": "string", "title": "A URL to the repository with the provider"},
+        "repoContentsUrl": {"type": "string", "title": "A URL to the root of the repository"},
+        "commitHash": {"type": "string", "title": "The git commit hash of the initial commit"}
+    }})
+}
 
 /// The author, committer and message of the one commit a publish action writes: the inputs,
 /// else the config's defaults, else Backstage's.

@@ -43,13 +43,7 @@ pub const GITHUB: ActionSpec = ActionSpec {
         );
         json!({"type": "object", "required": ["repoUrl"], "properties": props})
     },
-    output: Some(|| {
-        json!({"type": "object", "properties": {
-            "remoteUrl": {"type": "string", "title": "A URL to the repository with the provider"},
-            "repoContentsUrl": {"type": "string", "title": "A URL to the root of the repository"},
-            "commitHash": {"type": "string", "title": "The git commit hash of the initial commit"}
-        }})
-    }),
+    output: Some(super::publish_git::publish_output),
     dry_run: false,
 };
 
