@@ -53,6 +53,28 @@ impl Template {
         missing
     }
 
+    /// Why this template cannot run here although this server has all its actions: it publishes
+    /// to a code host for which no token is configured, and passes no token itself. A newcomer
+    /// should not choose it only to see the task fail at its last step.
+    pub fn needs_setup(&self, settings: &crate::publishing::PublishSettings) -> Option<String> {
+        use crate::publishing::HostKind;
+        let integrations = settings.integrations();
+        self.steps.iter().find_map(|step| {
+            let (kind, name, key) = match step.action.as_str() {
+                "publish:github" => (HostKind::GitHub, "GitHub", "integrations.github"),
+                "publish:gitlab" => (HostKind::GitLab, "GitLab", "integrations.gitlab"),
+                _ => return None,
+            };
+            let has_token = step.input.get("token").is_some()
+                || integrations
+                    .iter()
+                    .any(|i| i.kind == kind && i.token.is_some());
+            (!has_token).then(|| {
+                format!("Publishes to {name}, and this server has no {name} token ({key})")
+            })
+        })
+    }
+
     /// Reads a Template entity's JSON. Only v1beta3 is accepted, as Backstage's v2 API does.
     pub fn from_entity(entity: &Value) -> Result<Template, ScaffolderError> {
         let api = entity.get("apiVersion").and_then(Value::as_str);

@@ -68,6 +68,19 @@ spec:
     - id: publish
       action: publish:bitbucketCloud
       input: {repoUrl: "bitbucket.org?workspace=w&project=p&repo=r"}
+---
+apiVersion: scaffolder.backstage.io/v1beta3
+kind: Template
+metadata:
+  name: to-github
+  title: To GitHub
+spec:
+  owner: team-a
+  type: service
+  steps:
+    - id: publish
+      action: publish:github
+      input: {repoUrl: "github.com?owner=o&repo=r"}
 "#;
 
 async fn the_create_pages_work_without_javascript(db: TestDb) {
@@ -141,6 +154,17 @@ async fn the_create_pages_work_without_javascript(db: TestDb) {
         .find(|c| c.contains("To Bitbucket"))
         .expect("the Bitbucket template is listed");
     assert!(!card.contains(">Choose<"), "{card}");
+    // One that publishes to a host this server has no token for says so, and offers no form.
+    let card = html
+        .split("<li>")
+        .find(|c| c.contains("To GitHub"))
+        .expect("the GitHub template is listed");
+    assert!(
+        card.contains(
+            "Publishes to GitHub, and this server has no GitHub token (integrations.github)"
+        ) && !card.contains(">Choose<"),
+        "{card}"
+    );
     let (_, html) = get("/create?q=nothing-like-this").await;
     assert!(!html.contains("/create/templates/default/note"));
 

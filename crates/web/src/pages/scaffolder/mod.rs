@@ -29,6 +29,8 @@ pub struct TemplateCard {
     pub completed: i64,
     /// Actions its steps use that this server lacks (the template cannot run here).
     pub missing: String,
+    /// What this server needs before the template can run (a code host token), if anything.
+    pub setup: String,
 }
 
 #[derive(askama::Template)]
@@ -67,6 +69,7 @@ pub async fn list(
     let snap = s.catalog.snapshot();
     let counts = s.catalog.database().task_counts().await.unwrap_or_default();
     let needle = query.q.trim().to_lowercase();
+    let publish_settings = scaffolder::publishing::Publishing::of(&s.catalog).settings();
     let templates = Scaffolder::templates(&s.catalog)
         .into_iter()
         .map(|(e, t)| {
@@ -87,6 +90,7 @@ pub async fn list(
                 runs,
                 completed,
                 missing: t.unavailable_actions().join(", "),
+                setup: t.needs_setup(&publish_settings).unwrap_or_default(),
             }
         })
         .filter(|c| {
