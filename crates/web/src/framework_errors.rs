@@ -42,7 +42,7 @@ fn replacement(head: &[u8]) -> Option<Vec<u8>> {
         ),
         b"431 " => (
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            "Request headers are too large (at most 100 headers and about 400 KiB)",
+            "Request headers are too large (at most 100 headers and 262144 bytes)",
         ),
         _ => return None,
     };

@@ -23,7 +23,7 @@ use catalog::Catalog;
 
 pub use api_error::ApiError;
 pub use router::router;
-pub use serve::{ServeLimits, serve_with};
+pub use serve::{MAX_HEAD_BYTES, ServeLimits, serve_with};
 
 /// What every handler can reach.
 #[derive(Clone)]

@@ -124,10 +124,44 @@ struct Tracked {
 type Inner = TowerToHyperService<axum::Router>;
 type Request = hyper::Request<Deadline<hyper::body::Incoming>>;
 
+/// The most a request's head (target and headers) may hold. hyper's own limit is on its read
+/// buffer, so a head that arrives in one large read can pass it (a 500 KB header was sometimes
+/// served): this limit is exact, and below hyper's (about 400 KiB), so either gives a 431.
+pub const MAX_HEAD_BYTES: usize = 256 * 1024;
+
+/// The size of a request's head as sent: its target and each header line.
+fn head_bytes<B>(req: &hyper::Request<B>) -> usize {
+    let target = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    req.headers()
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len() + 4)
+        .sum::<usize>()
+        + target
+}
+
+/// 431 in Backstage's error envelope, closing the connection as hyper does for its own 431.
+fn head_too_large(method: &str, url: &str) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let e = crate::ApiError::new(
+        hyper::StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        "InputError",
+        format!("Request headers are too large (at most 100 headers and {MAX_HEAD_BYTES} bytes)"),
+    );
+    let mut response = (e.status, axum::Json(e.envelope(method, url))).into_response();
+    response.headers_mut().insert(
+        hyper::header::CONNECTION,
+        hyper::header::HeaderValue::from_static("close"),
+    );
+    response
+}
+
 impl hyper::service::Service<hyper::Request<hyper::body::Incoming>> for Tracked {
     type Response = <Inner as hyper::service::Service<Request>>::Response;
     type Error = <Inner as hyper::service::Service<Request>>::Error;
-    type Future = <Inner as hyper::service::Service<Request>>::Future;
+    type Future = futures_util::future::Either<
+        std::future::Ready<Result<Self::Response, Self::Error>>,
+        <Inner as hyper::service::Service<Request>>::Future,
+    >;
 
     fn call(&self, req: hyper::Request<hyper::body::Incoming>) -> Self::Future {
         if !self.used.swap(true, Ordering::AcqRel) {
@@ -137,8 +171,16 @@ impl hyper::service::Service<hyper::Request<hyper::body::Incoming>> for Tracked 
                 .unused
                 .remove(&self.id);
         }
-        self.inner
-            .call(req.map(|body| Deadline::new(body, self.body_timeout)))
+        if head_bytes(&req) > MAX_HEAD_BYTES {
+            let (method, url) = (req.method().to_string(), req.uri().to_string());
+            return futures_util::future::Either::Left(std::future::ready(Ok(head_too_large(
+                &method, &url,
+            ))));
+        }
+        futures_util::future::Either::Right(
+            self.inner
+                .call(req.map(|body| Deadline::new(body, self.body_timeout))),
+        )
     }
 }
 
