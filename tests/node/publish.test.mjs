@@ -4,13 +4,11 @@
 // the task finishes, the new component opens in the catalog (discovery found the repository),
 // and `git` reads the commit back from `.stagedoor/demo-repos`. Once with JavaScript, once without.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium } from 'playwright-core';
-import { freePort, stagedoorBin, waitFor } from './lib/server.mjs';
+import { startDemo } from './lib/server.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
@@ -29,26 +27,7 @@ describe('Create: the RepoUrlPicker and publish:git make a real repository', () 
   let server;
   let browser;
   before(async () => {
-    const bin = stagedoorBin();
-    assert.ok(existsSync(bin), `Stagedoor binary not found at ${bin}: cargo build -p stagedoor`);
-    const port = await freePort();
-    const cwd = mkdtempSync(path.join(os.tmpdir(), 'stagedoor-publish-'));
-    const child = spawn(bin, ['serve', '--demo', '--db', 'sqlite::memory:', '--listen', `127.0.0.1:${port}`], {
-      cwd, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, STAGEDOOR_LOG: 'warn' },
-    });
-    let log = '';
-    child.stderr.on('data', d => { log = (log + d).slice(-4000); });
-    const base = `http://127.0.0.1:${port}`;
-    const ready = await waitFor(async () => (await fetch(`${base}/readyz`)).ok, { timeoutMs: 60_000 });
-    assert.equal(ready, true, `server not ready: ${log}`);
-    server = {
-      base, cwd,
-      stop: async () => {
-        child.kill('SIGTERM');
-        await new Promise(r => (child.exitCode !== null ? r() : child.once('exit', r)));
-        rmSync(cwd, { recursive: true, force: true });
-      },
-    };
+    server = await startDemo('stagedoor-publish-');
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
   });
   after(async () => {

@@ -4,13 +4,9 @@
 // template's usage count go up. Once with JavaScript (live log over server-sent events) and once
 // without (the task page refreshes itself).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium } from 'playwright-core';
-import { freePort, stagedoorBin, waitFor } from './lib/server.mjs';
+import { startDemo } from './lib/server.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
@@ -20,26 +16,7 @@ describe('Create: a demo template from form to catalog entity', () => {
   let server;
   let browser;
   before(async () => {
-    const bin = stagedoorBin();
-    assert.ok(existsSync(bin), `Stagedoor binary not found at ${bin}: cargo build -p stagedoor`);
-    const port = await freePort();
-    const cwd = mkdtempSync(path.join(os.tmpdir(), 'stagedoor-create-'));
-    const child = spawn(bin, ['serve', '--demo', '--db', 'sqlite::memory:', '--listen', `127.0.0.1:${port}`], {
-      cwd, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, STAGEDOOR_LOG: 'warn' },
-    });
-    let log = '';
-    child.stderr.on('data', d => { log = (log + d).slice(-4000); });
-    const base = `http://127.0.0.1:${port}`;
-    const ready = await waitFor(async () => (await fetch(`${base}/readyz`)).ok, { timeoutMs: 60_000 });
-    assert.equal(ready, true, `server not ready: ${log}`);
-    server = {
-      base, cwd,
-      stop: async () => {
-        child.kill('SIGTERM');
-        await new Promise(r => (child.exitCode !== null ? r() : child.once('exit', r)));
-        rmSync(cwd, { recursive: true, force: true });
-      },
-    };
+    server = await startDemo('stagedoor-create-');
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
   });
   after(async () => {

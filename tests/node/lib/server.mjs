@@ -1,8 +1,9 @@
 // Shared plumbing for the node suites: where the catalog server under test
 // is, how to start and stop Stagedoor when the suite owns it, and a small
 // HTTP server for fixtures that must be registered as `url` locations.
+import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -86,6 +87,34 @@ function dropDatabase(url) {
  * backend.reading.allow of a Backstage-style app-config given with --config:
  * like Backstage, Stagedoor reads URL locations only from allowed hosts.
  */
+/**
+ * `stagedoor serve --demo` in a fresh directory named after `prefix`, on a free
+ * port with an in-memory database, ready; `stop()` kills it and removes the
+ * directory (demo data, and whatever the demo templates published there).
+ */
+export async function startDemo(prefix) {
+  const bin = stagedoorBin();
+  assert.ok(existsSync(bin), `Stagedoor binary not found at ${bin}: cargo build -p stagedoor`);
+  const port = await freePort();
+  const cwd = mkdtempSync(path.join(os.tmpdir(), prefix));
+  const child = spawn(bin, ['serve', '--demo', '--db', 'sqlite::memory:', '--listen', `127.0.0.1:${port}`], {
+    cwd, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, STAGEDOOR_LOG: 'warn' },
+  });
+  let log = '';
+  child.stderr.on('data', d => { log = (log + d).slice(-4000); });
+  const base = `http://127.0.0.1:${port}`;
+  const ready = await waitFor(async () => (await fetch(`${base}/readyz`)).ok, { timeoutMs: 60_000 });
+  assert.equal(ready, true, `server not ready: ${log}`);
+  return {
+    base, cwd,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise(r => (child.exitCode !== null ? r() : child.once('exit', r)));
+      rmSync(cwd, { recursive: true, force: true });
+    },
+  };
+}
+
 export async function startServer({ allowHosts = [], location = FIXTURE_ALL } = {}) {
   if (process.env.CATALOG_BASE_URL) {
     return {
