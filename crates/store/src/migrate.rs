@@ -88,7 +88,7 @@ pub(crate) async fn run(db: &Db) -> Result<(), StoreError> {
             // Through the `Executor` trait, whose boxed future is plainly `Send`: awaiting the
             // generic `RawSql::execute` instead makes every caller's future "not general
             // enough" to be `Send` (rust-lang/rust#100013), so `Db` could not be used in
-            // `tokio::spawn` or an axum handler. `tests/send.rs` guards this.
+            // `tokio::spawn` or an axum handler. `tests/it/send.rs` guards this.
             (&mut *$tx).execute(sqlx::raw_sql(CREATE_TABLE)).await?;
             let applied: Vec<(i64,)> =
                 sqlx::query_as("SELECT version FROM schema_migrations ORDER BY version")

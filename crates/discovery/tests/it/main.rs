@@ -1,0 +1,9 @@
+//! The discovery crate's integration tests, one binary for all of them: each module below was its
+//! own test binary once, and linking each against the whole stack cost minutes and gigabytes.
+
+mod bench;
+mod hosts;
+mod hosts_bench;
+mod propose_write;
+mod scan;
+mod sync;

@@ -1,0 +1,7 @@
+//! The forge crate's integration tests, one binary for all of them: each module below was its
+//! own test binary once, and linking each against the whole stack cost minutes and gigabytes.
+
+mod github;
+mod github_app;
+mod gitlab;
+mod rest;
