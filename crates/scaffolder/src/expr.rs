@@ -9,7 +9,7 @@ use minijinja::syntax::SyntaxConfig;
 use minijinja::{Environment, UndefinedBehavior, Value as JValue};
 use serde_json::Value;
 
-use crate::filters;
+use crate::{filters, js, nunjucks};
 
 /// Instructions one render may run: far beyond any real template (a 50-file skeleton uses a few
 /// hundred per file), small enough that a runaway loop stops in milliseconds.
@@ -113,6 +113,16 @@ impl Engine {
         // Not in Nunjucks, and the one way a template could keep mutable state across loop
         // iterations to grow a value without bound.
         env.remove_global("namespace");
+        // Values print as JavaScript prints them (`true`, `a,b`, `5`), and the string and array
+        // methods of JavaScript work, as in Nunjucks.
+        env.set_formatter(|out, _state, value| {
+            out.write_str(&js::to_js_string(value))
+                .map_err(|_| minijinja::Error::from(minijinja::ErrorKind::WriteFailure))
+        });
+        env.set_unknown_method_callback(|_state, value, method, args| {
+            js::call_method(value, method, args)
+        });
+        env.add_function("__regex", js::regex);
         filters::register(&mut env);
         env
     }
@@ -129,7 +139,8 @@ impl Engine {
         if !source.contains("${{") && !source.contains("{%") && !source.contains("{#") {
             return Ok(source.to_owned());
         }
-        let tmpl = self.env.template_from_str(source).map_err(render_error)?;
+        let source = nunjucks::template(source);
+        let tmpl = self.env.template_from_str(&source).map_err(render_error)?;
         let mut out = Bounded(Vec::with_capacity(source.len()));
         tmpl.render_captured_to(JValue::from_serialize(ctx), &mut out)
             .map_err(|e| {
@@ -142,24 +153,17 @@ impl Engine {
         String::from_utf8(out.0).map_err(|_| RenderError("rendered output is not UTF-8".into()))
     }
 
-    /// Renders one step input value as Backstage does: strings that are exactly one `${{ }}`
-    /// keep the expression's type (`${{ parameters.count }}` is a number); other strings render
-    /// as text; an empty result means "absent" (`None`); arrays and objects render element-wise.
+    /// Renders one step input value as Backstage's scaffolder does (nunjitsu's `renderValue`):
+    /// a string that is exactly one `${{ }}` keeps the expression's type (`${{ parameters.count
+    /// }}` is a number, `${{ x }}` of an empty string stays ""), and is absent (`None`) only when
+    /// the expression is undefined; other strings render as text; arrays and objects render
+    /// element-wise.
     pub fn render_value(&self, value: &Value, ctx: &Value) -> Result<Option<Value>, RenderError> {
         Ok(match value {
-            Value::String(s) => {
-                if let Some(expr) = single_expression(s) {
-                    let v = self.eval(expr, ctx)?;
-                    if v.as_str() == Some("") || v.is_null() {
-                        None
-                    } else {
-                        Some(v)
-                    }
-                } else {
-                    let text = self.render_str(s, ctx)?;
-                    (!text.is_empty()).then_some(Value::String(text))
-                }
-            }
+            Value::String(s) => match single_expression(s) {
+                Some(expr) => self.eval_defined(expr, ctx)?,
+                None => Some(Value::String(self.render_str(s, ctx)?)),
+            },
             Value::Array(items) => {
                 let mut out = Vec::with_capacity(items.len());
                 for item in items {
@@ -183,14 +187,20 @@ impl Engine {
 
     /// Evaluates one expression (the inside of `${{ }}`) to a JSON value. Undefined is `null`.
     pub fn eval(&self, expr: &str, ctx: &Value) -> Result<Value, RenderError> {
+        Ok(self.eval_defined(expr, ctx)?.unwrap_or(Value::Null))
+    }
+
+    /// Evaluates one expression; `None` when it is undefined (`none` is JSON null).
+    pub fn eval_defined(&self, expr: &str, ctx: &Value) -> Result<Option<Value>, RenderError> {
         if expr.len() > MAX_SOURCE {
             return Err(RenderError("expression too long".into()));
         }
-        let compiled = self.env.compile_expression(expr).map_err(render_error)?;
+        let expr = nunjucks::expression(expr);
+        let compiled = self.env.compile_expression(&expr).map_err(render_error)?;
         let v = compiled
             .eval(JValue::from_serialize(ctx))
             .map_err(render_error)?;
-        Ok(to_json(&v))
+        Ok((!v.is_undefined()).then(|| to_json(&v)))
     }
 
     /// Whether a step's `if` lets it run: Backstage skips on `false` and on a string that renders

@@ -1,12 +1,15 @@
 //! The filters whose Nunjucks or Backstage meaning minijinja lacks or differs from: Backstage's
 //! own (`parseRepoUrl`, `parseEntityRef`, `pick`, `projectSlug`) and Nunjucks' `dump`,
 //! `replace` (with a count), `join` (with an attribute), `truncate`, `sort` (positional
-//! arguments), `first`/`last` (also of strings). Everything else is minijinja's builtin.
+//! arguments), `first`/`last` (also of strings), `length`, `int`, `float`, `round`, `sum`,
+//! `selectattr`/`rejectattr`, `groupby`, `escape`, and the ones minijinja lacks (`wordcount`,
+//! `center`, `striptags`, `nl2br`, `random`). Everything else is minijinja's builtin.
 
-use minijinja::value::{Kwargs, Rest};
+use minijinja::value::{Kwargs, Rest, ValueKind};
 use minijinja::{Environment, Error, ErrorKind, State, Value};
 
 use crate::expr::to_json;
+use crate::js;
 
 pub fn register(env: &mut Environment<'static>) {
     env.add_filter("dump", dump);
@@ -20,6 +23,35 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_filter("parseEntityRef", parse_entity_ref);
     env.add_filter("pick", pick);
     env.add_filter("projectSlug", project_slug);
+    // Nunjucks' own meaning where minijinja's differs or is missing.
+    env.add_filter("length", length);
+    env.add_filter("int", int);
+    env.add_filter("float", float);
+    env.add_filter("round", round);
+    env.add_filter("sum", sum);
+    env.add_filter("selectattr", |v: &Value, attr: String, _: Rest<Value>| {
+        select_attr(v, &attr, true)
+    });
+    env.add_filter("rejectattr", |v: &Value, attr: String, _: Rest<Value>| {
+        select_attr(v, &attr, false)
+    });
+    env.add_filter("groupby", groupby);
+    env.add_filter("escape", escape);
+    env.add_filter("e", escape);
+    env.add_filter("wordcount", |s: &Value| {
+        str_of(s).split_whitespace().count()
+    });
+    env.add_filter("center", center);
+    env.add_filter("striptags", striptags);
+    env.add_filter("nl2br", |s: &Value| {
+        str_of(s)
+            .replace("\r\n", "<br />\n")
+            .replace('\n', "<br />\n")
+    });
+    env.add_filter("random", random);
+    env.add_filter("__pairs", pairs);
+    env.add_test("truthy", |v: &Value| v.is_true());
+    env.add_test("falsy", |v: &Value| !v.is_true());
 }
 
 fn invalid(msg: impl Into<String>) -> Error {
@@ -55,6 +87,9 @@ fn dump(value: &Value, spaces: Option<Value>) -> Result<Value, Error> {
 /// `replace(old, new, maxCount)`: every occurrence, or the first `maxCount`.
 fn replace(value: &Value, old: &Value, new: &Value, count: Option<i64>) -> Result<Value, Error> {
     let s = str_of(value);
+    if let Some(re) = old.downcast_object_ref::<js::JsRegex>() {
+        return Ok(js::regex_replace(&s, re, &str_of(new), false));
+    }
     let (old, new) = (str_of(old), str_of(new));
     let out = match count {
         Some(n) if n >= 0 => s.replacen(&old, &new, n as usize),
@@ -100,7 +135,8 @@ fn truncate(
     let cut = if killwords.unwrap_or(false) {
         length
     } else {
-        chars[..length]
+        // JavaScript's `lastIndexOf(' ', length)`: a space right at `length` counts.
+        chars[..=length]
             .iter()
             .rposition(|&c| c == ' ')
             .unwrap_or(length)
@@ -277,16 +313,201 @@ fn pick(value: &Value, path: &str) -> Result<Value, Error> {
     Ok(cur)
 }
 
-/// A value as Nunjucks prints it: strings as they are, undefined and none empty, the rest by
-/// minijinja's Display (numbers, booleans as `true`/`false`).
+/// A value as Nunjucks prints it (JavaScript's `String(v)`).
 fn str_of(v: &Value) -> String {
+    js::to_js_string(v)
+}
+
+/// `length`: 0 for undefined, the number of keys of an object.
+fn length(v: &Value) -> Result<Value, Error> {
     if v.is_undefined() || v.is_none() {
-        String::new()
-    } else if let Some(s) = v.as_str() {
-        s.to_owned()
-    } else {
-        v.to_string()
+        return Ok(Value::from(0));
     }
+    if let Some(s) = v.as_str() {
+        return Ok(Value::from(s.chars().count()));
+    }
+    Ok(Value::from(v.len().unwrap_or(0)))
+}
+
+/// A number read as JavaScript's `parseFloat`: the longest numeric prefix, else None.
+fn parse_number(v: &Value) -> Option<f64> {
+    if v.kind() == ValueKind::Number {
+        return f64::try_from(v.clone()).ok();
+    }
+    let s = str_of(v);
+    let s = s.trim_start();
+    let end = s
+        .char_indices()
+        .take_while(|(i, c)| {
+            c.is_ascii_digit()
+                || *c == '.'
+                || (*i == 0 && (*c == '-' || *c == '+'))
+                || *c == 'e'
+                || *c == 'E'
+        })
+        .map(|(i, c)| i + c.len_utf8())
+        .last()?;
+    (1..=end).rev().find_map(|e| s[..e].parse::<f64>().ok())
+}
+
+/// `int(default)`: `parseInt`, or the default (undefined without one) when it is not a number.
+fn int(v: &Value, default: Option<Value>) -> Value {
+    match parse_number(v) {
+        Some(f) if f.is_finite() => Value::from(f.trunc() as i64),
+        _ => default.unwrap_or(Value::UNDEFINED),
+    }
+}
+
+/// `float(default)`: `parseFloat`, or the default.
+fn float(v: &Value, default: Option<Value>) -> Value {
+    match parse_number(v) {
+        Some(f) => Value::from(f),
+        None => default.unwrap_or(Value::UNDEFINED),
+    }
+}
+
+/// `round(precision = 0, method = "common" | "ceil" | "floor")`.
+fn round(v: &Value, precision: Option<i32>, method: Option<String>) -> Result<Value, Error> {
+    let f = parse_number(v).unwrap_or(f64::NAN);
+    let factor = 10f64.powi(precision.unwrap_or(0).clamp(0, 15));
+    let scaled = f * factor;
+    let r = match method.as_deref() {
+        Some("ceil") => scaled.ceil(),
+        Some("floor") => scaled.floor(),
+        _ => scaled.round(),
+    } / factor;
+    Ok(if r.fract() == 0.0 && r.abs() < 9e15 {
+        Value::from(r as i64)
+    } else {
+        Value::from(r)
+    })
+}
+
+/// `sum(attribute, start = 0)`.
+fn sum(v: &Value, attr: Option<Value>, start: Option<Value>) -> Result<Value, Error> {
+    let mut total = start.as_ref().and_then(parse_number).unwrap_or(0.0);
+    if !(v.is_undefined() || v.is_none()) {
+        for item in v.try_iter()? {
+            let item = match attr.as_ref().filter(|a| !a.is_undefined() && !a.is_none()) {
+                Some(a) => item.get_item(a).unwrap_or(Value::UNDEFINED),
+                None => item,
+            };
+            total += parse_number(&item).unwrap_or(f64::NAN);
+        }
+    }
+    Ok(if total.fract() == 0.0 && total.abs() < 9e15 {
+        Value::from(total as i64)
+    } else {
+        Value::from(total)
+    })
+}
+
+/// Nunjucks' `selectattr(attr)` / `rejectattr(attr)`: by the attribute's truthiness only
+/// (further arguments, Jinja's test form, are ignored as Nunjucks ignores them).
+fn select_attr(v: &Value, attr: &str, keep: bool) -> Result<Value, Error> {
+    if v.is_undefined() || v.is_none() {
+        return Ok(Value::from(Vec::<Value>::new()));
+    }
+    Ok(Value::from(
+        v.try_iter()?
+            .filter(|item| item.get_attr(attr).is_ok_and(|a| a.is_true()) == keep)
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// `groupby(attr)`: an object from each value of the attribute to its items, as Nunjucks.
+fn groupby(v: &Value, attr: String) -> Result<Value, Error> {
+    let mut groups: Vec<(String, Vec<Value>)> = Vec::new();
+    if !(v.is_undefined() || v.is_none()) {
+        for item in v.try_iter()? {
+            let key = str_of(&pick(&item, &attr)?);
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, items)) => items.push(item),
+                None => groups.push((key, vec![item])),
+            }
+        }
+    }
+    Ok(Value::from_iter(
+        groups.into_iter().map(|(k, items)| (k, Value::from(items))),
+    ))
+}
+
+/// `escape`: HTML's five characters, as Nunjucks (minijinja's also escapes `/`).
+fn escape(v: &Value) -> Value {
+    if v.is_safe() {
+        return v.clone();
+    }
+    let s = str_of(v);
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    Value::from_safe_string(out)
+}
+
+/// `center(width = 80)`.
+fn center(v: &Value, width: Option<usize>) -> Value {
+    let s = str_of(v);
+    let width = width.unwrap_or(80).min(10_000);
+    let len = s.chars().count();
+    if len >= width {
+        return Value::from(s);
+    }
+    let left = (width - len) / 2;
+    let right = width - len - left;
+    Value::from(format!("{}{s}{}", " ".repeat(left), " ".repeat(right)))
+}
+
+/// `striptags`: tags removed, whitespace runs folded to one space.
+fn striptags(v: &Value) -> Value {
+    let s = str_of(v);
+    let mut text = String::with_capacity(s.len());
+    let mut in_tag = false;
+    for c in s.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    Value::from(text.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+/// `random`: one item, chosen by the clock (not for secrets; Nunjucks' is not either).
+fn random(v: &Value) -> Result<Value, Error> {
+    let items: Vec<Value> = if let Some(s) = v.as_str() {
+        s.chars().map(|c| Value::from(c.to_string())).collect()
+    } else {
+        v.try_iter()?.collect()
+    };
+    if items.is_empty() {
+        return Ok(Value::UNDEFINED);
+    }
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos() as usize);
+    Ok(items[nanos % items.len()].clone())
+}
+
+/// `for k, v in x`: an object gives its `[key, value]` pairs, as Nunjucks' loop over an object.
+fn pairs(v: &Value) -> Result<Value, Error> {
+    if v.kind() != ValueKind::Map {
+        return Ok(v.clone());
+    }
+    let mut out = Vec::new();
+    for key in v.try_iter()? {
+        let value = v.get_item(&key).unwrap_or(Value::UNDEFINED);
+        out.push(Value::from(vec![key, value]));
+    }
+    Ok(Value::from(out))
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ mod discover_cmd;
 mod discovery_setup;
 mod org_import_cmd;
 mod publish_setup;
+mod render_cmd;
 mod validate_cmd;
 
 use std::path::PathBuf;
@@ -44,6 +45,9 @@ enum Command {
     /// Import Users and Groups from the configured LDAP, Okta and GitHub org sources into the
     /// catalog (`--dry-run` shows what would be added, changed and removed, per field).
     OrgImport(org_import_cmd::OrgImportArgs),
+    /// Render a template expression the way a template's steps do, to try it out
+    /// (`stagedoor render '${{ parameters.name | lower }}' --context '{"parameters":{"name":"Web"}}'`).
+    Render(render_cmd::RenderArgs),
 }
 
 #[derive(clap::Args)]
@@ -75,6 +79,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Validate(args) => std::process::exit(validate_cmd::run(&args)?),
         Command::Discover(args) => std::process::exit(discover_cmd::run(&args)?),
+        Command::Render(args) => std::process::exit(render_cmd::run(&args)?),
         Command::OrgImport(args) => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()

@@ -42,9 +42,14 @@ fn a_single_expression_keeps_its_type() {
         value("${{ parameters.count }}${{ parameters.count }}"),
         Some(json!("33"))
     );
-    // Undefined and empty are absent, as Backstage drops them.
+    // Only undefined is absent (the scaffolder drops the key); empty text stays, as nunjitsu's
+    // renderValue keeps it.
     assert_eq!(value("${{ parameters.missing }}"), None);
-    assert_eq!(value(""), None);
+    assert_eq!(
+        value("${{ parameters.missing | default('') }}"),
+        Some(json!(""))
+    );
+    assert_eq!(value(""), Some(json!("")));
 }
 
 #[test]

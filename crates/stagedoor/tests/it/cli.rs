@@ -67,6 +67,9 @@ fn every_command_has_help() {
         vec!["--help"],
         vec!["serve", "--help"],
         vec!["validate", "--help"],
+        vec!["discover", "--help"],
+        vec!["org-import", "--help"],
+        vec!["render", "--help"],
     ] {
         let out = stagedoor().args(&args).output().unwrap();
         assert!(out.status.success());
@@ -98,4 +101,28 @@ fn validate_reports_a_bad_scorecard_check_at_its_line() {
         text.contains("scorecard.yaml:12:7: spec.checks.0.expression: invalid CEL expression: 1:"),
         "{text}"
     );
+}
+
+#[test]
+fn render_prints_an_expression_as_a_template_would() {
+    let run = |args: &[&str]| {
+        let out = stagedoor().arg("render").args(args).output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let ctx = r#"{"parameters": {"name": "Web App", "tags": ["a", "b"], "n": 3}}"#;
+    let (code, out, _) = run(&[
+        "${{ parameters.name.split(' ')[0] | lower }}:${{ parameters.tags }}:${{ parameters.n > 2 }}",
+        "--context",
+        ctx,
+    ]);
+    assert_eq!((code, out.as_str()), (Some(0), "web:a,b:true"));
+    let (code, out, _) = run(&["${{ parameters.n }}", "--value", "--context", ctx]);
+    assert_eq!((code, out.as_str()), (Some(0), "3\n"));
+    let (code, _, err) = run(&["${{ parameters.n | nosuch }}"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("line 1") && err.contains("nosuch"), "{err}");
 }

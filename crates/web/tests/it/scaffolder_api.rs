@@ -415,6 +415,25 @@ async fn a_task_is_cancelled_and_retried(db: TestDb) {
     assert_eq!(status, 201);
     let id = created["id"].as_str().unwrap().to_owned();
     env.wait_for(&id, &["processing"]).await;
+    // Cancel once the first step runs (a task can be processing before its first step starts,
+    // and then that step is the one skipped).
+    let started = Instant::now();
+    loop {
+        let (_, events) = env.get(&format!("/tasks/{id}/events")).await;
+        if events
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["body"]["stepId"] == "wait" && e["body"]["status"] == "processing")
+        {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "step never started: {events}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let (status, body) = env.post(&format!("/tasks/{id}/cancel"), &json!({})).await;
     assert_eq!((status, body), (200, json!({"status": "cancelled"})));
     let task = env
