@@ -20,7 +20,7 @@ const { context, cases } = JSON.parse(readFileSync(path.join(HERE, 'expressions'
 const known = JSON.parse(readFileSync(path.join(HERE, 'expressions', 'known-differences.json'), 'utf8'));
 
 function oracle(c) {
-  const renderer = createTemplateRenderer({ allowRegexExecution: true });
+  const renderer = createTemplateRenderer({ allowRegexExecution: true, cookiecutterCompat: !!c.cookiecutterCompat });
   try {
     const out = c.value ? renderer.renderValue(c.template, context) : renderer.render(c.template, context);
     // A value the scaffolder leaves out (undefined) is null on our side.
@@ -42,7 +42,7 @@ function ours() {
 }
 
 const agree = (a, b) => ('error' in a && 'error' in b) || ('ok' in a && 'ok' in b && isDeepStrictEqual(a.ok, b.ok));
-const key = c => `${c.value ? 'value' : 'text'}: ${c.template}`;
+const key = c => `${c.cookiecutterCompat ? 'cookiecutter' : c.value ? 'value' : 'text'}: ${c.template}`;
 
 test('template expressions render as nunjitsu (Backstage scaffolder 4.2.0) renders them', () => {
   const answers = ours();

@@ -56,9 +56,25 @@ fn render_error(e: minijinja::Error) -> RenderError {
 /// `parameters.a.b` renders empty instead of failing).
 pub struct Engine {
     env: Environment<'static>,
-    /// `trimBlocks`/`lstripBlocks` variants for `fetch:template`, built once: `[trim, lstrip,
-    /// both]`.
+    /// Where a variable opens: `${{`, or `{{` with `cookiecutterCompat`.
+    var_open: &'static str,
+    /// The variants `fetch:template` asks for, built once, indexed by [`Blocks::index`].
     variants: Vec<Engine>,
+}
+
+/// How `fetch:template` asks a skeleton to be rendered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Blocks {
+    pub trim: bool,
+    pub lstrip: bool,
+    /// Cookiecutter's `{{ cookiecutter.x }}` delimiters and its `jsonify` filter.
+    pub cookiecutter: bool,
+}
+
+impl Blocks {
+    fn index(self) -> usize {
+        usize::from(self.trim) | usize::from(self.lstrip) << 1 | usize::from(self.cookiecutter) << 2
+    }
 }
 
 impl Default for Engine {
@@ -69,37 +85,40 @@ impl Default for Engine {
 
 impl Engine {
     pub fn new() -> Self {
-        let variants = [(true, false), (false, true), (true, true)]
-            .into_iter()
-            .map(|(t, l)| Engine {
-                env: Self::environment(t, l),
-                variants: Vec::new(),
+        let variants = (0..8)
+            .map(|i| {
+                let blocks = Blocks {
+                    trim: i & 1 != 0,
+                    lstrip: i & 2 != 0,
+                    cookiecutter: i & 4 != 0,
+                };
+                Engine {
+                    env: Self::environment(blocks),
+                    var_open: if blocks.cookiecutter { "{{" } else { "${{" },
+                    variants: Vec::new(),
+                }
             })
             .collect();
         Engine {
-            env: Self::environment(false, false),
+            env: Self::environment(Blocks::default()),
+            var_open: "${{",
             variants,
         }
     }
 
-    /// This engine, or its variant that trims blocks as `fetch:template` asks.
-    pub fn with_blocks(&self, trim: bool, lstrip: bool) -> &Engine {
-        match (trim, lstrip, self.variants.as_slice()) {
-            (true, false, [t, ..]) => t,
-            (false, true, [_, l, ..]) => l,
-            (true, true, [_, _, b]) => b,
-            _ => self,
-        }
+    /// This engine, or its variant that renders as `fetch:template` asks.
+    pub fn with_blocks(&self, blocks: Blocks) -> &Engine {
+        self.variants.get(blocks.index()).unwrap_or(self)
     }
 
-    fn environment(trim_blocks: bool, lstrip_blocks: bool) -> Environment<'static> {
+    fn environment(blocks: Blocks) -> Environment<'static> {
         let mut env = Environment::new();
-        env.set_trim_blocks(trim_blocks);
-        env.set_lstrip_blocks(lstrip_blocks);
+        env.set_trim_blocks(blocks.trim);
+        env.set_lstrip_blocks(blocks.lstrip);
         env.set_syntax(
             SyntaxConfig::builder()
                 .block_delimiters("{%", "%}")
-                .variable_delimiters("${{", "}}")
+                .variable_delimiters(if blocks.cookiecutter { "{{" } else { "${{" }, "}}")
                 .comment_delimiters("{#", "#}")
                 .build()
                 .expect("static syntax"),
@@ -124,6 +143,9 @@ impl Engine {
         });
         env.add_function("__regex", js::regex);
         filters::register(&mut env);
+        if blocks.cookiecutter {
+            filters::register_cookiecutter(&mut env);
+        }
         env
     }
 
@@ -136,10 +158,10 @@ impl Engine {
             )));
         }
         // Plain text (most skeleton files) needs no engine.
-        if !source.contains("${{") && !source.contains("{%") && !source.contains("{#") {
+        if !source.contains(self.var_open) && !source.contains("{%") && !source.contains("{#") {
             return Ok(source.to_owned());
         }
-        let source = nunjucks::template(source);
+        let source = nunjucks::template(source, self.var_open);
         let tmpl = self.env.template_from_str(&source).map_err(render_error)?;
         let mut out = Bounded(Vec::with_capacity(source.len()));
         tmpl.render_captured_to(JValue::from_serialize(ctx), &mut out)

@@ -54,6 +54,11 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_test("falsy", |v: &Value| !v.is_true());
 }
 
+/// Cookiecutter's name for `dump`, in templates rendered with `cookiecutterCompat`.
+pub fn register_cookiecutter(env: &mut Environment<'static>) {
+    env.add_filter("jsonify", dump);
+}
+
 fn invalid(msg: impl Into<String>) -> Error {
     Error::new(ErrorKind::InvalidOperation, msg.into())
 }

@@ -5,25 +5,25 @@
 
 use std::borrow::Cow;
 
-/// A whole template: text is kept, code inside `${{ }}` and `{% %}` is rewritten, comments and
-/// `{% raw %}` blocks are left alone.
-pub fn template(src: &str) -> Cow<'_, str> {
-    if !src.contains("${{") && !src.contains("{%") {
+/// A whole template: text is kept, code inside `${{ }}` (`var_open` is `{{` for cookiecutter
+/// templates) and `{% %}` is rewritten, comments and `{% raw %}` blocks are left alone.
+pub fn template<'a>(src: &'a str, var_open: &str) -> Cow<'a, str> {
+    if !src.contains(var_open) && !src.contains("{%") {
         return Cow::Borrowed(src);
     }
     let mut out = String::with_capacity(src.len() + 16);
     let mut switches = Switches::default();
     let mut rest = src;
-    while let Some(start) = next_open(rest) {
+    while let Some(start) = next_open(rest, var_open) {
         out.push_str(&rest[..start]);
         rest = &rest[start..];
         if let Some(body) = rest.strip_prefix("{#") {
             let end = body.find("#}").map_or(rest.len(), |e| e + 4);
             out.push_str(&rest[..end]);
             rest = &rest[end..];
-        } else if let Some(body) = rest.strip_prefix("${{") {
+        } else if let Some(body) = rest.strip_prefix(var_open) {
             let end = code_end(body, "}}");
-            out.push_str("${{");
+            out.push_str(var_open);
             out.push_str(&expression(&body[..end]));
             rest = &body[end..];
         } else {
@@ -51,8 +51,11 @@ pub fn template(src: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-fn next_open(s: &str) -> Option<usize> {
-    ["${{", "{%", "{#"].iter().filter_map(|d| s.find(d)).min()
+fn next_open(s: &str, var_open: &str) -> Option<usize> {
+    [var_open, "{%", "{#"]
+        .iter()
+        .filter_map(|d| s.find(d))
+        .min()
 }
 
 /// Where code ends: the first `close` outside string literals and brackets.
@@ -295,26 +298,29 @@ mod tests {
     #[test]
     fn rewrites_tags_and_keeps_lines() {
         assert_eq!(
-            template("{%- if a %}x{% elseif b -%}y{% endif %}"),
+            template("{%- if a %}x{% elseif b -%}y{% endif %}", "${{"),
             "{%- if a %}x{% elif b -%}y{% endif %}"
         );
         assert_eq!(
-            template("{% for k, v in obj %}{% endfor %}"),
+            template("{% for k, v in obj %}{% endfor %}", "${{"),
             "{% for k, v in (obj) | __pairs %}{% endfor %}"
         );
         assert_eq!(
-            template("{% switch n %}{% case 1 %}one{% default %}other{% endswitch %}"),
+            template(
+                "{% switch n %}{% case 1 %}one{% default %}other{% endswitch %}",
+                "${{"
+            ),
             "{% set __switch1 = (n) %}{% if false %}{% elif __switch1 == (1) %}one{% else %}other{% endif %}"
         );
         assert_eq!(
-            template("{% raw %}${{ a === b }}{% endraw %}"),
+            template("{% raw %}${{ a === b }}{% endraw %}", "${{"),
             "{% raw %}${{ a === b }}{% endraw %}"
         );
         assert_eq!(
-            template("{# a === b #}${{ '}}' }}"),
+            template("{# a === b #}${{ '}}' }}", "${{"),
             "{# a === b #}${{ '}}' }}"
         );
         let src = "a\n${{ x ===\n y }}\n{% if\n a === b %}\n";
-        assert_eq!(template(src).lines().count(), src.lines().count());
+        assert_eq!(template(src, "${{").lines().count(), src.lines().count());
     }
 }

@@ -21,7 +21,7 @@ pub struct RenderArgs {
     #[arg(long)]
     value: bool,
     /// Read one JSON object per line from stdin, `{"template", "context", "value", "trimBlocks",
-    /// "lstripBlocks"}` (all but template optional), and write one line per input:
+    /// "lstripBlocks", "cookiecutterCompat"}` (all but template optional), and write one line per input:
     /// `{"ok": result}` or `{"error": message}`.
     #[arg(long, conflicts_with = "template")]
     json_lines: bool,
@@ -39,6 +39,8 @@ struct Case {
     trim_blocks: bool,
     #[serde(default)]
     lstrip_blocks: bool,
+    #[serde(default)]
+    cookiecutter_compat: bool,
 }
 
 /// Returns the exit code: 0 when the template rendered (every line, with --json-lines, answers
@@ -73,6 +75,7 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<i32> {
         value: args.value,
         trim_blocks: false,
         lstrip_blocks: false,
+        cookiecutter_compat: false,
     };
     match render(&engine, &case) {
         Ok(Value::String(text)) if !args.value => {
@@ -97,7 +100,11 @@ fn render(engine: &Engine, case: &Case) -> Result<Value, String> {
     } else {
         case.context.clone()
     };
-    let engine = engine.with_blocks(case.trim_blocks, case.lstrip_blocks);
+    let engine = engine.with_blocks(scaffolder::expr::Blocks {
+        trim: case.trim_blocks,
+        lstrip: case.lstrip_blocks,
+        cookiecutter: case.cookiecutter_compat,
+    });
     if case.value {
         engine
             .render_value(&Value::String(case.template.clone()), &context)

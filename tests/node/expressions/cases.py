@@ -19,6 +19,7 @@ context = {
   "secrets": {"token": "s3cr3t"},
   "context": {"task": {"id": "0f1e2d3c"}},
   "each": {"key": "1", "value": {"name": "web"}},
+  "cookiecutter": {"name": "svc", "tags": ["a", "b"], "port": 8080},
 }
 T = []  # (template, value?)
 def t(*xs, value=False):
@@ -117,9 +118,15 @@ t("Hello ${{ parameters.name }}!", "${{ parameters.tags }}", "${{ parameters.nes
 t("${{ parameters.name | nosuchfilter }}", "{% if %}", "${{ ", "{% for x in %}{% endfor %}", "{% endif %}", "${{ parameters.name( }}",
   "${{ undefinedFunction() }}", "{% include 'other.njk' %}", "{% extends 'base.njk' %}", "{% import 'm.njk' as m %}")
 cases = [{"template": x, **({"value": True} if val else {})} for x, val in T]
+# skeletons rendered by fetch:template with cookiecutterCompat: {{ }} delimiters, jsonify
+cases += [{"template": x, "cookiecutterCompat": True} for x in (
+  "{{ cookiecutter.name }}", "{{ cookiecutter.tags | jsonify }}", "{{ cookiecutter.port + 1 }}",
+  "{% if cookiecutter.name %}{{ cookiecutter.name | upper }}{% endif %}", "${{ cookiecutter.name }}",
+  "{% for t in cookiecutter.tags %}{{ loop.index }}={{ t }} {% endfor %}", "{{ cookiecutter.missing }}|",
+  "{{ cookiecutter.name.toUpperCase() }}", "{{ cookiecutter.tags }}", "{% raw %}{{ kept }}{% endraw %}")]
 seen = set(); out = []
 for c in cases:
-    k = (c["template"], c.get("value", False))
+    k = (c["template"], c.get("value", False), c.get("cookiecutterCompat", False))
     if k in seen: continue
     seen.add(k); out.append(c)
 json.dump({"context": context, "cases": out}, open(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'cases.json'), 'w'), indent=1)

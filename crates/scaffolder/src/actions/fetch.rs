@@ -26,7 +26,7 @@ pub const TEMPLATE: ActionSpec = ActionSpec {
             "values": {"type": "object", "description": "Values the skeleton sees as `values`."},
             "copyWithoutRender": {"type": "array", "items": {"type": "string"}, "description": "Deprecated alias of copyWithoutTemplating."},
             "copyWithoutTemplating": {"type": "array", "items": {"type": "string"}, "description": "Globs (relative to the skeleton) copied without rendering names or contents."},
-            "cookiecutterCompat": {"type": "boolean", "description": "Not supported by Stagedoor; must be false."},
+            "cookiecutterCompat": {"type": "boolean", "description": "Render the skeleton as a cookiecutter one: {{ cookiecutter.name }} instead of ${{ values.name }}, and the jsonify filter."},
             "templateFileExtension": {"anyOf": [{"type": "string"}, {"type": "boolean"}], "description": "Render only files with this extension (true: .njk), dropping it."},
             "replace": {"type": "boolean", "description": "Overwrite files that already exist in the workspace."},
             "trimBlocks": {"type": "boolean", "description": "Remove the first newline after a block."},
@@ -46,7 +46,7 @@ pub const TEMPLATE_FILE: ActionSpec = ActionSpec {
             "url": {"type": "string", "description": "Path of the file, relative to the template's file."},
             "targetPath": {"type": "string", "description": "File path in the workspace to write."},
             "values": {"type": "object", "description": "Values the file sees as `values`."},
-            "cookiecutterCompat": {"type": "boolean", "description": "Not supported by Stagedoor; must be false."},
+            "cookiecutterCompat": {"type": "boolean", "description": "Render the skeleton as a cookiecutter one: {{ cookiecutter.name }} instead of ${{ values.name }}, and the jsonify filter."},
             "replace": {"type": "boolean", "description": "Overwrite the file if it exists."},
             "trimBlocks": {"type": "boolean", "description": "Remove the first newline after a block."},
             "lstripBlocks": {"type": "boolean", "description": "Strip whitespace before a block on its line."},
@@ -173,22 +173,37 @@ fn write_with_mode(path: &Path, contents: &[u8], mode: u32) -> Result<(), Scaffo
     Ok(())
 }
 
-/// The values context of a skeleton, and how blocks are trimmed.
+/// The context a skeleton renders with: its values, named `cookiecutter` for a cookiecutter
+/// skeleton (`{{ cookiecutter.name }}`) as Backstage names them.
 fn file_context(input: &Value) -> Value {
-    json!({"values": input.get("values").cloned().unwrap_or(json!({}))})
+    let values = input.get("values").cloned().unwrap_or(json!({}));
+    if bool_input(input, "cookiecutterCompat") {
+        json!({ "cookiecutter": values })
+    } else {
+        json!({ "values": values })
+    }
 }
 
-fn refuse_cookiecutter(input: &Value) -> Result<(), ScaffolderError> {
-    if bool_input(input, "cookiecutterCompat") {
-        return Err(ScaffolderError::Input(
-            "cookiecutterCompat is not supported by Stagedoor; use ${{ }} expressions".into(),
-        ));
+/// The values, sorted by key, as the log line that lists them prints them.
+fn sorted_values(input: &Value) -> String {
+    let values: std::collections::BTreeMap<&String, &Value> = input
+        .get("values")
+        .and_then(Value::as_object)
+        .map(|m| m.iter().collect())
+        .unwrap_or_default();
+    serde_json::to_string(&values).unwrap_or_default()
+}
+
+/// How the skeleton's text is rendered: block trimming and cookiecutter syntax.
+fn blocks(input: &Value) -> crate::expr::Blocks {
+    crate::expr::Blocks {
+        trim: bool_input(input, "trimBlocks"),
+        lstrip: bool_input(input, "lstripBlocks"),
+        cookiecutter: bool_input(input, "cookiecutterCompat"),
     }
-    Ok(())
 }
 
 pub fn template(ctx: &mut ActionContext<'_>, input: &Value) -> Result<(), ScaffolderError> {
-    refuse_cookiecutter(input)?;
     let url = str_input(input, "url").unwrap_or_default();
     ctx.info("Fetching template content from remote URL");
     let src = ctx.template_path(url)?;
@@ -216,21 +231,19 @@ pub fn template(ctx: &mut ActionContext<'_>, input: &Value) -> Result<(), Scaffo
         }),
         _ => None,
     };
+    if extension.is_some() && (!patterns.is_empty() || bool_input(input, "cookiecutterCompat")) {
+        return Err(ScaffolderError::Input(
+            "Fetch action input extension incompatible with copyWithoutTemplating and cookiecutterCompat".into(),
+        ));
+    }
     let replace = bool_input(input, "replace");
     let context = file_context(input);
-    let sorted_values: std::collections::BTreeMap<String, Value> = context["values"]
-        .as_object()
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-        .unwrap_or_default();
     ctx.info(&format!(
         "Processing {} template files/directories with input values {}",
         entries.len(),
-        serde_json::to_string(&sorted_values).unwrap_or_default()
+        sorted_values(input)
     ));
-    let engine = ctx.engine.with_blocks(
-        bool_input(input, "trimBlocks"),
-        bool_input(input, "lstripBlocks"),
-    );
+    let engine = ctx.engine.with_blocks(blocks(input));
     let opts = MatchOptions {
         require_literal_separator: true,
         ..MatchOptions::new()
@@ -317,7 +330,6 @@ fn prefix_match(p: &Pattern, rel: &str, opts: MatchOptions) -> bool {
 }
 
 pub fn template_file(ctx: &mut ActionContext<'_>, input: &Value) -> Result<(), ScaffolderError> {
-    refuse_cookiecutter(input)?;
     let (src, out_path) = single_file(ctx, input)?;
     if out_path.exists() && !bool_input(input, "replace") {
         ctx.info(&format!(
@@ -327,20 +339,12 @@ pub fn template_file(ctx: &mut ActionContext<'_>, input: &Value) -> Result<(), S
         return Ok(());
     }
     ctx.info("Fetching template file content from remote URL");
-    let values: std::collections::BTreeMap<String, Value> = input
-        .get("values")
-        .and_then(Value::as_object)
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-        .unwrap_or_default();
     ctx.info(&format!(
         "Processing template file with input values {}",
-        serde_json::to_string(&values).unwrap_or_default()
+        sorted_values(input)
     ));
     let bytes = std::fs::read(&src)?;
-    let engine = ctx.engine.with_blocks(
-        bool_input(input, "trimBlocks"),
-        bool_input(input, "lstripBlocks"),
-    );
+    let engine = ctx.engine.with_blocks(blocks(input));
     let contents = match as_text(&bytes) {
         Some(text) => engine.render_str(text, &file_context(input))?.into_bytes(),
         None => bytes,

@@ -254,3 +254,29 @@ fn syntax_errors_name_the_line() {
         err.0
     );
 }
+
+#[tokio::test]
+async fn a_cookiecutter_skeleton_renders_with_its_own_delimiters() {
+    let out = crate::support::dry_run(
+        json!([{"id": "f", "action": "fetch:template", "input": {"url": "./s", "cookiecutterCompat": true,
+            "values": {"name": "svc", "tags": ["a", "b"]}}}]),
+        &[(
+            "s/{{ cookiecutter.name }}/README.md",
+            "# {{ cookiecutter.name | upper }}\ntags: {{ cookiecutter.tags | jsonify }}\nkept: ${{ values.name }}\n",
+        )],
+    )
+    .await
+    .unwrap();
+    let file = &out["directoryContents"][0];
+    assert_eq!(file["path"], "svc/README.md");
+    let text = String::from_utf8(
+        base64::Engine::decode(
+            &base64::engine::general_purpose::STANDARD,
+            file["base64Content"].as_str().unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    // `${{` is plain text to a cookiecutter skeleton except for its `{{ }}` part, as nunjitsu.
+    assert_eq!(text, "# SVC\ntags: [\"a\",\"b\"]\nkept: $\n");
+}

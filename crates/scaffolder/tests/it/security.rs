@@ -1,35 +1,13 @@
 //! Untrusted templates cannot reach outside their workspace or their own directory, and cannot
 //! make the server work or allocate without bound: each attempt is refused with a clear error.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as B64;
 use scaffolder::actions::Services;
 use scaffolder::log::Log;
 use scaffolder::runner::{Run, RunUser};
 use scaffolder::{ScaffolderError, Template};
 use serde_json::{Value, json};
 
-fn template(steps: Value) -> Value {
-    json!({"apiVersion": "scaffolder.backstage.io/v1beta3", "kind": "Template",
-        "metadata": {"name": "t"}, "spec": {"steps": steps}})
-}
-
-async fn dry_run(steps: Value, files: &[(&str, &str)]) -> Result<Value, ScaffolderError> {
-    let request = json!({
-        "template": template(steps),
-        "values": {},
-        "directoryContents": files.iter().map(|(p, c)| json!({"path": p, "base64Content": B64.encode(c)})).collect::<Vec<_>>(),
-    });
-    let work = tempfile::tempdir().unwrap();
-    scaffolder::dryrun::dry_run(
-        scaffolder::engine(),
-        serde_json::from_value(request).unwrap(),
-        &RunUser::default(),
-        work.path(),
-        &Services::default(),
-    )
-    .await
-}
+use crate::support::{dry_run, template};
 
 /// Runs a template whose file lives in `dir` (so skeletons are read from disk, as for a
 /// catalog template), in a fresh workspace.

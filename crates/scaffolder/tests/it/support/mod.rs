@@ -1,14 +1,18 @@
-//! Shared by the publish tests: one action run directly in a real workspace, with a catalog
-//! (on the given database) carrying the publish settings, and `git` to read results back.
+//! Shared by the scaffolder's tests: one action run directly in a real workspace, with a catalog
+//! (on the given database) carrying the publish settings, `git` to read results back, and an
+//! inline template's dry-run.
 
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
 use scaffolder::ScaffolderError;
 use scaffolder::actions::{ActionContext, Services, find, run};
 use scaffolder::log::Log;
 use scaffolder::publishing::{PublishSettings, Publishing};
+use scaffolder::runner::RunUser;
 use serde_json::{Map, Value, json};
 use store::testing::TestDb;
 
@@ -97,4 +101,28 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
 
 pub fn no_secrets() -> Value {
     json!({})
+}
+
+/// An inline template of these steps.
+pub fn template(steps: Value) -> Value {
+    json!({"apiVersion": "scaffolder.backstage.io/v1beta3", "kind": "Template",
+        "metadata": {"name": "t"}, "spec": {"steps": steps}})
+}
+
+/// A dry-run of `steps` with `files` as its directoryContents.
+pub async fn dry_run(steps: Value, files: &[(&str, &str)]) -> Result<Value, ScaffolderError> {
+    let request = json!({
+        "template": template(steps),
+        "values": {},
+        "directoryContents": files.iter().map(|(p, c)| json!({"path": p, "base64Content": B64.encode(c)})).collect::<Vec<_>>(),
+    });
+    let work = tempfile::tempdir().unwrap();
+    scaffolder::dryrun::dry_run(
+        scaffolder::engine(),
+        serde_json::from_value(request).unwrap(),
+        &RunUser::default(),
+        work.path(),
+        &Services::default(),
+    )
+    .await
 }
