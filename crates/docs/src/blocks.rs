@@ -271,27 +271,7 @@ fn capitalise(s: &str) -> String {
     }
 }
 
-/// Escapes text for an HTML text node or a double-quoted attribute.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    escape_into(&mut out, s);
-    out
-}
-
-/// [`escape`], appending to `out` (the highlighter and the search page's highlighted snippets
-/// escape piece by piece).
-pub fn escape_into(out: &mut String, s: &str) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-}
+pub use model::html::{escape, escape_into};
 
 #[cfg(test)]
 mod tests {

@@ -4,6 +4,7 @@
 pub mod entity;
 pub mod entity_ref;
 pub mod filter;
+pub mod html;
 pub mod kinds;
 pub mod redact;
 pub mod relations;

@@ -442,19 +442,7 @@ fn escape(v: &Value) -> Value {
     if v.is_safe() {
         return v.clone();
     }
-    let s = str_of(v);
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    Value::from_safe_string(out)
+    Value::from_safe_string(model::html::escape(&str_of(v)))
 }
 
 /// `center(width = 80)`.

@@ -5,16 +5,9 @@
 use std::fmt::Write;
 
 use chrono::NaiveDate;
+use model::html::escape as esc;
 
 use crate::pages::scorecards::charts::{BOTTOM, H, LEFT, RIGHT, TOP, W, axes};
-
-/// Escapes text placed inside SVG.
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
 
 /// One line per series (label, CSS class, values per day from `first`), on a count scale from
 /// zero to the largest value (at least `top`, the population, when given).
