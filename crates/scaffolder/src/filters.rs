@@ -50,6 +50,7 @@ pub fn register(env: &mut Environment<'static>) {
     });
     env.add_filter("random", random);
     env.add_filter("__pairs", pairs);
+    env.add_filter("__truthy", |v: &Value| js::truthy(v));
     env.add_test("truthy", |v: &Value| v.is_true());
     env.add_test("falsy", |v: &Value| !v.is_true());
 }

@@ -54,6 +54,21 @@ fn write_js(out: &mut String, v: &Value, depth: usize) {
     }
 }
 
+/// JavaScript's truthiness: every list and object is true, even empty; 0, NaN, "" and none are
+/// false.
+pub fn truthy(v: &Value) -> bool {
+    match v.kind() {
+        minijinja::value::ValueKind::Seq
+        | minijinja::value::ValueKind::Map
+        | minijinja::value::ValueKind::Iterable
+        | minijinja::value::ValueKind::Plain => true,
+        minijinja::value::ValueKind::Number => {
+            f64::try_from(v.clone()).is_ok_and(|f| f != 0.0 && !f.is_nan())
+        }
+        _ => v.is_true(),
+    }
+}
+
 /// A number as JavaScript prints it: integral values without a fraction, `Infinity`, `NaN`.
 pub fn js_number(v: &Value) -> String {
     if let Some(i) = v.as_i64().filter(|_| v.is_integer()) {

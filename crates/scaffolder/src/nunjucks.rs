@@ -1,7 +1,8 @@
 //! Nunjucks syntax that minijinja does not parse, rewritten into what it does before a template
 //! is compiled: `===` and `!==`, `elseif`, bare object keys (`{a: 1}`), `.length`, regular
-//! expression literals (`r/-/g`), `{% for k, v in object %}` and `{% switch %}`. No newline is
-//! added or removed, so an error still names the author's line.
+//! expression literals (`r/-/g`), `{% for k, v in object %}`, `{% switch %}`, and JavaScript's
+//! truthiness in `{% if %}`. No newline is added or removed, so an error still names the
+//! author's line.
 
 use std::borrow::Cow;
 
@@ -121,27 +122,31 @@ fn tag(words: &str, switches: &mut Switches) -> String {
     let body = words.trim();
     let pad = &words[..words.len() - words.trim_start().len()];
     let tail = &words[pad.len() + body.len()..];
-    let (name, rest) = body
-        .split_once(|c: char| c.is_whitespace())
-        .unwrap_or((body, ""));
+    // The rest keeps its leading whitespace: it may be a newline, and lines must not move.
+    let (name, rest) = body.split_at(body.find(char::is_whitespace).unwrap_or(body.len()));
+    let (ws, arg) = rest.split_at(rest.len() - rest.trim_start().len());
     let out = match name {
-        "elseif" => format!("elif {}", expression(rest)),
+        // JavaScript's truthiness decides an `if` (an empty list or object is true).
+        "if" | "elif" | "elseif" => {
+            let keyword = if name == "if" { "if" } else { "elif" };
+            format!("{keyword}{ws}({}) | __truthy", expression(arg))
+        }
         "for" => match rest.find(" in ") {
             Some(at) if rest[..at].contains(',') => format!(
-                "for {} in ({}) | __pairs",
+                "for{} in ({}) | __pairs",
                 &rest[..at],
                 expression(&rest[at + 4..])
             ),
-            _ => format!("for {}", expression(rest)),
+            _ => format!("for{}", expression(rest)),
         },
         "switch" => {
             switches.next += 1;
             switches.open.push(switches.next);
             let n = switches.next;
-            format!("set __switch{n} = ({}) %}}{{% if false", expression(rest))
+            format!("set __switch{n} ={ws}({}) %}}{{% if false", expression(arg))
         }
         "case" => match switches.open.last() {
-            Some(n) => format!("elif __switch{n} == ({})", expression(rest)),
+            Some(n) => format!("elif __switch{n} =={ws}({})", expression(arg)),
             None => body.to_owned(),
         },
         "default" if rest.trim().is_empty() && !switches.open.is_empty() => "else".into(),
@@ -299,7 +304,7 @@ mod tests {
     fn rewrites_tags_and_keeps_lines() {
         assert_eq!(
             template("{%- if a %}x{% elseif b -%}y{% endif %}", "${{"),
-            "{%- if a %}x{% elif b -%}y{% endif %}"
+            "{%- if (a) | __truthy %}x{% elif (b) | __truthy -%}y{% endif %}"
         );
         assert_eq!(
             template("{% for k, v in obj %}{% endfor %}", "${{"),
