@@ -11,6 +11,9 @@ use serde_json::Value;
 
 use crate::{filters, js, nunjucks};
 
+/// The context name the status checks read: whether a step of the run has failed.
+pub const FAILED: &str = "__failed";
+
 /// Instructions one render may run: far beyond any real template (a 50-file skeleton uses a few
 /// hundred per file), small enough that a runaway loop stops in milliseconds.
 pub const FUEL: u64 = 200_000;
@@ -142,6 +145,12 @@ impl Engine {
             js::call_method(value, method, args)
         });
         env.add_function("__regex", js::regex);
+        // A step's status checks (Backstage 4.2): `always()` lets a step run after a failure,
+        // `failure()` is whether one happened.
+        env.add_function("always", || true);
+        env.add_function("failure", |state: &minijinja::State| {
+            state.lookup(FAILED).is_some_and(|v| v.is_true())
+        });
         filters::register(&mut env);
         if blocks.cookiecutter {
             filters::register_cookiecutter(&mut env);

@@ -1,7 +1,9 @@
 //! Runs a template's steps as Backstage's workflow runner does: checks every action exists,
 //! then per step evaluates `if`, expands `each`, renders the input with the run's context
 //! (`parameters`, `steps`, `secrets`, `user`, `context`, `each`), runs the action and keeps
-//! its output under `steps[id].output`; finally renders `output`.
+//! its output under `steps[id].output`; finally renders `output`. After a failure, the steps
+//! whose `if` calls a status check (`${{ always() }}`, `${{ failure() }}`) still run, as in
+//! Backstage 4.2; the others are skipped.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -65,6 +67,13 @@ impl From<ScaffolderError> for Failure {
     }
 }
 
+/// Whether a step's `if` calls `always()` or `failure()`, which lets it run after a failed step.
+fn calls_status_check(condition: Option<&Value>) -> bool {
+    condition
+        .and_then(Value::as_str)
+        .is_some_and(|c| c.contains("always(") || c.contains("failure("))
+}
+
 /// Every action the template names must exist before anything runs (404 otherwise).
 pub fn check_actions(template: &Template) -> Result<(), ScaffolderError> {
     for step in &template.steps {
@@ -76,8 +85,9 @@ pub fn check_actions(template: &Template) -> Result<(), ScaffolderError> {
 }
 
 impl Run<'_> {
-    fn context(&self, steps: &Map<String, Value>, each: Option<Value>) -> Value {
+    fn context(&self, steps: &Map<String, Value>, each: Option<Value>, failed: bool) -> Value {
         let mut ctx = json!({
+            crate::expr::FAILED: failed,
             "parameters": self.values,
             "steps": steps,
             "secrets": self.secrets,
@@ -129,19 +139,26 @@ impl Run<'_> {
             self.template.steps.len() + usize::from(self.dry_run)
         ));
         let mut steps_out: Map<String, Value> = Map::new();
-        for (index, step) in self.template.steps.iter().enumerate() {
-            if let Err(failure) = self.step(step, &mut steps_out, log).await {
-                for later in &self.template.steps[index + 1..] {
-                    log.status(
-                        &later.id,
-                        "skipped",
-                        &format!("Skipping step {} because a previous step failed", later.id),
-                    );
-                }
-                return Err(failure);
+        let mut first_failure: Option<Failure> = None;
+        for step in &self.template.steps {
+            let failed = first_failure.is_some();
+            if failed && !calls_status_check(step.condition.as_ref()) {
+                log.status(
+                    &step.id,
+                    "skipped",
+                    &format!("Skipping step {} because a previous step failed", step.id),
+                );
+                continue;
+            }
+            // A cancelled task runs nothing more: `step` checks that first, status checks too.
+            if let Err(failure) = self.step(step, &mut steps_out, log, failed).await {
+                first_failure.get_or_insert(failure);
             }
         }
-        let ctx = self.context(&steps_out, None);
+        if let Some(failure) = first_failure {
+            return Err(failure);
+        }
+        let ctx = self.context(&steps_out, None, false);
         let output = self.render_input(&self.template.output, &ctx);
         Ok(Outcome {
             output,
@@ -155,6 +172,7 @@ impl Run<'_> {
         step: &crate::template::Step,
         steps_out: &mut Map<String, Value>,
         log: &mut Log,
+        failed: bool,
     ) -> Result<(), Failure> {
         {
             if self.cancelled() {
@@ -172,7 +190,7 @@ impl Run<'_> {
                 error,
                 step_id: Some(step.id.clone()),
             };
-            let ctx = self.context(steps_out, None);
+            let ctx = self.context(steps_out, None, failed);
             log.status(
                 &step.id,
                 "processing",
@@ -262,7 +280,7 @@ impl Run<'_> {
                         &format!("\u{1b}[32minfo\u{1b}[39m: Running step each: {e}"),
                     );
                 }
-                let ctx = self.context(steps_out, each.clone());
+                let ctx = self.context(steps_out, each.clone(), failed);
                 let input = self.render_input(&step.input, &ctx);
                 let mut actx = ActionContext {
                     engine: self.engine,

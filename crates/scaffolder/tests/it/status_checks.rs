@@ -1,0 +1,87 @@
+//! Backstage 4.2's step status checks: after a failed step, only the steps whose `if` calls
+//! `always()` or `failure()` run; the task still fails with the first error.
+
+use scaffolder::actions::Services;
+use scaffolder::log::Log;
+use scaffolder::runner::{Run, RunUser};
+use scaffolder::{ScaffolderError, Template};
+use serde_json::{Value, json};
+
+use crate::support::template;
+
+/// Runs `steps` (no template directory) and returns the first error and every log message.
+async fn run(steps: Value) -> (Option<ScaffolderError>, Vec<String>) {
+    let template = Template::from_entity(&template(steps)).unwrap();
+    let workspace = tempfile::tempdir().unwrap();
+    let run = Run {
+        engine: scaffolder::engine(),
+        template: &template,
+        values: &json!({}),
+        secrets: &json!({}),
+        user: &RunUser::default(),
+        task_id: "t",
+        workspace: workspace.path(),
+        dry_run: false,
+        services: &Services::default(),
+        cancel: None,
+    };
+    let mut log = Log::default();
+    let error = run.execute(&mut log).await.err().map(|f| f.error);
+    let messages = log
+        .events
+        .iter()
+        .filter_map(|e| e["message"].as_str().map(str::to_owned))
+        .collect();
+    (error, messages)
+}
+
+fn log_step(id: &str, condition: Option<&str>) -> Value {
+    let mut step =
+        json!({"id": id, "action": "debug:log", "input": {"message": format!("ran {id}")}});
+    if let Some(c) = condition {
+        step["if"] = json!(c);
+    }
+    step
+}
+
+#[tokio::test]
+async fn after_a_failure_only_status_checked_steps_run() {
+    let (error, log) = run(json!([
+        log_step("first", Some("${{ failure() }}")),
+        {"id": "broken", "action": "fetch:plain", "input": {"url": "./missing"}},
+        log_step("plain", None),
+        log_step("cleanup", Some("${{ always() }}")),
+        log_step("on-failure", Some("${{ failure() }}")),
+        log_step("not-on-failure", Some("${{ not failure() }}")),
+    ]))
+    .await;
+    assert!(error.is_some(), "the task fails with the first error");
+    let has = |m: &str| log.iter().any(|l| l.contains(m));
+    assert!(
+        has("Skipping step first because its if condition was false"),
+        "{log:#?}"
+    );
+    assert!(
+        has("Skipping step plain because a previous step failed"),
+        "{log:#?}"
+    );
+    assert!(has("ran cleanup"), "{log:#?}");
+    assert!(has("ran on-failure"), "{log:#?}");
+    assert!(
+        has("Skipping step not-on-failure because its if condition was false"),
+        "{log:#?}"
+    );
+    assert!(!has("ran plain") && !has("ran first"), "{log:#?}");
+}
+
+#[tokio::test]
+async fn without_a_failure_always_runs_and_failure_is_false() {
+    let (error, log) = run(json!([
+        log_step("a", Some("${{ always() }}")),
+        log_step("b", Some("${{ failure() }}")),
+    ]))
+    .await;
+    assert!(error.is_none());
+    assert!(log.iter().any(|l| l.contains("ran a")), "{log:#?}");
+    assert!(!log.iter().any(|l| l.contains("ran b")), "{log:#?}");
+}
