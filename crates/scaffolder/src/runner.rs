@@ -67,6 +67,17 @@ impl From<ScaffolderError> for Failure {
     }
 }
 
+/// Output `links` and `text` items may carry their own `if` (Backstage 4.2): an item whose
+/// rendered `if` is falsy is left out, and the key is removed from the others.
+fn filter_conditional(items: &mut Vec<Value>) {
+    items.retain_mut(|item| match item.as_object_mut() {
+        Some(obj) => obj
+            .remove("if")
+            .is_none_or(|cond| crate::expr::truthy(&cond)),
+        None => true,
+    });
+}
+
 /// Whether a step's `if` calls `always()` or `failure()`, which lets it run after a failed step.
 fn calls_status_check(condition: Option<&Value>) -> bool {
     condition
@@ -159,7 +170,12 @@ impl Run<'_> {
             return Err(failure);
         }
         let ctx = self.context(&steps_out, None, false);
-        let output = self.render_input(&self.template.output, &ctx);
+        let mut output = self.render_input(&self.template.output, &ctx);
+        for list in ["links", "text"] {
+            if let Some(Value::Array(items)) = output.get_mut(list) {
+                filter_conditional(items);
+            }
+        }
         Ok(Outcome {
             output,
             steps: steps_out,

@@ -1,5 +1,6 @@
-//! Backstage 4.2's step status checks: after a failed step, only the steps whose `if` calls
-//! `always()` or `failure()` run; the task still fails with the first error.
+//! Backstage 4.2's conditions beyond a step's `if`: status checks (after a failed step, only the
+//! steps whose `if` calls `always()` or `failure()` run; the task still fails with the first
+//! error) and output links and text with their own `if`.
 
 use scaffolder::actions::Services;
 use scaffolder::log::Log;
@@ -11,7 +12,12 @@ use crate::support::template;
 
 /// Runs `steps` (no template directory) and returns the first error and every log message.
 async fn run(steps: Value) -> (Option<ScaffolderError>, Vec<String>) {
-    let template = Template::from_entity(&template(steps)).unwrap();
+    let (error, log, _) = run_with_output(template(steps)).await;
+    (error, log)
+}
+
+async fn run_with_output(entity: Value) -> (Option<ScaffolderError>, Vec<String>, Value) {
+    let template = Template::from_entity(&entity).unwrap();
     let workspace = tempfile::tempdir().unwrap();
     let run = Run {
         engine: scaffolder::engine(),
@@ -26,13 +32,16 @@ async fn run(steps: Value) -> (Option<ScaffolderError>, Vec<String>) {
         cancel: None,
     };
     let mut log = Log::default();
-    let error = run.execute(&mut log).await.err().map(|f| f.error);
+    let (error, output) = match run.execute(&mut log).await {
+        Ok(outcome) => (None, outcome.output),
+        Err(f) => (Some(f.error), Value::Null),
+    };
     let messages = log
         .events
         .iter()
         .filter_map(|e| e["message"].as_str().map(str::to_owned))
         .collect();
-    (error, messages)
+    (error, messages, output)
 }
 
 fn log_step(id: &str, condition: Option<&str>) -> Value {
@@ -84,4 +93,28 @@ async fn without_a_failure_always_runs_and_failure_is_false() {
     assert!(error.is_none());
     assert!(log.iter().any(|l| l.contains("ran a")), "{log:#?}");
     assert!(!log.iter().any(|l| l.contains("ran b")), "{log:#?}");
+}
+
+#[tokio::test]
+async fn output_links_and_text_keep_only_items_whose_if_holds() {
+    let mut entity = template(json!([log_step("a", None)]));
+    entity["spec"]["output"] = json!({
+        "links": [
+            {"title": "always", "url": "https://a.test"},
+            {"title": "shown", "url": "https://b.test", "if": "${{ steps.a.output | length == 0 }}"},
+            {"title": "hidden", "url": "https://c.test", "if": "${{ false }}"},
+            {"title": "empty list", "url": "https://d.test", "if": "${{ [] }}"},
+        ],
+        "text": [{"title": "t", "content": "x", "if": false}],
+    });
+    let (error, _, output) = run_with_output(entity).await;
+    assert!(error.is_none());
+    assert_eq!(
+        output["links"],
+        json!([
+            {"title": "always", "url": "https://a.test"},
+            {"title": "shown", "url": "https://b.test"},
+        ])
+    );
+    assert_eq!(output["text"], json!([]));
 }
