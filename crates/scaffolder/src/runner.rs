@@ -78,6 +78,13 @@ fn filter_conditional(items: &mut Vec<Value>) {
     });
 }
 
+/// An `each` iteration as Backstage logs it: `{"key":"0","value":"a,b"}`, the value printed as
+/// JavaScript's `String()` would (`[object Object]` for an object).
+fn each_log(each: &Value) -> String {
+    let text = |v: &Value| crate::js::to_js_string(&minijinja::Value::from_serialize(v));
+    json!({"key": text(&each["key"]), "value": text(&each["value"])}).to_string()
+}
+
 /// Whether a step's `if` calls `always()` or `failure()`, which lets it run after a failed step.
 fn calls_status_check(condition: Option<&Value>) -> bool {
     condition
@@ -212,7 +219,10 @@ impl Run<'_> {
                 "processing",
                 &format!("Beginning step {}", step.name),
             );
-            if let Some(cond) = &step.condition {
+            // A step with `each` decides its string `if` per iteration (below), as Backstage.
+            let per_iteration_if =
+                step.each.is_some() && matches!(step.condition, Some(Value::String(_)));
+            if let Some(cond) = step.condition.as_ref().filter(|_| !per_iteration_if) {
                 let rendered = match cond {
                     Value::String(_) => self.render_input(cond, &ctx),
                     other => other.clone(),
@@ -290,13 +300,25 @@ impl Run<'_> {
             }
             let mut output = Map::new();
             for each in iterations {
+                let ctx = self.context(steps_out, each.clone(), failed);
                 if let Some(e) = &each {
+                    let runs = !per_iteration_if
+                        || step
+                            .condition
+                            .as_ref()
+                            .is_some_and(|c| crate::expr::truthy(&self.render_input(c, &ctx)));
+                    let verb = if runs { "Running" } else { "Skipping" };
                     log.step_line(
                         &step.id,
-                        &format!("\u{1b}[32minfo\u{1b}[39m: Running step each: {e}"),
+                        &format!(
+                            "\u{1b}[32minfo\u{1b}[39m: {verb} step each: {}",
+                            each_log(e)
+                        ),
                     );
+                    if !runs {
+                        continue;
+                    }
                 }
-                let ctx = self.context(steps_out, each.clone(), failed);
                 let input = self.render_input(&step.input, &ctx);
                 let mut actx = ActionContext {
                     engine: self.engine,

@@ -7,6 +7,6 @@ mod http_request;
 mod publish_git;
 mod publish_hosted;
 mod security;
-mod status_checks;
+mod step_conditions;
 #[allow(dead_code)] // each suite uses its own part
 mod support;

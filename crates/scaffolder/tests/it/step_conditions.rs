@@ -1,6 +1,7 @@
 //! Backstage 4.2's conditions beyond a step's `if`: status checks (after a failed step, only the
 //! steps whose `if` calls `always()` or `failure()` run; the task still fails with the first
-//! error) and output links and text with their own `if`.
+//! error), an `each` step's `if` decided per iteration, and output links and text with their
+//! own `if`.
 
 use scaffolder::actions::Services;
 use scaffolder::log::Log;
@@ -117,4 +118,27 @@ async fn output_links_and_text_keep_only_items_whose_if_holds() {
         ])
     );
     assert_eq!(output["text"], json!([]));
+}
+
+#[tokio::test]
+async fn an_each_step_decides_its_if_per_iteration() {
+    let (error, log) = run(json!([
+        {"id": "per", "action": "debug:log", "each": ["a", "b", "c"],
+            "if": "${{ each.value != 'b' }}", "input": {"message": "ran ${{ each.value }}"}},
+        {"id": "objects", "action": "debug:log", "each": [{"n": 1}],
+            "input": {"message": "object ${{ each.value.n }}"}},
+    ]))
+    .await;
+    assert!(error.is_none());
+    let has = |m: &str| log.iter().any(|l| l.contains(m));
+    assert!(has("ran a") && has("ran c") && !has("ran b"), "{log:#?}");
+    assert!(
+        has(r#"Skipping step each: {"key":"1","value":"b"}"#),
+        "{log:#?}"
+    );
+    assert!(
+        has(r#"Running step each: {"key":"0","value":"[object Object]"}"#),
+        "{log:#?}"
+    );
+    assert!(has("object 1"), "{log:#?}");
 }
