@@ -277,7 +277,9 @@ pub async fn submit(
     repo_url::attach(&t, &mut pages, Some(&posted), &hosts);
     let mut errors = read.errors.clone();
     for (field, message) in &read.field_errors {
-        form::attach(&mut pages, field, message);
+        if !form::attach(&mut pages, field, message) {
+            errors.push(format!("{field} {message}"));
+        }
     }
     if read.field_errors.is_empty() && read.errors.is_empty() {
         match t.validate_values(&read.values) {
@@ -298,7 +300,7 @@ pub async fn submit(
     let valid = errors.is_empty()
         && pages
             .iter()
-            .all(|p| p.fields.iter().all(|f| f.error.is_none()));
+            .all(|p| p.shown().all(|f| f.error.is_none()));
     if valid && stage == "create" {
         let user = crate::scaffolder_api::run_user(&s, &me);
         let template_ref = t.entity_ref.clone();
