@@ -99,7 +99,10 @@ pub fn branches(page: &Map<String, Value>) -> Vec<Branch<'_>> {
 }
 
 /// The properties and `required` of a (sub)schema, without `skip` (a oneOf's controlling one).
-fn parts<'a>(schema: &'a Map<String, Value>, skip: &str) -> (Vec<(&'a str, &'a Value)>, Vec<&'a str>) {
+fn parts<'a>(
+    schema: &'a Map<String, Value>,
+    skip: &str,
+) -> (Vec<(&'a str, &'a Value)>, Vec<&'a str>) {
     let properties = schema
         .get("properties")
         .and_then(Value::as_object)
@@ -146,10 +149,10 @@ fn collect<'a>(
             }
         }
         let push = |test: Test<'a>,
-                        properties: Vec<(&'a str, &'a Value)>,
-                        required: Vec<&'a str>,
-                        nested: Option<&'a Value>,
-                        out: &mut Vec<Branch<'a>>| {
+                    properties: Vec<(&'a str, &'a Value)>,
+                    required: Vec<&'a str>,
+                    nested: Option<&'a Value>,
+                    out: &mut Vec<Branch<'a>>| {
             let mut when = when.clone();
             when.push(Condition { on: key, test });
             let mut inner: Vec<&'a str> = known.to_vec();

@@ -282,7 +282,9 @@ fn describe(c: &Condition, schema: Option<&Value>) -> Option<String> {
         Test::Present => Some(format!("{label} has a value")),
         Test::OneOf { index, .. } => Some(match c.values() {
             Some(values) => {
-                let names = schema.and_then(|s| Some((s.get("enum")?.as_array()?, s.get("enumNames")?.as_array()?)));
+                let names = schema.and_then(|s| {
+                    Some((s.get("enum")?.as_array()?, s.get("enumNames")?.as_array()?))
+                });
                 let shown: Vec<String> = values
                     .iter()
                     .map(|v| {
@@ -312,7 +314,8 @@ fn group(
         .iter()
         .filter_map(|c| describe(c, schema_of(page, branches, c.on)))
         .collect();
-    let (mut when_field, mut when_values, mut when_off) = (String::new(), String::new(), String::new());
+    let (mut when_field, mut when_values, mut when_off) =
+        (String::new(), String::new(), String::new());
     if let Some(c) = b.when.last() {
         let schema = schema_of(page, branches, c.on);
         let decidable = match &c.test {
@@ -324,7 +327,10 @@ fn group(
         {
             when_field.clone_from(&slot.input);
             if let Some(values) = c.values() {
-                let texts: Vec<String> = values.iter().map(|v| default_text(v, &Kind::Text)).collect();
+                let texts: Vec<String> = values
+                    .iter()
+                    .map(|v| default_text(v, &Kind::Text))
+                    .collect();
                 when_values = serde_json::to_string(&texts).unwrap_or_default();
             }
             if schema.is_some_and(|s| kind(s) == Kind::Bool && !unticked_is_absent(s)) {
@@ -601,7 +607,14 @@ pub fn read(t: &Template, posted: &[(String, String)]) -> Read {
         let slots = slots(page, &branches);
         for s in slots.iter().filter(|s| s.branch.is_none()) {
             let controls = controlling.contains(&s.name);
-            read_slot(s, posted, controls, &mut values, &mut secrets, &mut field_errors);
+            read_slot(
+                s,
+                posted,
+                controls,
+                &mut values,
+                &mut secrets,
+                &mut field_errors,
+            );
         }
         // Branch by branch in order, so a branch nested in another sees its parent's values;
         // fields of branches that do not apply are never read (their defaults included).
@@ -616,13 +629,21 @@ pub fn read(t: &Template, posted: &[(String, String)]) -> Read {
                     continue;
                 }
                 let controls = controlling.contains(&s.name);
-                read_slot(s, posted, controls, &mut values, &mut secrets, &mut field_errors);
+                read_slot(
+                    s,
+                    posted,
+                    controls,
+                    &mut values,
+                    &mut secrets,
+                    &mut field_errors,
+                );
                 // Checked here, on the field: the validator nests a dependent schema's errors
                 // under the controlling property ("Kind is not exactly one from …").
-                if let Some(e) = values
-                    .get(s.name)
-                    .and_then(|v| scaffolder::validate::validate(v, s.schema).into_iter().next())
-                {
+                if let Some(e) = values.get(s.name).and_then(|v| {
+                    scaffolder::validate::validate(v, s.schema)
+                        .into_iter()
+                        .next()
+                }) {
                     field_errors.push((s.name.to_owned(), e.message));
                 }
             }
@@ -739,7 +760,10 @@ mod tests {
             r.values,
             json!({"kind": "library", "audit": false, "registry": "npm"})
         );
-        let r = read(&t, &posted(&[("p.kind", "job"), ("p.port", "8080"), ("p.port.2", "9100")]));
+        let r = read(
+            &t,
+            &posted(&[("p.kind", "job"), ("p.port", "8080"), ("p.port.2", "9100")]),
+        );
         assert_eq!(r.values["port"], json!(9100), "the job's own port field");
     }
 
@@ -748,7 +772,11 @@ mod tests {
         let t = template();
         let r = read(
             &t,
-            &posted(&[("p.kind", "service"), ("p.expose", "true"), ("p.registry", "npm")]),
+            &posted(&[
+                ("p.kind", "service"),
+                ("p.expose", "true"),
+                ("p.registry", "npm"),
+            ]),
         );
         assert_eq!(
             r.field_errors,
@@ -761,7 +789,10 @@ mod tests {
         let r = read(&t, &posted(&[("p.kind", "service"), ("p.port", "80")]));
         assert_eq!(
             r.field_errors,
-            [("port".to_owned(), "must be greater than or equal to 1024".to_owned())]
+            [(
+                "port".to_owned(),
+                "must be greater than or equal to 1024".to_owned()
+            )]
         );
     }
 

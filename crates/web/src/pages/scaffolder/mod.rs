@@ -297,10 +297,7 @@ pub async fn submit(
             Err(e) => errors.push(e.to_string()),
         }
     }
-    let valid = errors.is_empty()
-        && pages
-            .iter()
-            .all(|p| p.shown().all(|f| f.error.is_none()));
+    let valid = errors.is_empty() && pages.iter().all(|p| p.shown().all(|f| f.error.is_none()));
     if valid && stage == "create" {
         let user = crate::scaffolder_api::run_user(&s, &me);
         let template_ref = t.entity_ref.clone();
