@@ -1,9 +1,11 @@
 //! Software templates: Backstage `scaffolder.backstage.io/v1beta3` Template entities (read
 //! through `catalog::read`), their expressions (`expr`, on minijinja), parameter validation
-//! (`validate`), the built-in actions (`actions`), the step runner (`runner`), dry-runs
-//! (`dryrun`) and background tasks stored in the database (`tasks`). No HTTP and no HTML here.
+//! (`validate`) and conditional parameters (`conditions`), the built-in actions (`actions`), the
+//! step runner (`runner`), dry-runs (`dryrun`) and background tasks stored in the database
+//! (`tasks`). No HTTP and no HTML here.
 
 pub mod actions;
+pub mod conditions;
 pub mod dryrun;
 pub mod error;
 pub mod expr;

@@ -33,6 +33,11 @@ const ASSETS: &[Asset] = &[
         bytes: include_bytes!("../../assets/scaffolder-task.js"),
     },
     Asset {
+        name: "scaffolder-form.js",
+        mime: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../../assets/scaffolder-form.js"),
+    },
+    Asset {
         name: "favicon.svg",
         mime: "image/svg+xml",
         bytes: include_bytes!("../../assets/favicon.svg"),

@@ -187,6 +187,18 @@ struct TemplateForm {
     /// Review: the values as entered, before creating.
     review: bool,
     hidden: Vec<(String, String)>,
+    /// The script that shows conditional fields as their condition changes; empty when the form
+    /// has none.
+    script: String,
+}
+
+/// The form's script, when some page has conditional fields.
+fn form_script(pages: &[FormPage]) -> String {
+    if pages.iter().any(|p| !p.groups.is_empty()) {
+        crate::pages::assets::url("scaffolder-form.js")
+    } else {
+        String::new()
+    }
 }
 
 fn not_found(s: &AppState, me: &Identity, what: &str) -> Response {
@@ -217,6 +229,7 @@ pub async fn form(
     let snap = s.catalog.snapshot();
     let mut pages = form::pages(&t, &snap, None);
     repo_url::attach(&t, &mut pages, None, &publish_hosts(&s));
+    let script = form_script(&pages);
     crate::pages::render(&TemplateForm {
         layout: Layout::new(t.title.as_deref().unwrap_or(&name), "create", &snap, &me),
         version: t.version.clone().unwrap_or_default(),
@@ -228,6 +241,7 @@ pub async fn form(
         errors: Vec::new(),
         review: false,
         hidden: Vec::new(),
+        script,
     })
 }
 
@@ -259,11 +273,13 @@ pub async fn submit(
     let hosts = publish_hosts(&s);
     let mut read = form::read(&t, &posted);
     repo_url::read(&t, &posted, &hosts, &mut read);
-    let mut pages = form::pages(&t, &snap, Some(&posted));
+    let mut pages = form::pages(&t, &snap, Some((posted.as_slice(), &read.values)));
     repo_url::attach(&t, &mut pages, Some(&posted), &hosts);
     let mut errors = read.errors.clone();
     for (field, message) in &read.field_errors {
-        form::attach(&mut pages, field, message);
+        if !form::attach(&mut pages, field, message) {
+            errors.push(format!("{field} {message}"));
+        }
     }
     if read.field_errors.is_empty() && read.errors.is_empty() {
         match t.validate_values(&read.values) {
@@ -281,10 +297,7 @@ pub async fn submit(
             Err(e) => errors.push(e.to_string()),
         }
     }
-    let valid = errors.is_empty()
-        && pages
-            .iter()
-            .all(|p| p.fields.iter().all(|f| f.error.is_none()));
+    let valid = errors.is_empty() && pages.iter().all(|p| p.shown().all(|f| f.error.is_none()));
     if valid && stage == "create" {
         let user = crate::scaffolder_api::run_user(&s, &me);
         let template_ref = t.entity_ref.clone();
@@ -305,10 +318,21 @@ pub async fn submit(
     }
     let review = valid && stage == "review";
     let hidden = if review {
-        posted.into_iter().filter(|(k, _)| k != "stage").collect()
+        // What a branch that does not apply posted is left out (it would be dropped anyway).
+        let dropped: Vec<&str> = pages
+            .iter()
+            .flat_map(|p| p.groups.iter().filter(|g| !g.applies))
+            .flat_map(|g| g.fields.iter().map(|f| f.input.as_str()))
+            .collect();
+        posted
+            .iter()
+            .filter(|(k, _)| k != "stage" && !dropped.contains(&k.as_str()))
+            .cloned()
+            .collect()
     } else {
         Vec::new()
     };
+    let script = form_script(&pages);
     let status = if valid || review {
         StatusCode::OK
     } else {
@@ -327,6 +351,7 @@ pub async fn submit(
             errors,
             review,
             hidden,
+            script,
         },
     )
 }
