@@ -1,9 +1,6 @@
 //! Untrusted templates cannot reach outside their workspace or their own directory, and cannot
 //! make the server work or allocate without bound: each attempt is refused with a clear error.
 
-use scaffolder::actions::Services;
-use scaffolder::log::Log;
-use scaffolder::runner::{Run, RunUser};
 use scaffolder::{ScaffolderError, Template};
 use serde_json::{Value, json};
 
@@ -17,22 +14,9 @@ async fn run_from_dir(dir: &std::path::Path, steps: Value) -> Result<Value, Scaf
         "backstage.io/managed-by-location": format!("file:{}/template.yaml", dir.display())
     });
     let template = Template::from_entity(&t).unwrap();
-    let workspace = tempfile::tempdir().unwrap();
-    let run = Run {
-        engine: scaffolder::engine(),
-        template: &template,
-        values: &json!({}),
-        secrets: &json!({}),
-        user: &RunUser::default(),
-        task_id: "t",
-        workspace: workspace.path(),
-        dry_run: false,
-        services: &Services::default(),
-        cancel: None,
-    };
-    let mut log = Log::default();
-    run.execute(&mut log)
+    crate::support::run_template(&template)
         .await
+        .0
         .map(|o| o.output)
         .map_err(|f| f.error)
 }

@@ -3,9 +3,6 @@
 //! error), an `each` step's `if` decided per iteration, and output links and text with their
 //! own `if`.
 
-use scaffolder::actions::Services;
-use scaffolder::log::Log;
-use scaffolder::runner::{Run, RunUser};
 use scaffolder::{ScaffolderError, Template};
 use serde_json::{Value, json};
 
@@ -18,22 +15,9 @@ async fn run(steps: Value) -> (Option<ScaffolderError>, Vec<String>) {
 }
 
 async fn run_with_output(entity: Value) -> (Option<ScaffolderError>, Vec<String>, Value) {
-    let template = Template::from_entity(&entity).unwrap();
-    let workspace = tempfile::tempdir().unwrap();
-    let run = Run {
-        engine: scaffolder::engine(),
-        template: &template,
-        values: &json!({}),
-        secrets: &json!({}),
-        user: &RunUser::default(),
-        task_id: "t",
-        workspace: workspace.path(),
-        dry_run: false,
-        services: &Services::default(),
-        cancel: None,
-    };
-    let mut log = Log::default();
-    let (error, output) = match run.execute(&mut log).await {
+    let (result, log) =
+        crate::support::run_template(&Template::from_entity(&entity).unwrap()).await;
+    let (error, output) = match result {
         Ok(outcome) => (None, outcome.output),
         Err(f) => (Some(f.error), Value::Null),
     };

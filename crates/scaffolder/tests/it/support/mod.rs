@@ -8,11 +8,11 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use scaffolder::ScaffolderError;
 use scaffolder::actions::{ActionContext, Services, find, run};
 use scaffolder::log::Log;
 use scaffolder::publishing::{PublishSettings, Publishing};
-use scaffolder::runner::RunUser;
+use scaffolder::runner::{Failure, Outcome, Run, RunUser};
+use scaffolder::{ScaffolderError, Template};
 use serde_json::{Map, Value, json};
 use store::testing::TestDb;
 
@@ -125,4 +125,24 @@ pub async fn dry_run(steps: Value, files: &[(&str, &str)]) -> Result<Value, Scaf
         &Services::default(),
     )
     .await
+}
+
+/// Runs `template` (not as a dry-run) in a fresh workspace: the outcome or failure, and the log.
+pub async fn run_template(template: &Template) -> (Result<Outcome, Failure>, Log) {
+    let workspace = tempfile::tempdir().unwrap();
+    let run = Run {
+        engine: scaffolder::engine(),
+        template,
+        values: &json!({}),
+        secrets: &json!({}),
+        user: &RunUser::default(),
+        task_id: "t",
+        workspace: workspace.path(),
+        dry_run: false,
+        services: &Services::default(),
+        cancel: None,
+    };
+    let mut log = Log::default();
+    let result = run.execute(&mut log).await;
+    (result, log)
 }
