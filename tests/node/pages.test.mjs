@@ -119,9 +119,9 @@ describe('portal pages with the demo company', () => {
         // Filter the catalog by a facet.
         await page.goto(`${server.base}/catalog`);
         if (js) await shot(page, 'catalog');
-        // 89 from the demo catalog (with the engineering handbook and two templates), and 6 from the demo's git repositories (3 components found by
+        // 90 from the demo catalog (with the engineering handbook and its templates), and 6 from the demo's git repositories (3 components found by
         // discovery and the 3 Location entities their registered files generate).
-        assert.match(await summary(page), /of 95 entities/);
+        assert.match(await summary(page), /of 96 entities/);
         await page.locator('input[name=kind][value=api]').check();
         if (!js) await page.locator('button', { hasText: 'Apply filters' }).click();
         await page.waitForURL(/kind=api/);
