@@ -19,8 +19,12 @@ import { HERE, stagedoorBin } from './lib/server.mjs';
 const { context, cases } = JSON.parse(readFileSync(path.join(HERE, 'expressions', 'cases.json'), 'utf8'));
 const known = JSON.parse(readFileSync(path.join(HERE, 'expressions', 'known-differences.json'), 'utf8'));
 
+// As the scaffolder configures it: one renderer for step inputs and skeletons, one for
+// cookiecutter skeletons.
+const renderers = [false, true].map(cookiecutterCompat => createTemplateRenderer({ allowRegexExecution: true, cookiecutterCompat }));
+
 function oracle(c) {
-  const renderer = createTemplateRenderer({ allowRegexExecution: true, cookiecutterCompat: !!c.cookiecutterCompat });
+  const renderer = renderers[c.cookiecutterCompat ? 1 : 0];
   try {
     const out = c.value ? renderer.renderValue(c.template, context) : renderer.render(c.template, context);
     // A value the scaffolder leaves out (undefined) is null on our side.

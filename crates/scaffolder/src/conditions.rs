@@ -111,14 +111,18 @@ fn parts<'a>(
         .filter(|(k, _)| k.as_str() != skip)
         .map(|(k, v)| (k.as_str(), v))
         .collect();
-    let required = schema
+    (properties, required_of(schema))
+}
+
+/// A schema's `required` names.
+pub fn required_of(schema: &Map<String, Value>) -> Vec<&str> {
+    schema
         .get("required")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
         .filter_map(Value::as_str)
-        .collect();
-    (properties, required)
+        .collect()
 }
 
 fn collect<'a>(

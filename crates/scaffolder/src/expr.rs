@@ -75,6 +75,11 @@ pub struct Blocks {
 }
 
 impl Blocks {
+    /// Where a variable opens in this syntax.
+    fn var_open(self) -> &'static str {
+        if self.cookiecutter { "{{" } else { "${{" }
+    }
+
     fn index(self) -> usize {
         usize::from(self.trim) | usize::from(self.lstrip) << 1 | usize::from(self.cookiecutter) << 2
     }
@@ -97,14 +102,14 @@ impl Engine {
                 };
                 Engine {
                     env: Self::environment(blocks),
-                    var_open: if blocks.cookiecutter { "{{" } else { "${{" },
+                    var_open: blocks.var_open(),
                     variants: Vec::new(),
                 }
             })
             .collect();
         Engine {
             env: Self::environment(Blocks::default()),
-            var_open: "${{",
+            var_open: Blocks::default().var_open(),
             variants,
         }
     }
@@ -121,7 +126,7 @@ impl Engine {
         env.set_syntax(
             SyntaxConfig::builder()
                 .block_delimiters("{%", "%}")
-                .variable_delimiters(if blocks.cookiecutter { "{{" } else { "${{" }, "}}")
+                .variable_delimiters(blocks.var_open(), "}}")
                 .comment_delimiters("{#", "#}")
                 .build()
                 .expect("static syntax"),
@@ -138,7 +143,7 @@ impl Engine {
         // Values print as JavaScript prints them (`true`, `a,b`, `5`), and the string and array
         // methods of JavaScript work, as in Nunjucks.
         env.set_formatter(|out, _state, value| {
-            out.write_str(&js::to_js_string(value))
+            js::write_js(out, value)
                 .map_err(|_| minijinja::Error::from(minijinja::ErrorKind::WriteFailure))
         });
         env.set_unknown_method_callback(|_state, value, method, args| {

@@ -10,6 +10,8 @@ use minijinja::{Environment, Error, ErrorKind, State, Value};
 
 use crate::expr::to_json;
 use crate::js;
+// A value as Nunjucks prints it (JavaScript's `String(v)`).
+use crate::js::to_js_string as str_of;
 
 pub fn register(env: &mut Environment<'static>) {
     env.add_filter("dump", dump);
@@ -319,11 +321,6 @@ fn pick(value: &Value, path: &str) -> Result<Value, Error> {
     Ok(cur)
 }
 
-/// A value as Nunjucks prints it (JavaScript's `String(v)`).
-fn str_of(v: &Value) -> String {
-    js::to_js_string(v)
-}
-
 /// `length`: 0 for undefined, the number of keys of an object.
 fn length(v: &Value) -> Result<Value, Error> {
     if v.is_undefined() || v.is_none() {
@@ -382,11 +379,17 @@ fn round(v: &Value, precision: Option<i32>, method: Option<String>) -> Result<Va
         Some("floor") => scaled.floor(),
         _ => scaled.round(),
     } / factor;
-    Ok(if r.fract() == 0.0 && r.abs() < 9e15 {
-        Value::from(r as i64)
+    Ok(number(r))
+}
+
+/// A computed number as a value: whole numbers as integers, so they print without a fraction
+/// and stay integers in a typed step input.
+fn number(f: f64) -> Value {
+    if f.fract() == 0.0 && f.abs() < 9e15 {
+        Value::from(f as i64)
     } else {
-        Value::from(r)
-    })
+        Value::from(f)
+    }
 }
 
 /// `sum(attribute, start = 0)`.
@@ -401,11 +404,7 @@ fn sum(v: &Value, attr: Option<Value>, start: Option<Value>) -> Result<Value, Er
             total += parse_number(&item).unwrap_or(f64::NAN);
         }
     }
-    Ok(if total.fract() == 0.0 && total.abs() < 9e15 {
-        Value::from(total as i64)
-    } else {
-        Value::from(total)
-    })
+    Ok(number(total))
 }
 
 /// Nunjucks' `selectattr(attr)` / `rejectattr(attr)`: by the attribute's truthiness only

@@ -2,10 +2,10 @@
 //! `true`, `1,2,3`, `[object Object]`, `5` for 5.0), the string and array methods templates call
 //! (`name.split('-')`, `tags.join(',')`), and regular-expression literals (`r/-/g`).
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write};
 use std::sync::Arc;
 
-use minijinja::value::{Object, ObjectRepr, Value};
+use minijinja::value::{Object, ObjectRepr, Value, ValueKind};
 use minijinja::{Error, ErrorKind, State};
 
 fn invalid(msg: impl Into<String>) -> Error {
@@ -15,42 +15,43 @@ fn invalid(msg: impl Into<String>) -> Error {
 /// `String(value)` as JavaScript gives it, which is what Nunjucks writes into the output.
 pub fn to_js_string(v: &Value) -> String {
     let mut out = String::new();
-    write_js(&mut out, v, 0);
+    let _ = write_js(&mut out, v);
     out
 }
 
-fn write_js(out: &mut String, v: &Value, depth: usize) {
+/// [`to_js_string`], written straight into `out` (the engine's formatter: no string per
+/// interpolation).
+pub fn write_js(out: &mut impl Write, v: &Value) -> fmt::Result {
+    write_nested(out, v, 0)
+}
+
+fn write_nested(out: &mut impl Write, v: &Value, depth: usize) -> fmt::Result {
     if v.is_undefined() || v.is_none() {
-        return;
+        return Ok(());
     }
     if let Some(s) = v.as_str() {
-        out.push_str(s);
-        return;
+        return out.write_str(s);
     }
     if let Some(re) = v.downcast_object_ref::<JsRegex>() {
-        let _ = write!(out, "/{}/{}", re.source, re.flags);
-        return;
+        return write!(out, "/{}/{}", re.source, re.flags);
     }
     match v.kind() {
-        minijinja::value::ValueKind::Bool => {
-            out.push_str(if v.is_true() { "true" } else { "false" })
-        }
-        minijinja::value::ValueKind::Number => out.push_str(&js_number(v)),
-        minijinja::value::ValueKind::Seq | minijinja::value::ValueKind::Iterable if depth < 32 => {
+        ValueKind::Bool => out.write_str(if v.is_true() { "true" } else { "false" }),
+        ValueKind::Number => out.write_str(&js_number(v)),
+        ValueKind::Seq | ValueKind::Iterable if depth < 32 => {
             // Array.prototype.toString: elements joined by commas, null and undefined empty.
             if let Ok(items) = v.try_iter() {
                 for (i, item) in items.enumerate() {
                     if i > 0 {
-                        out.push(',');
+                        out.write_char(',')?;
                     }
-                    write_js(out, &item, depth + 1);
+                    write_nested(out, &item, depth + 1)?;
                 }
             }
+            Ok(())
         }
-        minijinja::value::ValueKind::Map => out.push_str("[object Object]"),
-        _ => {
-            let _ = write!(out, "{v}");
-        }
+        ValueKind::Map => out.write_str("[object Object]"),
+        _ => write!(out, "{v}"),
     }
 }
 
@@ -58,13 +59,8 @@ fn write_js(out: &mut String, v: &Value, depth: usize) {
 /// false.
 pub fn truthy(v: &Value) -> bool {
     match v.kind() {
-        minijinja::value::ValueKind::Seq
-        | minijinja::value::ValueKind::Map
-        | minijinja::value::ValueKind::Iterable
-        | minijinja::value::ValueKind::Plain => true,
-        minijinja::value::ValueKind::Number => {
-            f64::try_from(v.clone()).is_ok_and(|f| f != 0.0 && !f.is_nan())
-        }
+        ValueKind::Seq | ValueKind::Map | ValueKind::Iterable | ValueKind::Plain => true,
+        ValueKind::Number => f64::try_from(v.clone()).is_ok_and(|f| f != 0.0 && !f.is_nan()),
         _ => v.is_true(),
     }
 }
@@ -174,11 +170,11 @@ pub fn call_method(value: &Value, method: &str, args: &[Value]) -> Result<Value,
     if let Some(s) = value.as_str() {
         return string_method(s, method, args);
     }
-    if matches!(value.kind(), minijinja::value::ValueKind::Seq) {
+    if matches!(value.kind(), ValueKind::Seq) {
         let items: Vec<Value> = value.try_iter()?.collect();
         return array_method(&items, method, args);
     }
-    if matches!(value.kind(), minijinja::value::ValueKind::Number) {
+    if matches!(value.kind(), ValueKind::Number) {
         return match method {
             "toString" => Ok(Value::from(js_number(value))),
             "toFixed" => {
@@ -239,20 +235,14 @@ fn string_method(s: &str, method: &str, args: &[Value]) -> Result<Value, Error> 
         }
         "replace" | "replaceAll" => {
             let with = text(1).unwrap_or_default();
+            let all = method == "replaceAll";
             match arg(args, 0) {
-                Some(p) if p.downcast_object_ref::<JsRegex>().is_some() => {
-                    let re = p.downcast_object_ref::<JsRegex>().expect("checked");
-                    regex_replace(s, re, &with, method == "replaceAll")
-                }
-                Some(p) => {
-                    let p = to_js_string(p);
-                    if method == "replaceAll" {
-                        Value::from(s.replace(&p, &with))
-                    } else {
-                        Value::from(s.replacen(&p, &with, 1))
-                    }
-                }
                 None => Value::from(s),
+                Some(p) => match p.downcast_object_ref::<JsRegex>() {
+                    Some(re) => regex_replace(s, re, &with, all),
+                    None if all => Value::from(s.replace(&to_js_string(p), &with)),
+                    None => Value::from(s.replacen(&to_js_string(p), &with, 1)),
+                },
             }
         }
         "slice" | "substring" | "substr" => {
@@ -374,7 +364,7 @@ fn array_method(items: &[Value], method: &str, args: &[Value]) -> Result<Value, 
             let mut out = items.to_vec();
             for a in args {
                 match a.kind() {
-                    minijinja::value::ValueKind::Seq => out.extend(a.try_iter()?),
+                    ValueKind::Seq => out.extend(a.try_iter()?),
                     _ => out.push(a.clone()),
                 }
             }

@@ -52,11 +52,13 @@ pub fn template<'a>(src: &'a str, var_open: &str) -> Cow<'a, str> {
     Cow::Owned(out)
 }
 
+/// Where the next variable, tag or comment opens. One pass over `s`: searching for each
+/// delimiter separately would rescan the rest of the template after every tag.
 fn next_open(s: &str, var_open: &str) -> Option<usize> {
-    [var_open, "{%", "{#"]
-        .iter()
-        .filter_map(|d| s.find(d))
-        .min()
+    s.match_indices(['$', '{']).map(|(i, _)| i).find(|&i| {
+        let t = &s[i..];
+        t.starts_with(var_open) || t.starts_with("{%") || t.starts_with("{#")
+    })
 }
 
 /// Where code ends: the first `close` outside string literals and brackets.

@@ -143,6 +143,15 @@ impl Run<'_> {
         }
     }
 
+    /// Whether an `if` lets its step (or iteration) run: a string is rendered first (one that
+    /// fails to render is kept as written, so it holds), then judged as Backstage's `isTruthy`.
+    fn holds(&self, cond: &Value, ctx: &Value) -> bool {
+        match cond {
+            Value::String(_) => crate::expr::truthy(&self.render_input(cond, ctx)),
+            other => crate::expr::truthy(other),
+        }
+    }
+
     fn cancelled(&self) -> bool {
         self.cancel
             .as_ref()
@@ -222,22 +231,18 @@ impl Run<'_> {
             // A step with `each` decides its string `if` per iteration (below), as Backstage.
             let per_iteration_if =
                 step.each.is_some() && matches!(step.condition, Some(Value::String(_)));
-            if let Some(cond) = step.condition.as_ref().filter(|_| !per_iteration_if) {
-                let rendered = match cond {
-                    Value::String(_) => self.render_input(cond, &ctx),
-                    other => other.clone(),
-                };
-                if !crate::expr::truthy(&rendered) {
-                    log.status(
-                        &step.id,
-                        "skipped",
-                        &format!(
-                            "Skipping step {} because its if condition was false",
-                            step.id
-                        ),
-                    );
-                    return Ok(());
-                }
+            if let Some(cond) = step.condition.as_ref().filter(|_| !per_iteration_if)
+                && !self.holds(cond, &ctx)
+            {
+                log.status(
+                    &step.id,
+                    "skipped",
+                    &format!(
+                        "Skipping step {} because its if condition was false",
+                        step.id
+                    ),
+                );
+                return Ok(());
             }
             let spec = actions::find(&step.action).expect("checked above");
             if self.dry_run && !spec.dry_run {
@@ -303,10 +308,7 @@ impl Run<'_> {
                 let ctx = self.context(steps_out, each.clone(), failed);
                 if let Some(e) = &each {
                     let runs = !per_iteration_if
-                        || step
-                            .condition
-                            .as_ref()
-                            .is_some_and(|c| crate::expr::truthy(&self.render_input(c, &ctx)));
+                        || step.condition.as_ref().is_some_and(|c| self.holds(c, &ctx));
                     let verb = if runs { "Running" } else { "Skipping" };
                     log.step_line(
                         &step.id,

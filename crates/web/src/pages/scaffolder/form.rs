@@ -11,7 +11,7 @@
 
 use catalog::read::Snapshot;
 use scaffolder::Template;
-use scaffolder::conditions::{self, Branch, Condition, Test};
+use scaffolder::conditions::{self, Branch, Condition, Test, required_of};
 use serde_json::{Map, Value, json};
 
 /// Catalog entities one picker lists.
@@ -452,14 +452,6 @@ fn field(
         error: None,
         repo: None,
     }
-}
-
-fn required_of(schema: &Map<String, Value>) -> Vec<&str> {
-    schema
-        .get("required")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default()
 }
 
 /// The form's pages, filled with the posted values (or each property's default). `posted`
