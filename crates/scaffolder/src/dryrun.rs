@@ -1,6 +1,7 @@
 //! `POST /v2/dry-run`: runs a template given inline (with its files as base64
 //! `directoryContents`) in a throw-away workspace, and answers the files it would write, the
-//! log and the output, in Backstage's shapes.
+//! log and the output, in Backstage's shapes. The template's files and the workspace are both
+//! held in memory ([`Files::memory`]): a dry-run never touches the disk.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -10,6 +11,7 @@ use serde_json::{Value, json};
 use crate::actions::Services;
 use crate::error::ScaffolderError;
 use crate::expr::Engine;
+use crate::files::{Files, Kind};
 use crate::log::Log;
 use crate::runner::{Run, RunUser};
 use crate::template::Template;
@@ -40,7 +42,8 @@ pub struct FileContent {
     pub executable: bool,
 }
 
-/// Runs the dry-run under `work_root` (a fresh directory inside it, removed afterwards).
+/// Runs the dry-run in memory. Its files are shown (in logs and `fullPath`s) as if they were in
+/// a fresh directory under `work_root`, as a task's would be; nothing is created there.
 /// `services` reach only what dry-run actions read (`catalog:fetch`); the actions with effects
 /// outside the workspace do not run in a dry-run.
 pub async fn dry_run(
@@ -68,17 +71,11 @@ pub async fn dry_run(
             "directoryContents has more than {MAX_FILES} files"
         )));
     }
-    std::fs::create_dir_all(work_root)?;
-    let root = tempfile::Builder::new()
-        .prefix("dry-run-")
-        .tempdir_in(work_root)?;
-    let content_dir = root.path().join("template");
-    let workspace = root.path().join("workspace");
-    std::fs::create_dir_all(&content_dir)?;
-    std::fs::create_dir_all(&workspace)?;
+    let task_id = uuid::Uuid::new_v4().to_string();
+    let root = work_root.join(format!("dry-run-{task_id}"));
+    let contents = Files::memory(root.join("template"));
+    let workspace = Files::memory(root.join("workspace"));
     let mut total = 0usize;
-    let mut confined = crate::workspace::Confined::new(&content_dir)?;
-    let mut made = std::collections::HashSet::new();
     for f in &request.directory_contents {
         let bytes = B64
             .decode(f.base64_content.as_bytes())
@@ -90,22 +87,16 @@ pub async fn dry_run(
                 MAX_BYTES / (1024 * 1024)
             )));
         }
-        let path = confined.resolve(&f.path)?;
-        if let Some(parent) = path.parent()
-            && made.insert(parent.to_path_buf())
-        {
-            std::fs::create_dir_all(parent)?;
-        }
-        std::fs::write(&path, &bytes)?;
-        if f.executable {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
-        }
+        let path = contents.resolve(&f.path)?;
+        contents.write(
+            &path,
+            &bytes,
+            Some(if f.executable { 0o755 } else { 0o644 }),
+        )?;
     }
-    template.base_dir = Some(content_dir.clone());
+    template.base_dir = Some(contents.path(""));
     // Backstage names an inline template so in what it writes (`backstage.io/source-template`).
     template.entity_ref = "template:default/dry-run".into();
-    let task_id = uuid::Uuid::new_v4().to_string();
     let services = Services {
         catalog: services.catalog.clone(),
         publish_root: None,
@@ -119,6 +110,7 @@ pub async fn dry_run(
         user,
         task_id: &task_id,
         workspace: &workspace,
+        template_dir: Some(&contents),
         dry_run: true,
         services: &services,
         cancel: None,
@@ -134,26 +126,19 @@ pub async fn dry_run(
     }))
 }
 
-/// Every file under `dir`, sorted by path, as `{path, executable, base64Content}`.
-pub fn read_tree(dir: &std::path::Path) -> Result<Vec<Value>, ScaffolderError> {
+/// Every file in `files`, sorted by path, as `{path, executable, base64Content}`.
+pub fn read_tree(files: &Files) -> Result<Vec<Value>, ScaffolderError> {
     let mut out = Vec::new();
-    for e in walkdir::WalkDir::new(dir).min_depth(1).sort_by_file_name() {
-        let e = e.map_err(|e| ScaffolderError::Internal(e.to_string()))?;
-        if !e.file_type().is_file() {
-            continue;
+    files.walk("", usize::MAX, |e| {
+        if e.meta.kind == Kind::File {
+            out.push(json!({
+                "path": e.rel,
+                "executable": e.meta.mode & 0o111 != 0,
+                "base64Content": B64.encode(files.read(&e.rel)?),
+            }));
         }
-        use std::os::unix::fs::PermissionsExt;
-        let mode = e
-            .metadata()
-            .map_err(|e| ScaffolderError::Internal(e.to_string()))?
-            .permissions()
-            .mode();
-        out.push(json!({
-            "path": crate::workspace::relative(dir, e.path()),
-            "executable": mode & 0o111 != 0,
-            "base64Content": B64.encode(std::fs::read(e.path())?),
-        }));
-    }
+        Ok(true)
+    })?;
     // Byte order of the whole path, as JavaScript's default sort of the paths.
     out.sort_by(|a, b| a["path"].as_str().cmp(&b["path"].as_str()));
     Ok(out)

@@ -9,6 +9,7 @@ pub mod conditions;
 pub mod dryrun;
 pub mod error;
 pub mod expr;
+pub mod files;
 mod filters;
 mod js;
 pub mod log;

@@ -5,7 +5,6 @@
 //! whose `if` calls a status check (`${{ always() }}`, `${{ failure() }}`) still run, as in
 //! Backstage 4.2; the others are skipped.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -14,6 +13,7 @@ use serde_json::{Map, Value, json};
 use crate::actions::{self, ActionContext, Services};
 use crate::error::ScaffolderError;
 use crate::expr::Engine;
+use crate::files::Files;
 use crate::log::Log;
 use crate::template::Template;
 
@@ -37,7 +37,10 @@ pub struct Run<'a> {
     pub secrets: &'a Value,
     pub user: &'a RunUser,
     pub task_id: &'a str,
-    pub workspace: &'a Path,
+    /// Where the steps write: a directory for a task, memory for a dry-run.
+    pub workspace: &'a Files,
+    /// The template's own files, for `fetch:*` `url`s (`None`: it has no location).
+    pub template_dir: Option<&'a Files>,
     pub dry_run: bool,
     pub services: &'a Services,
     /// Set to stop the run before its next step.
@@ -325,7 +328,7 @@ impl Run<'_> {
                 let mut actx = ActionContext {
                     engine: self.engine,
                     workspace: self.workspace,
-                    template_dir: self.template.base_dir.as_deref(),
+                    template_dir: self.template_dir,
                     dry_run: self.dry_run,
                     services: self.services,
                     log: &mut *log,

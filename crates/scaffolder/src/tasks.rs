@@ -279,6 +279,8 @@ impl Scaffolder {
                     }
                 });
                 let mut log = Log::new(&secrets, Some(log_tx));
+                let files = crate::files::Files::disk(&workspace);
+                let template_files = template.base_dir.clone().map(crate::files::Files::disk);
                 let run = Run {
                     engine: crate::engine(),
                     template: &template,
@@ -286,7 +288,8 @@ impl Scaffolder {
                     secrets: &secrets,
                     user: &user,
                     task_id: &id,
-                    workspace: &workspace,
+                    workspace: &files,
+                    template_dir: template_files.as_ref(),
                     dry_run: false,
                     services: &services,
                     cancel: Some(cancel.clone()),

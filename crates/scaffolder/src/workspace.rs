@@ -6,28 +6,33 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::error::ScaffolderError;
 
-const ESCAPE: &str = "Relative path is not allowed to refer to a directory outside its parent";
+/// The refusal of a path that leaves its directory, worded as Backstage's.
+pub(crate) fn escape() -> ScaffolderError {
+    ScaffolderError::NotAllowed(
+        "Relative path is not allowed to refer to a directory outside its parent".into(),
+    )
+}
 
 /// `base` joined with `rel`, refused unless the result (with symlinks resolved as far as the
-/// path exists) stays inside `base`. `base` must exist.
+/// path exists) stays inside `base`. `base` must exist. For a directory outside any workspace
+/// (a publish root); inside one, [`crate::files::Files`] makes the same checks.
 pub fn safe_child(base: &Path, rel: &str) -> Result<PathBuf, ScaffolderError> {
     let joined = normalize(&base.join(rel));
     let base_norm = normalize(base);
     if !joined.starts_with(&base_norm) {
-        return Err(ScaffolderError::NotAllowed(ESCAPE.into()));
+        return Err(escape());
     }
     // Symlinks: the deepest existing ancestor, resolved, must still be inside the resolved base.
     let real_base = base.canonicalize()?;
     let mut probe = joined.clone();
     loop {
-        if let Ok(meta) = std::fs::symlink_metadata(&probe) {
-            let _ = meta;
+        if std::fs::symlink_metadata(&probe).is_ok() {
             let real = probe.canonicalize().map_err(|_| {
                 // A dangling symlink: where it points cannot be checked, so it is refused.
-                ScaffolderError::NotAllowed(ESCAPE.into())
+                escape()
             })?;
             if !real.starts_with(&real_base) {
-                return Err(ScaffolderError::NotAllowed(ESCAPE.into()));
+                return Err(escape());
             }
             break;
         }
@@ -36,43 +41,6 @@ pub fn safe_child(base: &Path, rel: &str) -> Result<PathBuf, ScaffolderError> {
         }
     }
     Ok(joined)
-}
-
-/// A directory that many paths are resolved in (a skeleton of hundreds of files): the same checks
-/// as [`safe_child`], but each directory's real path is checked once, not once per file.
-pub struct Confined {
-    base: PathBuf,
-    verified: std::collections::HashSet<PathBuf>,
-}
-
-impl Confined {
-    pub fn new(base: &Path) -> Result<Confined, ScaffolderError> {
-        // The base itself must be inside wherever it was resolved from; check it exists.
-        base.canonicalize()?;
-        Ok(Confined {
-            base: normalize(base),
-            verified: Default::default(),
-        })
-    }
-
-    /// `rel` inside the base, or `NotAllowedError`.
-    pub fn resolve(&mut self, rel: &str) -> Result<PathBuf, ScaffolderError> {
-        let joined = normalize(&self.base.join(rel));
-        if !joined.starts_with(&self.base) {
-            return Err(ScaffolderError::NotAllowed(ESCAPE.into()));
-        }
-        // The file itself may be a symlink left by an earlier step: check it whole.
-        if std::fs::symlink_metadata(&joined).is_ok_and(|m| m.file_type().is_symlink()) {
-            return safe_child(&self.base, rel);
-        }
-        if let Some(parent) = joined.parent()
-            && !self.verified.contains(parent)
-        {
-            safe_child(&self.base, &relative(&self.base, parent))?;
-            self.verified.insert(parent.to_path_buf());
-        }
-        Ok(joined)
-    }
 }
 
 /// Resolves `.` and `..` without touching the file system.

@@ -74,14 +74,9 @@ pub fn write(ctx: &mut ActionContext<'_>, input: &Value) -> Result<(), Scaffolde
             }
         }
     }
-    ctx.info(&format!(
-        "Writing catalog-info.yaml to {}",
-        crate::workspace::relative(ctx.workspace, &path)
-    ));
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    std::fs::write(&path, super::to_yaml(&entity))?;
+    ctx.info(&format!("Writing catalog-info.yaml to {path}"));
+    ctx.workspace
+        .write(&path, super::to_yaml(&entity).as_bytes(), None)?;
     Ok(())
 }
 

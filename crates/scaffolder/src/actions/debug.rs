@@ -4,6 +4,7 @@ use serde_json::{Value, json};
 
 use super::{ActionContext, ActionSpec};
 use crate::error::ScaffolderError;
+use crate::files::Kind;
 
 pub const LOG: ActionSpec = ActionSpec {
     id: "debug:log",
@@ -27,24 +28,21 @@ pub fn log(ctx: &mut ActionContext<'_>, input: &Value) -> Result<(), ScaffolderE
     let list = input.get("listWorkspace");
     if list.is_some_and(|l| l.as_bool() != Some(false)) {
         let with_contents = list.and_then(Value::as_str) == Some("with-contents");
+        let ws = ctx.workspace;
         let mut lines = Vec::new();
-        for e in walkdir::WalkDir::new(ctx.workspace)
-            .min_depth(1)
-            .sort_by_file_name()
-            .into_iter()
-            .filter_map(Result::ok)
-            .filter(|e| e.file_type().is_file())
-            .take(1000)
-        {
-            let rel = crate::workspace::relative(ctx.workspace, e.path());
-            if with_contents {
-                let text = std::fs::read(e.path()).unwrap_or_default();
-                let text = String::from_utf8_lossy(&text[..text.len().min(64 * 1024)]).into_owned();
-                lines.push(format!("{rel}:\n\n{text}"));
-            } else {
-                lines.push(format!("  {rel}"));
+        ws.walk("", usize::MAX, |e| {
+            if e.meta.kind != Kind::File {
+                return Ok(true);
             }
-        }
+            if with_contents {
+                let text = ws.read(&e.rel).unwrap_or_default();
+                let text = String::from_utf8_lossy(&text[..text.len().min(64 * 1024)]).into_owned();
+                lines.push(format!("{}:\n\n{text}", e.rel));
+            } else {
+                lines.push(format!("  {}", e.rel));
+            }
+            Ok(lines.len() < 1000)
+        })?;
         ctx.info(&format!("Workspace:\n{}", lines.join("\n")));
     }
     Ok(())

@@ -3,13 +3,12 @@
 //! step's `values`. Skeletons are bounded (file count, bytes) and read only from inside the
 //! template's directory; symlinks in them are refused.
 
-use std::path::{Path, PathBuf};
-
 use glob::{MatchOptions, Pattern};
 use serde_json::{Value, json};
 
 use super::{ActionContext, ActionSpec, bool_input, str_input};
 use crate::error::ScaffolderError;
+use crate::files::{Files, Kind};
 
 /// Entries (files and directories) one skeleton may hold.
 pub const MAX_SKELETON_ENTRIES: usize = 10_000;
@@ -93,33 +92,32 @@ struct Entry {
 }
 
 /// Lists a skeleton (sorted), refusing symlinks and anything past the bounds.
-fn list_skeleton(root: &Path) -> Result<Vec<Entry>, ScaffolderError> {
-    let meta = std::fs::symlink_metadata(root).map_err(|_| {
+fn list_skeleton(files: &Files, root: &str) -> Result<Vec<Entry>, ScaffolderError> {
+    let meta = files.stat(root).map_err(|_| {
         ScaffolderError::Input(format!(
             "Skeleton {} does not exist",
-            root.file_name().unwrap_or_default().to_string_lossy()
+            files
+                .path(root)
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
         ))
     })?;
-    if !meta.is_dir() {
+    if meta.kind != Kind::Dir {
         return Err(ScaffolderError::Input(
             "fetch url must name a directory".into(),
         ));
     }
     let mut out = Vec::new();
     let mut bytes = 0u64;
-    for entry in walkdir::WalkDir::new(root).min_depth(1).sort_by_file_name() {
-        let entry = entry.map_err(|e| ScaffolderError::Internal(e.to_string()))?;
-        let rel = crate::workspace::relative(root, entry.path());
-        let ft = entry.file_type();
-        if ft.is_symlink() {
+    files.walk(root, usize::MAX, |entry| {
+        let rel = entry.rel;
+        if entry.meta.kind == Kind::Symlink {
             return Err(ScaffolderError::NotAllowed(format!(
                 "Skeleton entry {rel} is a symlink; symlinks in skeletons are not allowed"
             )));
         }
-        let meta = entry
-            .metadata()
-            .map_err(|e| ScaffolderError::Internal(e.to_string()))?;
-        bytes += meta.len();
+        bytes += entry.meta.len;
         if out.len() >= MAX_SKELETON_ENTRIES {
             return Err(ScaffolderError::Input(format!(
                 "Skeleton has more than {MAX_SKELETON_ENTRIES} files and directories"
@@ -131,13 +129,13 @@ fn list_skeleton(root: &Path) -> Result<Vec<Entry>, ScaffolderError> {
                 MAX_SKELETON_BYTES / (1024 * 1024)
             )));
         }
-        use std::os::unix::fs::PermissionsExt;
         out.push(Entry {
             rel,
-            dir: ft.is_dir(),
-            mode: meta.permissions().mode(),
+            dir: entry.meta.kind == Kind::Dir,
+            mode: entry.meta.mode,
         });
-    }
+        Ok(true)
+    })?;
     Ok(out)
 }
 
@@ -147,30 +145,6 @@ fn as_text(bytes: &[u8]) -> Option<&str> {
         return None;
     }
     std::str::from_utf8(bytes).ok()
-}
-
-fn write_file(path: &Path, contents: &[u8], mode: u32) -> Result<(), ScaffolderError> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    write_with_mode(path, contents, mode)
-}
-
-/// Writes a file whose directory exists, with the skeleton file's permission bits (one
-/// `chmod` only when the umask would have changed them).
-fn write_with_mode(path: &Path, contents: &[u8], mode: u32) -> Result<(), ScaffolderError> {
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(mode & 0o777)
-        .open(path)?;
-    std::io::Write::write_all(&mut f, contents)?;
-    if f.metadata()?.permissions().mode() & 0o777 != mode & 0o777 {
-        f.set_permissions(std::fs::Permissions::from_mode(mode & 0o777))?;
-    }
-    Ok(())
 }
 
 /// The context a skeleton renders with: its values, named `cookiecutter` for a cookiecutter
@@ -206,12 +180,13 @@ fn blocks(input: &Value) -> crate::expr::Blocks {
 pub fn template(ctx: &mut ActionContext<'_>, input: &Value) -> Result<(), ScaffolderError> {
     let url = str_input(input, "url").unwrap_or_default();
     ctx.info("Fetching template content from remote URL");
-    let src = ctx.template_path(url)?;
+    let (template, src) = ctx.template_path(url)?;
+    let ws = ctx.workspace;
     let target = str_input(input, "targetPath").unwrap_or("./");
     let out_dir = ctx.workspace_path(target)?;
-    std::fs::create_dir_all(&out_dir)?;
+    ws.create_dir_all(&out_dir)?;
     ctx.info("Listing files and directories in template");
-    let entries = list_skeleton(&src)?;
+    let entries = list_skeleton(template, &src)?;
     let patterns: Vec<Pattern> = ["copyWithoutTemplating", "copyWithoutRender"]
         .iter()
         .filter_map(|k| input.get(*k).and_then(Value::as_array))
@@ -248,9 +223,6 @@ pub fn template(ctx: &mut ActionContext<'_>, input: &Value) -> Result<(), Scaffo
         require_literal_separator: true,
         ..MatchOptions::new()
     };
-    let mut confined = crate::workspace::Confined::new(&out_dir)?;
-    // Directories already made, so each is created once, not once per file.
-    let mut made = std::collections::HashSet::new();
     for entry in &entries {
         let verbatim = patterns
             .iter()
@@ -274,13 +246,8 @@ pub fn template(ctx: &mut ActionContext<'_>, input: &Value) -> Result<(), Scaffo
             // A name that renders empty (an optional file) is left out.
             continue;
         }
-        let out_path = confined.resolve(&out_rel)?;
-        if !crate::workspace::normalize(&out_path).starts_with(ctx.workspace) {
-            return Err(ScaffolderError::NotAllowed(
-                "Relative path is not allowed to refer to a directory outside its parent".into(),
-            ));
-        }
-        if !entry.dir && !replace && out_path.exists() {
+        let out_path = ws.resolve_in(&out_dir, &out_rel)?;
+        if !entry.dir && !replace && ws.exists(&out_path) {
             ctx.info(&format!(
                 "Skipping file {} as it already exists.",
                 entry.rel
@@ -288,9 +255,7 @@ pub fn template(ctx: &mut ActionContext<'_>, input: &Value) -> Result<(), Scaffo
             continue;
         }
         if entry.dir {
-            if made.insert(out_path.clone()) {
-                std::fs::create_dir_all(&out_path)?;
-            }
+            ws.create_dir_all(&out_path)?;
             continue;
         }
         if !render_contents && extension.is_none() {
@@ -299,8 +264,7 @@ pub fn template(ctx: &mut ActionContext<'_>, input: &Value) -> Result<(), Scaffo
                 entry.rel
             ));
         }
-        let in_path = src.join(&entry.rel);
-        let bytes = std::fs::read(&in_path)?;
+        let bytes = template.read(&crate::files::join(&src, &entry.rel))?;
         let contents = match (render_contents, as_text(&bytes)) {
             (true, Some(text)) => {
                 ctx.info(&format!(
@@ -311,9 +275,12 @@ pub fn template(ctx: &mut ActionContext<'_>, input: &Value) -> Result<(), Scaffo
             }
             _ => bytes,
         };
-        write_file(&out_path, &contents, entry.mode)?;
+        ws.write(&out_path, &contents, Some(entry.mode))?;
     }
-    ctx.info(&format!("Template result written to {}", out_dir.display()));
+    ctx.info(&format!(
+        "Template result written to {}",
+        ws.path(&out_dir).display()
+    ));
     Ok(())
 }
 
@@ -330,8 +297,9 @@ fn prefix_match(p: &Pattern, rel: &str, opts: MatchOptions) -> bool {
 }
 
 pub fn template_file(ctx: &mut ActionContext<'_>, input: &Value) -> Result<(), ScaffolderError> {
-    let (src, out_path) = single_file(ctx, input)?;
-    if out_path.exists() && !bool_input(input, "replace") {
+    let (template, src, mode, out_path) = single_file(ctx, input)?;
+    let ws = ctx.workspace;
+    if ws.exists(&out_path) && !bool_input(input, "replace") {
         ctx.info(&format!(
             "File {} already exists; not replacing it.",
             str_input(input, "targetPath").unwrap_or_default()
@@ -343,16 +311,16 @@ pub fn template_file(ctx: &mut ActionContext<'_>, input: &Value) -> Result<(), S
         "Processing template file with input values {}",
         sorted_values(input)
     ));
-    let bytes = std::fs::read(&src)?;
+    let bytes = template.read(&src)?;
     let engine = ctx.engine.with_blocks(blocks(input));
     let contents = match as_text(&bytes) {
         Some(text) => engine.render_str(text, &file_context(input))?.into_bytes(),
         None => bytes,
     };
-    write_file(&out_path, &contents, file_mode(&src))?;
+    ws.write(&out_path, &contents, Some(mode))?;
     ctx.info(&format!(
         "Template file has been written to {}",
-        out_path.display()
+        ws.path(&out_path).display()
     ));
     Ok(())
 }
@@ -360,51 +328,50 @@ pub fn template_file(ctx: &mut ActionContext<'_>, input: &Value) -> Result<(), S
 pub fn plain(ctx: &mut ActionContext<'_>, input: &Value) -> Result<(), ScaffolderError> {
     let url = str_input(input, "url").unwrap_or_default();
     ctx.info("Fetching plain content from remote URL");
-    let src = ctx.template_path(url)?;
+    let (template, src) = ctx.template_path(url)?;
+    let ws = ctx.workspace;
     let out_dir = ctx.workspace_path(str_input(input, "targetPath").unwrap_or("./"))?;
-    std::fs::create_dir_all(&out_dir)?;
-    for entry in list_skeleton(&src)? {
-        let out_path = crate::workspace::safe_child(&out_dir, &entry.rel)?;
+    ws.create_dir_all(&out_dir)?;
+    for entry in list_skeleton(template, &src)? {
+        let out_path = ws.resolve_in(&out_dir, &entry.rel)?;
         if entry.dir {
-            std::fs::create_dir_all(&out_path)?;
+            ws.create_dir_all(&out_path)?;
         } else {
-            write_file(&out_path, &std::fs::read(src.join(&entry.rel))?, entry.mode)?;
+            let bytes = template.read(&crate::files::join(&src, &entry.rel))?;
+            ws.write(&out_path, &bytes, Some(entry.mode))?;
         }
     }
     Ok(())
 }
 
 pub fn plain_file(ctx: &mut ActionContext<'_>, input: &Value) -> Result<(), ScaffolderError> {
-    let (src, out_path) = single_file(ctx, input)?;
-    write_file(&out_path, &std::fs::read(&src)?, file_mode(&src))
+    let (template, src, mode, out_path) = single_file(ctx, input)?;
+    ctx.workspace
+        .write(&out_path, &template.read(&src)?, Some(mode))?;
+    Ok(())
 }
 
-/// The source file (inside the template's directory, not a symlink, bounded) and the target.
-fn single_file(
-    ctx: &mut ActionContext<'_>,
+/// The source file (inside the template's directory, not a symlink, bounded) with its tree and
+/// permission bits, and the target in the workspace.
+fn single_file<'a>(
+    ctx: &mut ActionContext<'a>,
     input: &Value,
-) -> Result<(PathBuf, PathBuf), ScaffolderError> {
-    let src = ctx.template_path(str_input(input, "url").unwrap_or_default())?;
-    let meta = std::fs::symlink_metadata(&src)
+) -> Result<(&'a Files, String, u32, String), ScaffolderError> {
+    let (template, src) = ctx.template_path(str_input(input, "url").unwrap_or_default())?;
+    let meta = template
+        .stat(&src)
         .map_err(|_| ScaffolderError::Input("fetch url names no file".into()))?;
-    if meta.file_type().is_symlink() {
+    if meta.kind == Kind::Symlink {
         return Err(ScaffolderError::NotAllowed(
             "symlinks in templates are not allowed".into(),
         ));
     }
-    if !meta.is_file() {
+    if meta.kind != Kind::File {
         return Err(ScaffolderError::Input("fetch url must name a file".into()));
     }
-    if meta.len() > MAX_SKELETON_BYTES {
+    if meta.len > MAX_SKELETON_BYTES {
         return Err(ScaffolderError::Input("file is too large".into()));
     }
     let out = ctx.workspace_path(str_input(input, "targetPath").unwrap_or_default())?;
-    Ok((src, out))
-}
-
-fn file_mode(path: &Path) -> u32 {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path)
-        .map(|m| m.permissions().mode())
-        .unwrap_or(0o644)
+    Ok((template, src, meta.mode, out))
 }

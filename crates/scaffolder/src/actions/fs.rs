@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use super::{ActionContext, ActionSpec, bool_input};
 use crate::error::ScaffolderError;
+use crate::files::Kind;
 
 pub const DELETE: ActionSpec = ActionSpec {
     id: "fs:delete",
@@ -73,12 +74,14 @@ fn strings(input: &Value, key: &str) -> Vec<String> {
 }
 
 pub fn delete(ctx: &mut ActionContext<'_>, input: &Value) -> Result<(), ScaffolderError> {
-    let all: Vec<String> = walkdir::WalkDir::new(ctx.workspace)
-        .min_depth(1)
-        .into_iter()
-        .filter_map(Result::ok)
-        .map(|e| crate::workspace::relative(ctx.workspace, e.path()))
-        .collect();
+    let ws = ctx.workspace;
+    // Sorted (depth first, by name), so what is deleted and logged does not depend on the
+    // order the file system lists directories in.
+    let mut all = Vec::new();
+    ws.walk("", usize::MAX, |e| {
+        all.push(e.rel);
+        Ok(true)
+    })?;
     for file in strings(input, "files") {
         // Refuse escapes before matching, so `../x` is an error rather than matching nothing.
         ctx.workspace_path(&file)?;
@@ -90,12 +93,7 @@ pub fn delete(ctx: &mut ActionContext<'_>, input: &Value) -> Result<(), Scaffold
         };
         for rel in all.iter().filter(|r| pattern.matches_with(r, opts)) {
             let path = ctx.workspace_path(rel)?;
-            let result = if path.is_dir() {
-                std::fs::remove_dir_all(&path)
-            } else {
-                std::fs::remove_file(&path)
-            };
-            match result {
+            match ws.remove(&path) {
                 Ok(()) => ctx.info(&format!("File {rel} deleted successfully")),
                 // Already gone with a deleted parent.
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -116,45 +114,46 @@ pub fn rename(ctx: &mut ActionContext<'_>, input: &Value) -> Result<(), Scaffold
         let from = f.get("from").and_then(Value::as_str).unwrap_or_default();
         let to = f.get("to").and_then(Value::as_str).unwrap_or_default();
         let (src, dst) = (ctx.workspace_path(from)?, ctx.workspace_path(to)?);
-        if !src.exists() {
+        if !ctx.workspace.exists(&src) {
             return Err(ScaffolderError::Input(format!(
                 "File {from} does not exist"
             )));
         }
-        if dst.exists() && !bool_input(f, "overwrite") {
+        if ctx.workspace.exists(&dst) && !bool_input(f, "overwrite") {
             return Err(ScaffolderError::Input(format!(
                 "The file {to} already exists"
             )));
         }
-        if let Some(parent) = dst.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        std::fs::rename(&src, &dst)?;
+        ctx.workspace.rename(&src, &dst)?;
     }
     Ok(())
 }
 
 pub fn readdir(ctx: &mut ActionContext<'_>, input: &Value) -> Result<(), ScaffolderError> {
-    let recursive = bool_input(input, "recursive");
+    let ws = ctx.workspace;
+    let max_depth = if bool_input(input, "recursive") {
+        64
+    } else {
+        1
+    };
     let (mut files, mut folders) = (Vec::new(), Vec::new());
     for p in strings(input, "paths") {
         let dir = ctx.workspace_path(&p)?;
-        let walk = walkdir::WalkDir::new(&dir)
-            .min_depth(1)
-            .max_depth(if recursive { 64 } else { 1 })
-            .sort_by_file_name();
-        for e in walk.into_iter().filter_map(Result::ok) {
+        ws.walk(&dir, max_depth, |e| {
+            let path = crate::files::join(&dir, &e.rel);
+            let full_path = ws.path(&path).display().to_string();
             let item = json!({
-                "name": e.file_name().to_string_lossy(),
-                "path": crate::workspace::relative(ctx.workspace, e.path()),
-                "fullPath": e.path().display().to_string(),
+                "name": e.rel.rsplit('/').next().unwrap_or_default(),
+                "path": path,
+                "fullPath": full_path,
             });
-            if e.file_type().is_dir() {
+            if e.meta.kind == Kind::Dir {
                 folders.push(item);
             } else {
                 files.push(item);
             }
-        }
+            Ok(true)
+        })?;
     }
     ctx.set_output("files", Value::Array(files));
     ctx.set_output("folders", Value::Array(folders));

@@ -1,7 +1,7 @@
 //! The built-in actions: their ids, input and output schemas (`GET /v2/actions`), and the
-//! context they run in. Every file an action touches goes through
-//! [`crate::workspace::safe_child`], so nothing outside the task's workspace (or, for reads, the
-//! template's own directory) is ever read or written.
+//! context they run in. Every file an action touches goes through [`Files`] (on disk for a task,
+//! in memory for a dry-run), whose paths are confined, so nothing outside the task's workspace
+//! (or, for reads, the template's own directory) is ever read or written.
 
 mod catalog;
 mod debug;
@@ -14,13 +14,14 @@ mod publish_git;
 mod publish_hosted;
 mod yaml;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
 use crate::error::ScaffolderError;
 use crate::expr::Engine;
+use crate::files::Files;
 use crate::log::Log;
 
 pub use yaml::to_yaml;
@@ -38,9 +39,9 @@ pub struct Services {
 /// One action's run: where it works, what it may reach, where it logs and its outputs.
 pub struct ActionContext<'a> {
     pub engine: &'a Engine,
-    pub workspace: &'a Path,
+    pub workspace: &'a Files,
     /// The template's directory, for relative `url`s (`None`: only absolute URLs, refused).
-    pub template_dir: Option<&'a Path>,
+    pub template_dir: Option<&'a Files>,
     pub dry_run: bool,
     pub services: &'a Services,
     pub log: &'a mut Log,
@@ -51,7 +52,7 @@ pub struct ActionContext<'a> {
     pub template_version: Option<&'a str>,
 }
 
-impl ActionContext<'_> {
+impl<'a> ActionContext<'a> {
     /// An `info` line in the step's log, formatted as Backstage's action logger does.
     pub fn info(&mut self, message: &str) {
         let step = self.step_id.to_owned();
@@ -63,14 +64,20 @@ impl ActionContext<'_> {
         self.output.insert(name.to_owned(), value);
     }
 
-    /// A path inside the workspace.
-    pub fn workspace_path(&self, rel: &str) -> Result<PathBuf, ScaffolderError> {
-        crate::workspace::safe_child(self.workspace, rel)
+    /// A path inside the workspace, relative to it.
+    pub fn workspace_path(&self, rel: &str) -> Result<String, ScaffolderError> {
+        self.workspace.resolve(rel)
+    }
+
+    /// A directory inside the workspace on disk, for actions that hand it to another program
+    /// (publishing; they do not run in a dry-run, whose workspace is in memory).
+    pub fn workspace_dir(&self, rel: &str) -> Result<PathBuf, ScaffolderError> {
+        self.workspace.disk_path(&self.workspace_path(rel)?)
     }
 
     /// A `url` input: a path relative to the template's file, which must stay inside the
     /// template's directory. Remote URLs are not fetched (Stagedoor reads templates from disk).
-    pub fn template_path(&self, url: &str) -> Result<PathBuf, ScaffolderError> {
+    pub fn template_path(&self, url: &str) -> Result<(&'a Files, String), ScaffolderError> {
         if url.contains("://") {
             return Err(ScaffolderError::Input(format!(
                 "Fetching remote URLs is not supported, use a path relative to the template: {url}"
@@ -81,7 +88,7 @@ impl ActionContext<'_> {
                 "this template has no file location, so relative URLs cannot be resolved".into(),
             )
         })?;
-        crate::workspace::safe_child(dir, url)
+        Ok((dir, dir.resolve(url)?))
     }
 }
 

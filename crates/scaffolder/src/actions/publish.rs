@@ -41,7 +41,7 @@ pub fn file(ctx: &mut ActionContext<'_>, input: &Value) -> Result<(), Scaffolder
             target.display()
         )));
     }
-    let source = ctx.workspace_path(str_input(input, "sourcePath").unwrap_or("./"))?;
+    let source = ctx.workspace_dir(str_input(input, "sourcePath").unwrap_or("./"))?;
     for e in walkdir::WalkDir::new(&source).min_depth(1) {
         let e = e.map_err(|e| ScaffolderError::Internal(e.to_string()))?;
         let rel = e.path().strip_prefix(&source).unwrap_or(e.path());

@@ -156,7 +156,7 @@ pub async fn git(ctx: &mut ActionContext<'_>, input: &Value) -> Result<(), Scaff
         None => format!("{}.git", url.repo),
     };
     let target = crate::workspace::safe_child(&root, &rel)?;
-    let source = ctx.workspace_path(str_input(input, "sourcePath").unwrap_or("./"))?;
+    let source = ctx.workspace_dir(str_input(input, "sourcePath").unwrap_or("./"))?;
     if !source.is_dir() {
         return Err(ScaffolderError::Input(format!(
             "sourcePath {} is not a directory in the workspace",

@@ -125,7 +125,7 @@ async fn commit_and_push(
     remote: &str,
     auth: PushAuth<'_>,
 ) -> Result<(String, String), ScaffolderError> {
-    let source = ctx.workspace_path(str_input(input, "sourcePath").unwrap_or("./"))?;
+    let source = ctx.workspace_dir(str_input(input, "sourcePath").unwrap_or("./"))?;
     if !source.is_dir() {
         return Err(ScaffolderError::Input(format!(
             "sourcePath {} is not a directory in the workspace",

@@ -2,8 +2,6 @@
 //! output (header values never logged), hosts off the allow-list refused, a failing status, a
 //! response over the size bound, a redirect answered rather than followed, a non-HTTP URL.
 
-use std::path::Path;
-
 use catalog::settings::AllowedHost;
 use scaffolder::ScaffolderError;
 use scaffolder::actions::{ActionContext, Services, find, run};
@@ -85,7 +83,8 @@ async fn server() -> String {
 /// Runs `http:request` with `input`, allowing only 127.0.0.1; returns its outcome, its outputs
 /// and its log.
 async fn call(input: Value) -> (Result<(), ScaffolderError>, Map<String, Value>, String) {
-    let workspace = tempfile::tempdir().unwrap();
+    // http:request touches no file: an empty workspace in memory will do.
+    let workspace = scaffolder::files::Files::memory("/workspace");
     let services = Services {
         http_allow: vec![AllowedHost {
             host: "127.0.0.1".into(),
@@ -96,8 +95,8 @@ async fn call(input: Value) -> (Result<(), ScaffolderError>, Map<String, Value>,
     let mut log = Log::new(&json!({}), None);
     let mut ctx = ActionContext {
         engine: scaffolder::engine(),
-        workspace: workspace.path(),
-        template_dir: None::<&Path>,
+        workspace: &workspace,
+        template_dir: None,
         dry_run: false,
         services: &services,
         log: &mut log,

@@ -4,6 +4,7 @@
 mod corpus;
 mod expressions;
 mod http_request;
+mod memory_workspace;
 mod publish_git;
 mod publish_hosted;
 mod security;

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use scaffolder::actions::{ActionContext, Services, find, run};
+use scaffolder::files::Files;
 use scaffolder::log::Log;
 use scaffolder::publishing::{PublishSettings, Publishing};
 use scaffolder::runner::{Failure, Outcome, Run, RunUser};
@@ -44,10 +45,11 @@ pub async fn run_action(
         ..Default::default()
     };
     let mut log = Log::new(&secrets, None);
+    let workspace = Files::disk(workspace);
     let mut ctx = ActionContext {
         engine: scaffolder::engine(),
-        workspace,
-        template_dir: None::<&Path>,
+        workspace: &workspace,
+        template_dir: None,
         dry_run: false,
         services: &services,
         log: &mut log,
@@ -129,7 +131,9 @@ pub async fn dry_run(steps: Value, files: &[(&str, &str)]) -> Result<Value, Scaf
 
 /// Runs `template` (not as a dry-run) in a fresh workspace: the outcome or failure, and the log.
 pub async fn run_template(template: &Template) -> (Result<Outcome, Failure>, Log) {
-    let workspace = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let workspace = Files::disk(dir.path());
+    let template_dir = template.base_dir.clone().map(Files::disk);
     let run = Run {
         engine: scaffolder::engine(),
         template,
@@ -137,7 +141,8 @@ pub async fn run_template(template: &Template) -> (Result<Outcome, Failure>, Log
         secrets: &json!({}),
         user: &RunUser::default(),
         task_id: "t",
-        workspace: workspace.path(),
+        workspace: &workspace,
+        template_dir: template_dir.as_ref(),
         dry_run: false,
         services: &Services::default(),
         cancel: None,
