@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 
 use crate::error::ScaffolderError;
 use crate::workspace::{escape, normalize, relative};
@@ -48,8 +48,6 @@ enum Store {
 }
 
 struct Disk {
-    /// The root's real path, resolved once (not once per file, as `safe_child` must).
-    real_root: OnceLock<PathBuf>,
     /// Directories (root-relative) whose real path is their lexical one: the symlink check can
     /// stop there without a `canonicalize`. Forgotten whenever something is removed or moved.
     plain_dirs: Mutex<HashSet<String>>,
@@ -92,7 +90,6 @@ impl Files {
         Files {
             root: normalize(&root.into()),
             store: Store::Disk(Disk {
-                real_root: OnceLock::new(),
                 plain_dirs: Mutex::default(),
             }),
         }
@@ -148,55 +145,57 @@ impl Files {
     }
 
     /// The deepest existing ancestor of `rel` (itself included), with symlinks resolved, must
-    /// be inside `base` resolved: the check `safe_child` makes, with the root's real path and
-    /// the directories known to hold no symlink remembered across calls.
+    /// be inside `base` resolved — the check `safe_child` makes, without its `canonicalize`
+    /// calls: a name that is not a symlink resolves where its directory does, so the walk goes
+    /// up until it meets a symlink (resolved and compared), `base` itself, or a directory
+    /// already known to have no symlink between it and the root.
     fn check_links(&self, disk: &Disk, base: &str, rel: &str) -> Result<(), ScaffolderError> {
-        let real_root = match disk.real_root.get() {
-            Some(r) => r,
-            None => {
-                let r = self.root.canonicalize()?;
-                disk.real_root.get_or_init(|| r)
-            }
-        };
+        let mut seen_dirs = Vec::new();
         let mut probe = rel;
         loop {
-            // Above `base` means `base` does not exist, which `canonicalize` would report.
-            if !(probe == base || base.is_empty() || probe.starts_with(&format!("{base}/"))) {
-                return Err(io_err(io::ErrorKind::NotFound, "no such directory", base).into());
-            }
             if disk
                 .plain_dirs
                 .lock()
                 .expect("not poisoned")
                 .contains(probe)
             {
-                return Ok(());
+                break;
             }
             let path = self.path(probe);
-            if let Ok(meta) = std::fs::symlink_metadata(&path) {
-                // A dangling symlink: where it points cannot be checked, so it is refused.
-                let real = path.canonicalize().map_err(|_| escape())?;
-                let real_base = if base.is_empty() {
-                    real_root.clone()
-                } else {
-                    self.path(base).canonicalize()?
-                };
-                if !real.starts_with(&real_base) {
-                    return Err(escape());
+            match std::fs::symlink_metadata(&path) {
+                Ok(meta) if meta.file_type().is_symlink() => {
+                    // A dangling symlink: where it points cannot be checked, so it is refused.
+                    let real = path.canonicalize().map_err(|_| escape())?;
+                    if !real.starts_with(self.path(base).canonicalize()?) {
+                        return Err(escape());
+                    }
+                    return Ok(());
                 }
-                if meta.is_dir() && real == real_root.join(probe) {
-                    disk.plain_dirs
-                        .lock()
-                        .expect("not poisoned")
-                        .insert(probe.to_owned());
+                Ok(meta) => {
+                    if meta.is_dir() {
+                        seen_dirs.push(probe);
+                    }
+                    if probe.is_empty() {
+                        break;
+                    }
+                    if probe == base {
+                        // Above `base` is not this check's business; nothing to remember.
+                        return Ok(());
+                    }
                 }
-                return Ok(());
+                // A missing `base`, which `canonicalize` would have reported.
+                Err(e) if probe == base => return Err(e.into()),
+                Err(_) => {}
             }
             match parent(probe) {
                 Some(p) => probe = p,
                 None => return Ok(()),
             }
         }
+        // Reached the root or a plain directory through no symlink: all seen are plain too.
+        let mut plain = disk.plain_dirs.lock().expect("not poisoned");
+        plain.extend(seen_dirs.into_iter().map(str::to_owned));
+        Ok(())
     }
 
     /// What `rel` is, without following a symlink.

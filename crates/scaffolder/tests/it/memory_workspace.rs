@@ -128,7 +128,9 @@ async fn on_disk(steps: Value) -> Effects {
     t["metadata"]["annotations"] = json!({
         "backstage.io/managed-by-location": format!("file:{}/template/template.yaml", dir.path().display())
     });
-    let template = Template::from_entity(&t).unwrap();
+    let mut template = Template::from_entity(&t).unwrap();
+    // Named as the dry-run names its inline template, for catalog:write's annotation.
+    template.entity_ref = "template:default/dry-run".into();
     std::fs::create_dir(dir.path().join("ws")).unwrap();
     let workspace = Files::disk(dir.path().join("ws"));
     let template_dir = template.base_dir.clone().map(Files::disk);
