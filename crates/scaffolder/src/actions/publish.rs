@@ -42,20 +42,18 @@ pub fn file(ctx: &mut ActionContext<'_>, input: &Value) -> Result<(), Scaffolder
         )));
     }
     let source = ctx.workspace_dir(str_input(input, "sourcePath").unwrap_or("./"))?;
+    std::fs::create_dir_all(&target)?;
+    // A walk lists a directory before what is in it, so each is made once, with one `mkdir`.
     for e in walkdir::WalkDir::new(&source).min_depth(1) {
         let e = e.map_err(|e| ScaffolderError::Internal(e.to_string()))?;
         let rel = e.path().strip_prefix(&source).unwrap_or(e.path());
         let dst = target.join(rel);
         if e.file_type().is_dir() {
-            std::fs::create_dir_all(&dst)?;
+            std::fs::create_dir(&dst)?;
         } else if e.file_type().is_file() {
-            if let Some(parent) = dst.parent() {
-                std::fs::create_dir_all(parent)?;
-            }
             std::fs::copy(e.path(), &dst)?;
         }
     }
-    std::fs::create_dir_all(&target)?;
     ctx.info(&format!("Published the workspace to {}", target.display()));
     ctx.set_output("remoteUrl", json!(format!("file:{}", target.display())));
     ctx.set_output("repoContentsUrl", json!(target.display().to_string()));
