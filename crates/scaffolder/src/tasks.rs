@@ -280,7 +280,7 @@ impl Scaffolder {
                 });
                 let mut log = Log::new(&secrets, Some(log_tx));
                 let files = crate::files::Files::disk(&workspace);
-                let template_files = template.base_dir.clone().map(crate::files::Files::disk);
+                let template_files = template.files_on_disk();
                 let run = Run {
                     engine: crate::engine(),
                     template: &template,

@@ -202,6 +202,11 @@ impl Template {
         Value::Object(out)
     }
 
+    /// The template's own directory, for a task to read skeletons from.
+    pub fn files_on_disk(&self) -> Option<crate::files::Files> {
+        self.base_dir.clone().map(crate::files::Files::disk)
+    }
+
     pub fn name(&self) -> &str {
         self.entity_ref.rsplit('/').next().unwrap_or("")
     }

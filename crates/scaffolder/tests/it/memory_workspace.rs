@@ -5,7 +5,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use scaffolder::files::Files;
-use scaffolder::runner::{Run, RunUser};
+use scaffolder::runner::RunUser;
 use scaffolder::{ScaffolderError, Template};
 use serde_json::{Value, json};
 
@@ -133,22 +133,8 @@ async fn on_disk(steps: Value) -> Effects {
     template.entity_ref = "template:default/dry-run".into();
     std::fs::create_dir(dir.path().join("ws")).unwrap();
     let workspace = Files::disk(dir.path().join("ws"));
-    let template_dir = template.base_dir.clone().map(Files::disk);
-    let run = Run {
-        engine: scaffolder::engine(),
-        template: &template,
-        values: &json!({}),
-        secrets: &json!({}),
-        user: &RunUser::default(),
-        task_id: "t",
-        workspace: &workspace,
-        template_dir: template_dir.as_ref(),
-        dry_run: false,
-        services: &Default::default(),
-        cancel: None,
-    };
-    let mut log = scaffolder::log::Log::default();
-    let outcome = run.execute(&mut log).await.map_err(|f| f.error).unwrap();
+    let (outcome, log) = crate::support::run_template_in(&template, &workspace).await;
+    let outcome = outcome.map_err(|f| f.error).unwrap();
     let files = scaffolder::dryrun::read_tree(&workspace).unwrap();
     result(files, outcome.output, &log.events)
 }

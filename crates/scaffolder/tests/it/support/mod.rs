@@ -132,8 +132,15 @@ pub async fn dry_run(steps: Value, files: &[(&str, &str)]) -> Result<Value, Scaf
 /// Runs `template` (not as a dry-run) in a fresh workspace: the outcome or failure, and the log.
 pub async fn run_template(template: &Template) -> (Result<Outcome, Failure>, Log) {
     let dir = tempfile::tempdir().unwrap();
-    let workspace = Files::disk(dir.path());
-    let template_dir = template.base_dir.clone().map(Files::disk);
+    run_template_in(template, &Files::disk(dir.path())).await
+}
+
+/// Runs `template` (not as a dry-run) in `workspace`, reading its files from its directory.
+pub async fn run_template_in(
+    template: &Template,
+    workspace: &Files,
+) -> (Result<Outcome, Failure>, Log) {
+    let template_dir = template.files_on_disk();
     let run = Run {
         engine: scaffolder::engine(),
         template,
@@ -141,7 +148,7 @@ pub async fn run_template(template: &Template) -> (Result<Outcome, Failure>, Log
         secrets: &json!({}),
         user: &RunUser::default(),
         task_id: "t",
-        workspace: &workspace,
+        workspace,
         template_dir: template_dir.as_ref(),
         dry_run: false,
         services: &Services::default(),
