@@ -1,6 +1,6 @@
 //! Dry-run of a 50-file skeleton, timed in process (what the server does for
-//! `POST /v2/dry-run` after parsing the body): writes the files, renders names and contents,
-//! reads the result back as base64. Prints p50/p90/p99 over 500 runs after 50 warm-up runs.
+//! `POST /v2/dry-run` after parsing the body): takes in the files, renders names and contents,
+//! reads the result back as base64 — all in memory, as the dry-run keeps its files there. Prints p50/p90/p99 over 500 runs after 50 warm-up runs.
 //! Then a task from `create_task` to its entity registered in the catalog (SQLite in a temporary
 //! directory): render, write catalog-info.yaml, publish, register; p50 over 30 tasks.
 //! `cargo run --release -p scaffolder --example dry_run_bench [request.json]` — with a path,
