@@ -107,7 +107,10 @@ pub fn process_file_guarded(ctx: &Context<'_>, text: &str) -> Result<FileOutput,
 
 /// Like [`process_file`], for documents parsed beforehand (the engine parses files in parallel).
 pub fn process_documents(ctx: &Context<'_>, text: &str, docs: Vec<yaml::Document>) -> FileOutput {
-    let mut out = FileOutput::default();
+    let mut out = FileOutput {
+        entities: Vec::with_capacity(docs.len()),
+        failures: Vec::new(),
+    };
     let file = ctx.location.target.as_str();
     // Indexed once, and only if a document fails: placing each error is then linear.
     let lines = std::cell::OnceCell::new();
@@ -131,6 +134,8 @@ pub fn process_documents(ctx: &Context<'_>, text: &str, docs: Vec<yaml::Document
             Err(f) => out.failures.push(*f),
         }
     }
+    // Kept between rounds (the engine's per-file cache): no spare room.
+    out.entities.shrink_to_fit();
     out
 }
 

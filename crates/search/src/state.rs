@@ -122,16 +122,21 @@ impl Search {
         };
         let keep =
             |d: u32| old.index.source_of(d) != SOURCE_CATALOG || unchanged(old.index.entity_of(d));
-        let mut docs: Vec<Document> = Vec::new();
-        let mut extracted = 0usize;
-        for st in snap.iter() {
-            let k = hash(&st.key);
-            if etag_of(&old.etags, k) != etag_of(&etags, k) {
-                docs.extend(documents_of(&Entity::new(st)));
-                extracted += 1;
-            }
-        }
+        // Extracted as the index takes them: the first build at 100,000 entities would
+        // otherwise hold every document's strings at once.
+        let extracted = std::cell::Cell::new(0usize);
+        let docs = snap
+            .iter()
+            .filter(|st| {
+                let k = hash(&st.key);
+                etag_of(&old.etags, k) != etag_of(&etags, k)
+            })
+            .flat_map(|st| {
+                extracted.set(extracted.get() + 1);
+                documents_of(&Entity::new(st))
+            });
         let index = old.index.rebuild(keep, docs);
+        let extracted = extracted.get();
         tracing::info!(
             documents = index.len(),
             terms = index.terms(),

@@ -3,6 +3,7 @@
 mod config;
 mod demo;
 mod discover_cmd;
+mod memory;
 mod discovery_setup;
 mod org_import_cmd;
 mod publish_setup;
@@ -198,6 +199,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // The search index, built at once and after every catalog change, so queries never wait.
     tokio::spawn(search::run(Arc::clone(&catalog)));
     tokio::spawn(search::docs_feed::run(Arc::clone(&catalog)));
+    tokio::spawn(memory::run(Arc::clone(&catalog)));
     let templates = scaffolder::Scaffolder::of(&catalog);
     templates.configure(config.scaffolder.clone());
     let publishing = scaffolder::publishing::Publishing::of(&catalog);

@@ -2,6 +2,7 @@
 //! processing round and read back whole at start-up.
 
 use std::collections::HashSet;
+use sqlx::Connection;
 
 use crate::db::on_pool;
 use crate::{Db, StoreError};
@@ -85,7 +86,8 @@ impl Db {
             Db::Sqlite(pool) => {
                 // Take the write lock up front: a deferred transaction that must upgrade fails
                 // at once when another writer holds it, instead of waiting out busy_timeout.
-                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                let mut conn = pool.acquire().await?;
+                let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
                 let full_delete = delete_in_sql(SQLITE_BATCH_ROWS);
                 for chunk in deletes.chunks(SQLITE_BATCH_ROWS) {
                     let partial;
@@ -124,6 +126,11 @@ impl Db {
                     query.execute(&mut *tx).await?;
                 }
                 tx.commit().await?;
+                // The write filled this connection's page cache (2 MiB) with pages nobody reads
+                // again soon; the served catalog lives in memory. Give them back.
+                sqlx::query("PRAGMA shrink_memory")
+                    .execute(&mut *conn)
+                    .await?;
             }
             Db::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
