@@ -3,8 +3,8 @@
 mod config;
 mod demo;
 mod discover_cmd;
-mod memory;
 mod discovery_setup;
+mod memory;
 mod org_import_cmd;
 mod publish_setup;
 mod render_cmd;

@@ -1,8 +1,8 @@
 //! The stitched final entities: the catalog's durable read model, written in bulk after each
 //! processing round and read back whole at start-up.
 
-use std::collections::HashSet;
 use sqlx::Connection;
+use std::collections::HashSet;
 
 use crate::db::on_pool;
 use crate::{Db, StoreError};
