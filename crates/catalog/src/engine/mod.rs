@@ -31,10 +31,12 @@ use crate::settings::{CatalogSettings, LocationSpec, OrphanStrategy, Rule};
 use crate::source::{self, Confine, FileSig, ReadError, UrlReader};
 use crate::stitch;
 
+mod current;
 mod entities;
 mod locations;
 mod round;
 
+use current::{Current, Currents};
 pub use locations::{Location, generated_location_ref};
 use locations::{generated_location_name, location_produces};
 use round::{Loaded, nested_confine, root_dir, root_location_entity};
@@ -95,27 +97,16 @@ impl State {
                     + (f.entities.capacity() - f.entities.len()) * size_of::<Emitted>()
             })
             .sum();
-        let current: usize = self
-            .current
-            .keys()
-            .map(|k| k.capacity() + size_of::<(String, Current)>() + 8)
-            .sum();
+        let current = self.current.heap_bytes();
         let targets: usize = self.targets.iter().map(|t| t.len() + 16 + 16).sum();
         files + current + targets
     }
 }
 
-struct Current {
-    stitched: Arc<Stitched>,
-    input_hash: [u8; 20],
-    /// The root location this entity came through; shared by all of that root's entities.
-    origin: Arc<str>,
-}
-
 #[derive(Default)]
 struct State {
     files: HashMap<String, FileState>,
-    current: HashMap<String, Current>,
+    current: Currents,
     /// Files or URLs to re-read on the next round whatever their signature says.
     forced: HashSet<String>,
     rounds: u64,
@@ -286,7 +277,7 @@ impl Catalog {
     pub async fn open(settings: CatalogSettings, db: Db) -> Result<Arc<Self>, CatalogError> {
         let rows = db.load_entities().await?;
         let registered = db.list_locations().await?;
-        let mut current = HashMap::with_capacity(rows.len());
+        let mut current = Currents::with_capacity(rows.len());
         let mut items = Vec::with_capacity(rows.len());
         let mut origins: HashMap<String, Arc<str>> = HashMap::new();
         // Compressed together: the first large batch teaches the process its dictionary.
@@ -301,22 +292,14 @@ impl Catalog {
                     .or_insert_with(|| origin.into())
                     .clone(),
             };
-            let stitched = Arc::new(Stitched::new(
-                row.entity_ref.clone(),
-                row.uid,
-                row.etag,
-                body,
-            ));
+            let stitched = Arc::new(Stitched::new(row.entity_ref, row.uid, row.etag, body));
             let input_hash = unhex(&row.hash);
             items.push((stitched.clone(), None));
-            current.insert(
-                row.entity_ref,
-                Current {
-                    stitched,
-                    input_hash,
-                    origin,
-                },
-            );
+            current.insert(Current {
+                stitched,
+                input_hash,
+                origin,
+            });
         }
         let snapshot = Snapshot::build(items);
         let urls = UrlReader::new(&settings);

@@ -169,7 +169,8 @@ impl Catalog {
         // 2. Orphans: entities nobody emits any more, from a location that still exists.
         let origins: HashSet<String> = roots.iter().map(|r| r.spec.key()).collect();
         if self.settings.orphan_strategy == OrphanStrategy::Keep {
-            for (key, cur) in &state.current {
+            for cur in state.current.iter() {
+                let key = cur.key();
                 if !claimed.contains_key(key)
                     && origins.contains(&*cur.origin)
                     && let Some(body) = stitch::unstitch(&cur.stitched.body())
@@ -181,7 +182,7 @@ impl Catalog {
                         .unwrap_or_default();
                     claims.push(Claim {
                         emitted: Emitted {
-                            key: key.clone(),
+                            key: key.to_owned(),
                             doc_index: 0,
                             hash: process::hash_json(&body),
                             body: Some(Box::new(stitch::Processed::new(&body))),
@@ -242,7 +243,7 @@ impl Catalog {
                 .collect();
             body::train(&samples);
         }
-        let mut next: HashMap<String, Current> = HashMap::with_capacity(claims.len());
+        let mut next = Currents::with_capacity(claims.len());
         let mut upserts: Vec<(Arc<Stitched>, [u8; 20])> = Vec::new();
         let mut fresh: Vec<Fresh> = Vec::new();
         let mut texts: Vec<String> = Vec::new();
@@ -260,14 +261,11 @@ impl Catalog {
             if let Some(cur) = state.current.get(&key)
                 && cur.input_hash == input_hash
             {
-                next.insert(
-                    key,
-                    Current {
-                        stitched: cur.stitched.clone(),
-                        input_hash,
-                        origin: c.origin.clone(),
-                    },
-                );
+                next.insert(Current {
+                    stitched: cur.stitched.clone(),
+                    input_hash,
+                    origin: c.origin.clone(),
+                });
                 continue;
             }
             let body = match body.take() {
@@ -305,9 +303,10 @@ impl Catalog {
         pack_fresh(&mut fresh, &mut texts, &mut upserts, &mut next);
         let deletes: Vec<String> = state
             .current
-            .keys()
-            .filter(|k| !next.contains_key(*k))
-            .cloned()
+            .iter()
+            .map(Current::key)
+            .filter(|k| !next.contains_key(k))
+            .map(str::to_owned)
             .collect();
         stats.changed = upserts.len();
         stats.deleted = deletes.len();
@@ -642,21 +641,18 @@ fn pack_fresh(
     fresh: &mut Vec<Fresh>,
     texts: &mut Vec<String>,
     upserts: &mut Vec<(Arc<Stitched>, [u8; 20])>,
-    next: &mut HashMap<String, Current>,
+    next: &mut Currents,
 ) {
     let packed = Body::new_all(texts);
     texts.clear();
     for (f, body) in fresh.drain(..).zip(packed) {
-        let stitched = Arc::new(Stitched::new(f.key.clone(), f.uid, f.etag, body));
+        let stitched = Arc::new(Stitched::new(f.key, f.uid, f.etag, body));
         upserts.push((stitched.clone(), f.input_hash));
-        next.insert(
-            f.key,
-            Current {
-                stitched,
-                input_hash: f.input_hash,
-                origin: f.origin,
-            },
-        );
+        next.insert(Current {
+            stitched,
+            input_hash: f.input_hash,
+            origin: f.origin,
+        });
     }
 }
 
