@@ -77,6 +77,10 @@ impl Processed {
             }
         }
         json.push('}');
+        // Every entity of a catalog is held like this between the walk and stitching, so the
+        // room the first guess left (up to half of a 2 KiB buffer) counts: about 10 MiB of the
+        // ingestion peak at 117,000 entities.
+        json.shrink_to_fit();
         Self {
             json,
             meta_end,
