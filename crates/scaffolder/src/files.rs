@@ -40,7 +40,13 @@ pub struct Files {
     /// `fullPath`s (nothing is created there).
     root: PathBuf,
     store: Store,
+    /// Bytes written so far (counted in memory only, where they are the server's RAM).
+    written: std::sync::atomic::AtomicUsize,
 }
+
+/// What one tree in memory may have written in all, rewrites included. A dry-run's template is
+/// the caller's: `each` over a copy of its 32 MB of contents would otherwise hold gigabytes.
+pub const MAX_MEMORY_BYTES: usize = 256 * 1024 * 1024;
 
 enum Store {
     Disk(Disk),
@@ -92,6 +98,7 @@ impl Files {
             store: Store::Disk(Disk {
                 plain_dirs: Mutex::default(),
             }),
+            written: Default::default(),
         }
     }
 
@@ -100,6 +107,7 @@ impl Files {
         Files {
             root: normalize(&root.into()),
             store: Store::Memory(Mutex::default()),
+            written: Default::default(),
         }
     }
 
@@ -236,6 +244,15 @@ impl Files {
         match &self.store {
             Store::Disk(_) => write_disk(&self.path(rel), contents, mode),
             Store::Memory(tree) => {
+                let written = self
+                    .written
+                    .fetch_add(contents.len(), std::sync::atomic::Ordering::Relaxed);
+                if written + contents.len() > MAX_MEMORY_BYTES {
+                    return Err(io::Error::other(format!(
+                        "a dry-run may write at most {} MiB of files in all; {rel} is past that",
+                        MAX_MEMORY_BYTES / (1024 * 1024)
+                    )));
+                }
                 let mut tree = tree.lock().expect("not poisoned");
                 if rel.is_empty() || matches!(tree.get(rel), Some(Node::Dir)) {
                     return Err(io_err(io::ErrorKind::IsADirectory, "a directory", rel));

@@ -151,3 +151,14 @@ async fn huge_directory_contents_are_refused() {
     assert_eq!(err.name(), "InputError");
     assert!(err.to_string().contains("larger than"), "{err}");
 }
+
+#[tokio::test]
+async fn a_dry_run_cannot_write_without_bound() {
+    // 1,000 copies of an 8 MiB file would be 8 GiB of the server's memory.
+    let big = "x".repeat(8 * 1024 * 1024);
+    let steps = json!([{"id": "copy", "action": "fetch:plain:file",
+        "each": "${{ range(0, 1000) }}",
+        "input": {"url": "./big.txt", "targetPath": "copies/${{ each.value }}.txt"}}]);
+    let err = dry_run(steps, &[("big.txt", &big)]).await.unwrap_err();
+    assert!(err.to_string().contains("at most 256 MiB"), "{err}");
+}
