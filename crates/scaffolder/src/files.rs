@@ -1,6 +1,6 @@
 //! The files a run works on — a task's workspace and its template's directory — on disk for a
 //! task, in memory for a dry-run (which therefore never touches the disk). Every action reads
-//! and writes through [`Files`], with paths confined as [`crate::workspace::safe_child`] does.
+//! and writes through [`Files`], with paths confined as Backstage's `resolveSafeChildPath` does.
 
 use std::collections::{BTreeMap, HashSet};
 use std::io;
@@ -153,10 +153,10 @@ impl Files {
     }
 
     /// The deepest existing ancestor of `rel` (itself included), with symlinks resolved, must
-    /// be inside `base` resolved — the check `safe_child` makes, without its `canonicalize`
-    /// calls: a name that is not a symlink resolves where its directory does, so the walk goes
-    /// up until it meets a symlink (resolved and compared), `base` itself, or a directory
-    /// already known to have no symlink between it and the root.
+    /// be inside `base` resolved — without a `canonicalize` of every path: a name that is not
+    /// a symlink resolves where its directory does, so the walk goes up until it meets a
+    /// symlink (resolved and compared), `base` itself, or a directory already known to have no
+    /// symlink between it and the root.
     fn check_links(&self, disk: &Disk, base: &str, rel: &str) -> Result<(), ScaffolderError> {
         let mut seen_dirs = Vec::new();
         let mut probe = rel;

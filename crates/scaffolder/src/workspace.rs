@@ -5,6 +5,7 @@
 use std::path::{Component, Path, PathBuf};
 
 use crate::error::ScaffolderError;
+use crate::files::Files;
 
 /// The refusal of a path that leaves its directory, worded as Backstage's.
 pub(crate) fn escape() -> ScaffolderError {
@@ -15,32 +16,11 @@ pub(crate) fn escape() -> ScaffolderError {
 
 /// `base` joined with `rel`, refused unless the result (with symlinks resolved as far as the
 /// path exists) stays inside `base`. `base` must exist. For a directory outside any workspace
-/// (a publish root); inside one, [`crate::files::Files`] makes the same checks.
+/// (a publish root); the checks are [`Files::resolve`]'s, on a tree on disk at `base`.
 pub fn safe_child(base: &Path, rel: &str) -> Result<PathBuf, ScaffolderError> {
-    let joined = normalize(&base.join(rel));
-    let base_norm = normalize(base);
-    if !joined.starts_with(&base_norm) {
-        return Err(escape());
-    }
-    // Symlinks: the deepest existing ancestor, resolved, must still be inside the resolved base.
-    let real_base = base.canonicalize()?;
-    let mut probe = joined.clone();
-    loop {
-        if std::fs::symlink_metadata(&probe).is_ok() {
-            let real = probe.canonicalize().map_err(|_| {
-                // A dangling symlink: where it points cannot be checked, so it is refused.
-                escape()
-            })?;
-            if !real.starts_with(&real_base) {
-                return Err(escape());
-            }
-            break;
-        }
-        if !probe.pop() {
-            break;
-        }
-    }
-    Ok(joined)
+    let files = Files::disk(base);
+    let rel = files.resolve(rel)?;
+    Ok(files.path(&rel))
 }
 
 /// Resolves `.` and `..` without touching the file system.

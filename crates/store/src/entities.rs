@@ -1,8 +1,9 @@
 //! The stitched final entities: the catalog's durable read model, written in bulk after each
 //! processing round and read back whole at start-up.
 
-use sqlx::Connection;
 use std::collections::HashSet;
+
+use sqlx::Connection;
 
 use crate::db::on_pool;
 use crate::{Db, StoreError};
