@@ -94,7 +94,6 @@ pub async fn dry_run(
             Some(if f.executable { 0o755 } else { 0o644 }),
         )?;
     }
-    template.base_dir = Some(contents.path(""));
     // Backstage names an inline template so in what it writes (`backstage.io/source-template`).
     template.entity_ref = "template:default/dry-run".into();
     let services = Services {
