@@ -3,6 +3,7 @@
 //! costs only itself.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use model::{Entity, EntityRef, relations, validate, yaml};
 use serde_json::Value;
@@ -28,21 +29,58 @@ pub struct Emitted {
     /// Hash of the processed body: equal hashes mean nothing in the file changed for it.
     pub hash: [u8; 20],
     /// Declared relations; targets are shared strings, interned by the engine across files.
-    pub outgoing: Vec<(&'static str, std::sync::Arc<str>)>,
-    pub errors: Vec<ProcessingError>,
+    /// Boxed slices, not vectors: the engine keeps every entity's between rounds, and these
+    /// rarely change once made.
+    pub outgoing: Box<[Declared]>,
+    pub errors: Box<[ProcessingError]>,
     /// Targets of a Location entity, resolved against this file.
-    pub children: Vec<LocationSpec>,
+    pub children: Box<[LocationSpec]>,
 }
 
-/// Declared relations as the engine keeps them between rounds. Collected into a fresh `Vec`:
-/// collecting in place would keep the larger source allocation (an `EntityRef` is 88 bytes, a
-/// kept relation 32), nearly three times the memory for every entity of the catalog.
-pub fn shared_targets(
-    outgoing: Vec<(&'static str, EntityRef)>,
-) -> Vec<(&'static str, std::sync::Arc<str>)> {
-    let mut kept = Vec::with_capacity(outgoing.len());
-    kept.extend(outgoing.into_iter().map(|(t, r)| (t, r.to_string().into())));
-    kept
+/// One declared relation as the engine keeps it between rounds, in 16 bytes: a built-in type's
+/// number and a thin pointer to the target's ref, which the engine shares between every entity
+/// naming that target (owners, systems and APIs repeat across thousands of entities). As a
+/// `(&str, Arc<str>)` pair it took 32.
+#[derive(Debug, Clone)]
+pub struct Declared {
+    target: Arc<String>,
+    kind: u8,
+}
+
+impl Declared {
+    /// The relation type, e.g. `ownedBy`.
+    pub fn kind(&self) -> &'static str {
+        relations::builtin_type(self.kind)
+    }
+
+    /// The target's ref, lower-cased.
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+
+    /// Replaces the target with an equal shared copy from `targets`, adding it when new.
+    pub fn intern<S: std::hash::BuildHasher>(
+        &mut self,
+        targets: &mut std::collections::HashSet<Arc<String>, S>,
+    ) {
+        match targets.get(&*self.target) {
+            Some(shared) => self.target = shared.clone(),
+            None => {
+                targets.insert(self.target.clone());
+            }
+        }
+    }
+}
+
+/// Declared relations as the engine keeps them between rounds.
+pub fn shared_targets(outgoing: Vec<(&'static str, EntityRef)>) -> Box<[Declared]> {
+    outgoing
+        .into_iter()
+        .map(|(t, r)| Declared {
+            target: Arc::new(r.to_string()),
+            kind: relations::builtin_index(t).expect("declared relations are built-in types"),
+        })
+        .collect()
 }
 
 /// A document that produced no entity. `key` is set when the document still named one, so the
@@ -235,8 +273,8 @@ fn process_document<'t>(
         hash: sha1_bytes(processed.json.as_bytes()),
         body: Some(Box::new(processed)),
         outgoing: shared_targets(outgoing),
-        errors: Vec::new(),
-        children,
+        errors: Box::default(),
+        children: children.into(),
     })
 }
 
@@ -514,18 +552,27 @@ pub(crate) mod tests {
     use crate::settings::{CatalogSettings, LocationSpec};
 
     #[test]
-    fn kept_relations_hold_no_more_memory_than_they_need() {
+    fn kept_relations_are_small_and_share_their_targets() {
         let target = model::EntityRef::new("group", "default", "team-a");
         let outgoing = vec![
             ("ownedBy", target.clone()),
             ("partOf", target.clone()),
             ("dependsOn", target),
         ];
-        let kept = super::shared_targets(outgoing);
+        let mut kept = super::shared_targets(outgoing);
+        assert_eq!(std::mem::size_of::<super::Declared>(), 16);
         assert_eq!(kept.len(), 3);
-        // Collected in place, the 3 x 88-byte source allocation would hold 8 of these.
-        assert_eq!(kept.capacity(), 3);
-        assert_eq!(&*kept[0].1, "group:default/team-a");
+        assert_eq!(
+            (kept[0].kind(), kept[0].target()),
+            ("ownedBy", "group:default/team-a")
+        );
+        assert_eq!(kept[2].kind(), "dependsOn");
+        let mut targets = std::collections::HashSet::new();
+        for d in kept.iter_mut() {
+            d.intern(&mut targets);
+        }
+        assert_eq!(targets.len(), 1);
+        assert!(std::sync::Arc::ptr_eq(&kept[0].target, &kept[2].target));
     }
 
     /// A file containing this makes [`super::process_file`] panic (test builds only).

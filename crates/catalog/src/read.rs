@@ -160,16 +160,16 @@ impl Entity {
 
     /// `kind:namespace/name` as written.
     pub fn entity_ref(&self) -> &str {
-        &self.record.key
+        self.record.key()
     }
 
     /// The lower-cased ref: the key lookups and relations use.
     pub fn key(&self) -> &str {
-        &self.record.key
+        self.record.key()
     }
 
     pub fn uid(&self) -> &str {
-        &self.record.uid
+        self.record.uid()
     }
 
     fn str_at(&self, pointer: &str) -> Option<&str> {

@@ -164,6 +164,20 @@ pub fn inverse(relation: &str) -> Option<&'static str> {
     PAIRS.iter().find(|(a, _)| *a == relation).map(|(_, b)| *b)
 }
 
+/// A built-in relation type's number, so that it can be kept in one byte; `None` for a type
+/// that is not built in. [`builtin_type`] turns it back.
+pub fn builtin_index(relation: &str) -> Option<u8> {
+    PAIRS
+        .iter()
+        .position(|(a, _)| *a == relation)
+        .map(|i| i as u8)
+}
+
+/// The built-in relation type numbered `index` by [`builtin_index`].
+pub fn builtin_type(index: u8) -> &'static str {
+    PAIRS[index as usize].0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,6 +195,14 @@ mod tests {
 
     fn rel(t: &'static str, r: &str) -> (&'static str, String) {
         (t, r.to_owned())
+    }
+
+    #[test]
+    fn every_built_in_type_survives_its_number() {
+        for (t, _) in PAIRS {
+            assert_eq!(builtin_type(builtin_index(t).unwrap()), *t);
+        }
+        assert_eq!(builtin_index("likes"), None);
     }
 
     #[test]

@@ -58,7 +58,7 @@ impl Campaign {
                 .collect(),
             start: date("start"),
             deadline: date("deadline"),
-            etag: entity.record().etag.clone(),
+            etag: entity.record().etag().to_owned(),
         }
     }
 
@@ -232,7 +232,7 @@ pub(crate) fn evaluate(
         let mut at = vec![0usize; scores.len()];
         let mut prev_at = 0;
         for (_, record) in records {
-            let key = record.key.as_str();
+            let key = record.key();
             let mut known = |c: usize| {
                 let list = &scores[c];
                 while at[c] < list.len() && list[at[c]].entity_key.as_str() < key {
@@ -294,7 +294,7 @@ pub(crate) fn evaluate(
                 (None, None) => Entity::new(record).owner().map(str::to_owned),
             };
             entities.push(Arc::new(CampaignEntity {
-                entity_ref: record.key.clone(),
+                entity_ref: record.key().to_owned(),
                 owner,
                 checks: results,
                 from,

@@ -219,7 +219,7 @@ pub(crate) fn scorecards(snapshot: &catalog::read::Snapshot) -> Vec<Arc<Scorecar
         .map(|e| {
             let entry = cache
                 .entries
-                .entry(format!("{} {}", e.key(), e.record().etag))
+                .entry(format!("{} {}", e.key(), e.record().etag()))
                 .or_insert_with(|| (build, Arc::new(Scorecard::from_entity(&e))));
             entry.0 = build;
             entry.1.clone()

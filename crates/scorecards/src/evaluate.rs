@@ -273,17 +273,17 @@ fn evaluate_card(
     // walked alongside instead of searched for each record.
     let run = |part: &[&Arc<Stitched>]| -> Vec<Arc<EntityScore>> {
         let before = before.unwrap_or_default();
-        let mut j = part
-            .first()
-            .map_or(0, |r| before.partition_point(|s| s.entity_key < r.key));
+        let mut j = part.first().map_or(0, |r| {
+            before.partition_point(|s| s.entity_key.as_str() < r.key())
+        });
         part.iter()
             .map(|r| {
-                while j < before.len() && before[j].entity_key < r.key {
+                while j < before.len() && before[j].entity_key.as_str() < r.key() {
                     j += 1;
                 }
-                let (_, pushed_hash) = inputs.pushed(&r.key);
-                if let Some(prev) = before.get(j).filter(|p| p.entity_key == r.key)
-                    && prev.etag == r.etag
+                let (_, pushed_hash) = inputs.pushed(r.key());
+                if let Some(prev) = before.get(j).filter(|p| p.entity_key == r.key())
+                    && prev.etag == r.etag()
                     && prev.pushed == pushed_hash
                     && prev.owner.as_deref().map(|o| snapshot.get(o).is_some())
                         == prev.owner.as_ref().map(|_| prev.owner_exists)
@@ -330,7 +330,7 @@ pub(crate) fn score(card: &Scorecard, entity: &Entity, inputs: &Inputs) -> Entit
     EntityScore {
         entity_key: entity.key().to_owned(),
         entity_ref: entity.entity_ref().to_owned(),
-        etag: entity.record().etag.clone(),
+        etag: entity.record().etag().to_owned(),
         owner_exists: owner
             .as_deref()
             .is_some_and(|o| inputs.snapshot.get(o).is_some()),

@@ -138,7 +138,7 @@ impl Facts {
         Facts {
             owner_exists: owner.is_some(),
             owner_kind: owner
-                .and_then(|o| o.key.split_once(':'))
+                .and_then(|o| o.key().split_once(':'))
                 .map(|(kind, _)| kind.to_owned())
                 .unwrap_or_default(),
             has_docs: entity.annotation("backstage.io/techdocs-ref").is_some(),

@@ -98,7 +98,7 @@ impl Search {
         let started = Instant::now();
         let mut etags: Vec<(u64, u64)> = snap
             .iter()
-            .map(|st| (hash(&st.key), hash(&st.etag)))
+            .map(|st| (hash(st.key()), hash(st.etag())))
             .collect();
         etags.sort_unstable();
         if old.generation.is_some() && etags == old.etags {
@@ -128,7 +128,7 @@ impl Search {
         let docs = snap
             .iter()
             .filter(|st| {
-                let k = hash(&st.key);
+                let k = hash(st.key());
                 etag_of(&old.etags, k) != etag_of(&etags, k)
             })
             .flat_map(|st| {

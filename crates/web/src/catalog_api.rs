@@ -460,7 +460,7 @@ pub async fn entity_ancestry(
     let chain = s.catalog.ancestry(&key).map_err(ApiError::from)?;
     let root = chain
         .first()
-        .map(|(s, _)| s.key.clone())
+        .map(|(s, _)| s.key().to_owned())
         .unwrap_or_default();
     let items: Vec<Value> = chain
         .iter()
@@ -504,7 +504,7 @@ fn refs_json(
     let allowed: Option<std::collections::HashSet<String>> = filter.map(|f| {
         read::list_all(snap, Some(f), &[])
             .iter()
-            .map(|s| s.key.clone())
+            .map(|s| s.key().to_owned())
             .collect()
     });
     let mut out = String::from("{\"items\":[");
@@ -515,7 +515,7 @@ fn refs_json(
         let found = r
             .as_str()
             .and_then(|r| snap.get(r))
-            .filter(|s| allowed.as_ref().is_none_or(|a| a.contains(&s.key)));
+            .filter(|s| allowed.as_ref().is_none_or(|a| a.contains(s.key())));
         match found {
             Some(s) if fields.is_empty() => out.push_str(&s.body()),
             Some(s) => out.push_str(&read::project(&s.body(), fields).to_string()),

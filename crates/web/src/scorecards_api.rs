@@ -39,12 +39,12 @@ pub async fn entity(
     };
     let eval = evaluation(&s, &snap);
     let cards: Vec<Value> = eval
-        .for_entity(&st.key)
+        .for_entity(st.key())
         .into_iter()
         .map(|(card, score)| entity_score(card, score))
         .collect();
     Ok(Json(json!({
-        "entityRef": st.key,
+        "entityRef": st.key(),
         "evaluatedAt": eval.now.to_rfc3339(),
         "scorecards": cards,
     }))

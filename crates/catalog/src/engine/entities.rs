@@ -24,21 +24,22 @@ impl Catalog {
             return Ok(());
         };
         let mut state = self.state.lock().await;
+        let key = s.key().to_owned();
         // Persist, then publish: a failed write leaves the entity served and stored.
         self.db
-            .apply_entity_changes(&[], std::slice::from_ref(&s.key))
+            .apply_entity_changes(&[], std::slice::from_ref(&key))
             .await?;
-        state.current.remove(&s.key);
+        state.current.remove(s.key());
         // Dropped from its file's cached output too, so it stays away until that file changes.
         for fs in state.files.values_mut() {
-            if fs.entities.iter().any(|e| e.key == s.key) {
-                fs.entities.retain(|e| e.key != s.key);
+            if fs.entities.iter().any(|e| e.key == s.key()) {
+                fs.entities.retain(|e| e.key != s.key());
             }
         }
         let next = self
             .snapshot()
-            .update(Vec::new(), std::slice::from_ref(&s.key));
-        self.publish(Arc::new(next), Vec::new(), vec![s.key.clone()]);
+            .update(Vec::new(), std::slice::from_ref(&key));
+        self.publish(Arc::new(next), Vec::new(), vec![key]);
         Ok(())
     }
 
@@ -61,12 +62,12 @@ impl Catalog {
             // The parent is the Location entity whose targets produced this entity's file.
             let parent = snap
                 .iter()
-                .filter(|p| p.key.starts_with("location:") && p.key != s.key)
+                .filter(|p| p.key().starts_with("location:") && p.key() != s.key())
                 .find(|p| {
                     let pb: Value = serde_json::from_str(&p.body()).unwrap_or_default();
                     location_produces(&pb, loc)
                 })
-                .map(|p| p.key.clone());
+                .map(|p| p.key().to_owned());
             out.push((s, parent.iter().cloned().collect()));
             next = parent;
         }

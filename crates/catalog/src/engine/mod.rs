@@ -80,8 +80,8 @@ impl State {
         let emitted = |e: &Emitted| {
             size_of::<Emitted>()
                 + e.key.capacity()
-                + e.outgoing.capacity() * size_of::<(&str, Arc<str>)>()
-                + e.errors.capacity() * size_of::<ProcessingError>()
+                + std::mem::size_of_val(&*e.outgoing)
+                + std::mem::size_of_val(&*e.errors)
                 + e.children
                     .iter()
                     .map(|c| size_of::<LocationSpec>() + c.kind.capacity() + c.target.capacity())
@@ -98,7 +98,7 @@ impl State {
             })
             .sum();
         let current = self.current.heap_bytes();
-        let targets: usize = self.targets.iter().map(|t| t.len() + 16 + 16).sum();
+        let targets: usize = self.targets.iter().map(|t| t.capacity() + 40 + 16).sum();
         files + current + targets
     }
 }
@@ -114,7 +114,7 @@ struct State {
     last_roots: Vec<String>,
     /// One copy of each relation target, shared by every entity that declares it: owners,
     /// systems and APIs repeat across thousands of entities.
-    targets: HashSet<Arc<str>>,
+    targets: HashSet<Arc<String>>,
     /// Writes not yet in the database, and the snapshot that shows them: nothing is published
     /// before it is stored, so a crash can never serve uids that a restart would not find.
     pending: Pending,

@@ -89,7 +89,7 @@ impl Catalog {
                     let by_doc: HashMap<usize, &[ProcessingError]> = fs
                         .entities
                         .iter()
-                        .map(|e| (e.doc_index, e.errors.as_slice()))
+                        .map(|e| (e.doc_index, &e.errors[..]))
                         .collect();
                     for f in &fs.failures {
                         let attached = match &f.key {
@@ -187,8 +187,8 @@ impl Catalog {
                             hash: process::hash_json(&body),
                             body: Some(Box::new(stitch::Processed::new(&body))),
                             outgoing: process::shared_targets(outgoing),
-                            errors: vec![],
-                            children: vec![],
+                            errors: Box::default(),
+                            children: Box::default(),
                         },
                         origin: cur.origin.clone(),
                         orphan: true,
@@ -204,10 +204,11 @@ impl Catalog {
         let mut rels: HashMap<Cow<'_, str>, Vec<(&'static str, &str)>> =
             HashMap::with_capacity(claims.len());
         for c in &claims {
-            for (t, target) in &c.emitted.outgoing {
+            for d in &c.emitted.outgoing {
+                let (t, target) = (d.kind(), d.target());
                 rels.entry(Cow::Borrowed(c.emitted.key.as_str()))
                     .or_default()
-                    .push((t, &**target));
+                    .push((t, target));
                 if let Some(inv) = relations::inverse(t) {
                     rels.entry(lower(target))
                         .or_default()
@@ -253,7 +254,7 @@ impl Catalog {
                 .get(key.as_str())
                 .map(Vec::as_slice)
                 .unwrap_or_default();
-            let mut errors = c.emitted.errors.clone();
+            let mut errors = c.emitted.errors.to_vec();
             if let Some(extra) = parent_errors.get(&key) {
                 errors.extend(extra.iter().cloned());
             }
@@ -282,7 +283,7 @@ impl Catalog {
             let uid = state
                 .current
                 .get(&key)
-                .map(|c| c.stitched.uid.clone())
+                .map(|c| c.stitched.uid().to_owned())
                 .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
             // The stitch input hash changes exactly when the final entity does: it is the etag.
             let etag = stitch::hex(&input_hash);
@@ -329,8 +330,10 @@ impl Catalog {
             pending.deletes.insert(key.clone());
         }
         for (s, h) in &upserts {
-            pending.deletes.remove(&s.key);
-            pending.rows.insert(s.key.clone(), (s.clone(), *h, now));
+            pending.deletes.remove(s.key());
+            pending
+                .rows
+                .insert(s.key().to_owned(), (s.clone(), *h, now));
         }
         // The snapshot loaded from the database is already right when nothing changed.
         // Otherwise the next snapshot is derived from the latest one, parsing only what changed,
@@ -424,14 +427,14 @@ impl Catalog {
         // In key order: the table's primary key index then grows at its end instead of
         // splitting pages all over it, which is most of a first write's cost.
         let mut upserts: Vec<_> = pending.rows.values().collect();
-        upserts.sort_unstable_by(|a, b| a.0.key.cmp(&b.0.key));
+        upserts.sort_unstable_by(|a, b| a.0.key().cmp(b.0.key()));
         for chunk in upserts.chunks(WRITE_CHUNK) {
             let rows: Vec<EntityRow> = chunk
                 .iter()
                 .map(|(s, hash, updated_at)| EntityRow {
-                    entity_ref: s.key.clone(),
-                    uid: s.uid.clone(),
-                    etag: s.etag.clone(),
+                    entity_ref: s.key().to_owned(),
+                    uid: s.uid().to_owned(),
+                    etag: s.etag().to_owned(),
                     hash: stitch::hex(hash),
                     location_key: None,
                     body: s.body().into(),
@@ -618,7 +621,7 @@ pub(super) fn apply_file(state: &mut State, file: &LocationSpec, loaded: Loaded)
             } else {
                 let at = err.clone().at(&file.target, 1, 1);
                 for e in &mut entry.entities {
-                    e.errors = vec![at.clone()];
+                    e.errors = Box::new([at.clone()]);
                 }
             }
             entry.read_error = Some(err);
@@ -645,7 +648,7 @@ pub(super) fn apply_file(state: &mut State, file: &LocationSpec, loaded: Loaded)
         {
             let mut kept = p.clone();
             kept.body = None;
-            kept.errors = vec![f.error.clone()];
+            kept.errors = Box::new([f.error.clone()]);
             entities.push(kept);
         }
     }
@@ -746,9 +749,9 @@ pub(super) fn root_location_entity(spec: &LocationSpec) -> Emitted {
         doc_index: 0,
         hash: process::hash_json(&body),
         body: Some(Box::new(stitch::Processed::new(&body))),
-        outgoing: vec![],
-        errors: vec![],
-        children: vec![],
+        outgoing: Box::default(),
+        errors: Box::default(),
+        children: Box::default(),
     }
 }
 
@@ -774,15 +777,10 @@ pub(super) fn nested_confine(root_dir: Option<&std::path::Path>) -> Option<Confi
 }
 
 /// Replaces each relation target with the shared copy, adding new ones.
-pub(super) fn intern_targets(targets: &mut HashSet<Arc<str>>, entities: &mut [Emitted]) {
+pub(super) fn intern_targets(targets: &mut HashSet<Arc<String>>, entities: &mut [Emitted]) {
     for e in entities {
-        for (_, target) in &mut e.outgoing {
-            match targets.get(&**target) {
-                Some(shared) => *target = shared.clone(),
-                None => {
-                    targets.insert(target.clone());
-                }
-            }
+        for d in &mut e.outgoing {
+            d.intern(targets);
         }
     }
 }

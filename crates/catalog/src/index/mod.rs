@@ -20,23 +20,32 @@ use serde_json::Value;
 use crate::search::{self, RowSink};
 
 /// One entity as served: the final JSON text and the identifiers the API looks it up by.
+///
+/// The three identifiers sit end to end in one allocation: as three `String`s they took 72
+/// bytes inline and three heap blocks (144 bytes at 117,000 entities, 16 MiB in all).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stitched {
-    /// `kind:namespace/name`, lower-cased as Backstage spells refs everywhere: the entity's ref
-    /// and the index's sort key in one.
-    pub key: String,
-    pub uid: String,
-    pub etag: String,
+    /// `key`, then `uid`, then `etag`.
+    ids: Box<str>,
+    uid_at: u32,
+    etag_at: u32,
     /// The final entity JSON, compressed (see [`Body`]).
     body: Body,
 }
 
 impl Stitched {
     pub fn new(key: String, uid: String, etag: String, body: Body) -> Self {
+        let mut ids = key;
+        ids.reserve_exact(uid.len() + etag.len());
+        let uid_at = ids.len();
+        ids.push_str(&uid);
+        let etag_at = ids.len();
+        ids.push_str(&etag);
+        let at = |n: usize| u32::try_from(n).expect("identifiers shorter than 4 GiB");
         Stitched {
-            key,
-            uid,
-            etag,
+            ids: ids.into_boxed_str(),
+            uid_at: at(uid_at),
+            etag_at: at(etag_at),
             body,
         }
     }
@@ -47,9 +56,23 @@ impl Stitched {
         Self::new(key, uid, etag, Body::new(json))
     }
 
+    /// `kind:namespace/name`, lower-cased as Backstage spells refs everywhere: the entity's ref
+    /// and the index's sort key in one.
+    pub fn key(&self) -> &str {
+        &self.ids[..self.uid_at as usize]
+    }
+
     /// The entity's ref as served (refs are lower case everywhere, so this is the key).
     pub fn entity_ref(&self) -> &str {
-        &self.key
+        self.key()
+    }
+
+    pub fn uid(&self) -> &str {
+        &self.ids[self.uid_at as usize..self.etag_at as usize]
+    }
+
+    pub fn etag(&self) -> &str {
+        &self.ids[self.etag_at as usize..]
     }
 
     /// The final entity JSON, exactly as served.
@@ -64,7 +87,7 @@ impl Stitched {
 
     /// Heap bytes held by this entity: its ids and its (compressed) body.
     pub fn heap_bytes(&self) -> usize {
-        self.key.capacity() + self.uid.capacity() + self.etag.capacity() + self.body.heap_bytes()
+        self.ids.len() + self.body.heap_bytes()
     }
 }
 
@@ -173,11 +196,11 @@ impl Snapshot {
     pub fn build(entities: Vec<(Arc<Stitched>, Option<&Value>)>) -> Self {
         let mut entities = entities;
         // Stable, so "the later one wins" below is well defined.
-        entities.sort_by(|a, b| a.0.key.cmp(&b.0.key));
+        entities.sort_by(|a, b| a.0.key().cmp(b.0.key()));
         let mut deduped: Vec<(Arc<Stitched>, Option<&Value>)> = Vec::with_capacity(entities.len());
         for e in entities {
             match deduped.last_mut() {
-                Some(last) if last.0.key == e.0.key => *last = e,
+                Some(last) if last.0.key() == e.0.key() => *last = e,
                 _ => deduped.push(e),
             }
         }
@@ -193,7 +216,8 @@ impl Snapshot {
 
         let entities: Vec<Arc<Stitched>> = entities.into_iter().map(|(e, _)| e).collect();
         let mut by_uid: Vec<u32> = (0..entities.len() as u32).collect();
-        by_uid.sort_unstable_by(|&a, &b| entities[a as usize].uid.cmp(&entities[b as usize].uid));
+        by_uid
+            .sort_unstable_by(|&a, &b| entities[a as usize].uid().cmp(entities[b as usize].uid()));
         snapshot.entities = entities;
         snapshot.by_uid = by_uid;
         snapshot
@@ -243,14 +267,14 @@ impl Snapshot {
     pub fn get(&self, key_or_ref: &str) -> Option<&Arc<Stitched>> {
         let key = search::lower(key_or_ref);
         self.entities
-            .binary_search_by(|e| e.key.as_str().cmp(&key))
+            .binary_search_by(|e| e.key().cmp(&key))
             .ok()
             .map(|i| &self.entities[i])
     }
 
     pub fn get_by_uid(&self, uid: &str) -> Option<&Arc<Stitched>> {
         self.by_uid
-            .binary_search_by(|&i| self.entities[i as usize].uid.as_str().cmp(uid))
+            .binary_search_by(|&i| self.entities[i as usize].uid().cmp(uid))
             .ok()
             .map(|i| &self.entities[self.by_uid[i] as usize])
     }
@@ -393,12 +417,12 @@ impl Snapshot {
 
     /// Number of entities whose key sorts at or below `key` (so ids from there on sort after it).
     pub(crate) fn ids_up_to_key(&self, key: &str) -> u32 {
-        self.entities.partition_point(|e| e.key.as_str() <= key) as u32
+        self.entities.partition_point(|e| e.key() <= key) as u32
     }
 
     /// Number of entities whose key sorts below `key`.
     pub(crate) fn ids_below_key(&self, key: &str) -> u32 {
-        self.entities.partition_point(|e| e.key.as_str() < key) as u32
+        self.entities.partition_point(|e| e.key() < key) as u32
     }
 
     /// Adds the entities whose value at `key` is `value`, a value too long for the index (a null

@@ -37,7 +37,7 @@ fn sample() -> Snapshot {
 #[test]
 fn entities_sorted_by_key_and_looked_up_case_insensitively() {
     let s = sample();
-    let refs: Vec<&str> = s.iter().map(|e| e.key.as_str()).collect();
+    let refs: Vec<&str> = s.iter().map(|e| e.key()).collect();
     assert_eq!(
         refs,
         [
@@ -52,7 +52,7 @@ fn entities_sorted_by_key_and_looked_up_case_insensitively() {
         "component:default/a-web"
     );
     assert!(s.get("component:default/nope").is_none());
-    assert_eq!(s.get_by_uid("u3").unwrap().key, "api:prod/c-api");
+    assert_eq!(s.get_by_uid("u3").unwrap().key(), "api:prod/c-api");
     assert!(s.get_by_uid("U3").is_none());
     assert_eq!(s.len(), 4);
     assert!(Snapshot::empty().is_empty());
@@ -81,7 +81,7 @@ fn later_duplicate_wins() {
     let b = json!({"kind": "Component", "metadata": {"name": "X", "uid": "2"}, "spec": {"type": "new"}});
     let s = snap(&[a, b]);
     assert_eq!(s.len(), 1);
-    assert_eq!(s.get("component:default/x").unwrap().uid, "2");
+    assert_eq!(s.get("component:default/x").unwrap().uid(), "2");
     assert_eq!(s.matching(Some(&eq("spec.type", &["old"]))).count(), 0);
     assert_eq!(s.matching(Some(&eq("spec.type", &["new"]))).count(), 1);
 }
@@ -270,7 +270,7 @@ fn arb_entity() -> impl Strategy<Value = Arc<Stitched>> {
                 }
                 let key = {
                     let s = stitched_from(&v);
-                    s.key.clone()
+                    s.key().to_owned()
                 };
                 v["metadata"]["uid"] = json!(format!("u-{key}-{version}"));
                 if let Some(t) = ty {
@@ -349,9 +349,9 @@ fn arb_entity() -> impl Strategy<Value = Arc<Stitched>> {
                 if broken {
                     // Still listed and fetchable; no rows.
                     s = Stitched::new(
-                        s.key,
-                        s.uid,
-                        s.etag,
+                        s.key().to_owned(),
+                        s.uid().to_owned(),
+                        s.etag().to_owned(),
                         Body::new(&format!("{{not json {name}")),
                     );
                 }
@@ -426,7 +426,7 @@ fn assert_same(want: &Snapshot, got: &Snapshot) {
             got.get(&e.entity_ref().to_uppercase()).map(|x| &**x),
             Some(*e)
         );
-        assert_eq!(got.get_by_uid(&e.uid).map(|x| &**x), Some(*e));
+        assert_eq!(got.get_by_uid(e.uid()).map(|x| &**x), Some(*e));
     }
     assert_eq!(want.by_uid.len(), got.by_uid.len());
 
@@ -593,7 +593,7 @@ proptest! {
                 .enumerate()
                 .map(|(i, (existing, pick, upper))| {
                     let key = match current.len() {
-                        n if existing && n > 0 => current.entity(pick.index(n) as u32).key.clone(),
+                        n if existing && n > 0 => current.entity(pick.index(n) as u32).key().to_owned(),
                         _ => format!("component:default/svc-{i}"),
                     };
                     if upper { key.to_uppercase() } else { key }
@@ -604,7 +604,7 @@ proptest! {
             let want = Snapshot::build(
                 current
                     .iter()
-                    .filter(|e| !gone.contains(&e.key))
+                    .filter(|e| !gone.contains(e.key()))
                     .chain(upserts.iter())
                     .map(|e| (e.clone(), None))
                     .collect(),
@@ -615,8 +615,8 @@ proptest! {
             assert_same(&want, &current.update(upserts, &removals));
             // The removed and replaced uids are gone unless an entity still has them.
             for e in current.iter() {
-                let still = want.iter().any(|w| w.uid == e.uid);
-                prop_assert_eq!(incremental.get_by_uid(&e.uid).is_some(), still);
+                let still = want.iter().any(|w| w.uid() == e.uid());
+                prop_assert_eq!(incremental.get_by_uid(e.uid()).is_some(), still);
             }
             current = incremental;
         }
@@ -675,7 +675,7 @@ fn update_examples() {
     let same = s.update(vec![], &[]);
     assert_same(&s, &same);
     // Everything removed.
-    let keys: Vec<String> = s.iter().map(|e| e.key.clone()).collect();
+    let keys: Vec<String> = s.iter().map(|e| e.key().to_owned()).collect();
     let none = s.update(vec![], &keys);
     assert!(none.is_empty());
     assert_same(&Snapshot::empty(), &none);
@@ -865,7 +865,7 @@ fn index_benchmark() {
                         v["metadata"]["uid"] = json!(format!("new-uid-{c}"));
                         upserts.push(stitched_from(&v));
                     }
-                    _ => removals.push(old.key.clone()),
+                    _ => removals.push(old.key().to_owned()),
                 }
             }
             let mut times: Vec<std::time::Duration> = (0..5)

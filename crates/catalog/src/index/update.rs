@@ -100,11 +100,11 @@ impl Snapshot {
     pub(super) fn plan(&self, upserts: Vec<Arc<Stitched>>, removals: &[String]) -> Plan {
         let mut upserts = upserts;
         // Stable, so the later of two upserts with one key wins below, as in `build`.
-        upserts.sort_by(|a, b| a.key.cmp(&b.key));
+        upserts.sort_by(|a, b| a.key().cmp(b.key()));
         let mut ups: Vec<Arc<Stitched>> = Vec::with_capacity(upserts.len());
         for e in upserts {
             match ups.last_mut() {
-                Some(last) if last.key == e.key => *last = e,
+                Some(last) if last.key() == e.key() => *last = e,
                 _ => ups.push(e),
             }
         }
@@ -133,20 +133,20 @@ impl Snapshot {
         loop {
             let key = match (ups.peek(), removed.get(r)) {
                 (None, None) => break,
-                (Some(u), None) => u.key.clone(),
+                (Some(u), None) => u.key().to_owned(),
                 (None, Some(x)) => x.clone(),
-                (Some(u), Some(x)) => u.key.as_str().min(x.as_str()).to_owned(),
+                (Some(u), Some(x)) => u.key().min(x.as_str()).to_owned(),
             };
-            let at = pos + self.entities[pos..].partition_point(|e| e.key < key);
+            let at = pos + self.entities[pos..].partition_point(|e| e.key() < key.as_str());
             keep(at, &mut pos, &mut entities);
-            if pos < n && self.entities[pos].key == key {
+            if pos < n && self.entities[pos].key() == key {
                 pos += 1;
                 dropped += 1;
             }
             if removed.get(r) == Some(&key) {
                 r += 1;
             }
-            if let Some(up) = ups.next_if(|u| u.key == key) {
+            if let Some(up) = ups.next_if(|u| u.key() == key) {
                 added.push(entities.len() as u32);
                 entities.push(up);
             }
@@ -233,13 +233,13 @@ impl Snapshot {
         let old_by_uid: Vec<u32> = self.by_uid.iter().map(map).filter(|&i| i != GONE).collect();
         let mut new_by_uid = added;
         new_by_uid
-            .sort_unstable_by(|&a, &b| entities[a as usize].uid.cmp(&entities[b as usize].uid));
+            .sort_unstable_by(|&a, &b| entities[a as usize].uid().cmp(entities[b as usize].uid()));
         let mut by_uid = Vec::with_capacity(entities.len());
         let mut from = 0;
         for id in new_by_uid {
-            let uid = entities[id as usize].uid.as_str();
-            let at = from
-                + old_by_uid[from..].partition_point(|&i| entities[i as usize].uid.as_str() < uid);
+            let uid = entities[id as usize].uid();
+            let at =
+                from + old_by_uid[from..].partition_point(|&i| entities[i as usize].uid() < uid);
             by_uid.extend_from_slice(&old_by_uid[from..at]);
             by_uid.push(id);
             from = at;

@@ -175,7 +175,7 @@ pub fn query(s: &Snapshot, req: QueryRequest) -> Result<QueryPage, QueryError> {
     rows.truncate(limit);
 
     let values_of = |row: Option<&(Option<u32>, u32)>| -> Vec<Option<String>> {
-        let key = row.map(|&(_, id)| s.entity(id).key.clone());
+        let key = row.map(|&(_, id)| s.entity(id).key().to_owned());
         if sort.is_some() {
             vec![
                 row.and_then(|&(e, _)| e.map(|e| s.entry_value(e).to_owned())),

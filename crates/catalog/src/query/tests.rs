@@ -62,7 +62,7 @@ fn list_default_order_is_by_ref_with_paging() {
     let (all, more) = list(&s, Some(&comp), &[], 0, None);
     assert_eq!(all.len(), 20);
     assert!(!more);
-    assert!(all.windows(2).all(|w| w[0].key < w[1].key));
+    assert!(all.windows(2).all(|w| w[0].key() < w[1].key()));
     let (page, more) = list(&s, Some(&comp), &[], 15, Some(5));
     assert_eq!(names(&page), names(&all[15..]));
     assert!(!more);
@@ -91,14 +91,14 @@ fn list_single_order_puts_missing_last_and_repeats_array_rows() {
             .all(|w| w[0] <= w[1] && w[0].is_some())
     );
     assert!(types[30..].iter().all(Option::is_none));
-    assert!(asc[30..].windows(2).all(|w| w[0].key < w[1].key));
+    assert!(asc[30..].windows(2).all(|w| w[0].key() < w[1].key()));
     // Within equal values, ref order in both directions.
     let (desc, _) = list(&s, None, &[order("spec.type", true)], 0, None);
     assert!(desc[0].body().contains("website"));
     let websites: Vec<&str> = desc
         .iter()
         .take_while(|e| e.body().contains("website"))
-        .map(|e| e.key.as_str())
+        .map(|e| e.key())
         .collect();
     assert!(websites.windows(2).all(|w| w[0] < w[1]));
     assert!(desc[30..].iter().all(|e| !e.body().contains("\"type\"")));
@@ -108,7 +108,7 @@ fn list_single_order_puts_missing_last_and_repeats_array_rows() {
     assert_eq!(names(&by_tag[..8]), names(&by_tag[8..16]));
     // Backstage does not lower-case the field here: nothing matches, all are "missing".
     let (upper, _) = list(&s, None, &[order("Spec.Type", true)], 0, Some(3));
-    assert!(upper.windows(2).all(|w| w[0].key < w[1].key));
+    assert!(upper.windows(2).all(|w| w[0].key() < w[1].key()));
 }
 
 #[test]
@@ -241,7 +241,7 @@ fn cursor_paging_excludes_entities_without_sort_value_and_handles_ties() {
     assert_eq!(rows.len(), 10);
     let mut seen = std::collections::HashSet::new();
     assert!(
-        rows.iter().all(|e| seen.insert(e.key.clone())),
+        rows.iter().all(|e| seen.insert(e.key().to_owned())),
         "no duplicates"
     );
     // Ties (same type) are broken by ref in the sort direction.
@@ -251,7 +251,7 @@ fn cursor_paging_excludes_entities_without_sort_value_and_handles_ties() {
             let v: Value = serde_json::from_str(&e.body()).unwrap();
             (
                 v["spec"]["type"].as_str().unwrap().to_owned(),
-                e.key.clone(),
+                e.key().to_owned(),
             )
         })
         .collect();
@@ -270,7 +270,7 @@ fn cursor_paging_unsorted_is_ref_order_with_offset() {
     );
     assert_eq!(total, 40);
     assert_eq!(rows.len(), 40);
-    assert!(rows.windows(2).all(|w| w[0].key < w[1].key));
+    assert!(rows.windows(2).all(|w| w[0].key() < w[1].key()));
     let page = query(
         &s,
         QueryRequest {
@@ -282,7 +282,7 @@ fn cursor_paging_unsorted_is_ref_order_with_offset() {
     .unwrap();
     assert_eq!(page.items.len(), 3);
     assert!(page.next_cursor.is_none());
-    assert_eq!(page.items[0].key, rows[37].key);
+    assert_eq!(page.items[0].key(), rows[37].key());
 }
 
 #[test]

@@ -504,7 +504,7 @@ async fn a_large_catalog_is_served_and_stored_byte_for_byte_from_compressed_bodi
     let served = |c: &Catalog| -> Vec<(String, String)> {
         let snap = c.snapshot();
         snap.iter()
-            .map(|s| (s.key.clone(), s.body().into_owned()))
+            .map(|s| (s.key().to_owned(), s.body().into_owned()))
             .collect()
     };
     let c = f.open(settings()).await;

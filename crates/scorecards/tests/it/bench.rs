@@ -165,7 +165,7 @@ async fn evaluate_20_checks_from_scratch() {
         let mut records: Vec<_> = snap.iter().cloned().collect();
         let at = records
             .iter()
-            .position(|r| r.key.starts_with("component:"))
+            .position(|r| r.key().starts_with("component:"))
             .expect("a component")
             + i;
         let old = &records[at];
@@ -173,8 +173,8 @@ async fn evaluate_20_checks_from_scratch() {
         body["metadata"]["description"] =
             serde_json::json!(format!("Edited {i} times, and long enough."));
         records[at] = std::sync::Arc::new(catalog::read::Stitched::from_json(
-            old.key.clone(),
-            old.uid.clone(),
+            old.key().to_owned(),
+            old.uid().to_owned(),
             format!("edited-{i}"),
             &body.to_string(),
         ));
@@ -201,7 +201,7 @@ async fn evaluate_20_checks_from_scratch() {
     // Where the time goes, on one core: parsing the stored JSON, and converting it for CEL.
     let records: Vec<_> = snap
         .iter()
-        .filter(|r| r.key.starts_with("component:"))
+        .filter(|r| r.key().starts_with("component:"))
         .collect();
     let t = Instant::now();
     let parsed: Vec<_> = records

@@ -109,7 +109,7 @@ async fn index_and_query_as_you_type() {
     let snap = catalog.snapshot();
     let components = snap
         .iter()
-        .filter(|e| e.key.starts_with("component:"))
+        .filter(|e| e.key().starts_with("component:"))
         .count();
     // Let the allocator give back what ingestion freed, then take the baseline.
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
@@ -121,10 +121,10 @@ async fn index_and_query_as_you_type() {
     let build_catalog = t.elapsed().as_secs_f64();
     let pages: Vec<Document> = snap
         .iter()
-        .filter(|e| e.key.starts_with("component:"))
+        .filter(|e| e.key().starts_with("component:"))
         .enumerate()
         .filter(|(i, _)| i % 5 == 0)
-        .map(|(i, e)| docs_page(i, &e.key, e.key.rsplit('/').next().unwrap()))
+        .map(|(i, e)| docs_page(i, e.key(), e.key().rsplit('/').next().unwrap()))
         .collect();
     let n_pages = pages.len();
     let t = Instant::now();
@@ -193,14 +193,14 @@ async fn index_and_query_as_you_type() {
     let mut records: Vec<Arc<Stitched>> = snap.iter().cloned().collect();
     let at = records
         .iter()
-        .position(|r| r.key.starts_with("api:"))
+        .position(|r| r.key().starts_with("api:"))
         .unwrap();
     let old = records[at].clone();
     let mut body: serde_json::Value = serde_json::from_str(&old.body()).unwrap();
     body["metadata"]["description"] = serde_json::json!("Edited: now handles chargebacks.");
     records[at] = Arc::new(Stitched::from_json(
-        old.key.clone(),
-        old.uid.clone(),
+        old.key().to_owned(),
+        old.uid().to_owned(),
         "edited".into(),
         &body.to_string(),
     ));
@@ -217,8 +217,8 @@ async fn index_and_query_as_you_type() {
     // As a name is typed, then typos, then a word only in docs pages, then filtered.
     let name = snap
         .iter()
-        .find(|e| e.key.starts_with("component:"))
-        .map(|e| e.key.rsplit('/').next().unwrap().to_owned())
+        .find(|e| e.key().starts_with("component:"))
+        .map(|e| e.key().rsplit('/').next().unwrap().to_owned())
         .unwrap();
     let mut typed: Vec<String> = (1..=name.len().min(10))
         .map(|n| name[..n].to_owned())

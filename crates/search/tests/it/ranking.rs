@@ -381,7 +381,7 @@ fn keeps_up_with_catalog_changes_and_other_sources() {
     let before = s.current();
     // One entity edited, one removed: only they change; the docs pages stay.
     let mut next = corpus("Takes card payments and handles chargebacks.");
-    next.retain(|e| e.key != "component:default/inventory");
+    next.retain(|e| e.key() != "component:default/inventory");
     s.refresh(&Snapshot::of(next.clone()));
     assert_eq!(
         titles(&run(&s, Query::new("chargebacks"))),

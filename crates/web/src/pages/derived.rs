@@ -69,7 +69,7 @@ impl Derived {
     /// The id of an entity, by its key.
     pub fn id_of(&self, key: &str) -> Option<u32> {
         self.ents
-            .binary_search_by(|e| e.key.as_str().cmp(key))
+            .binary_search_by(|e| e.key().cmp(key))
             .ok()
             .map(|i| i as u32)
     }
@@ -78,7 +78,7 @@ impl Derived {
     pub fn bits_of<'a>(&self, items: impl IntoIterator<Item = &'a Arc<Stitched>>) -> Bits {
         let mut bits = Bits::empty(self.len());
         for st in items {
-            if let Some(id) = self.id_of(&st.key) {
+            if let Some(id) = self.id_of(st.key()) {
                 bits.insert(id);
             }
         }
@@ -166,7 +166,7 @@ impl Derived {
         let mut seen = Bits::empty(self.len());
         let mut ids = Vec::with_capacity(self.len());
         for st in &sorted {
-            if let Some(id) = self.id_of(&st.key)
+            if let Some(id) = self.id_of(st.key())
                 && !seen.contains(id)
             {
                 seen.insert(id);

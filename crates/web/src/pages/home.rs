@@ -52,7 +52,7 @@ pub async fn page(State(state): State<AppState>, me: Identity, recent: Recent) -
     if let Some(st) = &user {
         let e = view::parse(st);
         teams = user::teams(&snap, &e);
-        let mut owners = vec![st.key.clone()];
+        let mut owners = vec![st.key().to_owned()];
         owners.extend(teams.iter().map(|t| t.link.full.clone()));
         let o = owned::owned(&snap, &owners);
         owned_total = o.total;
@@ -91,7 +91,7 @@ pub async fn page(State(state): State<AppState>, me: Identity, recent: Recent) -
     // The onboarding checklist: what this person has unlocked and the next step.
     let checklist = match &user {
         Some(st) => analytics::Recorder::of(&state.catalog)
-            .checklist(&snap, &st.key)
+            .checklist(&snap, st.key())
             .await
             .ok(),
         None => None,

@@ -59,7 +59,7 @@ pub fn by_kind(
     let mut groups: Vec<(String, Vec<Row>, usize)> = Vec::new();
     for st in d.entities(bits) {
         // The kind is the ref's prefix; no need to parse bodies that will not be shown.
-        let kind = st.key.split(':').next().unwrap_or("").to_owned();
+        let kind = st.key().split(':').next().unwrap_or("").to_owned();
         let idx = match groups.iter().position(|g| g.0.eq_ignore_ascii_case(&kind)) {
             Some(i) => i,
             None => {

@@ -309,12 +309,12 @@ async fn page_render_bench() {
     let (team, _) = owners[0].1.iter().max_by_key(|(_, n)| *n).unwrap().clone();
     let component = snap
         .iter()
-        .find(|st| st.key.starts_with("component:") && st.body().contains(&format!("\"{team}\"")))
+        .find(|st| st.key().starts_with("component:") && st.body().contains(&format!("\"{team}\"")))
         .unwrap()
         .clone();
     let group = snap.get(&team).unwrap().clone();
     let me = crate::auth::Identity::default();
-    eprintln!("group {team}, component {}", component.key);
+    eprintln!("group {team}, component {}", component.key());
 
     type Render = Box<dyn Fn() -> usize>;
     let pages: Vec<(&str, Render)> = vec![

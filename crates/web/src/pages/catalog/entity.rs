@@ -121,10 +121,10 @@ pub async fn page(
         );
     };
     let eval = catalog::off_async_workers(|| ::scorecards::evaluation(&state.catalog, &snap));
-    let docs = DocsSection::of(&state.catalog, &st.key);
+    let docs = DocsSection::of(&state.catalog, st.key());
     let mut res = render(&snap, &st, &me, &eval, docs);
     res.headers_mut()
-        .append(header::SET_COOKIE, recent.set_cookie(&st.key));
+        .append(header::SET_COOKIE, recent.set_cookie(st.key()));
     res
 }
 
@@ -245,7 +245,7 @@ fn entity_page(
         sections,
         definition,
         problems: view::problems(e),
-        scorecards: scorecards::for_entity(eval, &st.key),
+        scorecards: scorecards::for_entity(eval, st.key()),
         docs,
         source: view::source_file(e),
         raw: yaml_out::to_yaml(e),

@@ -95,7 +95,7 @@ fn tree(snap: &Snapshot, st: &Stitched, e: &Value) -> Vec<TreeItem> {
     let mut chain: Vec<String> = Vec::new();
     let mut cur = view::targets(e, rel::CHILD_OF).next().map(str::to_owned);
     while let Some(parent) = cur {
-        if chain.contains(&parent) || chain.len() >= 8 || parent == st.key {
+        if chain.contains(&parent) || chain.len() >= 8 || parent == st.key() {
             break;
         }
         cur = snap
@@ -112,7 +112,7 @@ fn tree(snap: &Snapshot, st: &Stitched, e: &Value) -> Vec<TreeItem> {
         }
     }
     let base = out.len();
-    if let Some((item, _)) = tree_item(snap, &st.key, base, true) {
+    if let Some((item, _)) = tree_item(snap, st.key(), base, true) {
         out.push(item);
     }
     fn children(
@@ -138,7 +138,7 @@ fn tree(snap: &Snapshot, st: &Stitched, e: &Value) -> Vec<TreeItem> {
             }
         }
     }
-    let mut seen = vec![st.key.clone()];
+    let mut seen = vec![st.key().to_owned()];
     children(snap, e, base + 1, base + TREE_DEPTH, &mut out, &mut seen);
     out
 }
@@ -194,8 +194,8 @@ pub fn render(
     let mut members = members;
     members.sort_by_key(|m| m.name.to_lowercase());
 
-    let owned = owned::owned(snap, std::slice::from_ref(&st.key));
-    let owner_q = view::query_value(&st.key);
+    let owned = owned::owned(snap, &[st.key().to_owned()]);
+    let owner_q = view::query_value(st.key());
     let by_kind = owned::by_kind(snap, &d, &owned.bits, PER_KIND)
         .into_iter()
         .map(|(kind, rows, total)| OwnedKind {
@@ -226,7 +226,7 @@ pub fn render(
         errors: owned::rows(snap, &d, &with_errors, 100),
         graph: header::graph_of(snap, &header, e),
         problems: view::problems(e),
-        maturity: maturity(snap, &st.key, eval),
+        maturity: maturity(snap, st.key(), eval),
         header,
     };
     crate::pages::render(&page)

@@ -66,7 +66,7 @@ pub fn render(snap: &Arc<Snapshot>, st: &Arc<Stitched>, e: &Value, me: &Identity
     let d = derived::of(snap);
     let header = Header::new(snap, st, e);
     let teams = teams(snap, e);
-    let direct = owned::owned(snap, std::slice::from_ref(&st.key));
+    let direct = owned::owned(snap, &[st.key().to_owned()]);
     let team_keys: Vec<String> = teams.iter().map(|t| t.link.full.clone()).collect();
     let mut via = owned::owned(snap, &team_keys).bits;
     via.and_not(&direct.bits);

@@ -105,7 +105,7 @@ pub async fn page(State(state): State<AppState>, me: Identity) -> Response {
             let mut v: Vec<String> = view::targets(&view::parse(st), model::relations::MEMBER_OF)
                 .map(str::to_owned)
                 .collect();
-            v.push(st.key.clone());
+            v.push(st.key().to_owned());
             v
         })
         .unwrap_or_default();
