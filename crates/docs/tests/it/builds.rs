@@ -140,3 +140,74 @@ async fn waiting_for_a_change_returns_the_new_generation() {
     assert!(x.site.is_none());
     assert!(x.error.as_ref().unwrap().message.contains("no mkdocs.yml"));
 }
+
+/// What the state derives from the ref instead of keeping (the default site name, the URLs)
+/// is what the entity says, and a new snapshot of the same entities changes nothing.
+#[test]
+fn names_and_urls_follow_the_entity() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    write(&repo.join("mkdocs.yml"), "nav:\n  - index.md\n");
+    write(&repo.join("docs/index.md"), "# Home\n");
+    let file = repo.join("catalog-info.yaml");
+    let mut titled = component("ledger", Some("dir:."), &file);
+    titled["metadata"]["title"] = json!("The Ledger");
+    // A key that is not the entity's own ref: the URLs still follow the entity.
+    let aliased = {
+        let body = component("real", Some("dir:."), &file).to_string();
+        Arc::new(Stitched::from_json(
+            "component:default/alias".to_owned(),
+            "uid-alias".to_owned(),
+            "etag-alias".to_owned(),
+            &body,
+        ))
+    };
+    let entities = || {
+        vec![
+            stitched(component("plain", Some("dir:."), &file)),
+            stitched(component("Billing", Some("dir:."), &file)),
+            stitched(titled.clone()),
+            Arc::clone(&aliased),
+        ]
+    };
+    let settings = DocsSettings::default();
+    let docs = Docs::default();
+    assert_eq!(docs.update(&Snapshot::of(entities()), &settings), 4);
+    let generation = docs.generation();
+
+    let expect = |key: &str, name: &str, pages: &str| {
+        let entry = docs.entity(key).unwrap();
+        let site = entry.site.clone().unwrap();
+        assert_eq!(site.site_name, name, "{key}");
+        assert_eq!(site.urls.pages, pages, "{key}");
+        assert_eq!(entry.urls(), site.urls, "{key}");
+        assert_eq!(entry.entity_ref(), key);
+        assert_eq!(entry.reference(), "dir:.");
+        assert_eq!(entry.source(), Some(&docs::Source::Dir(repo.clone())));
+        site
+    };
+    // (name in the key, site name, name in the URLs)
+    let cases = [
+        ("plain", "plain", "plain"),
+        ("billing", "Billing", "billing"),
+        ("ledger", "The Ledger", "ledger"),
+        ("alias", "real", "real"),
+    ];
+    let sites: Vec<_> = cases
+        .iter()
+        .map(|(k, n, u)| {
+            let pages = format!("/docs/default/component/{u}/");
+            expect(&format!("component:default/{k}"), n, &pages)
+        })
+        .collect();
+
+    // The catalog changed elsewhere: the same entities in a new snapshot keep their builds.
+    assert_eq!(docs.update(&Snapshot::of(entities()), &settings), 0);
+    assert_eq!(docs.generation(), generation);
+    for (site, (k, _, _)) in sites.iter().zip(cases) {
+        let key = format!("component:default/{k}");
+        let entry = docs.entity(&key).unwrap();
+        assert!(Arc::ptr_eq(entry.site.as_ref().unwrap(), site), "{key}");
+        assert_eq!(entry.urls(), site.urls, "{key}");
+    }
+}

@@ -96,7 +96,7 @@ pub async fn page(
     };
     let mut rows = Vec::new();
     for entry in Docs::of(&state.catalog).entities() {
-        let Some(entity) = snap.entity(&entry.entity_ref) else {
+        let Some(entity) = snap.entity(entry.entity_ref()) else {
             continue;
         };
         let entity_owner = entity.owner().map(str::to_lowercase);

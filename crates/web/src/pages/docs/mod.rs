@@ -70,7 +70,7 @@ impl DocsSection {
                 .take(SHOWN_PROBLEMS)
                 .map(ProblemLine::of)
                 .collect(),
-            reference: entry.reference.clone(),
+            reference: entry.reference().to_owned(),
         }
     }
 }
@@ -82,7 +82,7 @@ const ONBOARDING_TAG: &str = "onboarding";
 pub fn onboarding(catalog: &Catalog, snap: &Snapshot) -> Option<(String, String)> {
     Docs::of(catalog).entities().into_iter().find_map(|entry| {
         let site = entry.site.as_ref()?;
-        let entity = snap.entity(&entry.entity_ref)?;
+        let entity = snap.entity(entry.entity_ref())?;
         entity
             .tags()
             .any(|t| t.eq_ignore_ascii_case(ONBOARDING_TAG))
