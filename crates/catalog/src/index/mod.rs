@@ -340,6 +340,46 @@ impl Snapshot {
         &self.pool[from..to]
     }
 
+    /// Calls `found` with each entry of `key` whose lower-cased value contains the finder's
+    /// needle, in value order. One SIMD scan over the key's stretch of the arena, where its
+    /// values lie in entry order (each followed by its spelling when that is stored as text),
+    /// instead of a substring search per value: full text over names at N = 200,000 scans
+    /// about 470,000 values.
+    pub(crate) fn entries_containing(
+        &self,
+        key: KeyId,
+        finder: &memchr::memmem::Finder<'_>,
+        mut found: impl FnMut(u32),
+    ) {
+        let range = self.entry_range(key);
+        if range.is_empty() {
+            return;
+        }
+        let needle = finder.needle().len();
+        let last = &self.entries[range.end as usize - 1];
+        let hay = &self.arena.as_bytes()[..last.lower_off as usize + last.lower_len as usize];
+        let mut e = range.start;
+        let mut at = self.entries[e as usize].lower_off as usize;
+        while let Some(hit) = finder.find(&hay[at..]) {
+            let hit = at + hit;
+            // The entry whose value starts at or before the hit (at least `e`, which starts at
+            // `at`).
+            let after = &self.entries[e as usize..range.end as usize];
+            e += after.partition_point(|x| x.lower_off as usize <= hit) as u32 - 1;
+            let entry = &self.entries[e as usize];
+            if hit + needle <= entry.lower_off as usize + entry.lower_len as usize {
+                found(e);
+            }
+            // Any later hit in this entry's value would end past it too, or lie in its
+            // spelling: go on from the next value.
+            e += 1;
+            if e == range.end {
+                break;
+            }
+            at = self.entries[e as usize].lower_off as usize;
+        }
+    }
+
     /// The entry of `key` whose lower-cased value is `value`.
     pub(crate) fn find_entry(&self, key: KeyId, value: &str) -> Option<u32> {
         let range = self.entry_range(key);

@@ -573,6 +573,29 @@ fn assert_same(want: &Snapshot, got: &Snapshot) {
     }
 }
 
+/// The arena scan of [`Snapshot::entries_containing`] finds exactly the entries whose value
+/// contains the needle, as a search in each value would, for every key of `s`: values that
+/// end where the next begins, spellings stored after a value, needles longer than a value.
+fn assert_scan_finds_each_value(s: &Snapshot) {
+    let needles = [
+        "svc", "-", "s", "hello world", "ü", "ünï", "team-a", "1", "0s", "ice", "ldh", "wo",
+        "xxxxxxxxxx", "ag", "service", "default/",
+    ];
+    for k in 0..s.keys.len() as u32 {
+        let k = KeyId(k);
+        for needle in needles {
+            let finder = memchr::memmem::Finder::new(needle);
+            let mut scanned = Vec::new();
+            s.entries_containing(k, &finder, |e| scanned.push(e));
+            let each: Vec<u32> = s
+                .entry_range(k)
+                .filter(|&e| s.entry_value(e).contains(needle))
+                .collect();
+            assert_eq!(scanned, each, "needle {needle:?}");
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
 
@@ -611,6 +634,8 @@ proptest! {
             );
             let incremental = current.update_with(upserts.clone(), &removals, |_, _| false);
             assert_same(&want, &incremental);
+            assert_scan_finds_each_value(&want);
+            assert_scan_finds_each_value(&incremental);
             assert_same(&want, &current.update_with(upserts.clone(), &removals, |_, _| true));
             assert_same(&want, &current.update(upserts, &removals));
             // The removed and replaced uids are gone unless an entity still has them.

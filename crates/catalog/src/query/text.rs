@@ -5,6 +5,8 @@ use super::*;
 /// Entities with a value under any of `fields` that contains `term` (already lower-cased).
 pub(super) fn text_matches(s: &Snapshot, fields: &[String], term: &str) -> Bits {
     let mut bits = Bits::empty(s.len());
+    // A term without wildcards is a plain substring: one scan per field finds it.
+    let finder = (!term.contains(['%', '_'])).then(|| memchr::memmem::Finder::new(term));
     let mut seen: Vec<KeyId> = Vec::new();
     for field in fields {
         let Some(k) = s.key_id(&field.to_lowercase()) else {
@@ -14,6 +16,10 @@ pub(super) fn text_matches(s: &Snapshot, fields: &[String], term: &str) -> Bits 
             continue;
         }
         seen.push(k);
+        if let Some(finder) = &finder {
+            s.entries_containing(k, finder, |e| bits.set_all(s.entry_ids(e)));
+            continue;
+        }
         for e in s.entry_range(k) {
             if like_contains(s.entry_value(e), term) {
                 bits.set_all(s.entry_ids(e));
