@@ -7,6 +7,7 @@
 mod engine;
 mod fetch;
 mod index;
+mod packed;
 mod process;
 mod processed;
 mod query;

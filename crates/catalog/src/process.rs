@@ -3,7 +3,6 @@
 //! costs only itself.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use model::{Entity, EntityRef, relations, validate, yaml};
 use serde_json::Value;
@@ -13,6 +12,7 @@ pub use crate::processed::{
     ANNOTATION_SOURCE_LOCATION, ANNOTATION_VIEW_URL, Processed, ProcessingError, REJECTED_URL,
     hash_json, sha1_bytes,
 };
+use crate::packed::Packed;
 use crate::search;
 use crate::settings::{CatalogSettings, LocationSpec, Rule};
 use crate::source::{self, ReadError, UrlReader};
@@ -21,8 +21,9 @@ use crate::source::{self, ReadError, UrlReader};
 /// the engine carried the entity over from an earlier round without re-reading its file.
 #[derive(Debug, Clone)]
 pub struct Emitted {
-    /// The entity's ref, lower-cased as Backstage spells refs everywhere.
-    pub key: String,
+    /// The entity's ref, lower-cased as Backstage spells refs everywhere; the engine packs a
+    /// file's keys into one buffer (`engine/round.rs`, `settle`).
+    pub key: Packed,
     pub doc_index: usize,
     /// Boxed: the engine keeps every file's entities between rounds, almost all without a body.
     pub body: Option<Box<Processed>>,
@@ -37,13 +38,13 @@ pub struct Emitted {
     pub children: Box<[LocationSpec]>,
 }
 
-/// One declared relation as the engine keeps it between rounds, in 16 bytes: a built-in type's
-/// number and a thin pointer to the target's ref, which the engine shares between every entity
-/// naming that target (owners, systems and APIs repeat across thousands of entities). As a
-/// `(&str, Arc<str>)` pair it took 32.
+/// One declared relation as the engine keeps it between rounds: a built-in type's number and
+/// the target's ref, shared by every entity naming that target (owners, systems and APIs
+/// repeat across thousands of entities) and packed with the other targets first seen in the
+/// same file (see [`settle`]).
 #[derive(Debug, Clone)]
 pub struct Declared {
-    target: Arc<String>,
+    target: Packed,
     kind: u8,
 }
 
@@ -57,19 +58,6 @@ impl Declared {
     pub fn target(&self) -> &str {
         &self.target
     }
-
-    /// Replaces the target with an equal shared copy from `targets`, adding it when new.
-    pub fn intern<S: std::hash::BuildHasher>(
-        &mut self,
-        targets: &mut std::collections::HashSet<Arc<String>, S>,
-    ) {
-        match targets.get(&*self.target) {
-            Some(shared) => self.target = shared.clone(),
-            None => {
-                targets.insert(self.target.clone());
-            }
-        }
-    }
 }
 
 /// Declared relations as the engine keeps them between rounds.
@@ -77,10 +65,35 @@ pub fn shared_targets(outgoing: Vec<(&'static str, EntityRef)>) -> Box<[Declared
     outgoing
         .into_iter()
         .map(|(t, r)| Declared {
-            target: Arc::new(r.to_string()),
+            target: Packed::from(r.to_string()),
             kind: relations::builtin_index(t).expect("declared relations are built-in types"),
         })
         .collect()
+}
+
+/// Gives a parsed file's entities the form the engine keeps between rounds: their keys packed
+/// into one buffer, each relation target replaced by the copy in `targets`, and the targets
+/// new to `targets` packed into one more buffer and added to it. Runs on the engine's thread
+/// once the parse is over (`packed.rs` says why).
+pub fn settle<S: std::hash::BuildHasher>(
+    entities: &mut [Emitted],
+    targets: &mut std::collections::HashSet<Packed, S>,
+) {
+    Packed::pack(entities.iter_mut().map(|e| &mut e.key));
+    let mut new: Vec<&mut Packed> = Vec::new();
+    for d in entities.iter_mut().flat_map(|e| e.outgoing.iter_mut()) {
+        match targets.get(d.target.as_str()) {
+            Some(shared) => d.target = shared.clone(),
+            None => new.push(&mut d.target),
+        }
+    }
+    if new.is_empty() {
+        return;
+    }
+    Packed::pack(new.iter_mut().map(|p| &mut **p));
+    for p in new {
+        targets.insert(p.clone());
+    }
 }
 
 /// A document that produced no entity. `key` is set when the document still named one, so the
@@ -268,7 +281,7 @@ fn process_document<'t>(
     let processed = Processed::new(&entity);
     drop(entity);
     Ok(Emitted {
-        key: me.key(),
+        key: Packed::from(me.key()),
         doc_index,
         hash: sha1_bytes(processed.json.as_bytes()),
         body: Some(Box::new(processed)),
@@ -552,27 +565,39 @@ pub(crate) mod tests {
     use crate::settings::{CatalogSettings, LocationSpec};
 
     #[test]
-    fn kept_relations_are_small_and_share_their_targets() {
-        let target = model::EntityRef::new("group", "default", "team-a");
-        let outgoing = vec![
-            ("ownedBy", target.clone()),
-            ("partOf", target.clone()),
-            ("dependsOn", target),
-        ];
-        let mut kept = super::shared_targets(outgoing);
-        assert_eq!(std::mem::size_of::<super::Declared>(), 16);
-        assert_eq!(kept.len(), 3);
-        assert_eq!(
-            (kept[0].kind(), kept[0].target()),
-            ("ownedBy", "group:default/team-a")
-        );
-        assert_eq!(kept[2].kind(), "dependsOn");
+    fn kept_relations_share_their_targets_across_files() {
+        let team = model::EntityRef::new("group", "default", "team-a");
+        let system = model::EntityRef::new("system", "default", "orders");
+        let entity = |name: &str, outgoing: Vec<(&'static str, model::EntityRef)>| super::Emitted {
+            key: format!("component:default/{name}").into(),
+            doc_index: 0,
+            body: None,
+            hash: [0; 20],
+            outgoing: super::shared_targets(outgoing),
+            errors: Box::default(),
+            children: Box::default(),
+        };
         let mut targets = std::collections::HashSet::new();
-        for d in kept.iter_mut() {
-            d.intern(&mut targets);
-        }
-        assert_eq!(targets.len(), 1);
-        assert!(std::sync::Arc::ptr_eq(&kept[0].target, &kept[2].target));
+        let mut first = vec![
+            entity("a", vec![("ownedBy", team.clone()), ("partOf", system.clone())]),
+            entity("b", vec![("ownedBy", team.clone())]),
+        ];
+        super::settle(&mut first, &mut targets);
+        let mut second = vec![entity("c", vec![("dependsOn", team), ("partOf", system)])];
+        super::settle(&mut second, &mut targets);
+
+        assert_eq!(targets.len(), 2);
+        assert_eq!(first[0].key, "component:default/a");
+        assert_eq!(first[1].key, "component:default/b");
+        assert!(first[0].key.shares_buffer_with(&first[1].key));
+        let (a, c) = (&first[0].outgoing, &second[0].outgoing);
+        assert_eq!((a[0].kind(), a[0].target()), ("ownedBy", "group:default/team-a"));
+        assert_eq!((c[0].kind(), c[0].target()), ("dependsOn", "group:default/team-a"));
+        assert_eq!(c[1].target(), "system:default/orders");
+        // The second file names only targets the first one brought: it shares their copies.
+        assert!(c[0].target.shares_buffer_with(&a[0].target));
+        assert!(c[1].target.shares_buffer_with(&a[1].target));
+        assert!(first[1].outgoing[0].target.shares_buffer_with(&a[0].target));
     }
 
     /// A file containing this makes [`super::process_file`] panic (test builds only).

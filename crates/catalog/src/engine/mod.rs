@@ -23,6 +23,7 @@ use tokio::sync::Mutex;
 
 use crate::fetch::Fetcher;
 use crate::index::{Body, Snapshot, Stitched, body};
+use crate::packed::Packed;
 use crate::process::{
     self, ANNOTATION_LOCATION, ANNOTATION_ORIGIN_LOCATION, Context, Emitted, ProcessingError,
 };
@@ -79,7 +80,7 @@ impl State {
         use std::mem::size_of;
         let emitted = |e: &Emitted| {
             size_of::<Emitted>()
-                + e.key.capacity()
+                + e.key.len()
                 + std::mem::size_of_val(&*e.outgoing)
                 + std::mem::size_of_val(&*e.errors)
                 + e.children
@@ -98,7 +99,7 @@ impl State {
             })
             .sum();
         let current = self.current.heap_bytes();
-        let targets: usize = self.targets.iter().map(|t| t.capacity() + 40 + 16).sum();
+        let targets: usize = self.targets.iter().map(|t| t.len() + 24).sum();
         files + current + targets
     }
 }
@@ -114,7 +115,7 @@ struct State {
     last_roots: Vec<String>,
     /// One copy of each relation target, shared by every entity that declares it: owners,
     /// systems and APIs repeat across thousands of entities.
-    targets: HashSet<Arc<String>>,
+    targets: HashSet<Packed>,
     /// Writes not yet in the database, and the snapshot that shows them: nothing is published
     /// before it is stored, so a crash can never serve uids that a restart would not find.
     pending: Pending,

@@ -14,7 +14,7 @@ impl Catalog {
 
         // 1. Walk every location, re-reading files whose signature changed.
         let mut claims: Vec<Claim> = Vec::new();
-        let mut claimed: HashMap<String, String> = HashMap::new(); // key -> location key
+        let mut claimed: HashMap<Packed, String> = HashMap::new(); // key -> location key
         let mut parent_errors: HashMap<String, Vec<ProcessingError>> = HashMap::new();
         let mut visited_files: HashSet<String> = HashSet::new();
         let mut steps: Vec<Step> = Vec::new();
@@ -22,7 +22,7 @@ impl Catalog {
         let mut dirty = state.rounds == 1 || roots_changed;
         for root in &roots {
             let root_entity = root_location_entity(&root.spec);
-            let root_key = root_entity.key.clone();
+            let root_key = root_entity.key.to_string();
             let origin: Arc<str> = root.spec.key().into();
             let root_dir = root_dir(&root.spec);
             steps.push(Step::Root(root_entity, origin.clone()));
@@ -67,7 +67,7 @@ impl Catalog {
                     let changed = match loaded.remove(&file.key()) {
                         Some(mut l) => {
                             if let Ok(output) = &mut l.result {
-                                intern_targets(&mut state.targets, &mut output.entities);
+                                process::settle(&mut output.entities, &mut state.targets);
                             }
                             apply_file(&mut state, &file, l)
                         }
@@ -106,7 +106,7 @@ impl Catalog {
                         }
                     }
                     for e in &fs.entities {
-                        level.extend(e.children.iter().map(|c| (c.clone(), e.key.clone())));
+                        level.extend(e.children.iter().map(|c| (c.clone(), e.key.to_string())));
                     }
                     steps.push(Step::File(file.key(), parent, origin.clone()));
                 }
@@ -182,7 +182,7 @@ impl Catalog {
                         .unwrap_or_default();
                     claims.push(Claim {
                         emitted: Emitted {
-                            key: key.to_owned(),
+                            key: key.into(),
                             doc_index: 0,
                             hash: process::hash_json(&body),
                             body: Some(Box::new(stitch::Processed::new(&body))),
@@ -249,7 +249,7 @@ impl Catalog {
         let mut fresh: Vec<Fresh> = Vec::new();
         let mut texts: Vec<String> = Vec::new();
         for (c, body) in claims.iter().zip(bodies.iter_mut()) {
-            let key = c.emitted.key.clone();
+            let key = c.emitted.key.to_string();
             let relations = rels
                 .get(key.as_str())
                 .map(Vec::as_slice)
@@ -637,7 +637,7 @@ pub(super) fn apply_file(state: &mut State, file: &LocationSpec, loaded: Loaded)
         previous.iter().rev().map(|p| (p.key.as_str(), p)).collect();
     let previous_by_doc: HashMap<usize, &Emitted> =
         previous.iter().rev().map(|p| (p.doc_index, p)).collect();
-    let mut emitted: HashSet<String> = entities.iter().map(|e| e.key.clone()).collect();
+    let mut emitted: HashSet<Packed> = entities.iter().map(|e| e.key.clone()).collect();
     for f in &output.failures {
         let keep = match &f.key {
             Some(k) => previous_by_key.get(k.as_str()).copied(),
@@ -705,7 +705,7 @@ pub(super) struct Claim {
 /// and the conflict is reported on the Location entity that led to it, as Backstage does.
 pub(super) fn claim(
     claims: &mut Vec<Claim>,
-    claimed: &mut HashMap<String, String>,
+    claimed: &mut HashMap<Packed, String>,
     parent_errors: &mut HashMap<String, Vec<ProcessingError>>,
     emitted: Emitted,
     (origin, location_key, parent): (&Arc<str>, &str, &str),
@@ -745,7 +745,7 @@ pub(super) fn root_location_entity(spec: &LocationSpec) -> Emitted {
         unreachable!("literal object")
     };
     Emitted {
-        key: format!("location:default/{name}"),
+        key: format!("location:default/{name}").into(),
         doc_index: 0,
         hash: process::hash_json(&body),
         body: Some(Box::new(stitch::Processed::new(&body))),
@@ -774,13 +774,4 @@ pub(super) fn root_dir(spec: &LocationSpec) -> Option<PathBuf> {
 /// not at all to files below a URL root.
 pub(super) fn nested_confine(root_dir: Option<&std::path::Path>) -> Option<Confine<'_>> {
     root_dir.map(Confine::Under)
-}
-
-/// Replaces each relation target with the shared copy, adding new ones.
-pub(super) fn intern_targets(targets: &mut HashSet<Arc<String>>, entities: &mut [Emitted]) {
-    for e in entities {
-        for d in &mut e.outgoing {
-            d.intern(targets);
-        }
-    }
 }
