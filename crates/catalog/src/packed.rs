@@ -1,10 +1,12 @@
-//! [`Packed`]: a string kept inside one buffer shared with its neighbours, for the small strings
-//! the engine keeps between rounds.
+//! Compact forms for the small things the engine keeps between rounds: [`Packed`] and
+//! [`PackedSlice`], a string or a slice inside one allocation shared with its neighbours, and
+//! [`Rare`], a slice that is almost always empty.
 //!
 //! Every entity's key is made on a parsing thread among millions of short-lived strings of the
 //! same sizes. Kept as a `String` each, those keys pinned the allocator's 48-byte slabs after
-//! the parse was over: at N = 50,000 the class held 28 MiB, a third of it in use. Packed once
-//! per file on the engine's thread, a file's keys are one allocation.
+//! the parse was over: at N = 50,000 the class held 28 MiB, a third of it in use. The same went
+//! for relation targets and each entity's list of declared relations. Packed once per file on
+//! the engine's thread, a file's keys are one allocation, and so are its relations.
 
 use std::borrow::Borrow;
 use std::collections::HashMap;
@@ -14,13 +16,19 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 /// A string in a shared buffer; clones share the buffer. Compares, hashes and prints as the
-/// string it holds.
+/// string it holds. Carries a byte for its holder's use ([`Packed::tag`]) in what would be
+/// padding, so that a declared relation (its type and its target) stays 24 bytes.
 #[derive(Clone)]
 pub struct Packed {
     buf: Arc<str>,
     at: u32,
-    len: u32,
+    /// [`WHOLE`] for a string too long to say here, which keeps a buffer of its own.
+    len: u16,
+    tag: u8,
 }
+
+/// `Packed::len` of a string that runs to the end of its buffer.
+const WHOLE: u16 = u16::MAX;
 
 impl Packed {
     /// A string with a buffer of its own, until [`Packed::pack`] moves it into a shared one.
@@ -28,13 +36,25 @@ impl Packed {
         Packed {
             buf: Arc::from(s),
             at: 0,
-            len: s.len() as u32,
+            len: u16::try_from(s.len()).map_or(WHOLE, |n| n.min(WHOLE)),
+            tag: 0,
         }
     }
 
-    /// Moves all of `items` into one new buffer, equal strings into the same bytes.
+    /// The same string, with `tag`.
+    pub fn with_tag(mut self, tag: u8) -> Self {
+        self.tag = tag;
+        self
+    }
+
+    pub fn tag(&self) -> u8 {
+        self.tag
+    }
+
+    /// Moves all of `items` into one new buffer, equal strings into the same bytes (strings of
+    /// 64 KiB or more keep their own).
     pub fn pack<'a>(items: impl IntoIterator<Item = &'a mut Packed>) {
-        let mut items: Vec<&mut Packed> = items.into_iter().collect();
+        let mut items: Vec<&mut Packed> = items.into_iter().filter(|p| p.len != WHOLE).collect();
         let total: usize = items.iter().map(|p| p.len()).sum();
         if items.is_empty() || total > u32::MAX as usize {
             return;
@@ -58,7 +78,11 @@ impl Packed {
     }
 
     pub fn as_str(&self) -> &str {
-        &self.buf[self.at as usize..(self.at + self.len) as usize]
+        let at = self.at as usize;
+        match self.len {
+            WHOLE => &self.buf[at..],
+            len => &self.buf[at..at + len as usize],
+        }
     }
 
     #[cfg(test)]
@@ -130,9 +154,96 @@ impl fmt::Display for Packed {
     }
 }
 
+/// A slice inside one allocation shared with its neighbours (a file's entities' declared
+/// relations); clones share the allocation. An empty one holds none.
+#[derive(Clone)]
+pub struct PackedSlice<T> {
+    all: Option<Arc<[T]>>,
+    at: u32,
+    len: u32,
+}
+
+impl<T> PackedSlice<T> {
+    /// A slice with an allocation of its own.
+    pub fn new(items: Vec<T>) -> Self {
+        let len = items.len() as u32;
+        PackedSlice {
+            all: (len > 0).then(|| Arc::from(items)),
+            at: 0,
+            len,
+        }
+    }
+
+    /// The `len` items of `all` from `at`.
+    pub fn within(all: &Arc<[T]>, at: usize, len: usize) -> Self {
+        assert!(at + len <= all.len() && all.len() <= u32::MAX as usize);
+        PackedSlice {
+            all: (len > 0).then(|| Arc::clone(all)),
+            at: at as u32,
+            len: len as u32,
+        }
+    }
+}
+
+impl<T> Default for PackedSlice<T> {
+    fn default() -> Self {
+        PackedSlice {
+            all: None,
+            at: 0,
+            len: 0,
+        }
+    }
+}
+
+impl<T> Deref for PackedSlice<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        match &self.all {
+            Some(all) => &all[self.at as usize..(self.at + self.len) as usize],
+            None => &[],
+        }
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for PackedSlice<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+/// A slice that is almost always empty (an entity's errors, a Location's targets), in 8 bytes
+/// instead of a boxed slice's 16: empty, it holds nothing.
+#[derive(Clone)]
+pub struct Rare<T>(Option<Box<Box<[T]>>>);
+
+impl<T> Default for Rare<T> {
+    fn default() -> Self {
+        Rare(None)
+    }
+}
+
+impl<T> From<Vec<T>> for Rare<T> {
+    fn from(items: Vec<T>) -> Self {
+        Rare((!items.is_empty()).then(|| Box::new(items.into_boxed_slice())))
+    }
+}
+
+impl<T> Deref for Rare<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        self.0.as_deref().map_or(&[], |items| &**items)
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Rare<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::Packed;
+    use super::{Packed, PackedSlice, Rare};
 
     #[test]
     fn packed_strings_share_one_buffer_and_read_as_before() {
@@ -150,5 +261,43 @@ mod tests {
         assert_eq!(items[0], "component:default/a");
         let set: std::collections::HashSet<Packed> = items.iter().cloned().collect();
         assert!(set.contains("x"));
+    }
+
+    #[test]
+    fn rare_slices_are_small_and_read_as_slices() {
+        assert_eq!(std::mem::size_of::<Rare<String>>(), 8);
+        assert!(Rare::<u8>::default().is_empty());
+        assert!(Rare::<u8>::from(vec![]).0.is_none());
+        assert_eq!(&*Rare::from(vec![1u8, 2]), &[1u8, 2]);
+    }
+
+    #[test]
+    fn packed_slices_read_their_own_items() {
+        let all: std::sync::Arc<[u8]> = std::sync::Arc::from(vec![1, 2, 3, 4]);
+        let (a, b) = (
+            PackedSlice::within(&all, 0, 1),
+            PackedSlice::within(&all, 1, 3),
+        );
+        assert_eq!((&*a, &*b), (&[1u8][..], &[2u8, 3, 4][..]));
+        assert!(PackedSlice::within(&all, 4, 0).is_empty());
+        assert!(PackedSlice::<u8>::default().is_empty());
+        assert_eq!(&*PackedSlice::new(vec![5u8]), &[5u8]);
+    }
+
+    #[test]
+    fn long_strings_and_tags_survive_packing() {
+        let long = "l".repeat(70_000);
+        let mut items = vec![
+            Packed::from("a").with_tag(3),
+            Packed::from(long.as_str()).with_tag(7),
+            Packed::from("b"),
+        ];
+        Packed::pack(items.iter_mut());
+        assert_eq!(items[1].as_str(), long);
+        assert_eq!((items[0].as_str(), items[2].as_str()), ("a", "b"));
+        assert!(items[0].shares_buffer_with(&items[2]));
+        assert!(!items[0].shares_buffer_with(&items[1]));
+        assert_eq!((items[0].tag(), items[1].tag(), items[2].tag()), (3, 7, 0));
+        assert_eq!(std::mem::size_of::<Packed>(), 24);
     }
 }

@@ -3,16 +3,17 @@
 //! costs only itself.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use model::{Entity, EntityRef, relations, validate, yaml};
 use serde_json::Value;
 
+use crate::packed::{Packed, PackedSlice, Rare};
 pub use crate::processed::{
     ANNOTATION_EDIT_URL, ANNOTATION_LOCATION, ANNOTATION_ORIGIN_LOCATION,
     ANNOTATION_SOURCE_LOCATION, ANNOTATION_VIEW_URL, Processed, ProcessingError, REJECTED_URL,
     hash_json, sha1_bytes,
 };
-use crate::packed::Packed;
 use crate::search;
 use crate::settings::{CatalogSettings, LocationSpec, Rule};
 use crate::source::{self, ReadError, UrlReader};
@@ -32,26 +33,25 @@ pub struct Emitted {
     /// Declared relations; targets are shared strings, interned by the engine across files.
     /// Boxed slices, not vectors: the engine keeps every entity's between rounds, and these
     /// rarely change once made.
-    pub outgoing: Box<[Declared]>,
-    pub errors: Box<[ProcessingError]>,
+    pub outgoing: PackedSlice<Declared>,
+    pub errors: Rare<ProcessingError>,
     /// Targets of a Location entity, resolved against this file.
-    pub children: Box<[LocationSpec]>,
+    pub children: Rare<LocationSpec>,
 }
 
-/// One declared relation as the engine keeps it between rounds: a built-in type's number and
-/// the target's ref, shared by every entity naming that target (owners, systems and APIs
-/// repeat across thousands of entities) and packed with the other targets first seen in the
-/// same file (see [`settle`]).
+/// One declared relation as the engine keeps it between rounds, in 24 bytes: the target's ref,
+/// shared by every entity naming that target (owners, systems and APIs repeat across
+/// thousands of entities) and packed with the other targets first seen in the same file (see
+/// [`settle`]), tagged with the built-in type's number.
 #[derive(Debug, Clone)]
 pub struct Declared {
     target: Packed,
-    kind: u8,
 }
 
 impl Declared {
     /// The relation type, e.g. `ownedBy`.
     pub fn kind(&self) -> &'static str {
-        relations::builtin_type(self.kind)
+        relations::builtin_type(self.target.tag())
     }
 
     /// The target's ref, lower-cased.
@@ -61,14 +61,17 @@ impl Declared {
 }
 
 /// Declared relations as the engine keeps them between rounds.
-pub fn shared_targets(outgoing: Vec<(&'static str, EntityRef)>) -> Box<[Declared]> {
-    outgoing
-        .into_iter()
-        .map(|(t, r)| Declared {
-            target: Packed::from(r.to_string()),
-            kind: relations::builtin_index(t).expect("declared relations are built-in types"),
-        })
-        .collect()
+pub fn shared_targets(outgoing: Vec<(&'static str, EntityRef)>) -> PackedSlice<Declared> {
+    PackedSlice::new(
+        outgoing
+            .into_iter()
+            .map(|(t, r)| Declared {
+                target: Packed::from(r.to_string()).with_tag(
+                    relations::builtin_index(t).expect("declared relations are built-in types"),
+                ),
+            })
+            .collect(),
+    )
 }
 
 /// Gives a parsed file's entities the form the engine keeps between rounds: their keys packed
@@ -80,19 +83,29 @@ pub fn settle<S: std::hash::BuildHasher>(
     targets: &mut std::collections::HashSet<Packed, S>,
 ) {
     Packed::pack(entities.iter_mut().map(|e| &mut e.key));
+    let mut all: Vec<Declared> = entities
+        .iter()
+        .flat_map(|e| e.outgoing.iter().cloned())
+        .collect();
     let mut new: Vec<&mut Packed> = Vec::new();
-    for d in entities.iter_mut().flat_map(|e| e.outgoing.iter_mut()) {
+    for d in &mut all {
         match targets.get(d.target.as_str()) {
-            Some(shared) => d.target = shared.clone(),
+            Some(shared) => d.target = shared.clone().with_tag(d.target.tag()),
             None => new.push(&mut d.target),
         }
     }
-    if new.is_empty() {
-        return;
+    if !new.is_empty() {
+        Packed::pack(new.iter_mut().map(|p| &mut **p));
+        for p in new {
+            targets.insert(p.clone());
+        }
     }
-    Packed::pack(new.iter_mut().map(|p| &mut **p));
-    for p in new {
-        targets.insert(p.clone());
+    let all: Arc<[Declared]> = Arc::from(all);
+    let mut at = 0;
+    for e in entities {
+        let len = e.outgoing.len();
+        e.outgoing = PackedSlice::within(&all, at, len);
+        at += len;
     }
 }
 
@@ -286,7 +299,7 @@ fn process_document<'t>(
         hash: sha1_bytes(processed.json.as_bytes()),
         body: Some(Box::new(processed)),
         outgoing: shared_targets(outgoing),
-        errors: Box::default(),
+        errors: Rare::default(),
         children: children.into(),
     })
 }
@@ -574,12 +587,15 @@ pub(crate) mod tests {
             body: None,
             hash: [0; 20],
             outgoing: super::shared_targets(outgoing),
-            errors: Box::default(),
-            children: Box::default(),
+            errors: super::Rare::default(),
+            children: super::Rare::default(),
         };
         let mut targets = std::collections::HashSet::new();
         let mut first = vec![
-            entity("a", vec![("ownedBy", team.clone()), ("partOf", system.clone())]),
+            entity(
+                "a",
+                vec![("ownedBy", team.clone()), ("partOf", system.clone())],
+            ),
             entity("b", vec![("ownedBy", team.clone())]),
         ];
         super::settle(&mut first, &mut targets);
@@ -591,13 +607,21 @@ pub(crate) mod tests {
         assert_eq!(first[1].key, "component:default/b");
         assert!(first[0].key.shares_buffer_with(&first[1].key));
         let (a, c) = (&first[0].outgoing, &second[0].outgoing);
-        assert_eq!((a[0].kind(), a[0].target()), ("ownedBy", "group:default/team-a"));
-        assert_eq!((c[0].kind(), c[0].target()), ("dependsOn", "group:default/team-a"));
+        assert_eq!(
+            (a[0].kind(), a[0].target()),
+            ("ownedBy", "group:default/team-a")
+        );
+        assert_eq!(
+            (c[0].kind(), c[0].target()),
+            ("dependsOn", "group:default/team-a")
+        );
         assert_eq!(c[1].target(), "system:default/orders");
         // The second file names only targets the first one brought: it shares their copies.
         assert!(c[0].target.shares_buffer_with(&a[0].target));
         assert!(c[1].target.shares_buffer_with(&a[1].target));
         assert!(first[1].outgoing[0].target.shares_buffer_with(&a[0].target));
+        assert_eq!((a.len(), first[1].outgoing.len(), c.len()), (2, 1, 2));
+        assert_eq!(std::mem::size_of::<super::Declared>(), 24);
     }
 
     /// A file containing this makes [`super::process_file`] panic (test builds only).

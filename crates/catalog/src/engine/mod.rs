@@ -23,7 +23,7 @@ use tokio::sync::Mutex;
 
 use crate::fetch::Fetcher;
 use crate::index::{Body, Snapshot, Stitched, body};
-use crate::packed::Packed;
+use crate::packed::{Packed, PackedSlice, Rare};
 use crate::process::{
     self, ANNOTATION_LOCATION, ANNOTATION_ORIGIN_LOCATION, Context, Emitted, ProcessingError,
 };

@@ -187,8 +187,8 @@ impl Catalog {
                             hash: process::hash_json(&body),
                             body: Some(Box::new(stitch::Processed::new(&body))),
                             outgoing: process::shared_targets(outgoing),
-                            errors: Box::default(),
-                            children: Box::default(),
+                            errors: Rare::default(),
+                            children: Rare::default(),
                         },
                         origin: cur.origin.clone(),
                         orphan: true,
@@ -204,7 +204,7 @@ impl Catalog {
         let mut rels: HashMap<Cow<'_, str>, Vec<(&'static str, &str)>> =
             HashMap::with_capacity(claims.len());
         for c in &claims {
-            for d in &c.emitted.outgoing {
+            for d in c.emitted.outgoing.iter() {
                 let (t, target) = (d.kind(), d.target());
                 rels.entry(Cow::Borrowed(c.emitted.key.as_str()))
                     .or_default()
@@ -621,7 +621,7 @@ pub(super) fn apply_file(state: &mut State, file: &LocationSpec, loaded: Loaded)
             } else {
                 let at = err.clone().at(&file.target, 1, 1);
                 for e in &mut entry.entities {
-                    e.errors = Box::new([at.clone()]);
+                    e.errors = vec![at.clone()].into();
                 }
             }
             entry.read_error = Some(err);
@@ -648,7 +648,7 @@ pub(super) fn apply_file(state: &mut State, file: &LocationSpec, loaded: Loaded)
         {
             let mut kept = p.clone();
             kept.body = None;
-            kept.errors = Box::new([f.error.clone()]);
+            kept.errors = vec![f.error.clone()].into();
             entities.push(kept);
         }
     }
@@ -749,9 +749,9 @@ pub(super) fn root_location_entity(spec: &LocationSpec) -> Emitted {
         doc_index: 0,
         hash: process::hash_json(&body),
         body: Some(Box::new(stitch::Processed::new(&body))),
-        outgoing: Box::default(),
-        errors: Box::default(),
-        children: Box::default(),
+        outgoing: PackedSlice::default(),
+        errors: Rare::default(),
+        children: Rare::default(),
     }
 }
 
