@@ -36,7 +36,8 @@ impl Packed {
         Packed {
             buf: Arc::from(s),
             at: 0,
-            len: u16::try_from(s.len()).map_or(WHOLE, |n| n.min(WHOLE)),
+            // A string of exactly `WHOLE` bytes reads the same either way: all of its own buffer.
+            len: u16::try_from(s.len()).unwrap_or(WHOLE),
             tag: 0,
         }
     }
@@ -287,7 +288,7 @@ mod tests {
     #[test]
     fn long_strings_and_tags_survive_packing() {
         let long = "l".repeat(70_000);
-        let mut items = vec![
+        let mut items = [
             Packed::from("a").with_tag(3),
             Packed::from(long.as_str()).with_tag(7),
             Packed::from("b"),
