@@ -74,6 +74,19 @@ pub fn shared_targets(outgoing: Vec<(&'static str, EntityRef)>) -> PackedSlice<D
     )
 }
 
+/// The relation targets `entities` name, one shared copy each.
+pub fn named_targets<'a, S: std::hash::BuildHasher + Default>(
+    entities: impl Iterator<Item = &'a Emitted>,
+) -> std::collections::HashSet<Packed, S> {
+    let mut named = std::collections::HashSet::default();
+    for d in entities.flat_map(|e| e.outgoing.iter()) {
+        if !named.contains(d.target.as_str()) {
+            named.insert(d.target.clone());
+        }
+    }
+    named
+}
+
 /// Gives a parsed file's entities the form the engine keeps between rounds: their keys packed
 /// into one buffer, each relation target replaced by the copy in `targets`, and the targets
 /// new to `targets` packed into one more buffer and added to it. Runs on the engine's thread

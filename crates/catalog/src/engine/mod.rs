@@ -116,6 +116,8 @@ struct State {
     /// One copy of each relation target, shared by every entity that declares it: owners,
     /// systems and APIs repeat across thousands of entities.
     targets: HashSet<Packed>,
+    /// How many targets were named when `targets` was last pruned (see `round.rs`).
+    targets_named: usize,
     /// Writes not yet in the database, and the snapshot that shows them: nothing is published
     /// before it is stored, so a crash can never serve uids that a restart would not find.
     pending: Pending,

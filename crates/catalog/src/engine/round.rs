@@ -119,6 +119,13 @@ impl Catalog {
         self.fetcher
             .retain(|url| visited_files.contains(&LocationSpec::new("url", url).key()));
         dirty |= state.files.len() != before;
+        // Targets no kept relation names any more go, and with them the packed buffers only
+        // they kept alive. The pass over every relation runs once the set has doubled.
+        if state.targets.len() > 2 * state.targets_named.max(TARGETS_PRUNE_FLOOR) {
+            state.targets =
+                process::named_targets(state.files.values().flat_map(|f| f.entities.iter()));
+            state.targets_named = state.targets.len();
+        }
         if !dirty && self.is_ready() && state.pending.snapshot.is_none() {
             stats.entities = state.current.len();
             stats.elapsed = started.elapsed();
@@ -662,6 +669,8 @@ pub(super) fn apply_file(state: &mut State, file: &LocationSpec, loaded: Loaded)
 /// Entities stitched before their texts are compressed together (on every core) and dropped:
 /// bounds the text in flight to this many bodies, not the catalog.
 const PACK_BATCH: usize = 8_192;
+/// Below this many interned relation targets, none are pruned.
+const TARGETS_PRUNE_FLOOR: usize = 256;
 /// Rows per database write while flushing.
 const WRITE_CHUNK: usize = 5_000;
 

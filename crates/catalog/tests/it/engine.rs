@@ -604,7 +604,41 @@ async fn failed_writes_are_not_published_and_are_retried(db: TestDb) {
     );
 }
 
+async fn relation_targets_no_entity_names_any_more_are_forgotten(db: TestDb) {
+    let f = Fixture::new(db);
+    let edit = |i: usize| {
+        let deps: Vec<String> = (0..50)
+            .map(|j| format!("component:default/dep-{i}-{j}"))
+            .collect();
+        format!(
+            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: payments\nspec:\n  type: service\n  lifecycle: production\n  owner: team-a\n  dependsOn: [{}]\n",
+            deps.join(", ")
+        )
+    };
+    f.write("svc.yaml", &edit(0));
+    let c = f.open(f.settings(&["svc.yaml"])).await;
+    let first = c.round().await.unwrap().engine_bytes;
+    // Each edit names 50 new dependencies and drops the last 50: 1,500 targets named once.
+    let mut last = first;
+    for i in 1..=30 {
+        f.write("svc.yaml", &edit(i));
+        let stats = c.round().await.unwrap();
+        assert_eq!(stats.changed, 1);
+        last = stats.engine_bytes;
+    }
+    let svc = entity(&c, "component:default/payments").unwrap();
+    let deps = relations(&svc, "dependsOn");
+    assert_eq!(deps.len(), 50);
+    assert!(deps.contains(&"component:default/dep-30-7".to_owned()));
+    // Kept, the 1,450 forgotten targets would be about 50 bytes each in `engine_bytes`.
+    assert!(
+        last < first + 40_000,
+        "engine state grew from {first} to {last} bytes"
+    );
+}
+
 store::on_each_database!(
+    relation_targets_no_entity_names_any_more_are_forgotten,
     absolute_url_references_in_files_are_read_from_allowed_hosts,
     ingests_files_with_relations_both_ways_and_rewrites_nothing_when_unchanged,
     an_edit_shows_up_and_keeps_the_uid,
