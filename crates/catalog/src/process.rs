@@ -22,17 +22,16 @@ use crate::source::{self, ReadError, UrlReader};
 /// the engine carried the entity over from an earlier round without re-reading its file.
 #[derive(Debug, Clone)]
 pub struct Emitted {
-    /// The entity's ref, lower-cased as Backstage spells refs everywhere; the engine packs a
-    /// file's keys into one buffer (`engine/round.rs`, `settle`).
+    /// The entity's ref, lower-cased as Backstage spells refs everywhere; [`settle`] packs a
+    /// file's keys into one buffer.
     pub key: Packed,
     pub doc_index: usize,
     /// Boxed: the engine keeps every file's entities between rounds, almost all without a body.
     pub body: Option<Box<Processed>>,
     /// Hash of the processed body: equal hashes mean nothing in the file changed for it.
     pub hash: [u8; 20],
-    /// Declared relations; targets are shared strings, interned by the engine across files.
-    /// Boxed slices, not vectors: the engine keeps every entity's between rounds, and these
-    /// rarely change once made.
+    /// Declared relations; [`settle`] puts a file's in one allocation and shares their
+    /// targets across files.
     pub outgoing: PackedSlice<Declared>,
     pub errors: Rare<ProcessingError>,
     /// Targets of a Location entity, resolved against this file.

@@ -51,9 +51,13 @@ impl Currents {
     }
 
     fn position(&self, key: &str) -> Option<usize> {
+        self.position_hashed(self.hash(key), key)
+    }
+
+    fn position_hashed(&self, hash: u64, key: &str) -> Option<usize> {
         let records = &self.records;
         self.positions
-            .find(self.hash(key), |&i| records[i as usize].key() == key)
+            .find(hash, |&i| records[i as usize].key() == key)
             .map(|&i| i as usize)
     }
 
@@ -67,11 +71,11 @@ impl Currents {
 
     /// Adds `current`, replacing the one with the same key.
     pub fn insert(&mut self, current: Current) {
-        if let Some(i) = self.position(current.key()) {
+        let hash = self.hash(current.key());
+        if let Some(i) = self.position_hashed(hash, current.key()) {
             self.records[i] = current;
             return;
         }
-        let hash = self.hash(current.key());
         let (records, hasher) = (&self.records, &self.hasher);
         let at = u32::try_from(records.len()).expect("fewer than 2^32 entities");
         self.positions
