@@ -22,7 +22,7 @@ use store::{Db, EntityRow, LocationRow};
 use tokio::sync::Mutex;
 
 use crate::fetch::Fetcher;
-use crate::index::{Body, Snapshot, Stitched, body};
+use crate::index::{Snapshot, Stitched, body};
 use crate::packed::{Packed, PackedSlice, Rare};
 use crate::process::{
     self, ANNOTATION_LOCATION, ANNOTATION_ORIGIN_LOCATION, Context, Emitted, ProcessingError,
@@ -283,9 +283,10 @@ impl Catalog {
         let mut current = Currents::with_capacity(rows.len());
         let mut items = Vec::with_capacity(rows.len());
         let mut origins: HashMap<String, Arc<str>> = HashMap::new();
-        // Compressed together: the first large batch teaches the process its dictionary.
-        let bodies = Body::new_all(&rows.iter().map(|r| &*r.body).collect::<Vec<_>>());
-        for (row, body) in rows.into_iter().zip(bodies) {
+        let mut kept = Vec::with_capacity(rows.len());
+        let mut ids = Vec::with_capacity(rows.len());
+        let mut texts = Vec::with_capacity(rows.len());
+        for row in rows {
             let parsed: Value = serde_json::from_str(&row.body).unwrap_or_default();
             let origin = annotation(&parsed, ANNOTATION_ORIGIN_LOCATION).unwrap_or_default();
             let origin = match origins.get(origin) {
@@ -295,14 +296,15 @@ impl Catalog {
                     .or_insert_with(|| origin.into())
                     .clone(),
             };
-            let stitched = Arc::new(Stitched::new(row.entity_ref, row.uid, row.etag, body));
-            let input_hash = unhex(&row.hash);
+            kept.push(origin);
+            ids.push((row.entity_ref, row.uid, row.etag));
+            texts.push(row.body.to_string());
+        }
+        // Compressed together: the first large batch teaches the process its dictionary.
+        for (stitched, origin) in Stitched::new_all(ids, texts).into_iter().zip(kept) {
+            let stitched = Arc::new(stitched);
             items.push((stitched.clone(), None));
-            current.insert(Current {
-                stitched,
-                input_hash,
-                origin,
-            });
+            current.insert(Current { stitched, origin });
         }
         let snapshot = Snapshot::build(items);
         let urls = UrlReader::new(&settings);
@@ -463,17 +465,6 @@ fn lower(s: &str) -> Cow<'_, str> {
     } else {
         Cow::Borrowed(s)
     }
-}
-
-fn unhex(s: &str) -> [u8; 20] {
-    let mut out = [0u8; 20];
-    for (i, chunk) in s.as_bytes().chunks(2).take(20).enumerate() {
-        out[i] = std::str::from_utf8(chunk)
-            .ok()
-            .and_then(|c| u8::from_str_radix(c, 16).ok())
-            .unwrap_or(0);
-    }
-    out
 }
 
 pub fn now_ms() -> i64 {

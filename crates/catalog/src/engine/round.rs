@@ -243,7 +243,8 @@ impl Catalog {
                         rels.unwrap_or_default(),
                         &c.emitted.errors,
                         c.orphan,
-                        "00000000-0000-4000-8000-000000000000",
+                        // As bodies hold them (see `body::punch`).
+                        "000000000000000000000000000000000000",
                         "0000000000000000000000000000000000000000",
                     );
                     Some(text)
@@ -267,11 +268,10 @@ impl Catalog {
             }
             let input_hash = stitch::input_hash(&c.emitted.hash, relations, &errors, c.orphan);
             if let Some(cur) = state.current.get(&key)
-                && cur.input_hash == input_hash
+                && cur.stitched_from(&input_hash)
             {
                 next.insert(Current {
                     stitched: cur.stitched.clone(),
-                    input_hash,
                     origin: c.origin.clone(),
                 });
                 continue;
@@ -682,16 +682,19 @@ fn pack_fresh(
     upserts: &mut Vec<(Arc<Stitched>, [u8; 20])>,
     next: &mut Currents,
 ) {
-    let packed = Body::new_all(texts);
-    texts.clear();
-    for (f, body) in fresh.drain(..).zip(packed) {
-        let stitched = Arc::new(Stitched::new(f.key, f.uid, f.etag, body));
-        upserts.push((stitched.clone(), f.input_hash));
-        next.insert(Current {
-            stitched,
-            input_hash: f.input_hash,
-            origin: f.origin,
-        });
+    let mut kept = Vec::with_capacity(fresh.len());
+    let ids = fresh
+        .drain(..)
+        .map(|f| {
+            kept.push((f.input_hash, f.origin));
+            (f.key, f.uid, f.etag)
+        })
+        .collect();
+    let packed = Stitched::new_all(ids, std::mem::take(texts));
+    for (stitched, (input_hash, origin)) in packed.into_iter().zip(kept) {
+        let stitched = Arc::new(stitched);
+        upserts.push((stitched.clone(), input_hash));
+        next.insert(Current { stitched, origin });
     }
 }
 

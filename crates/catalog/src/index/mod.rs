@@ -29,12 +29,31 @@ pub struct Stitched {
     ids: Box<str>,
     uid_at: u32,
     etag_at: u32,
-    /// The final entity JSON, compressed (see [`Body`]).
+    /// The final entity JSON, compressed, less its uid and etag (see [`Body`]).
     body: Body,
 }
 
 impl Stitched {
-    pub fn new(key: String, uid: String, etag: String, body: Body) -> Self {
+    /// Entities from their identifiers and final JSON texts, compressed together (the first
+    /// large batch teaches the process its dictionary). The texts are scratch: their uid and
+    /// etag are zeroed before compression.
+    pub fn new_all(ids: Vec<(String, String, String)>, mut texts: Vec<String>) -> Vec<Self> {
+        let holes: Vec<[u16; 2]> = texts
+            .iter_mut()
+            .zip(&ids)
+            .map(|(text, (_, uid, etag))| body::punch(text, [("uid", uid), ("etag", etag)]))
+            .collect();
+        let bodies = Body::new_all(&texts);
+        drop(texts);
+        ids.into_iter()
+            .zip(bodies.into_iter().zip(holes))
+            .map(|((key, uid, etag), (body, holes))| {
+                Self::new(key, uid, etag, body.with_holes(holes))
+            })
+            .collect()
+    }
+
+    fn new(key: String, uid: String, etag: String, body: Body) -> Self {
         let mut ids = key;
         ids.reserve_exact(uid.len() + etag.len());
         let uid_at = ids.len();
@@ -53,7 +72,9 @@ impl Stitched {
     /// An entity from its final JSON text, compressed as the catalog stores it; for capability
     /// crates' tests that build snapshots by hand.
     pub fn from_json(key: String, uid: String, etag: String, json: &str) -> Self {
-        Self::new(key, uid, etag, Body::new(json))
+        let mut text = json.to_owned();
+        let holes = body::punch(&mut text, [("uid", &uid), ("etag", &etag)]);
+        Self::new(key, uid, etag, Body::new(&text).with_holes(holes))
     }
 
     /// `kind:namespace/name`, lower-cased as Backstage spells refs everywhere: the entity's ref
@@ -77,7 +98,7 @@ impl Stitched {
 
     /// The final entity JSON, exactly as served.
     pub fn body(&self) -> std::borrow::Cow<'_, str> {
-        self.body.text()
+        self.body.text_with([self.uid(), self.etag()])
     }
 
     /// Length of the JSON text, without decompressing it.
@@ -550,14 +571,14 @@ pub(crate) fn stitched_from(v: &Value) -> Arc<Stitched> {
     let ns = v["metadata"]["namespace"].as_str().unwrap_or("default");
     let name = v["metadata"]["name"].as_str().unwrap_or_default();
     let key = format!("{kind}:{ns}/{name}").to_lowercase();
-    Arc::new(Stitched::new(
+    Arc::new(Stitched::from_json(
         key,
         v["metadata"]["uid"].as_str().unwrap_or_default().to_owned(),
         v["metadata"]["etag"]
             .as_str()
             .unwrap_or_default()
             .to_owned(),
-        Body::new(&v.to_string()),
+        &v.to_string(),
     ))
 }
 

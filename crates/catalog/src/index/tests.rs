@@ -348,11 +348,11 @@ fn arb_entity() -> impl Strategy<Value = Arc<Stitched>> {
                 let mut s = (*stitched_from(&v)).clone();
                 if broken {
                     // Still listed and fetchable; no rows.
-                    s = Stitched::new(
+                    s = Stitched::from_json(
                         s.key().to_owned(),
                         s.uid().to_owned(),
                         s.etag().to_owned(),
-                        Body::new(&format!("{{not json {name}")),
+                        &format!("{{not json {name}"),
                     );
                 }
                 Arc::new(s)
