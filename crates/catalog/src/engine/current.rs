@@ -32,9 +32,10 @@ impl Current {
         const DIGITS: &[u8; 16] = b"0123456789abcdef";
         let etag = self.stitched.etag().as_bytes();
         etag.len() == 40
-            && input_hash.iter().zip(etag.chunks(2)).all(|(b, pair)| {
-                pair == [DIGITS[(b >> 4) as usize], DIGITS[(b & 15) as usize]]
-            })
+            && input_hash
+                .iter()
+                .zip(etag.chunks(2))
+                .all(|(b, pair)| pair == [DIGITS[(b >> 4) as usize], DIGITS[(b & 15) as usize]])
     }
 }
 

@@ -318,7 +318,10 @@ mod tests {
 
         // A value JSON would escape, or one not in the text, is kept where it is.
         let mut odd = r#"{"uid":"a\"b","etag":"e"}"#.to_owned();
-        assert_eq!(punch(&mut odd, [("uid", "a\"b"), ("etag", "x")]), [NO_HOLE; 2]);
+        assert_eq!(
+            punch(&mut odd, [("uid", "a\"b"), ("etag", "x")]),
+            [NO_HOLE; 2]
+        );
         assert_eq!(odd, r#"{"uid":"a\"b","etag":"e"}"#);
     }
 }

@@ -240,7 +240,8 @@ impl Builder {
         }
     }
 
-    pub(super) fn finish(self) -> Snapshot {
+    /// The snapshot's index; `entities` (sorted by key) are what relation targets may name.
+    pub(super) fn finish(self, entities: &[Arc<Stitched>]) -> Snapshot {
         let Builder {
             key_table,
             mut keys,
@@ -273,7 +274,11 @@ impl Builder {
         let mut laid_out: Vec<(usize, KeyLayout)> = if workers == 1 {
             shares
                 .pop()
-                .map(|(_, ks)| ks.into_iter().map(|(i, kb)| (i, layout_key(kb))).collect())
+                .map(|(_, ks)| {
+                    ks.into_iter()
+                        .map(|(i, kb)| (i, layout_key(kb, entities)))
+                        .collect()
+                })
                 .unwrap_or_default()
         } else {
             std::thread::scope(|scope| {
@@ -282,7 +287,7 @@ impl Builder {
                     .map(|(_, ks)| {
                         scope.spawn(move || {
                             ks.into_iter()
-                                .map(|(i, kb)| (i, layout_key(kb)))
+                                .map(|(i, kb)| (i, layout_key(kb, entities)))
                                 .collect::<Vec<_>>()
                         })
                     })
@@ -330,7 +335,11 @@ impl Builder {
             s.pool.extend_from_slice(&k.ids);
             let entry_base = s.entries.len() as u32;
             s.entries.extend(k.entries.iter().map(|e| Entry {
-                lower_off: e.lower_off + text_base,
+                lower_off: if e.is_ref() {
+                    e.lower_off
+                } else {
+                    e.lower_off + text_base
+                },
                 orig_off: match e.orig_len {
                     ORIG_SAME => 0,
                     ORIG_MASK => e.orig_off + mask_base,
@@ -387,7 +396,7 @@ pub(super) struct KeyLayout {
     pub(super) variants: Vec<(u32, u32, Box<str>)>,
 }
 
-pub(super) fn layout_key(kb: KeyBuilder) -> KeyLayout {
+pub(super) fn layout_key(kb: KeyBuilder, entities: &[Arc<Stitched>]) -> KeyLayout {
     let KeyBuilder {
         name,
         text,
@@ -449,21 +458,35 @@ pub(super) fn layout_key(kb: KeyBuilder) -> KeyLayout {
     }
     drop(postings);
 
-    let mut out_text = String::with_capacity(text.len());
+    let refs = holds_refs(&name);
+    let mut out_text = String::with_capacity(if refs { 0 } else { text.len() });
     let mut masks = Vec::new();
     let mut entries = Vec::with_capacity(raw.len());
+    let mut cursor = 0;
     for (pos, &(_, e)) in order.iter().enumerate() {
         let (lo, ll, oo, ol) = raw[e as usize];
         let lower = at(lo, ll);
         let orig = at(oo, ol);
-        let lower_off = out_text.len() as u32;
-        out_text.push_str(lower);
+        let target = if refs {
+            let (id, stop) = entity_with_key(entities, cursor, lower);
+            cursor = stop;
+            id
+        } else {
+            None
+        };
+        let (lower_off, lower_len) = match target {
+            Some(id) => (id, lower.len() as u16 | REF),
+            None => {
+                out_text.push_str(lower);
+                ((out_text.len() - lower.len()) as u32, lower.len() as u16)
+            }
+        };
         let (orig_off, orig_len) = encode_spelling(lower, orig, &mut out_text, &mut masks);
         entries.push(Entry {
             lower_off,
             orig_off,
             ids_start: starts[pos],
-            lower_len: lower.len() as u16,
+            lower_len,
             orig_len,
         });
     }

@@ -256,7 +256,7 @@ fn arb_entity() -> impl Strategy<Value = Arc<Stitched>> {
         prop::collection::vec(0usize..6, 0..4),
         prop::option::of(0usize..5),
         prop::option::of(0usize..6),
-        prop::collection::vec((0usize..4, 0usize..6), 0..4),
+        prop::collection::vec((0usize..4, 0usize..8), 0..4),
         prop::collection::vec(0usize..9, 0..3),
     )
         .prop_map(
@@ -327,6 +327,9 @@ fn arb_entity() -> impl Strategy<Value = Arc<Stitched>> {
                                 "resource:prod/DB-1",
                                 "system:default/x",
                                 "api:default/y",
+                                // Targets that are often entities of the set (held by id).
+                                "system:default/svc-1",
+                                "api:prod/web-0",
                             ][target];
                             json!({"type": ty, "targetRef": target})
                         })

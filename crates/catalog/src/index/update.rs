@@ -188,6 +188,8 @@ impl Snapshot {
         let mut carry = Carry {
             old: self,
             new: &new,
+            entities: &entities,
+            refs: false,
             map: &old_to_new,
             out: &mut out,
             nulls: Vec::new(),
@@ -255,6 +257,10 @@ impl Snapshot {
 pub(super) struct Carry<'a> {
     pub(super) old: &'a Snapshot,
     pub(super) new: &'a NewRows,
+    /// The new snapshot's entities, which relation targets may name.
+    pub(super) entities: &'a [Arc<Stitched>],
+    /// Whether the key being carried [`holds_refs`].
+    pub(super) refs: bool,
     pub(super) map: &'a [u32],
     pub(super) out: &'a mut Snapshot,
     /// Null lists of the keys so far; their runs are relative to this until the end.
@@ -267,6 +273,7 @@ impl Carry<'_> {
     /// One key: the old key `old` (if it exists) merged with the upserted rows `rows`.
     pub(super) fn key(&mut self, name: &str, old: Option<usize>, rows: &[NewRow]) {
         let (o, new) = (self.old, self.new);
+        self.refs = holds_refs(name);
         let name_off = self.out.arena.len();
         self.out.arena.push_str(name);
         let entry_base = self.out.entries.len();
@@ -309,7 +316,9 @@ impl Carry<'_> {
             if ord.is_gt() {
                 let list: Vec<(u32, &str)> =
                     group.iter().map(|r| (r.id, new.spelling(r))).collect();
-                emit_entry(self.out, new.lower(&group[0]), &list);
+                let lower = new.lower(&group[0]);
+                let target = self.target(lower);
+                emit_entry(self.out, lower, target, &list);
             } else {
                 self.old_entry(e, group);
                 e += 1;
@@ -338,6 +347,14 @@ impl Carry<'_> {
         });
     }
 
+    /// The new id of the entity whose key is `value`, when the key being carried holds refs.
+    fn target(&self, value: &str) -> Option<u32> {
+        if !self.refs {
+            return None;
+        }
+        entity_with_key(self.entities, 0, value).0
+    }
+
     /// Old entry `e`, with the upserted rows of the same value (ascending ids) merged in.
     pub(super) fn old_entry(&mut self, e: u32, rows: &[NewRow]) {
         let (o, new, map) = (self.old, self.new, self.map);
@@ -351,9 +368,20 @@ impl Carry<'_> {
         }
         let vars = &vars[v_from..self.variant];
         let ids = o.entry_ids(e);
-        let out = &mut *self.out;
         let old = o.entries[e as usize];
-        let lower = o.text(old.lower_off, old.lower_len as usize);
+        let lower = o.entry_value(e);
+        // A value that was an entity's key stays one while that entity stays (it may have
+        // been replaced, so moved); a value held as text stays text until the next build
+        // (looking every one up would cost an update more than it does now).
+        let target = if old.is_ref() {
+            match map[old.lower_off as usize] {
+                GONE => self.target(lower),
+                id => Some(id),
+            }
+        } else {
+            None
+        };
+        let out = &mut *self.out;
 
         if rows.is_empty() && ids.first().is_some_and(|&id| map[id as usize] != GONE) {
             // The entity that gave the first spelling stays first, so the spelling and the
@@ -365,16 +393,14 @@ impl Carry<'_> {
                     .map(|&id| map[id as usize])
                     .filter(|&id| id != GONE),
             );
-            let lower_off = out.arena.len() as u32;
-            out.arena.push_str(lower);
+            let (lower_off, lower_len) = place_value(out, lower, target);
             let (orig_off, orig_len) = match old.orig_len {
                 ORIG_SAME => (0, ORIG_SAME),
                 ORIG_MASK => {
                     let off = out.masks.len() as u32;
                     let from = old.orig_off as usize;
-                    out.masks.extend_from_slice(
-                        &o.masks[from..from + (old.lower_len as usize).div_ceil(8)],
-                    );
+                    out.masks
+                        .extend_from_slice(&o.masks[from..from + old.len().div_ceil(8)]);
                     (off, ORIG_MASK)
                 }
                 len => {
@@ -395,7 +421,7 @@ impl Carry<'_> {
                 lower_off,
                 orig_off,
                 ids_start,
-                lower_len: old.lower_len,
+                lower_len,
                 orig_len,
             });
             return;
@@ -424,20 +450,37 @@ impl Carry<'_> {
         }
         list.extend(rows[r..].iter().map(|row| (row.id, new.spelling(row))));
         if !list.is_empty() {
-            emit_entry(out, lower, &list);
+            emit_entry(out, lower, target, &list);
         }
     }
 }
 
-/// Appends an entry with value `lower` held by `list` (ascending ids, each with its
-/// spelling); the first spelling is the entry's, the others are variants.
-pub(super) fn emit_entry(out: &mut Snapshot, lower: &str, list: &[(u32, &str)]) {
+/// Where an entry's value goes: the id of the entity it is the key of (`target`), or text
+/// in the arena. Returns `Entry::lower_off` and `Entry::lower_len`.
+fn place_value(out: &mut Snapshot, lower: &str, target: Option<u32>) -> (u32, u16) {
+    match target {
+        Some(id) => (id, lower.len() as u16 | REF),
+        None => {
+            out.arena.push_str(lower);
+            ((out.arena.len() - lower.len()) as u32, lower.len() as u16)
+        }
+    }
+}
+
+/// Appends an entry with value `lower` (the key of entity `target`, if any) held by `list`
+/// (ascending ids, each with its spelling); the first spelling is the entry's, the others are
+/// variants.
+pub(super) fn emit_entry(
+    out: &mut Snapshot,
+    lower: &str,
+    target: Option<u32>,
+    list: &[(u32, &str)],
+) {
     let entry = out.entries.len() as u32;
     let ids_start = out.pool.len() as u32;
     out.pool.extend(list.iter().map(|&(id, _)| id));
     let primary = list[0].1;
-    let lower_off = out.arena.len() as u32;
-    out.arena.push_str(lower);
+    let (lower_off, lower_len) = place_value(out, lower, target);
     let (orig_off, orig_len) = encode_spelling(lower, primary, &mut out.arena, &mut out.masks);
     out.variants.extend(
         list.iter()
@@ -452,7 +495,7 @@ pub(super) fn emit_entry(out: &mut Snapshot, lower: &str, list: &[(u32, &str)]) 
         lower_off,
         orig_off,
         ids_start,
-        lower_len: lower.len() as u16,
+        lower_len,
         orig_len,
     });
 }
