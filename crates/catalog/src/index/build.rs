@@ -335,7 +335,7 @@ impl Builder {
             s.pool.extend_from_slice(&k.ids);
             let entry_base = s.entries.len() as u32;
             s.entries.extend(k.entries.iter().map(|e| Entry {
-                lower_off: if e.is_ref() {
+                lower_off: if e.is_borrowed() {
                     e.lower_off
                 } else {
                     e.lower_off + text_base
@@ -458,8 +458,12 @@ pub(super) fn layout_key(kb: KeyBuilder, entities: &[Arc<Stitched>]) -> KeyLayou
     }
     drop(postings);
 
-    let refs = holds_refs(&name);
-    let mut out_text = String::with_capacity(if refs { 0 } else { text.len() });
+    let lender = Lender::of(&name);
+    let mut out_text = String::with_capacity(if lender == Lender::Nothing {
+        text.len()
+    } else {
+        0
+    });
     let mut masks = Vec::new();
     let mut entries = Vec::with_capacity(raw.len());
     let mut cursor = 0;
@@ -467,15 +471,9 @@ pub(super) fn layout_key(kb: KeyBuilder, entities: &[Arc<Stitched>]) -> KeyLayou
         let (lo, ll, oo, ol) = raw[e as usize];
         let lower = at(lo, ll);
         let orig = at(oo, ol);
-        let target = if refs {
-            let (id, stop) = entity_with_key(entities, cursor, lower);
-            cursor = stop;
-            id
-        } else {
-            None
-        };
-        let (lower_off, lower_len) = match target {
-            Some(id) => (id, lower.len() as u16 | REF),
+        let first = ids[starts[pos] as usize];
+        let (lower_off, lower_len) = match lender.lend(entities, &mut cursor, lower, first) {
+            Some((id, flag)) => (id, lower.len() as u16 | flag),
             None => {
                 out_text.push_str(lower);
                 ((out_text.len() - lower.len()) as u32, lower.len() as u16)

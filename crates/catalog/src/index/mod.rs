@@ -143,14 +143,57 @@ const ORIG_SAME: u16 = u16::MAX;
 /// titles differ from their lower-cased form only that way, and a mask is an eighth the size.
 const ORIG_MASK: u16 = 0x8000;
 
-/// Flag in `Entry::lower_len`: the value is the key of entity `lower_off` and has no text in
-/// the arena. Relation targets are refs of entities in the catalog, repeated under every
-/// relation type that points at them (a fifth of the arena at N = 10,000).
-const REF: u16 = 0x8000;
+/// Flags in `Entry::lower_len`: the value has no text in the arena but is read from entity
+/// `lower_off`: [`KEY_OF`] its key, [`UID_OF`] its uid. Relation targets are refs of entities
+/// in the catalog, repeated under every relation type that points at them, and every uid is
+/// held by its entity anyway: a fifth and a tenth of the arena at N = 10,000.
+const KEY_OF: u16 = 0x8000;
+const UID_OF: u16 = 0x4000;
+const BORROWED: u16 = KEY_OF | UID_OF;
 
-/// Keys whose values are entity refs, held as [`REF`] entries when the entity exists.
-fn holds_refs(key: &str) -> bool {
-    key.starts_with("relations.")
+/// Which part of an entity the values of a key may be read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lender {
+    Nothing,
+    /// Relation targets: the key of the entity named.
+    Key,
+    /// `metadata.uid`: the uid of the entity holding the value.
+    Uid,
+}
+
+impl Lender {
+    fn of(key: &str) -> Lender {
+        if key.starts_with("relations.") {
+            Lender::Key
+        } else if key == "metadata.uid" {
+            Lender::Uid
+        } else {
+            Lender::Nothing
+        }
+    }
+
+    /// The entity an entry with `value`, first held by entity `first`, can read its value from,
+    /// with the flag that says how. `cursor` is where to look for a key from: a caller walking
+    /// a key's values in order passes the same one each time.
+    fn lend(
+        self,
+        entities: &[Arc<Stitched>],
+        cursor: &mut usize,
+        value: &str,
+        first: u32,
+    ) -> Option<(u32, u16)> {
+        match self {
+            Lender::Nothing => None,
+            Lender::Key => {
+                let (id, stop) = entity_with_key(entities, *cursor, value);
+                *cursor = stop;
+                id.map(|id| (id, KEY_OF))
+            }
+            Lender::Uid => {
+                (entities.get(first as usize)?.uid() == value).then_some((first, UID_OF))
+            }
+        }
+    }
 }
 
 /// The id of the entity whose key is `value` in `entities` (sorted by key), looking from
@@ -166,11 +209,11 @@ fn entity_with_key(entities: &[Arc<Stitched>], from: usize, value: &str) -> (Opt
 /// entry's `ids_start`; a sentinel entry closes the table.
 #[derive(Debug, Clone, Copy)]
 struct Entry {
-    /// Where the value starts in the arena, or with [`REF`] the id of the entity it is the key of.
+    /// Where the value starts in the arena, or the entity it is read from (see [`BORROWED`]).
     lower_off: u32,
     orig_off: u32,
     ids_start: u32,
-    /// The value's length in bytes (values are at most 800), and [`REF`].
+    /// The value's length in bytes (values are at most 800), and the [`BORROWED`] flags.
     lower_len: u16,
     /// The first spelling seen: [`ORIG_SAME`], [`ORIG_MASK`], or the length of the spelling
     /// in the arena at `orig_off`.
@@ -179,11 +222,11 @@ struct Entry {
 
 impl Entry {
     fn len(&self) -> usize {
-        (self.lower_len & !REF) as usize
+        (self.lower_len & !BORROWED) as usize
     }
 
-    fn is_ref(&self) -> bool {
-        self.lower_len & REF != 0
+    fn is_borrowed(&self) -> bool {
+        self.lower_len & BORROWED != 0
     }
 }
 
@@ -385,10 +428,10 @@ impl Snapshot {
 
     pub(crate) fn entry_value(&self, entry: u32) -> &str {
         let e = &self.entries[entry as usize];
-        if e.is_ref() {
-            self.entities[e.lower_off as usize].key()
-        } else {
-            self.text(e.lower_off, e.len())
+        match e.lower_len & BORROWED {
+            0 => self.text(e.lower_off, e.len()),
+            KEY_OF => self.entities[e.lower_off as usize].key(),
+            _ => self.entities[e.lower_off as usize].uid(),
         }
     }
 
@@ -414,8 +457,8 @@ impl Snapshot {
             return;
         }
         let k = &self.keys[key.0 as usize];
-        if holds_refs(self.text(k.name_off, k.name_len as usize)) {
-            // Most values are entity keys, with no text here to scan.
+        if Lender::of(self.text(k.name_off, k.name_len as usize)) != Lender::Nothing {
+            // Most values are read from entities, with no text here to scan.
             let needle = finder.needle();
             for e in range {
                 if memchr::memmem::find(self.entry_value(e).as_bytes(), needle).is_some() {

@@ -189,7 +189,7 @@ impl Snapshot {
             old: self,
             new: &new,
             entities: &entities,
-            refs: false,
+            lender: Lender::Nothing,
             map: &old_to_new,
             out: &mut out,
             nulls: Vec::new(),
@@ -259,8 +259,8 @@ pub(super) struct Carry<'a> {
     pub(super) new: &'a NewRows,
     /// The new snapshot's entities, which relation targets may name.
     pub(super) entities: &'a [Arc<Stitched>],
-    /// Whether the key being carried [`holds_refs`].
-    pub(super) refs: bool,
+    /// What the values of the key being carried may be read from.
+    pub(super) lender: Lender,
     pub(super) map: &'a [u32],
     pub(super) out: &'a mut Snapshot,
     /// Null lists of the keys so far; their runs are relative to this until the end.
@@ -273,7 +273,7 @@ impl Carry<'_> {
     /// One key: the old key `old` (if it exists) merged with the upserted rows `rows`.
     pub(super) fn key(&mut self, name: &str, old: Option<usize>, rows: &[NewRow]) {
         let (o, new) = (self.old, self.new);
-        self.refs = holds_refs(name);
+        self.lender = Lender::of(name);
         let name_off = self.out.arena.len();
         self.out.arena.push_str(name);
         let entry_base = self.out.entries.len();
@@ -317,7 +317,7 @@ impl Carry<'_> {
                 let list: Vec<(u32, &str)> =
                     group.iter().map(|r| (r.id, new.spelling(r))).collect();
                 let lower = new.lower(&group[0]);
-                let target = self.target(lower);
+                let target = self.target(lower, list[0].0);
                 emit_entry(self.out, lower, target, &list);
             } else {
                 self.old_entry(e, group);
@@ -347,12 +347,10 @@ impl Carry<'_> {
         });
     }
 
-    /// The new id of the entity whose key is `value`, when the key being carried holds refs.
-    fn target(&self, value: &str) -> Option<u32> {
-        if !self.refs {
-            return None;
-        }
-        entity_with_key(self.entities, 0, value).0
+    /// The entity of the new snapshot an entry with `value`, first held by entity `first`, can
+    /// read its value from (see [`Lender::lend`]).
+    fn target(&self, value: &str, first: u32) -> Option<(u32, u16)> {
+        self.lender.lend(self.entities, &mut 0, value, first)
     }
 
     /// Old entry `e`, with the upserted rows of the same value (ascending ids) merged in.
@@ -370,16 +368,16 @@ impl Carry<'_> {
         let ids = o.entry_ids(e);
         let old = o.entries[e as usize];
         let lower = o.entry_value(e);
-        // A value that was an entity's key stays one while that entity stays (it may have
-        // been replaced, so moved); a value held as text stays text until the next build
-        // (looking every one up would cost an update more than it does now).
-        let target = if old.is_ref() {
-            match map[old.lower_off as usize] {
-                GONE => self.target(lower),
-                id => Some(id),
-            }
-        } else {
-            None
+        // A value read from an entity goes on being read from it while it stays, and is
+        // looked up again when it went (it may have been replaced, so moved); a value held as
+        // text stays text until the next build (looking every one up would cost an update
+        // more than it does now).
+        let target = match (old.is_borrowed(), ids.first()) {
+            (true, Some(&first)) => match map[old.lower_off as usize] {
+                GONE => self.target(lower, map[first as usize]),
+                id => Some((id, old.lower_len & BORROWED)),
+            },
+            _ => None,
         };
         let out = &mut *self.out;
 
@@ -449,17 +447,18 @@ impl Carry<'_> {
             list.push((id, spelling));
         }
         list.extend(rows[r..].iter().map(|row| (row.id, new.spelling(row))));
-        if !list.is_empty() {
-            emit_entry(out, lower, target, &list);
+        if let Some(&(first, _)) = list.first() {
+            let target = self.lender.lend(self.entities, &mut 0, lower, first);
+            emit_entry(self.out, lower, target, &list);
         }
     }
 }
 
 /// Where an entry's value goes: the id of the entity it is the key of (`target`), or text
 /// in the arena. Returns `Entry::lower_off` and `Entry::lower_len`.
-fn place_value(out: &mut Snapshot, lower: &str, target: Option<u32>) -> (u32, u16) {
+fn place_value(out: &mut Snapshot, lower: &str, target: Option<(u32, u16)>) -> (u32, u16) {
     match target {
-        Some(id) => (id, lower.len() as u16 | REF),
+        Some((id, flag)) => (id, lower.len() as u16 | flag),
         None => {
             out.arena.push_str(lower);
             ((out.arena.len() - lower.len()) as u32, lower.len() as u16)
@@ -473,7 +472,7 @@ fn place_value(out: &mut Snapshot, lower: &str, target: Option<u32>) -> (u32, u1
 pub(super) fn emit_entry(
     out: &mut Snapshot,
     lower: &str,
-    target: Option<u32>,
+    target: Option<(u32, u16)>,
     list: &[(u32, &str)],
 ) {
     let entry = out.entries.len() as u32;
