@@ -160,8 +160,19 @@ pub fn unstitch(body: &str) -> Option<Entity> {
     Some(entity)
 }
 
+const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether `text` is [`hex`] of `bytes`, without making that string.
+pub fn is_hex_of(text: &str, bytes: &[u8]) -> bool {
+    text.len() == bytes.len() * 2
+        && bytes
+            .iter()
+            .zip(text.as_bytes().chunks(2))
+            .all(|(b, pair)| pair == [HEX_DIGITS[(b >> 4) as usize], HEX_DIGITS[(b & 15) as usize]])
 }
 
 #[cfg(test)]

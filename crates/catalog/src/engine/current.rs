@@ -29,13 +29,7 @@ impl Current {
     /// Whether the entity was stitched from these inputs. Its etag is their hash in hex (see
     /// `round`), so the hash is not kept a second time (20 bytes an entity).
     pub fn stitched_from(&self, input_hash: &[u8; 20]) -> bool {
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
-        let etag = self.stitched.etag().as_bytes();
-        etag.len() == 40
-            && input_hash
-                .iter()
-                .zip(etag.chunks(2))
-                .all(|(b, pair)| pair == [DIGITS[(b >> 4) as usize], DIGITS[(b & 15) as usize]])
+        crate::stitch::is_hex_of(self.stitched.etag(), input_hash)
     }
 }
 

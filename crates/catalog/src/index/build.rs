@@ -471,14 +471,8 @@ pub(super) fn layout_key(kb: KeyBuilder, entities: &[Arc<Stitched>]) -> KeyLayou
         let (lo, ll, oo, ol) = raw[e as usize];
         let lower = at(lo, ll);
         let orig = at(oo, ol);
-        let first = ids[starts[pos] as usize];
-        let (lower_off, lower_len) = match lender.lend(entities, &mut cursor, lower, first) {
-            Some((id, flag)) => (id, lower.len() as u16 | flag),
-            None => {
-                out_text.push_str(lower);
-                ((out_text.len() - lower.len()) as u32, lower.len() as u16)
-            }
-        };
+        let target = lender.lend(entities, &mut cursor, lower, ids[starts[pos] as usize]);
+        let (lower_off, lower_len) = place_value(&mut out_text, lower, target);
         let (orig_off, orig_len) = encode_spelling(lower, orig, &mut out_text, &mut masks);
         entries.push(Entry {
             lower_off,

@@ -196,6 +196,19 @@ impl Lender {
     }
 }
 
+/// Where an entry's value goes: read from the entity `target` names (its id and the
+/// [`BORROWED`] flag saying which part), or pushed as text onto `arena`. Returns
+/// `Entry::lower_off` and `Entry::lower_len`.
+fn place_value(arena: &mut String, lower: &str, target: Option<(u32, u16)>) -> (u32, u16) {
+    match target {
+        Some((id, flag)) => (id, lower.len() as u16 | flag),
+        None => {
+            arena.push_str(lower);
+            ((arena.len() - lower.len()) as u32, lower.len() as u16)
+        }
+    }
+}
+
 /// The id of the entity whose key is `value` in `entities` (sorted by key), looking from
 /// `from` on, and where the search stopped: a key's values come in order, so a caller walking
 /// them passes that back in.
@@ -307,11 +320,11 @@ impl Snapshot {
 
         let mut builder = Builder::default();
         extract_parallel(&entities, |batch| builder.add(&batch));
-        let keys: Vec<Arc<Stitched>> = entities.iter().map(|(e, _)| e.clone()).collect();
-        let mut snapshot = builder.finish(&keys);
+        let stitched: Vec<Arc<Stitched>> = entities.iter().map(|(e, _)| e.clone()).collect();
+        let mut snapshot = builder.finish(&stitched);
 
         drop(entities);
-        let entities = keys;
+        let entities = stitched;
         let mut by_uid: Vec<u32> = (0..entities.len() as u32).collect();
         by_uid
             .sort_unstable_by(|&a, &b| entities[a as usize].uid().cmp(entities[b as usize].uid()));

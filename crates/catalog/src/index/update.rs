@@ -368,22 +368,23 @@ impl Carry<'_> {
         let ids = o.entry_ids(e);
         let old = o.entries[e as usize];
         let lower = o.entry_value(e);
-        // A value read from an entity goes on being read from it while it stays, and is
-        // looked up again when it went (it may have been replaced, so moved); a value held as
-        // text stays text until the next build (looking every one up would cost an update
-        // more than it does now).
-        let target = match (old.is_borrowed(), ids.first()) {
-            (true, Some(&first)) => match map[old.lower_off as usize] {
-                GONE => self.target(lower, map[first as usize]),
-                id => Some((id, old.lower_len & BORROWED)),
-            },
-            _ => None,
-        };
-        let out = &mut *self.out;
+        let kept_first = ids.first().map(|&id| map[id as usize]);
 
-        if rows.is_empty() && ids.first().is_some_and(|&id| map[id as usize] != GONE) {
+        if let (true, Some(first)) = (rows.is_empty(), kept_first.filter(|&id| id != GONE)) {
             // The entity that gave the first spelling stays first, so the spelling and the
-            // variants carry over as they are.
+            // variants carry over as they are. A value read from an entity goes on being read
+            // from it while it stays, and is looked up again when it went (it may have been
+            // replaced, so moved); a value held as text stays text until the next build
+            // (looking every one up would cost an update more than it does now).
+            let target = if !old.is_borrowed() {
+                None
+            } else {
+                match map[old.lower_off as usize] {
+                    GONE => self.target(lower, first),
+                    id => Some((id, old.lower_len & BORROWED)),
+                }
+            };
+            let out = &mut *self.out;
             let entry = out.entries.len() as u32;
             let ids_start = out.pool.len() as u32;
             out.pool.extend(
@@ -391,7 +392,7 @@ impl Carry<'_> {
                     .map(|&id| map[id as usize])
                     .filter(|&id| id != GONE),
             );
-            let (lower_off, lower_len) = place_value(out, lower, target);
+            let (lower_off, lower_len) = place_value(&mut out.arena, lower, target);
             let (orig_off, orig_len) = match old.orig_len {
                 ORIG_SAME => (0, ORIG_SAME),
                 ORIG_MASK => {
@@ -448,27 +449,15 @@ impl Carry<'_> {
         }
         list.extend(rows[r..].iter().map(|row| (row.id, new.spelling(row))));
         if let Some(&(first, _)) = list.first() {
-            let target = self.lender.lend(self.entities, &mut 0, lower, first);
+            let target = self.target(lower, first);
             emit_entry(self.out, lower, target, &list);
         }
     }
 }
 
-/// Where an entry's value goes: the id of the entity it is the key of (`target`), or text
-/// in the arena. Returns `Entry::lower_off` and `Entry::lower_len`.
-fn place_value(out: &mut Snapshot, lower: &str, target: Option<(u32, u16)>) -> (u32, u16) {
-    match target {
-        Some((id, flag)) => (id, lower.len() as u16 | flag),
-        None => {
-            out.arena.push_str(lower);
-            ((out.arena.len() - lower.len()) as u32, lower.len() as u16)
-        }
-    }
-}
-
-/// Appends an entry with value `lower` (the key of entity `target`, if any) held by `list`
-/// (ascending ids, each with its spelling); the first spelling is the entry's, the others are
-/// variants.
+/// Appends an entry with value `lower` (read from the entity `target` names, if any; see
+/// [`place_value`]) held by `list` (ascending ids, each with its spelling); the first spelling
+/// is the entry's, the others are variants.
 pub(super) fn emit_entry(
     out: &mut Snapshot,
     lower: &str,
@@ -479,7 +468,7 @@ pub(super) fn emit_entry(
     let ids_start = out.pool.len() as u32;
     out.pool.extend(list.iter().map(|&(id, _)| id));
     let primary = list[0].1;
-    let (lower_off, lower_len) = place_value(out, lower, target);
+    let (lower_off, lower_len) = place_value(&mut out.arena, lower, target);
     let (orig_off, orig_len) = encode_spelling(lower, primary, &mut out.arena, &mut out.masks);
     out.variants.extend(
         list.iter()
