@@ -335,7 +335,7 @@ impl Builder {
             s.pool.extend_from_slice(&k.ids);
             let entry_base = s.entries.len() as u32;
             s.entries.extend(k.entries.iter().map(|e| Entry {
-                lower_off: if e.is_borrowed() {
+                lower_off: if e.is_ref() {
                     e.lower_off
                 } else {
                     e.lower_off + text_base
@@ -458,12 +458,8 @@ pub(super) fn layout_key(kb: KeyBuilder, entities: &[Arc<Stitched>]) -> KeyLayou
     }
     drop(postings);
 
-    let lender = Lender::of(&name);
-    let mut out_text = String::with_capacity(if lender == Lender::Nothing {
-        text.len()
-    } else {
-        0
-    });
+    let refs = holds_refs(&name);
+    let mut out_text = String::with_capacity(if refs { 0 } else { text.len() });
     let mut masks = Vec::new();
     let mut entries = Vec::with_capacity(raw.len());
     let mut cursor = 0;
@@ -471,7 +467,13 @@ pub(super) fn layout_key(kb: KeyBuilder, entities: &[Arc<Stitched>]) -> KeyLayou
         let (lo, ll, oo, ol) = raw[e as usize];
         let lower = at(lo, ll);
         let orig = at(oo, ol);
-        let target = lender.lend(entities, &mut cursor, lower, ids[starts[pos] as usize]);
+        let target = if refs {
+            let (id, stop) = entity_with_key(entities, cursor, lower);
+            cursor = stop;
+            id
+        } else {
+            None
+        };
         let (lower_off, lower_len) = place_value(&mut out_text, lower, target);
         let (orig_off, orig_len) = encode_spelling(lower, orig, &mut out_text, &mut masks);
         entries.push(Entry {

@@ -143,65 +143,24 @@ const ORIG_SAME: u16 = u16::MAX;
 /// titles differ from their lower-cased form only that way, and a mask is an eighth the size.
 const ORIG_MASK: u16 = 0x8000;
 
-/// Flags in `Entry::lower_len`: the value has no text in the arena but is read from entity
-/// `lower_off`: [`KEY_OF`] its key, [`UID_OF`] its uid. Relation targets are refs of entities
-/// in the catalog, repeated under every relation type that points at them, and every uid is
-/// held by its entity anyway: a fifth and a tenth of the arena at N = 10,000.
-const KEY_OF: u16 = 0x8000;
-const UID_OF: u16 = 0x4000;
-const BORROWED: u16 = KEY_OF | UID_OF;
+/// Flag in `Entry::lower_len`: the value has no text in the arena but is the key of entity
+/// `lower_off`. Relation targets are refs of entities in the catalog, repeated under every
+/// relation type that points at them (a fifth of the arena at N = 10,000). Uids are not read
+/// from their entities this way: a full-text query with no fields searches `metadata.uid`, and
+/// reading 470,000 uids one entity at a time took 165 ms at N = 200,000, where one scan of the
+/// arena takes a few.
+const REF: u16 = 0x8000;
 
-/// Which part of an entity the values of a key may be read from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Lender {
-    Nothing,
-    /// Relation targets: the key of the entity named.
-    Key,
-    /// `metadata.uid`: the uid of the entity holding the value.
-    Uid,
+/// Keys whose values are entity refs, held as [`REF`] entries when the entity exists.
+fn holds_refs(key: &str) -> bool {
+    key.starts_with("relations.")
 }
 
-impl Lender {
-    fn of(key: &str) -> Lender {
-        if key.starts_with("relations.") {
-            Lender::Key
-        } else if key == "metadata.uid" {
-            Lender::Uid
-        } else {
-            Lender::Nothing
-        }
-    }
-
-    /// The entity an entry with `value`, first held by entity `first`, can read its value from,
-    /// with the flag that says how. `cursor` is where to look for a key from: a caller walking
-    /// a key's values in order passes the same one each time.
-    fn lend(
-        self,
-        entities: &[Arc<Stitched>],
-        cursor: &mut usize,
-        value: &str,
-        first: u32,
-    ) -> Option<(u32, u16)> {
-        match self {
-            Lender::Nothing => None,
-            Lender::Key => {
-                let (id, stop) = entity_with_key(entities, *cursor, value);
-                *cursor = stop;
-                id.map(|id| (id, KEY_OF))
-            }
-            Lender::Uid => {
-                (entities.get(first as usize)?.uid() == value).then_some((first, UID_OF))
-            }
-        }
-    }
-}
-
-/// Where an entry's value goes: read from the entity `target` names (its id and the
-/// [`BORROWED`] flag saying which part), or pushed as text onto `arena`. Returns
-/// `Entry::lower_off` and `Entry::lower_len`.
-fn place_value(arena: &mut String, lower: &str, target: Option<(u32, u16)>) -> (u32, u16) {
+/// Where an entry's value goes: the id of the entity it is the key of (`target`), or text
+/// pushed onto `arena`. Returns `Entry::lower_off` and `Entry::lower_len`.
+fn place_value(arena: &mut String, lower: &str, target: Option<u32>) -> (u32, u16) {
     match target {
-        Some((id, flag)) => (id, lower.len() as u16 | flag),
+        Some(id) => (id, lower.len() as u16 | REF),
         None => {
             arena.push_str(lower);
             ((arena.len() - lower.len()) as u32, lower.len() as u16)
@@ -222,11 +181,11 @@ fn entity_with_key(entities: &[Arc<Stitched>], from: usize, value: &str) -> (Opt
 /// entry's `ids_start`; a sentinel entry closes the table.
 #[derive(Debug, Clone, Copy)]
 struct Entry {
-    /// Where the value starts in the arena, or the entity it is read from (see [`BORROWED`]).
+    /// Where the value starts in the arena, or with [`REF`] the id of the entity it is the key of.
     lower_off: u32,
     orig_off: u32,
     ids_start: u32,
-    /// The value's length in bytes (values are at most 800), and the [`BORROWED`] flags.
+    /// The value's length in bytes (values are at most 800), and [`REF`].
     lower_len: u16,
     /// The first spelling seen: [`ORIG_SAME`], [`ORIG_MASK`], or the length of the spelling
     /// in the arena at `orig_off`.
@@ -235,11 +194,11 @@ struct Entry {
 
 impl Entry {
     fn len(&self) -> usize {
-        (self.lower_len & !BORROWED) as usize
+        (self.lower_len & !REF) as usize
     }
 
-    fn is_borrowed(&self) -> bool {
-        self.lower_len & BORROWED != 0
+    fn is_ref(&self) -> bool {
+        self.lower_len & REF != 0
     }
 }
 
@@ -441,10 +400,10 @@ impl Snapshot {
 
     pub(crate) fn entry_value(&self, entry: u32) -> &str {
         let e = &self.entries[entry as usize];
-        match e.lower_len & BORROWED {
-            0 => self.text(e.lower_off, e.len()),
-            KEY_OF => self.entities[e.lower_off as usize].key(),
-            _ => self.entities[e.lower_off as usize].uid(),
+        if e.is_ref() {
+            self.entities[e.lower_off as usize].key()
+        } else {
+            self.text(e.lower_off, e.len())
         }
     }
 
@@ -470,11 +429,10 @@ impl Snapshot {
             return;
         }
         let k = &self.keys[key.0 as usize];
-        if Lender::of(self.text(k.name_off, k.name_len as usize)) != Lender::Nothing {
-            // Most values are read from entities, with no text here to scan.
-            let needle = finder.needle();
+        if holds_refs(self.text(k.name_off, k.name_len as usize)) {
+            // Most values are entity keys, with no text here to scan.
             for e in range {
-                if memchr::memmem::find(self.entry_value(e).as_bytes(), needle).is_some() {
+                if finder.find(self.entry_value(e).as_bytes()).is_some() {
                     found(e);
                 }
             }

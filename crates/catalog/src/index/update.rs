@@ -189,7 +189,7 @@ impl Snapshot {
             old: self,
             new: &new,
             entities: &entities,
-            lender: Lender::Nothing,
+            refs: false,
             map: &old_to_new,
             out: &mut out,
             nulls: Vec::new(),
@@ -259,8 +259,8 @@ pub(super) struct Carry<'a> {
     pub(super) new: &'a NewRows,
     /// The new snapshot's entities, which relation targets may name.
     pub(super) entities: &'a [Arc<Stitched>],
-    /// What the values of the key being carried may be read from.
-    pub(super) lender: Lender,
+    /// Whether the key being carried [`holds_refs`].
+    pub(super) refs: bool,
     pub(super) map: &'a [u32],
     pub(super) out: &'a mut Snapshot,
     /// Null lists of the keys so far; their runs are relative to this until the end.
@@ -273,7 +273,7 @@ impl Carry<'_> {
     /// One key: the old key `old` (if it exists) merged with the upserted rows `rows`.
     pub(super) fn key(&mut self, name: &str, old: Option<usize>, rows: &[NewRow]) {
         let (o, new) = (self.old, self.new);
-        self.lender = Lender::of(name);
+        self.refs = holds_refs(name);
         let name_off = self.out.arena.len();
         self.out.arena.push_str(name);
         let entry_base = self.out.entries.len();
@@ -317,7 +317,7 @@ impl Carry<'_> {
                 let list: Vec<(u32, &str)> =
                     group.iter().map(|r| (r.id, new.spelling(r))).collect();
                 let lower = new.lower(&group[0]);
-                let target = self.target(lower, list[0].0);
+                let target = self.target(lower);
                 emit_entry(self.out, lower, target, &list);
             } else {
                 self.old_entry(e, group);
@@ -347,10 +347,12 @@ impl Carry<'_> {
         });
     }
 
-    /// The entity of the new snapshot an entry with `value`, first held by entity `first`, can
-    /// read its value from (see [`Lender::lend`]).
-    fn target(&self, value: &str, first: u32) -> Option<(u32, u16)> {
-        self.lender.lend(self.entities, &mut 0, value, first)
+    /// The new id of the entity whose key is `value`, when the key being carried holds refs.
+    fn target(&self, value: &str) -> Option<u32> {
+        if !self.refs {
+            return None;
+        }
+        entity_with_key(self.entities, 0, value).0
     }
 
     /// Old entry `e`, with the upserted rows of the same value (ascending ids) merged in.
@@ -370,18 +372,18 @@ impl Carry<'_> {
         let lower = o.entry_value(e);
         let kept_first = ids.first().map(|&id| map[id as usize]);
 
-        if let (true, Some(first)) = (rows.is_empty(), kept_first.filter(|&id| id != GONE)) {
+        if rows.is_empty() && kept_first.is_some_and(|id| id != GONE) {
             // The entity that gave the first spelling stays first, so the spelling and the
-            // variants carry over as they are. A value read from an entity goes on being read
-            // from it while it stays, and is looked up again when it went (it may have been
+            // variants carry over as they are. A value that was an entity's key stays one while
+            // that entity stays, and is looked up again when it went (it may have been
             // replaced, so moved); a value held as text stays text until the next build
             // (looking every one up would cost an update more than it does now).
-            let target = if !old.is_borrowed() {
+            let target = if !old.is_ref() {
                 None
             } else {
                 match map[old.lower_off as usize] {
-                    GONE => self.target(lower, first),
-                    id => Some((id, old.lower_len & BORROWED)),
+                    GONE => self.target(lower),
+                    id => Some(id),
                 }
             };
             let out = &mut *self.out;
@@ -448,20 +450,20 @@ impl Carry<'_> {
             list.push((id, spelling));
         }
         list.extend(rows[r..].iter().map(|row| (row.id, new.spelling(row))));
-        if let Some(&(first, _)) = list.first() {
-            let target = self.target(lower, first);
+        if !list.is_empty() {
+            let target = self.target(lower);
             emit_entry(self.out, lower, target, &list);
         }
     }
 }
 
-/// Appends an entry with value `lower` (read from the entity `target` names, if any; see
+/// Appends an entry with value `lower` (the key of the entity `target` names, if any; see
 /// [`place_value`]) held by `list` (ascending ids, each with its spelling); the first spelling
 /// is the entry's, the others are variants.
 pub(super) fn emit_entry(
     out: &mut Snapshot,
     lower: &str,
-    target: Option<(u32, u16)>,
+    target: Option<u32>,
     list: &[(u32, &str)],
 ) {
     let entry = out.entries.len() as u32;
