@@ -1,6 +1,7 @@
 //! One immutable index over documents, laid out to stay small: every document's strings in one
-//! arena, facet values interned, the term dictionary as one sorted string with offsets, and
-//! postings as flat arrays of (document, fields) pairs.
+//! arena (a catalog page's location is not stored but derived from the entity ref), facet keys
+//! and values interned and each distinct facet list stored once, the term dictionary as one
+//! sorted string with offsets, and postings as flat arrays of (document, fields) pairs.
 //!
 //! Matching, per typed word: every term that starts with it (exact matches score highest, then
 //! prefixes the closer they are to the whole term), and, for words of 4 characters or more,
@@ -27,7 +28,9 @@ const WEIGHTS: [f32; 5] = [10.0, 8.0, 4.0, 2.0, 1.0];
 const FUZZY_FIELDS: u8 = NAME | TITLE;
 
 /// The strings of one document in the arena, in this order (entity and owner are interned:
-/// an API's operations share its ref, and thousands of documents share an owner).
+/// an API's operations share its ref, and thousands of documents share an owner). The location
+/// is last: most documents' is derived, not stored (see [`LOCATION_SUFFIXES`]), and the last
+/// string is the one whose end is read from the next document.
 const F_NAME: usize = 0;
 const F_TITLE: usize = 1;
 const F_KEYWORDS: usize = 2;
@@ -40,17 +43,34 @@ const STRINGS: usize = 5;
 pub const MAX_STORED_TEXT: usize = 4 * 1024;
 /// Joins keywords in the arena: a character no tokenizer keeps.
 const KEYWORD_SEP: char = '\u{1f}';
+/// The locations derived instead of stored: a catalog document's is
+/// `/catalog/{namespace}/{kind}/{name}` (see `entities.rs`) followed by one of these (an entity:
+/// nothing; an API's operation: `#definition`); [`Stored::location`] says which. They are
+/// derived from the lower-cased ref, so a name with capitals keeps its location stored
+/// (`entities.rs` keeps the name's case): only a location equal to the derivation, byte for
+/// byte, is left out of the arena. At 10,000 components that is 1.2 MiB of arena.
+const LOCATION_SUFFIXES: [&str; 2] = ["", "#definition"];
+/// A facet value equal to the document's name (an entity's `name`, a docs page's `path`):
+/// kept as this id instead of interned. Otherwise every entity's facet list would differ from
+/// all others by its name, and no list could be shared (see [`Index::facet_at`]).
+const NAME_VALUE: u32 = u32::MAX;
 
+/// One document: 40 bytes (asserted in the tests), as there are tens of thousands.
 #[derive(Debug)]
 struct Stored {
     doc_type: DocType,
+    /// 0: the location is in the arena; `i` > 0: it is derived, with
+    /// `LOCATION_SUFFIXES[i - 1]` (its arena string is then empty).
+    location: u8,
     source: u32,
     entity: u32,
     owner: u32,
-    /// Arena offsets: the start of each of the [`STRINGS`] strings and the end of the last.
-    at: [u32; STRINGS + 1],
-    /// Range into `Index::facets`.
-    facets: (u32, u32),
+    /// Arena offsets: the start of each of the [`STRINGS`] strings. The last one ends where
+    /// the next document's first starts (or at the arena's end): documents are stored one after
+    /// the other with nothing between them, so storing that end too would repeat it.
+    at: [u32; STRINGS],
+    /// The document's facet list (see [`Index::facet_at`]).
+    facets: u32,
 }
 
 /// An immutable search index. Build it with [`Index::build`]; rebuild to change it.
@@ -62,8 +82,14 @@ pub struct Index {
     /// Interned string `i` is `pool[pool_at[i]..pool_at[i + 1]]` (one allocation for all).
     pool: String,
     pool_at: Vec<u32>,
-    /// (key, value) string ids, per document a range.
+    /// (key, value) string ids ([`NAME_VALUE`] for a value equal to the name): the distinct
+    /// facet lists end to end. Entities' lists repeat (same kind, namespace, type, lifecycle and
+    /// owner; the name is `NAME_VALUE`), so each is stored once and documents refer to it by id:
+    /// at 10,000 components, 32,212 documents have 15,719 lists (the API operations' differ by
+    /// method and path, the docs pages' by entity).
     facets: Vec<(u32, u32)>,
+    /// Facet list `i` is `facets[facet_at[i]..facet_at[i + 1]]`.
+    facet_at: Vec<u32>,
     /// Sorted terms: term `t` is `term_text[term_at[t]..term_at[t + 1]]`.
     term_text: String,
     term_at: Vec<u32>,
@@ -82,6 +108,10 @@ pub struct Index {
 struct Builder {
     index: Index,
     ids: HashMap<Box<str>, u32>,
+    /// Facet list ids by their (key, value) ids, to store each distinct list once.
+    lists: HashMap<Box<[(u32, u32)]>, u32>,
+    /// The list being stored, kept to reuse its allocation.
+    list: Vec<(u32, u32)>,
     postings: HashMap<String, Postings>,
 }
 
@@ -133,6 +163,7 @@ impl Postings {
 }
 
 impl Builder {
+    /// The id of interned string `s`, interned now if new.
     fn intern(&mut self, s: &str) -> u32 {
         if let Some(&id) = self.ids.get(s) {
             return id;
@@ -147,47 +178,84 @@ impl Builder {
         id
     }
 
-    /// Stores a document's strings and facets; its postings are the caller's.
-    #[allow(clippy::too_many_arguments)]
-    fn store<'a>(
+    /// Stores a document's strings, with its facet list's id (from [`Builder::facet_list`]);
+    /// its postings are the caller's.
+    fn store(
         &mut self,
         doc_type: DocType,
         source: &str,
         entity: &str,
         owner: &str,
         parts: [&str; STRINGS],
-        facets: impl Iterator<Item = (&'a str, &'a str)>,
+        facets: u32,
     ) -> u32 {
         let id = self.index.docs.len() as u32;
-        let mut at = [0u32; STRINGS + 1];
+        let location = derivable_location(entity, parts[F_LOCATION]);
+        let mut at = [0u32; STRINGS];
         for (i, p) in parts.iter().enumerate() {
             at[i] = self.index.arena.len() as u32;
             // An empty title reads as the name (see `Index::string`): store only a different one.
-            if !(i == F_TITLE && *p == parts[F_NAME]) {
+            // A derived location is not stored at all.
+            let skip = (i == F_TITLE && *p == parts[F_NAME]) || (i == F_LOCATION && location > 0);
+            if !skip {
                 self.index.arena.push_str(p);
             }
         }
-        at[STRINGS] = self.index.arena.len() as u32;
-        let f0 = self.index.facets.len() as u32;
-        for (k, v) in facets {
-            let pair = (self.intern(k), self.intern(v));
-            self.index.facets.push(pair);
-        }
         let stored = Stored {
             doc_type,
+            location,
             source: self.intern(source),
             entity: self.intern(entity),
             owner: self.intern(owner),
             at,
-            facets: (f0, self.index.facets.len() as u32),
+            facets,
         };
         self.index.docs.push(stored);
+        id
+    }
+
+    /// The id of the facet list of a document named `name`, stored now if no document before
+    /// had the same one.
+    fn facet_list<'a>(
+        &mut self,
+        name: &str,
+        facets: impl Iterator<Item = (&'a str, &'a str)>,
+    ) -> u32 {
+        let mut list = std::mem::take(&mut self.list);
+        list.clear();
+        for (k, v) in facets {
+            let v = if v == name {
+                NAME_VALUE
+            } else {
+                self.intern(v)
+            };
+            list.push((self.intern(k), v));
+        }
+        let id = match self.lists.get(list.as_slice()) {
+            Some(&id) => id,
+            None => {
+                let index = &mut self.index;
+                if index.facet_at.is_empty() {
+                    index.facet_at.push(0);
+                }
+                let id = index.facet_at.len() as u32 - 1;
+                index.facets.extend_from_slice(&list);
+                index.facet_at.push(index.facets.len() as u32);
+                self.lists.insert(list.as_slice().into(), id);
+                id
+            }
+        };
+        self.list = list;
         id
     }
 
     /// Adds a new document: stored, and its fields tokenized into postings.
     fn add(&mut self, doc: &Document) {
         let keywords = doc.keywords.join(&KEYWORD_SEP.to_string());
+        let facets = self.facet_list(
+            &doc.name,
+            doc.facets.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        );
         let id = self.store(
             doc.doc_type,
             &doc.source,
@@ -200,7 +268,7 @@ impl Builder {
                 cut(&doc.text, MAX_STORED_TEXT),
                 &doc.location,
             ],
-            doc.facets.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            facets,
         );
         let postings = &mut self.postings;
         let mut add = |text: &str, field: u8| {
@@ -246,6 +314,7 @@ impl Builder {
         index.pool_at.shrink_to_fit();
         index.term_text.shrink_to_fit();
         index.facets.shrink_to_fit();
+        index.facet_at.shrink_to_fit();
         index.docs.shrink_to_fit();
         index.fuzzy_terms.shrink_to_fit();
         index
@@ -273,18 +342,32 @@ impl Index {
     ) -> Index {
         let mut b = Builder::default();
         let mut remap = vec![u32::MAX; self.docs.len()];
+        // The new id of each old facet list once stored. Documents sharing an old list share
+        // the new one: a value was kept as `NAME_VALUE` exactly when it equals the name, and
+        // still does.
+        let mut lists = vec![u32::MAX; self.facet_at.len().saturating_sub(1)];
         for d in self.ids().filter(|&d| keep(d)) {
             let s = &self.docs[d as usize];
-            let facets = &self.facets[s.facets.0 as usize..s.facets.1 as usize];
+            let list = &mut lists[s.facets as usize];
+            if *list == u32::MAX {
+                *list = b.facet_list(
+                    self.string(d, F_NAME),
+                    self.facets_of(d)
+                        .iter()
+                        .map(|&(k, v)| (self.interned(k), self.facet_value(d, v))),
+                );
+            }
+            // A derived location is given back whole, and found derivable again.
+            let location = self.location(d);
+            let mut parts: [&str; STRINGS] = std::array::from_fn(|i| self.string(d, i));
+            parts[F_LOCATION] = &location;
             remap[d as usize] = b.store(
                 s.doc_type,
                 self.interned(s.source),
                 self.entity_of(d),
                 self.interned(s.owner),
-                std::array::from_fn(|i| self.string(d, i)),
-                facets
-                    .iter()
-                    .map(|&(k, v)| (self.interned(k), self.interned(v))),
+                parts,
+                *list,
             );
         }
         for t in 0..self.terms() as u32 {
@@ -342,7 +425,10 @@ impl Index {
                 "interned strings",
                 self.pool.capacity() + self.pool_at.capacity() * 4,
             ),
-            ("facets", self.facets.capacity() * 8),
+            (
+                "facets",
+                self.facets.capacity() * 8 + self.facet_at.capacity() * 4,
+            ),
             (
                 "terms",
                 self.term_text.capacity() + self.term_at.capacity() * 4,
@@ -354,16 +440,72 @@ impl Index {
         ]
     }
 
-    /// One of a document's strings. A title equal to the name is stored once, as the name
-    /// (most entities have no title of their own, and an operation's title is its id).
+    /// One of a document's strings as stored in the arena. A title equal to the name is stored
+    /// once, as the name (most entities have no title of their own, and an operation's title is
+    /// its id). A derived location reads as empty here: see [`Index::location`].
     fn string(&self, doc: u32, field: usize) -> &str {
         let at = &self.docs[doc as usize].at;
-        let field = if field == F_TITLE && at[F_TITLE] == at[F_TITLE + 1] {
+        // Where string `i` ends: the next one's start, or for the last the next document's.
+        let end = |i: usize| {
+            if i + 1 < STRINGS {
+                at[i + 1]
+            } else {
+                self.docs
+                    .get(doc as usize + 1)
+                    .map_or(self.arena.len() as u32, |next| next.at[0])
+            }
+        };
+        let field = if field == F_TITLE && at[F_TITLE] == end(F_TITLE) {
             F_NAME
         } else {
             field
         };
-        &self.arena[at[field] as usize..at[field + 1] as usize]
+        &self.arena[at[field] as usize..end(field) as usize]
+    }
+
+    /// A document's location in pieces, to be read end to end (unused ones empty): its arena
+    /// string, or the pieces of the catalog page it was found equal to when stored.
+    fn location_parts(&self, doc: u32) -> [&str; 7] {
+        let s = &self.docs[doc as usize];
+        if s.location == 0 {
+            return [self.string(doc, F_LOCATION), "", "", "", "", "", ""];
+        }
+        let [a, b, c, d, e, f] =
+            catalog_location(self.entity_of(doc)).expect("derived from this ref when stored");
+        [a, b, c, d, e, f, LOCATION_SUFFIXES[s.location as usize - 1]]
+    }
+
+    /// A document's location, as it was given.
+    fn location(&self, doc: u32) -> std::borrow::Cow<'_, str> {
+        if self.docs[doc as usize].location == 0 {
+            self.string(doc, F_LOCATION).into()
+        } else {
+            self.location_parts(doc).concat().into()
+        }
+    }
+
+    /// Compares two documents' locations as strings, without putting derived ones together
+    /// (this runs in sorting; `str` orders by bytes).
+    fn cmp_location(&self, a: u32, b: u32) -> std::cmp::Ordering {
+        let (a, b) = (self.location_parts(a), self.location_parts(b));
+        a.iter()
+            .flat_map(|s| s.bytes())
+            .cmp(b.iter().flat_map(|s| s.bytes()))
+    }
+
+    /// A document's facet list: (key, value) ids.
+    fn facets_of(&self, doc: u32) -> &[(u32, u32)] {
+        let i = self.docs[doc as usize].facets as usize;
+        &self.facets[self.facet_at[i] as usize..self.facet_at[i + 1] as usize]
+    }
+
+    /// The string of facet value id `v` of document `doc` ([`NAME_VALUE`]: its name).
+    fn facet_value(&self, doc: u32, v: u32) -> &str {
+        if v == NAME_VALUE {
+            self.string(doc, F_NAME)
+        } else {
+            self.interned(v)
+        }
     }
 
     fn term(&self, t: u32) -> &str {
@@ -423,10 +565,16 @@ impl Index {
             },
             owner: self.interned(s.owner).to_owned(),
             text: self.string(doc, F_TEXT).to_owned(),
-            location: self.string(doc, F_LOCATION).to_owned(),
-            facets: self.facets[s.facets.0 as usize..s.facets.1 as usize]
+            location: self.location(doc).into_owned(),
+            facets: self
+                .facets_of(doc)
                 .iter()
-                .map(|&(k, v)| (self.interned(k).to_owned(), self.interned(v).to_owned()))
+                .map(|&(k, v)| {
+                    (
+                        self.interned(k).to_owned(),
+                        self.facet_value(doc, v).to_owned(),
+                    )
+                })
                 .collect(),
         }
     }
@@ -484,10 +632,7 @@ impl Index {
                     let (ta, tb) = (self.string(a.0, F_TITLE), self.string(b.0, F_TITLE));
                     ta.len().cmp(&tb.len()).then_with(|| ta.cmp(tb))
                 })
-                .then_with(|| {
-                    self.string(a.0, F_LOCATION)
-                        .cmp(self.string(b.0, F_LOCATION))
-                })
+                .then_with(|| self.cmp_location(a.0, b.0))
                 .then(a.0.cmp(&b.0))
         };
         let mut scored = scored;
@@ -550,15 +695,24 @@ impl Index {
             })
             .collect();
         move |d: u32| {
-            let s = &self.docs[d as usize];
-            let facets = &self.facets[s.facets.0 as usize..s.facets.1 as usize];
-            filters.iter().all(|f| match f {
-                // A facet no document has: nothing matches it.
-                None => false,
-                Some((key, ids)) => facets
-                    .iter()
-                    .any(|(k, v)| k == key && ids.binary_search(v).is_ok()),
-            })
+            let facets = self.facets_of(d);
+            filters
+                .iter()
+                .zip(&query.filters)
+                .all(|(f, (_, values))| match f {
+                    // A facet no document has: nothing matches it.
+                    None => false,
+                    Some((key, ids)) => facets.iter().any(|&(k, v)| {
+                        k == *key
+                            && if v == NAME_VALUE {
+                                // Not interned: compared as the ids above were.
+                                let name = self.string(d, F_NAME);
+                                values.iter().any(|v| v.eq_ignore_ascii_case(name))
+                            } else {
+                                ids.binary_search(&v).is_ok()
+                            }
+                    }),
+                })
         }
     }
 
@@ -640,6 +794,34 @@ impl Index {
     }
 }
 
+/// The pieces of the location `entities.rs` gives the documents of entity `entity` (a
+/// lower-cased `kind:namespace/name`), before a suffix: `/catalog/{namespace}/{kind}/{name}`.
+/// `None` for a ref not of that form.
+fn catalog_location(entity: &str) -> Option<[&str; 6]> {
+    let (kind, rest) = entity.split_once(':')?;
+    let (namespace, name) = rest.split_once('/')?;
+    Some(["/catalog/", namespace, "/", kind, "/", name])
+}
+
+/// What [`Stored::location`] is for a document of `entity` at `location`: `i` > 0 when the
+/// location is exactly [`catalog_location`] followed by `LOCATION_SUFFIXES[i - 1]`, else 0.
+fn derivable_location(entity: &str, location: &str) -> u8 {
+    let Some(parts) = catalog_location(entity) else {
+        return 0;
+    };
+    let mut rest = location;
+    for p in parts {
+        match rest.strip_prefix(p) {
+            Some(r) => rest = r,
+            None => return 0,
+        }
+    }
+    LOCATION_SUFFIXES
+        .iter()
+        .position(|s| *s == rest)
+        .map_or(0, |i| i as u8 + 1)
+}
+
 /// The weight of the best field in `fields`.
 fn field_weight(fields: u8) -> f32 {
     WEIGHTS[fields.trailing_zeros().min(4) as usize]
@@ -688,4 +870,145 @@ fn partition(n: u32, pred: impl Fn(u32) -> bool) -> u32 {
         }
     }
     lo
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An entity document as `entities.rs` makes it (name `name`, location given).
+    fn doc(entity: &str, name: &str, location: &str) -> Document {
+        Document {
+            doc_type: DocType::SoftwareCatalog,
+            source: "catalog".into(),
+            entity: entity.into(),
+            name: name.into(),
+            title: name.into(),
+            keywords: vec!["java".into()],
+            owner: "group:default/team-a".into(),
+            text: "Takes card payments.".into(),
+            location: location.into(),
+            facets: vec![
+                ("kind".into(), "Component".into()),
+                ("namespace".into(), "default".into()),
+                ("name".into(), name.into()),
+                ("lifecycle".into(), "production".into()),
+            ],
+        }
+    }
+
+    #[test]
+    fn stored_documents_stay_small() {
+        assert_eq!(std::mem::size_of::<Stored>(), 40);
+    }
+
+    #[test]
+    fn locations_round_trip_derived_or_not() {
+        let e = "component:default/payments";
+        let docs = vec![
+            // Derivable: not stored.
+            doc(e, "payments", "/catalog/default/component/payments"),
+            doc(
+                e,
+                "listPayments",
+                "/catalog/default/component/payments#definition",
+            ),
+            // Not derivable: the name's case kept, other suffixes, other pages, none at all.
+            doc(
+                "component:default/payments-ui",
+                "Payments-UI",
+                "/catalog/default/component/Payments-UI",
+            ),
+            doc(e, "payments", "/catalog/default/component/payments#other"),
+            doc(e, "payments", "/catalog/default/component/payments/"),
+            doc(e, "payments", "/catalog/default/component/payment"),
+            doc(
+                e,
+                "getting-started",
+                "/docs/default/component/payments/getting-started/",
+            ),
+            doc(e, "payments", ""),
+            doc("not-a-ref", "x", "/catalog/default/component/x"),
+        ];
+        let index = Index::build(docs.clone());
+        for (d, want) in docs.iter().enumerate() {
+            assert_eq!(&index.document(d as u32), want);
+        }
+        // A rebuild copies them unchanged too.
+        let again = index.rebuild(|_| true, []);
+        for (d, want) in docs.iter().enumerate() {
+            assert_eq!(&again.document(d as u32), want);
+        }
+        // Comparing pieces orders as comparing the strings.
+        for a in index.ids() {
+            for b in index.ids() {
+                assert_eq!(
+                    index.cmp_location(a, b),
+                    docs[a as usize].location.cmp(&docs[b as usize].location),
+                    "{a} {b}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn derivable_locations_take_no_arena() {
+        let e = "component:default/payments";
+        let arena = |location: &str| Index::build([doc(e, "payments", location)]).arena.len();
+        let derived = "/catalog/default/component/payments";
+        assert_eq!(arena(derived), arena(""));
+        assert_eq!(arena(&format!("{derived}#definition")), arena(""));
+        assert_eq!(
+            arena("/catalog/default/component/Payments"),
+            arena("") + derived.len()
+        );
+    }
+
+    #[test]
+    fn facet_lists_are_shared_and_names_still_filter() {
+        let docs = ["payments", "ledger", "inventory"].map(|n| {
+            doc(
+                &format!("component:default/{n}"),
+                n,
+                &format!("/catalog/default/component/{n}"),
+            )
+        });
+        let index = Index::build(docs.clone());
+        // One list for all three: each `name` facet reads as the document's name.
+        assert_eq!(index.facet_at.len(), 2);
+        assert_eq!(index.facets.len(), docs[0].facets.len());
+        for (d, want) in docs.iter().enumerate() {
+            assert_eq!(&index.document(d as u32), want);
+        }
+        let filtered = |key: &str, value: &str| {
+            let q = Query {
+                filters: vec![(key.into(), vec![value.into()])],
+                ..Query::new("")
+            };
+            let r = index.search(&q).unwrap();
+            r.hits
+                .iter()
+                .map(|h| h.document.name.clone())
+                .collect::<Vec<_>>()
+        };
+        // Ignoring case, as any facet value.
+        assert_eq!(filtered("name", "LEDGER"), ["ledger"]);
+        assert_eq!(filtered("name", "nothing"), Vec::<String>::new());
+        assert_eq!(filtered("kind", "component").len(), 3);
+        // A key no document has matches nothing, even asked for a name.
+        assert_eq!(filtered("path", "ledger"), Vec::<String>::new());
+        // A rebuild keeping some documents and adding one still shares the one list.
+        let mut added = doc(
+            "component:default/audit",
+            "Audit",
+            "/catalog/default/component/Audit",
+        );
+        added.title = "Audit log".into();
+        let again = index.rebuild(|d| d != 1, [added.clone()]);
+        assert_eq!(again.facet_at.len(), 2);
+        let want = [&docs[0], &docs[2], &added];
+        for (d, want) in want.iter().enumerate() {
+            assert_eq!(&&again.document(d as u32), want);
+        }
+    }
 }
