@@ -93,6 +93,7 @@ fn main() -> anyhow::Result<()> {
             init_logs();
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
+                .on_thread_park(memory::release_thread_cache)
                 .build()?;
             let result = runtime.block_on(serve(args));
             // Dropping the runtime would wait for a processing round running on a blocking
