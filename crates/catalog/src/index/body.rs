@@ -33,15 +33,16 @@ const LEVEL: i32 = 6;
 const PARALLEL_MIN: usize = 4_096;
 
 struct Dict {
-    encoder: EncoderDictionary<'static>,
+    /// The trained dictionary; each batch prepares its encoder tables from it (see
+    /// [`Body::new_all`]).
+    raw: Box<[u8]>,
     decoder: DecoderDictionary<'static>,
 }
 
 static DICT: OnceLock<Dict> = OnceLock::new();
 
 thread_local! {
-    // Contexts are costly to create (hundreds of KB each); one per thread is reused.
-    static COMPRESSOR: RefCell<Option<Compressor<'static>>> = const { RefCell::new(None) };
+    // Contexts are costly to create (hundreds of KB each); one per serving thread is reused.
     static DECOMPRESSOR: RefCell<Option<Decompressor<'static>>> = const { RefCell::new(None) };
 }
 
@@ -89,10 +90,7 @@ pub fn punch(text: &mut String, pairs: [(&str, &str); 2]) -> [u16; 2] {
 impl Body {
     /// Stores `text`, compressed if the process has a dictionary.
     pub fn new(text: &str) -> Body {
-        match DICT.get() {
-            Some(dict) => pack(dict, text),
-            None => plain(text),
-        }
+        Self::new_all(&[text]).pop().expect("one body for one text")
     }
 
     /// Records where [`punch`] left values out of this body's text.
@@ -105,24 +103,35 @@ impl Body {
     /// the batch is large enough to teach one.
     pub fn new_all<S: AsRef<str> + Sync>(texts: &[S]) -> Vec<Body> {
         train(texts);
+        let Some(dict) = DICT.get() else {
+            return texts.iter().map(|t| plain(t.as_ref())).collect();
+        };
+        // The encoder's tables (0.75 MiB at this level) are prepared for the batch and dropped
+        // with it, a fraction of a millisecond: between rounds nothing is compressed.
+        let encoder = EncoderDictionary::copy(&dict.raw, LEVEL);
+        let pack_all = |texts: &[S]| -> Vec<Body> {
+            let mut compressor = compressor(&encoder);
+            texts
+                .iter()
+                .map(|t| pack(compressor.as_mut(), t.as_ref()))
+                .collect()
+        };
         let workers = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
             .clamp(1, 8);
         if workers == 1 || texts.len() < PARALLEL_MIN {
-            return texts.iter().map(|t| Body::new(t.as_ref())).collect();
+            return pack_all(texts);
         }
         let chunk = texts.len().div_ceil(workers);
         std::thread::scope(|scope| {
             let handles: Vec<_> = texts
                 .chunks(chunk)
-                .map(|c| scope.spawn(move || c.iter().map(|t| Body::new(t.as_ref())).collect()))
+                .map(|c| scope.spawn(|| pack_all(c)))
                 .collect();
             handles
                 .into_iter()
-                .flat_map(|h: std::thread::ScopedJoinHandle<'_, Vec<Body>>| {
-                    h.join().expect("compression does not panic")
-                })
+                .flat_map(|h| h.join().expect("compression does not panic"))
                 .collect()
         })
     }
@@ -193,29 +202,25 @@ pub fn train<S: AsRef<str>>(texts: &[S]) {
         "trained the entity body dictionary"
     );
     let _ = DICT.set(Dict {
-        encoder: EncoderDictionary::copy(&raw, LEVEL),
         decoder: DecoderDictionary::copy(&raw),
+        raw: raw.into_boxed_slice(),
     });
 }
 
-fn pack(dict: &'static Dict, text: &str) -> Body {
-    let packed = COMPRESSOR.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.is_none() {
-            *c = Compressor::with_prepared_dictionary(&dict.encoder)
-                .and_then(|mut c| {
-                    // The body keeps its length, and there is one dictionary: a frame need
-                    // carry neither, nor the magic number (8 bytes a body).
-                    c.set_parameter(CParameter::ContentSizeFlag(false))?;
-                    c.set_parameter(CParameter::DictIdFlag(false))?;
-                    c.set_parameter(CParameter::Format(FrameFormat::Magicless))?;
-                    Ok(c)
-                })
-                .ok();
-        }
-        c.as_mut()?.compress(text.as_bytes()).ok()
-    });
-    match packed {
+/// A compression context for one batch, or `None` if zstd cannot make one (bodies stay plain).
+fn compressor<'a>(encoder: &'a EncoderDictionary<'_>) -> Option<Compressor<'a>> {
+    let mut c = Compressor::with_prepared_dictionary(encoder).ok()?;
+    // The body keeps its length, and there is one dictionary: a frame need carry neither, nor
+    // the magic number (8 bytes a body).
+    c.set_parameter(CParameter::ContentSizeFlag(false)).ok()?;
+    c.set_parameter(CParameter::DictIdFlag(false)).ok()?;
+    c.set_parameter(CParameter::Format(FrameFormat::Magicless))
+        .ok()?;
+    Some(c)
+}
+
+fn pack(compressor: Option<&mut Compressor<'_>>, text: &str) -> Body {
+    match compressor.and_then(|c| c.compress(text.as_bytes()).ok()) {
         Some(bytes) if text.len() < PLAIN as usize => Body {
             len: text.len() as u32,
             holes: [NO_HOLE; 2],
