@@ -74,8 +74,11 @@ pub fn release_thread_cache() {
         return;
     }
     LAST.set(Some(now));
-    // Turning the cache off flushes it; turning it back on starts an empty one.
+    // Turning the cache off flushes it; turning it back on starts an empty one. A thread
+    // without one (`MALLOC_CONF=tcache:false`) is left so.
     let enabled = b"thread.tcache.enabled\0".name();
-    let _ = enabled.write(false);
-    let _ = enabled.write(true);
+    if enabled.read() == Ok(true) {
+        let _ = enabled.write(false);
+        let _ = enabled.write(true);
+    }
 }
