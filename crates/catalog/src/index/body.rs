@@ -88,7 +88,8 @@ pub fn punch(text: &mut String, pairs: [(&str, &str); 2]) -> [u16; 2] {
 }
 
 impl Body {
-    /// Stores `text`, compressed if the process has a dictionary.
+    /// Stores `text`, compressed if the process has a dictionary. The encoder is prepared for
+    /// this one text (see [`Body::new_all`]): many texts belong in one batch.
     pub fn new(text: &str) -> Body {
         Self::new_all(&[text]).pop().expect("one body for one text")
     }
